@@ -1,0 +1,5 @@
+import sys
+
+from labelspec.cli import main
+
+sys.exit(main())

@@ -1,0 +1,189 @@
+"""The ``labelspec`` command line. Exit codes: 0 valid, 1 invalid, 2 unreadable input or bad usage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from labelspec import __version__
+from labelspec.validator.api import UsageError, validate
+from labelspec.validator.examples import check_example, documented_examples, verdict_matches
+from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, Report
+from labelspec.validator.reporters import REPORTERS, write_text
+from labelspec.validator.schemas import (
+    DEFAULT_PROFILE,
+    PROFILES,
+    compile_schema,
+    format_metadata,
+    list_formats,
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors name the command and exit with 2 (our 'bad usage' code)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_UNUSABLE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="labelspec",
+        description="Validate, generate and convert label exports of annotation platforms "
+        "(DataGym.ai, Segments.ai, Encord, COCO, YOLO) against their specifications.",
+    )
+    parser.add_argument("--version", action="version", version=f"labelspec {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser(
+        "validate",
+        help="validate exports (.json, .json.gz, .zip, YOLO folders)",
+        description="Validate export files. Exit code 0: all valid; 1: some invalid; "
+        "2: some input unreadable or bad usage.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="export files, archives or YOLO folders")
+    check.add_argument("--format", choices=list_formats(), help="the format (default: detected per file)")
+    check.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE, help="default: %(default)s")
+    check.add_argument("--ontology", metavar="FILE", help="Encord ontology the label rows refer to")
+    check.add_argument("--output", choices=sorted(REPORTERS), default="text", help="default: %(default)s")
+    check.add_argument("--quiet", "-q", action="store_true", help="print only documents with findings")
+    check.set_defaults(run=_cmd_validate)
+
+    formats = commands.add_parser("formats", help="list the formats and profiles")
+    formats.add_argument("--output", choices=("text", "json"), default="text")
+    formats.set_defaults(run=_cmd_formats)
+
+    schema = commands.add_parser("schema", help="print the compiled JSON Schema of a format")
+    schema.add_argument("format", choices=list_formats(), metavar="FORMAT")
+    schema.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE)
+    schema.set_defaults(run=_cmd_schema)
+
+    examples = commands.add_parser(
+        "examples",
+        help="validate the bundled documented examples and compare with their expected verdicts",
+        description="Every JSON example of the vendor documentation is bundled (repaired where the "
+        "documentation's JSON is broken) with its expected verdict per profile. Exit code 1 when a "
+        "verdict differs from the expectation.",
+    )
+    examples.add_argument("formats", nargs="*", metavar="FORMAT", help="default: every format")
+    examples.add_argument("--quiet", "-q", action="store_true", help="print only the summary per format")
+    examples.set_defaults(run=_cmd_examples)
+    return parser
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    report = Report()
+    ontology_done = False
+    for path in args.paths:
+        partial = validate(
+            path,
+            format=args.format,
+            profile=args.profile,
+            ontology=None if ontology_done else args.ontology,
+        )
+        ontology_done = True
+        report.extend(partial.files)
+    if args.output == "text":
+        write_text(report, out, quiet=args.quiet)
+    else:
+        REPORTERS[args.output](report, out)
+    return report.exit_code
+
+
+def _cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
+    rows = []
+    for fmt in list_formats():
+        meta = format_metadata(fmt)
+        rows.append(
+            {
+                "id": fmt,
+                "title": meta.get("title", fmt),
+                "vendor": meta.get("vendor"),
+                "profiles": list(PROFILES),
+                "examples": sum(1 for _ in documented_examples(fmt)),
+            }
+        )
+    if args.output == "json":
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return EXIT_VALID
+    width = max(len(r["id"]) for r in rows)
+    for row in rows:
+        out.write(f"{row['id']:<{width}}  {row['title']}  [profiles: {', '.join(row['profiles'])}]\n")
+    return EXIT_VALID
+
+
+def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    json.dump(compile_schema(args.format, args.profile), out, indent=2, ensure_ascii=False)
+    out.write("\n")
+    return EXIT_VALID
+
+
+def _cmd_examples(args: argparse.Namespace, out: TextIO) -> int:
+    unknown = [f for f in args.formats if f not in list_formats()]
+    if unknown:
+        raise UsageError(f"unknown format(s) {', '.join(unknown)}; known: {', '.join(list_formats())}")
+    mismatches = 0
+    for fmt in args.formats or list_formats():
+        examples = list(documented_examples(fmt))
+        agree = 0
+        for example in examples:
+            for profile in PROFILES:
+                report = check_example(example, profile)
+                ok = verdict_matches(example, report)
+                agree += ok
+                mismatches += not ok
+                if args.quiet and ok:
+                    continue
+                target = f" as #/definitions/{example.definition}" if example.definition else ""
+                mark = "ok  " if ok else "DIFF"
+                verdict = "valid" if report.valid else "invalid"
+                out.write(
+                    f"{mark} {fmt}/examples/{example.file}{target} ({profile}): {verdict}, "
+                    f"expected {example.verdict.get(profile, '?')}"
+                )
+                cites = f"; explained by {', '.join(example.discrepancies)}" if example.discrepancies else ""
+                out.write(cites + "\n")
+                for finding in report.findings if not report.valid else []:
+                    out.write(f"       {finding.pointer or '/'}  {finding.rule}  {finding.message}\n")
+        total = len(examples) * len(PROFILES)
+        out.write(f"== {fmt}: {len(examples)} documented examples, {agree}/{total} verdicts as expected\n")
+    return EXIT_INVALID if mismatches else EXIT_VALID
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    stream = out or sys.stdout
+    if not getattr(args, "run", None):
+        parser.print_help(stream)
+        return EXIT_UNUSABLE
+    try:
+        code: int = args.run(args, stream)
+        return code
+    except UsageError as exc:
+        sys.stderr.write(f"labelspec: error: {exc}\n")
+        return EXIT_UNUSABLE
+    except BrokenPipeError:
+        return EXIT_VALID
+    except KeyboardInterrupt:
+        sys.stderr.write("labelspec: interrupted\n")
+        return 130
+    except Exception as exc:  # last resort: a defect of labelspec, reported without a traceback
+        if os.environ.get("LABELSPEC_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"labelspec: internal error ({type(exc).__name__}: {exc}); "
+            "set LABELSPEC_DEBUG=1 for a traceback and please report it\n"
+        )
+        return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

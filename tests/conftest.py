@@ -1,0 +1,37 @@
+"""Shared test set-up: hypothesis profiles and paths."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus"
+
+# Bounded for CI (HYPOTHESIS_PROFILE=ci, set by .ci/run); "dev" explores more locally.
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def labelspec_command() -> list[str]:
+    """The installed console script (tests run the real CLI, as users do)."""
+    script = Path(sys.executable).parent / "labelspec"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("labelspec")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "labelspec"]
+
+
+@pytest.fixture(scope="session")
+def cli() -> list[str]:
+    return labelspec_command()

@@ -1,0 +1,113 @@
+"""The validation entry point shared by the Python API and the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from labelspec.validator.detect import DetectionError, detect_format
+from labelspec.validator.inputs import LoadedDocument, load_bytes, load_path
+from labelspec.validator.report import FileReport, Finding, Report
+from labelspec.validator.schemas import DEFAULT_PROFILE, PROFILES, list_formats
+from labelspec.validator.structural import structural_findings
+
+Source = str | os.PathLike[str] | bytes | dict[str, Any] | list[Any]
+
+
+class UsageError(ValueError):
+    """A bad argument (unknown format or profile); the CLI turns it into exit code 2."""
+
+
+def check_options(format: str | None, profile: str) -> None:
+    if format is not None and format not in list_formats():
+        raise UsageError(f"unknown format {format!r}; known formats: {', '.join(list_formats())}")
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
+
+
+def validate_document(
+    document: Any,
+    *,
+    name: str = "<document>",
+    format: str | None = None,
+    profile: str = DEFAULT_PROFILE,
+    ontology: Any = None,
+    locate: Any = None,
+) -> FileReport:
+    """Validate one parsed document; detection errors become an unreadable report."""
+    check_options(format, profile)
+    try:
+        format_id = format or detect_format(document)
+    except DetectionError as exc:
+        return FileReport(
+            path=name,
+            format=None,
+            profile=profile,
+            readable=False,
+            findings=[Finding("input.format-unknown", "error", "", str(exc))],
+        )
+    findings = structural_findings(document, format_id, profile)
+    if locate is not None:
+        findings = [_with_location(f, locate) for f in findings]
+    return FileReport(path=name, format=format_id, profile=profile, findings=findings)
+
+
+def _with_location(finding: Finding, locate: Any) -> Finding:
+    where = locate(finding.pointer)
+    if not where:
+        return finding
+    return Finding(finding.rule, finding.severity, finding.pointer, f"{finding.message} [{where}]", finding.hint)
+
+
+def report_for_loaded(
+    loaded: LoadedDocument, format: str | None, profile: str, ontology: Any = None
+) -> FileReport:
+    if not loaded.readable:
+        return FileReport(
+            path=loaded.name,
+            format=format,
+            profile=profile,
+            readable=False,
+            findings=[Finding("input.unreadable", "error", "", loaded.error or "unreadable")],
+        )
+    return validate_document(
+        loaded.document,
+        name=loaded.name,
+        format=format or loaded.format_hint,
+        profile=profile,
+        ontology=ontology,
+        locate=loaded.locate,
+    )
+
+
+def iter_loaded(source: Source) -> Iterable[LoadedDocument]:
+    if isinstance(source, bytes):
+        return [load_bytes(source)]
+    if isinstance(source, (str, os.PathLike)):
+        return load_path(Path(source))
+    return [LoadedDocument("<document>", document=source)]
+
+
+def validate(
+    source: Source,
+    format: str | None = None,
+    profile: str = DEFAULT_PROFILE,
+    ontology: Source | None = None,
+) -> Report:
+    """Validate an export given as a path, raw bytes or an already parsed document.
+
+    ``format`` is detected when omitted. ``ontology`` (Encord) is validated as ``encord-ontology`` and
+    reported first. A zip archive yields one file report per JSON member.
+    """
+    check_options(format, profile)
+    report = Report()
+    ontology_document: Any = None
+    if ontology is not None:
+        for loaded in iter_loaded(ontology):
+            report.files.append(report_for_loaded(loaded, "encord-ontology", profile))
+            ontology_document = loaded.document if loaded.readable else None
+    for loaded in iter_loaded(source):
+        report.files.append(report_for_loaded(loaded, format, profile, ontology_document))
+    return report

@@ -1,0 +1,184 @@
+"""Reading exports from disk: ``.json``, ``.json.gz``, ``.zip`` archives and YOLO text datasets.
+
+Every input becomes one or more :class:`LoadedDocument`: either a parsed document or a clear reason why
+it cannot be read (which the validator reports with exit code 2, never a traceback). Decompression is
+bounded, so a zip or gzip bomb is refused instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import orjson
+
+# A decompressed stream may not exceed this many bytes, nor grow past this ratio once it is large.
+DEFAULT_MAX_BYTES = int(os.environ.get("LABELSPEC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3))
+DEFAULT_MAX_RATIO = 200
+_RATIO_FLOOR = 64 * 1024**2  # small files may compress very well (e.g. an empty label list)
+_CHUNK = 1024**2
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class UnreadableInput(Exception):
+    """The input cannot be turned into a document; the message says why, for the user."""
+
+
+@dataclass
+class LoadedDocument:
+    """One document to validate, or the reason it could not be read."""
+
+    name: str
+    document: Any = None
+    error: str | None = None
+    format_hint: str | None = None
+    # Turns a JSON Pointer into a location in the original text (e.g. YOLO file and line), if known.
+    locate: Callable[[str], str | None] | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.error is None
+
+
+def parse_json_bytes(data: bytes) -> Any:
+    """Parse JSON text strictly (UTF-8, no NaN/Infinity), raising :class:`UnreadableInput`."""
+    if not data.strip():
+        raise UnreadableInput("the file is empty; expected a JSON document")
+    if data.startswith(UTF8_BOM):
+        raise UnreadableInput(
+            "the file starts with a UTF-8 byte order mark, which JSON forbids (RFC 8259 §8.1); "
+            "re-save it as UTF-8 without BOM"
+        )
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        reason = exc.msg
+        if "recursion" in reason.lower():
+            reason = "nesting is deeper than 1024 levels"
+        raise UnreadableInput(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {reason}") from None
+
+
+def read_limited(stream: io.BufferedIOBase | Any, compressed_size: int, max_bytes: int, label: str) -> bytes:
+    """Read a decompressing stream, refusing bombs: a byte cap and a compression-ratio cap."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > max_bytes:
+            raise UnreadableInput(
+                f"{label} decompresses to more than {max_bytes} bytes; refusing it "
+                "(set LABELSPEC_MAX_DECOMPRESSED_BYTES to raise the limit)"
+            )
+        if total > _RATIO_FLOOR and total > DEFAULT_MAX_RATIO * max(compressed_size, 1):
+            raise UnreadableInput(
+                f"{label} expands more than {DEFAULT_MAX_RATIO}x ({compressed_size} compressed bytes "
+                f"give over {total} bytes); refusing a likely decompression bomb"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _is_yolo_candidate(path: Path) -> bool:
+    return path.suffix.lower() == ".txt" or path.is_dir()
+
+
+def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[LoadedDocument]:
+    """The documents held by one path given on the command line or to the API."""
+    name = str(path)
+    try:
+        if path.is_dir():
+            yield from _load_directory(path)
+            return
+        if not path.exists():
+            yield LoadedDocument(name, error="no such file")
+            return
+        lower = path.name.lower()
+        if lower.endswith(".zip") or (zipfile.is_zipfile(path) and not lower.endswith(".json")):
+            yield from _load_zip(path, max_bytes)
+            return
+        if lower.endswith(".gz"):
+            with path.open("rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
+                data = read_limited(stream, path.stat().st_size, max_bytes, "the gzip stream")
+            yield LoadedDocument(name, document=parse_json_bytes(data))
+            return
+        if _is_yolo_candidate(path):
+            yield from _load_yolo(path)
+            return
+        yield LoadedDocument(name, document=parse_json_bytes(path.read_bytes()))
+    except UnreadableInput as exc:
+        yield LoadedDocument(name, error=str(exc))
+    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+        yield LoadedDocument(name, error=f"cannot read: {_os_reason(exc)}")
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__
+
+
+def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        json_members = [m for m in members if m.filename.lower().endswith((".json", ".json.gz"))]
+        if not json_members:
+            yield LoadedDocument(str(path), error="the zip archive holds no .json member")
+            return
+        for member in json_members:
+            label = f"{path}!{member.filename}"
+            pure = PurePosixPath(member.filename.replace("\\", "/"))
+            if pure.is_absolute() or ".." in pure.parts:
+                yield LoadedDocument(
+                    label, error="unsafe member name (absolute or with '..'); refusing to read it"
+                )
+                continue
+            try:
+                with archive.open(member) as stream:
+                    data = read_limited(stream, member.compress_size, max_bytes, f"zip member {member.filename}")
+                if member.filename.lower().endswith(".gz"):
+                    with gzip.GzipFile(fileobj=io.BytesIO(data)) as inner:
+                        data = read_limited(inner, len(data), max_bytes, f"gzip member {member.filename}")
+                yield LoadedDocument(label, document=parse_json_bytes(data))
+            except UnreadableInput as exc:
+                yield LoadedDocument(label, error=str(exc))
+            except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile, NotImplementedError) as exc:
+                yield LoadedDocument(label, error=f"cannot read zip member: {_os_reason(exc)}")
+
+
+def _load_directory(path: Path) -> Iterator[LoadedDocument]:
+    yield from _load_yolo(path)
+
+
+def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
+    try:
+        from labelspec.validator import yolo_text
+    except ImportError:  # pragma: no cover - the module ships with labelspec
+        yield LoadedDocument(str(path), error="YOLO text datasets are not supported by this build")
+        return
+    if path.is_dir() and not any(p.suffix.lower() in (".txt", ".names", ".yaml", ".yml") for p in path.rglob("*")):
+        yield LoadedDocument(
+            str(path), error="is a directory with no YOLO dataset in it; pass export files instead"
+        )
+        return
+    parsed = yolo_text.parse_yolo(path)
+    yield LoadedDocument(
+        str(path), document=parsed.document, format_hint="yolo", locate=parsed.locate
+    )
+
+
+def load_bytes(data: bytes, name: str = "<bytes>") -> LoadedDocument:
+    try:
+        return LoadedDocument(name, document=parse_json_bytes(data))
+    except UnreadableInput as exc:
+        return LoadedDocument(name, error=str(exc))

@@ -1,0 +1,104 @@
+"""Findings and reports: the one result model every check, reporter and CLI command shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+# Exit codes, everywhere: 0 valid, 1 invalid, 2 unreadable input or bad usage.
+EXIT_VALID = 0
+EXIT_INVALID = 1
+EXIT_UNUSABLE = 2
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place: ``pointer`` is an RFC 6901 JSON Pointer into the document."""
+
+    rule: str
+    severity: Severity
+    pointer: str
+    message: str
+    hint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity,
+            "pointer": self.pointer,
+            "message": self.message,
+        }
+        if self.hint:
+            out["hint"] = self.hint
+        return out
+
+
+@dataclass
+class FileReport:
+    """The verdict on one document (a file, or one member of an archive)."""
+
+    path: str
+    format: str | None
+    profile: str
+    findings: list[Finding] = field(default_factory=list)
+    readable: bool = True
+
+    @property
+    def valid(self) -> bool:
+        return self.readable and not any(f.severity == "error" for f in self.findings)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "profile": self.profile,
+            "valid": self.valid,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+@dataclass
+class Report:
+    """The result of a validation run over one or more documents."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return all(f.valid for f in self.files)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for file in self.files for finding in file.findings]
+
+    @property
+    def exit_code(self) -> int:
+        if any(not f.readable for f in self.files):
+            return EXIT_UNUSABLE
+        return EXIT_VALID if self.valid else EXIT_INVALID
+
+    def extend(self, reports: Iterable[FileReport]) -> None:
+        self.files.extend(reports)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": [f.to_json() for f in self.files]}
+
+
+def escape_token(token: str | int) -> str:
+    """Escape one reference token of a JSON Pointer (RFC 6901 section 3)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def to_pointer(path: Iterable[str | int]) -> str:
+    return "".join("/" + escape_token(token) for token in path)

@@ -1,0 +1,270 @@
+"""Structural validation: the compiled JSON Schema applied to a document, as located findings.
+
+Every error is reported (not just the first), each with an RFC 6901 pointer and a message that says
+what the schema demands at that place. Errors raised inside ``then`` of an ``if``/``then`` pair (how
+our schemas express discriminated unions) say which discriminator value made the demand, e.g.
+``required property "h" is missing (when shape is "bounding_box")``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from labelspec.validator.report import Finding, to_pointer
+from labelspec.validator.schemas import compiled_schema_view, definition_schema
+
+_JSON_TYPE_NAMES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+
+
+@functools.cache
+def _validator(format_id: str, profile: str, definition: str | None) -> jsonschema.Draft7Validator:
+    schema = (
+        definition_schema(format_id, definition, profile)
+        if definition
+        else compiled_schema_view(format_id, profile)
+    )
+    return jsonschema.Draft7Validator(schema)
+
+
+def structural_findings(
+    document: Any, format_id: str, profile: str, definition: str | None = None
+) -> list[Finding]:
+    """All schema violations of ``document``, sorted by pointer then rule."""
+    validator = _validator(format_id, profile, definition)
+    findings: list[Finding] = []
+    for error in validator.iter_errors(document):
+        findings.extend(_findings_for(error, validator.schema))
+    findings.sort(key=lambda f: (_pointer_sort_key(f.pointer), f.rule, f.message))
+    return _dedupe(findings)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str, str]] = set()
+    out: list[Finding] = []
+    for finding in findings:
+        key = (finding.rule, finding.pointer, finding.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out
+
+
+def _pointer_sort_key(pointer: str) -> list[tuple[int, int, str]]:
+    key: list[tuple[int, int, str]] = []
+    for token in pointer.split("/")[1:]:
+        key.append((0, int(token), "") if token.isdigit() else (1, 0, token))
+    return key
+
+
+def _findings_for(error: ValidationError, root: Any) -> Iterator[Finding]:
+    keyword = str(error.validator)
+    path = list(error.absolute_path)
+    when = _condition_text(root, list(error.absolute_schema_path))
+    suffix = f" (when {when})" if when else ""
+
+    if keyword == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        patterns = error.schema.get("patternProperties") or {}
+        for key in error.instance:
+            if key in allowed or any(re.search(p, key) for p in patterns):
+                continue
+            listing = f"; allowed: {_quote_list(allowed)}" if allowed else ""
+            yield Finding(
+                rule="schema.additionalProperties",
+                severity="error",
+                pointer=to_pointer([*path, key]),
+                message=f"unexpected property {_q(key)}{listing}{suffix}",
+            )
+        return
+
+    if keyword in ("oneOf", "anyOf") and error.context:
+        yield from _findings_for_alternatives(error, root, path, suffix)
+        return
+
+    yield Finding(
+        rule=f"schema.{keyword}",
+        severity="error",
+        pointer=to_pointer(path),
+        message=_message(error) + suffix,
+    )
+
+
+def _findings_for_alternatives(
+    error: ValidationError, root: Any, path: list[str | int], suffix: str
+) -> Iterator[Finding]:
+    context = list(error.context or [])
+    keyword = str(error.validator)
+    # All alternatives failed on the type of the value itself: one clear "expected A or B" message.
+    direct = [e for e in context if not e.relative_path]
+    if direct and all(e.validator == "type" for e in direct) and len(direct) == len(error.validator_value):
+        expected: list[str] = []
+        for sub in direct:
+            value = sub.validator_value
+            for name in value if isinstance(value, list) else [value]:
+                if name not in expected:
+                    expected.append(str(name))
+        yield Finding(
+            rule=f"schema.{keyword}",
+            severity="error",
+            pointer=to_pointer(path),
+            message=f"expected {_or_list(expected)}, found {_describe(error.instance)}{suffix}",
+        )
+        return
+    if keyword == "oneOf" and not context:
+        yield Finding(
+            rule="schema.oneOf",
+            severity="error",
+            pointer=to_pointer(path),
+            message=f"value matches more than one alternative{suffix}",
+        )
+        return
+    closest = best_match(context)
+    for finding in _findings_for(closest, root):
+        yield Finding(
+            rule=finding.rule,
+            severity=finding.severity,
+            pointer=finding.pointer,
+            message=f"{finding.message} (no alternative of {keyword} matched; this is the closest)",
+        )
+
+
+def _condition_text(root: Any, schema_path: Sequence[str | int]) -> str | None:
+    """Describe the innermost ``if`` whose ``then`` raised the error: ``shape is "bounding_box"``."""
+    node: Any = root
+    condition: str | None = None
+    for key in schema_path:
+        # Errors under a $ref continue inside the referenced schema without naming "$ref".
+        while isinstance(node, dict) and key not in node and "$ref" in node:
+            node = _deref(root, node["$ref"])
+        if key == "then" and isinstance(node, dict):
+            condition = _describe_if(node.get("if")) or condition
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return condition
+    return condition
+
+
+def _deref(root: Any, ref: str) -> Any:
+    node = root
+    for token in ref.lstrip("#").split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node.get(token) if isinstance(node, dict) else None
+    return node
+
+
+def _describe_if(schema: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    parts: list[str] = []
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        if "const" in sub:
+            parts.append(f"{name} is {_q(sub['const'])}")
+        elif "enum" in sub:
+            parts.append(f"{name} is one of {_quote_list(sub['enum'])}")
+    return " and ".join(parts) or None
+
+
+def _message(error: ValidationError) -> str:
+    keyword = error.validator
+    value = error.validator_value
+    instance = error.instance
+    if keyword == "required":
+        missing = [name for name in value if isinstance(instance, dict) and name not in instance]
+        if len(missing) == 1:
+            return f"required property {_q(missing[0])} is missing"
+        return f"required properties {_quote_list(missing)} are missing"
+    if keyword == "type":
+        expected = value if isinstance(value, list) else [value]
+        return f"expected {_or_list([str(t) for t in expected])}, found {_describe(instance)}"
+    if keyword == "enum":
+        return f"expected one of {_quote_list(value, limit=12)}; found {_short(instance)}"
+    if keyword == "const":
+        return f"expected {_short(value)}; found {_short(instance)}"
+    if keyword == "pattern":
+        return f"{_short(instance)} does not match the expected form (pattern {value})"
+    if keyword == "minItems":
+        return f"expected at least {value} item{'s' if value != 1 else ''}, found {len(instance)}"
+    if keyword == "maxItems":
+        return f"expected at most {value} item{'s' if value != 1 else ''}, found {len(instance)}"
+    if keyword == "minLength":
+        return f"expected a string of at least {value} character{'s' if value != 1 else ''}"
+    if keyword == "maxLength":
+        return f"expected a string of at most {value} characters, found {len(instance)}"
+    if keyword == "minimum":
+        return f"expected a number >= {value}, found {_short(instance)}"
+    if keyword == "maximum":
+        return f"expected a number <= {value}, found {_short(instance)}"
+    if keyword == "exclusiveMinimum":
+        return f"expected a number > {value}, found {_short(instance)}"
+    if keyword == "exclusiveMaximum":
+        return f"expected a number < {value}, found {_short(instance)}"
+    if keyword == "multipleOf":
+        return f"expected a multiple of {value}, found {_short(instance)}"
+    if keyword == "minProperties":
+        return f"expected at least {value} propert{'ies' if value != 1 else 'y'}"
+    if keyword == "maxProperties":
+        return f"expected at most {value} propert{'ies' if value != 1 else 'y'}, found {len(instance)}"
+    if keyword == "uniqueItems":
+        return "expected all items to be different; found duplicates"
+    if keyword == "additionalItems":
+        return "unexpected additional items after the positional ones"
+    if keyword == "propertyNames":
+        return f"property name does not satisfy the naming rule: {error.message}"
+    if keyword == "contains":
+        return "expected at least one item matching the required form"
+    if keyword == "not":
+        return f"{_short(instance)} is a form that is not allowed here"
+    if keyword == "dependencies":
+        return error.message
+    if keyword is False or keyword == "false":
+        return "no value is allowed here"
+    return error.message
+
+
+def _describe(instance: Any) -> str:
+    name = _JSON_TYPE_NAMES.get(type(instance), type(instance).__name__)
+    if isinstance(instance, (dict, list)):
+        return name
+    return f"{name} {_short(instance)}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _q(value: Any) -> str:
+    return _short(value)
+
+
+def _quote_list(values: Sequence[Any], limit: int = 40) -> str:
+    shown = [_short(v) for v in list(values)[:limit]]
+    more = len(values) - len(shown)
+    return ", ".join(shown) + (f", … ({more} more)" if more > 0 else "")
+
+
+def _or_list(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " or " + names[-1]
