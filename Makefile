@@ -24,12 +24,12 @@ venv: $(STAMP_TEST)
 
 ## demo: validate every bundled documented example of every format and print the reports
 demo: $(STAMP_RUN)
-	$(BIN)/labelspec demo
+	$(BIN)/labelspec examples
 
 ## test: the whole suite (lint, types, unit, property, interoperability, CLI acceptance)
 test: $(STAMP_TEST)
 	$(BIN)/ruff check .
-	$(BIN)/mypy
+	$(BIN)/python tools/typecheck.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP_TEST)
@@ -37,7 +37,7 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP_TEST)
-	$(BIN)/mypy
+	$(BIN)/python tools/typecheck.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -27,8 +27,15 @@ ENTRIES = _entries()
 
 
 def test_corpus_covers_every_format() -> None:
-    assert {fmt for fmt, _ in ENTRIES} >= {"datagym", "segments", "encord", "encord-ontology",
-                                          "coco-instance", "coco-panoptic", "yolo"}
+    assert {fmt for fmt, _ in ENTRIES} >= {
+        "datagym",
+        "segments",
+        "encord",
+        "encord-ontology",
+        "coco-instance",
+        "coco-panoptic",
+        "yolo",
+    }
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -49,4 +56,3 @@ def test_corpus_document(format_id: str, entry: dict[str, Any], profile: str) ->
     for finding in file.findings:
         assert finding.message and not finding.message.startswith("<")
         assert finding.pointer == "" or finding.pointer.startswith("/")
-

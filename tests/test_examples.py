@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from labelspec.validator.examples import DocumentedExample, check_example, documented_examples, verdict_matches
+from labelspec.validator.examples import (
+    DocumentedExample,
+    check_example,
+    documented_examples,
+    verdict_matches,
+)
 from labelspec.validator.schemas import PROFILES, load_format_yaml
 
 EXAMPLES = list(documented_examples())

@@ -58,7 +58,9 @@ def _with_location(finding: Finding, locate: Any) -> Finding:
     where = locate(finding.pointer)
     if not where:
         return finding
-    return Finding(finding.rule, finding.severity, finding.pointer, f"{finding.message} [{where}]", finding.hint)
+    return Finding(
+        finding.rule, finding.severity, finding.pointer, f"{finding.message} [{where}]", finding.hint
+    )
 
 
 def report_for_loaded(

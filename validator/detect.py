@@ -60,8 +60,10 @@ def _looks_coco_panoptic(doc: Any) -> bool:
     if any("segments_info" in a for a in annotations):
         return True
     categories = doc.get("categories") if isinstance(doc, dict) else None
-    return not annotations and isinstance(categories, list) and any(
-        isinstance(c, dict) and "isthing" in c for c in categories[:_SAMPLE]
+    return (
+        not annotations
+        and isinstance(categories, list)
+        and any(isinstance(c, dict) and "isthing" in c for c in categories[:_SAMPLE])
     )
 
 
@@ -95,16 +97,19 @@ def detect_format(document: Any) -> str:
     if len(found) == 1:
         return found[0]
     if not found:
-        kind = type(document).__name__ if not isinstance(document, (dict, list)) else (
-            "object with keys " + ", ".join(sorted(map(str, document))[:8])
-            if isinstance(document, dict)
-            else "array"
+        kind = (
+            type(document).__name__
+            if not isinstance(document, (dict, list))
+            else (
+                "object with keys " + ", ".join(sorted(map(str, document))[:8])
+                if isinstance(document, dict)
+                else "array"
+            )
         )
         raise DetectionError(
             f"cannot tell the format: the document ({kind}) looks like none of the known formats; "
             "pass --format (see `labelspec formats`)"
         )
     raise DetectionError(
-        f"cannot tell the format: the document matches several formats ({', '.join(found)}); "
-        "pass --format"
+        f"cannot tell the format: the document matches several formats ({', '.join(found)}); pass --format"
     )

@@ -145,7 +145,9 @@ def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
                 continue
             try:
                 with archive.open(member) as stream:
-                    data = read_limited(stream, member.compress_size, max_bytes, f"zip member {member.filename}")
+                    data = read_limited(
+                        stream, member.compress_size, max_bytes, f"zip member {member.filename}"
+                    )
                 if member.filename.lower().endswith(".gz"):
                     with gzip.GzipFile(fileobj=io.BytesIO(data)) as inner:
                         data = read_limited(inner, len(data), max_bytes, f"gzip member {member.filename}")
@@ -166,15 +168,15 @@ def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
     except ImportError:  # pragma: no cover - the module ships with labelspec
         yield LoadedDocument(str(path), error="YOLO text datasets are not supported by this build")
         return
-    if path.is_dir() and not any(p.suffix.lower() in (".txt", ".names", ".yaml", ".yml") for p in path.rglob("*")):
+    if path.is_dir() and not any(
+        p.suffix.lower() in (".txt", ".names", ".yaml", ".yml") for p in path.rglob("*")
+    ):
         yield LoadedDocument(
             str(path), error="is a directory with no YOLO dataset in it; pass export files instead"
         )
         return
     parsed = yolo_text.parse_yolo(path)
-    yield LoadedDocument(
-        str(path), document=parsed.document, format_hint="yolo", locate=parsed.locate
-    )
+    yield LoadedDocument(str(path), document=parsed.document, format_hint="yolo", locate=parsed.locate)
 
 
 def load_bytes(data: bytes, name: str = "<bytes>") -> LoadedDocument:

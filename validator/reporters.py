@@ -54,7 +54,7 @@ def write_text(report: Report, out: TextIO, quiet: bool = False) -> None:
 
 
 def write_json(report: Report, out: TextIO) -> None:
-    """``{"files": [{"path", "format", "profile", "valid", "findings": [...]}]}``, documented in the README."""
+    """``{"files": [{"path", "format", "profile", "valid", "findings": [...]}]}`` (see the README)."""
     json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
     out.write("\n")
 

@@ -30,10 +30,8 @@ SCHEMA_ID_BASE = "https://labelspec.dev/schemas/"
 # Keywords that only carry our authoring data and must not reach the compiled document.
 _AUTHORING_ONLY = ("x-profiles",)
 
-try:  # the C loader is several times faster; fall back when libyaml is missing
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the platform's PyYAML build
-    _YamlLoader = yaml.SafeLoader
+# The C loader is several times faster; fall back when PyYAML was built without libyaml.
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SchemaError(Exception):
@@ -41,7 +39,7 @@ class SchemaError(Exception):
 
 
 def schemas_root() -> Path:
-    """The folder holding one sub-folder per format (``schemas/`` in a checkout, package data when installed)."""
+    """The folder with one sub-folder per format (``schemas/``, or package data when installed)."""
     return Path(str(resources.files("labelspec.schemas")))
 
 
@@ -64,7 +62,7 @@ def list_formats() -> tuple[str, ...]:
 def load_yaml(path: Path) -> Any:
     try:
         with path.open("rb") as handle:
-            return yaml.load(handle, Loader=_YamlLoader)  # noqa: S506 - SafeLoader subclass
+            return yaml.load(handle, Loader=_YamlLoader)
     except OSError as exc:
         raise SchemaError(f"cannot read schema file {path}: {exc}") from exc
     except yaml.YAMLError as exc:
@@ -72,7 +70,7 @@ def load_yaml(path: Path) -> Any:
 
 
 def load_format_yaml(format_id: str, name: str) -> Any:
-    """A YAML file of a format folder (``rules.yaml``, ``discrepancies.yaml``, ``examples/index.yaml``), or None."""
+    """A YAML file of a format folder (e.g. ``rules.yaml``, ``examples/index.yaml``), or None."""
     path = schemas_root() / format_id / name
     return load_yaml(path) if path.is_file() else None
 
@@ -103,7 +101,7 @@ class _Bundler:
         own_definitions = root.pop("definitions", {}) or {}
         self._loaded.add(self.root_file)
         self._add_definitions(own_definitions, self.root_file)
-        body = self._rewrite(root, self.root_file)
+        body: dict[str, Any] = self._rewrite(root, self.root_file)
         # Definitions may pull in further files while being rewritten; loop until stable.
         done: set[str] = set()
         while len(done) < len(self.definitions):

@@ -233,10 +233,10 @@ def _message(error: ValidationError) -> str:
     if keyword == "not":
         return f"{_short(instance)} is a form that is not allowed here"
     if keyword == "dependencies":
-        return error.message
+        return str(error.message)
     if keyword is False or keyword == "false":
         return "no value is allowed here"
-    return error.message
+    return str(error.message)
 
 
 def _describe(instance: Any) -> str:
