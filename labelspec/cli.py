@@ -14,6 +14,7 @@ from labelspec.validator.api import UsageError, validate
 from labelspec.validator.examples import check_example, documented_examples, verdict_matches
 from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, Report
 from labelspec.validator.reporters import REPORTERS, write_text
+from labelspec.validator.rules import all_rules
 from labelspec.validator.schemas import (
     DEFAULT_PROFILE,
     PROFILES,
@@ -21,6 +22,29 @@ from labelspec.validator.schemas import (
     format_metadata,
     list_formats,
 )
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal and there is more than one input."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.enabled = total > 1 and self.stream.isatty()
+
+    def show(self, done: int, label: str) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = width * done // self.total
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r[{bar}] {done}/{self.total} {label[-40:]:<40}")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 80 + "\r")
+            self.stream.flush()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=list_formats(), help="the format (default: detected per file)")
     check.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE, help="default: %(default)s")
     check.add_argument("--ontology", metavar="FILE", help="Encord ontology the label rows refer to")
+    check.add_argument("--png-dir", metavar="DIR", help="COCO panoptic: the folder of the panoptic PNGs")
     check.add_argument("--output", choices=sorted(REPORTERS), default="text", help="default: %(default)s")
     check.add_argument("--quiet", "-q", action="store_true", help="print only documents with findings")
     check.set_defaults(run=_cmd_validate)
@@ -63,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("format", choices=list_formats(), metavar="FORMAT")
     schema.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE)
     schema.set_defaults(run=_cmd_schema)
+
+    rules = commands.add_parser("rules", help="list the semantic rules (all formats, or one)")
+    rules.add_argument("format", nargs="?", choices=list_formats(), metavar="FORMAT")
+    rules.add_argument("--output", choices=("text", "json"), default="text")
+    rules.set_defaults(run=_cmd_rules)
 
     examples = commands.add_parser(
         "examples",
@@ -79,21 +109,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     report = Report()
-    ontology_done = False
-    for path in args.paths:
+    progress = Progress(len(args.paths))
+    for number, path in enumerate(args.paths):
+        progress.show(number, path)
         partial = validate(
             path,
             format=args.format,
             profile=args.profile,
-            ontology=None if ontology_done else args.ontology,
+            ontology=args.ontology if number == 0 else None,
+            png_dir=args.png_dir,
         )
-        ontology_done = True
         report.extend(partial.files)
+    progress.done()
     if args.output == "text":
         write_text(report, out, quiet=args.quiet)
     else:
         REPORTERS[args.output](report, out)
     return report.exit_code
+
+
+def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
+    specs = all_rules(args.format)
+    if args.output == "json":
+        json.dump([spec.to_json() for spec in specs], out, indent=2)
+        out.write("\n")
+        return EXIT_VALID
+    for spec in specs:
+        severity = ", ".join(f"{p}: {s}" for p, s in spec.severity.items())
+        needs = f" [needs --{', --'.join(n.replace('_', '-') for n in spec.needs)}]" if spec.needs else ""
+        out.write(f"{spec.id}  ({severity}){needs}\n    {spec.title}\n")
+    out.write(f"{len(specs)} rules\n")
+    return EXIT_VALID
 
 
 def _cmd_formats(args: argparse.Namespace, out: TextIO) -> int:

@@ -9,7 +9,8 @@ from typing import Any
 
 from labelspec.validator.detect import DetectionError, detect_format
 from labelspec.validator.inputs import LoadedDocument, load_bytes, load_path
-from labelspec.validator.report import FileReport, Finding, Report
+from labelspec.validator.report import FileReport, Finding, Report, pointer_sort_key
+from labelspec.validator.rules import RuleContext, semantic_findings
 from labelspec.validator.schemas import DEFAULT_PROFILE, PROFILES, list_formats
 from labelspec.validator.structural import structural_findings
 
@@ -35,8 +36,10 @@ def validate_document(
     profile: str = DEFAULT_PROFILE,
     ontology: Any = None,
     locate: Any = None,
+    png_dir: Path | None = None,
+    duplicate_keys: list[str] | None = None,
 ) -> FileReport:
-    """Validate one parsed document; detection errors become an unreadable report."""
+    """Validate one parsed document (structure, then semantic rules); detection errors make it unreadable."""
     check_options(format, profile)
     try:
         format_id = format or detect_format(document)
@@ -49,6 +52,16 @@ def validate_document(
             findings=[Finding("input.format-unknown", "error", "", str(exc))],
         )
     findings = structural_findings(document, format_id, profile)
+    context = RuleContext(
+        document=document,
+        format=format_id,
+        profile=profile,
+        ontology=ontology,
+        png_dir=png_dir,
+        duplicate_keys=duplicate_keys or [],
+    )
+    findings.extend(semantic_findings(context))
+    findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
     if locate is not None:
         findings = [_with_location(f, locate) for f in findings]
     return FileReport(path=name, format=format_id, profile=profile, findings=findings)
@@ -64,7 +77,11 @@ def _with_location(finding: Finding, locate: Any) -> Finding:
 
 
 def report_for_loaded(
-    loaded: LoadedDocument, format: str | None, profile: str, ontology: Any = None
+    loaded: LoadedDocument,
+    format: str | None,
+    profile: str,
+    ontology: Any = None,
+    png_dir: Path | None = None,
 ) -> FileReport:
     if not loaded.readable:
         return FileReport(
@@ -81,6 +98,8 @@ def report_for_loaded(
         profile=profile,
         ontology=ontology,
         locate=loaded.locate,
+        png_dir=png_dir,
+        duplicate_keys=loaded.duplicate_keys,
     )
 
 
@@ -97,11 +116,13 @@ def validate(
     format: str | None = None,
     profile: str = DEFAULT_PROFILE,
     ontology: Source | None = None,
+    png_dir: str | os.PathLike[str] | None = None,
 ) -> Report:
     """Validate an export given as a path, raw bytes or an already parsed document.
 
     ``format`` is detected when omitted. ``ontology`` (Encord) is validated as ``encord-ontology`` and
-    reported first. A zip archive yields one file report per JSON member.
+    reported first. ``png_dir`` (COCO panoptic) is the folder of the panoptic PNGs. A zip archive yields
+    one file report per JSON member.
     """
     check_options(format, profile)
     report = Report()
@@ -111,5 +132,9 @@ def validate(
             report.files.append(report_for_loaded(loaded, "encord-ontology", profile))
             ontology_document = loaded.document if loaded.readable else None
     for loaded in iter_loaded(source):
-        report.files.append(report_for_loaded(loaded, format, profile, ontology_document))
+        report.files.append(
+            report_for_loaded(
+                loaded, format, profile, ontology_document, Path(png_dir) if png_dir is not None else None
+            )
+        )
     return report

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
+
+from labelspec.validator.report import escape_token
 
 # A decompressed stream may not exceed this many bytes, nor grow past this ratio once it is large.
 DEFAULT_MAX_BYTES = int(os.environ.get("LABELSPEC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3))
@@ -40,6 +43,8 @@ class LoadedDocument:
     format_hint: str | None = None
     # Turns a JSON Pointer into a location in the original text (e.g. YOLO file and line), if known.
     locate: Callable[[str], str | None] | None = None
+    # JSON Pointers of keys that occur twice in one object (the parser kept the last value).
+    duplicate_keys: list[str] = field(default_factory=list)
 
     @property
     def readable(self) -> bool:
@@ -62,6 +67,58 @@ def parse_json_bytes(data: bytes) -> Any:
         if "recursion" in reason.lower():
             reason = "nesting is deeper than 1024 levels"
         raise UnreadableInput(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {reason}") from None
+
+
+class _PairsDict(dict[str, Any]):
+    """A parsed object that remembers which of its keys were repeated."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _remember_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = _PairsDict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        result.repeated = tuple(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+    return result
+
+
+def _has_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _RepeatFound
+    return result
+
+
+class _RepeatFound(Exception):
+    pass
+
+
+def find_duplicate_keys(data: bytes) -> list[str]:
+    """JSON Pointers of every key repeated within one object (Python's parser silently keeps the last).
+
+    A first pass only detects; the locating pass runs only for the rare documents that have repeats.
+    """
+    text = data.decode("utf-8")
+    try:
+        json.loads(text, object_pairs_hook=_has_repeats)
+        return []
+    except _RepeatFound:
+        pass
+    except (ValueError, RecursionError):
+        return []
+    tree = json.loads(text, object_pairs_hook=_remember_repeats)
+    found: list[str] = []
+    stack: list[tuple[Any, str]] = [(tree, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            for key in getattr(node, "repeated", ()):
+                found.append(f"{pointer}/{escape_token(key)}")
+            stack.extend((value, f"{pointer}/{escape_token(key)}") for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, f"{pointer}/{i}") for i, value in enumerate(node))
+    return sorted(found)
 
 
 def read_limited(stream: io.BufferedIOBase | Any, compressed_size: int, max_bytes: int, label: str) -> bytes:
@@ -108,12 +165,12 @@ def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Loaded
         if lower.endswith(".gz"):
             with path.open("rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
                 data = read_limited(stream, path.stat().st_size, max_bytes, "the gzip stream")
-            yield LoadedDocument(name, document=parse_json_bytes(data))
+            yield document_from_bytes(name, data)
             return
         if _is_yolo_candidate(path):
             yield from _load_yolo(path)
             return
-        yield LoadedDocument(name, document=parse_json_bytes(path.read_bytes()))
+        yield document_from_bytes(name, path.read_bytes())
     except UnreadableInput as exc:
         yield LoadedDocument(name, error=str(exc))
     except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
@@ -151,7 +208,7 @@ def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
                 if member.filename.lower().endswith(".gz"):
                     with gzip.GzipFile(fileobj=io.BytesIO(data)) as inner:
                         data = read_limited(inner, len(data), max_bytes, f"gzip member {member.filename}")
-                yield LoadedDocument(label, document=parse_json_bytes(data))
+                yield document_from_bytes(label, data)
             except UnreadableInput as exc:
                 yield LoadedDocument(label, error=str(exc))
             except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile, NotImplementedError) as exc:
@@ -179,8 +236,14 @@ def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
     yield LoadedDocument(str(path), document=parsed.document, format_hint="yolo", locate=parsed.locate)
 
 
+def document_from_bytes(name: str, data: bytes) -> LoadedDocument:
+    """Parse JSON bytes into a document, noting repeated keys; raises :class:`UnreadableInput`."""
+    document = parse_json_bytes(data)
+    return LoadedDocument(name, document=document, duplicate_keys=find_duplicate_keys(data))
+
+
 def load_bytes(data: bytes, name: str = "<bytes>") -> LoadedDocument:
     try:
-        return LoadedDocument(name, document=parse_json_bytes(data))
+        return document_from_bytes(name, data)
     except UnreadableInput as exc:
         return LoadedDocument(name, error=str(exc))

@@ -102,3 +102,11 @@ def escape_token(token: str | int) -> str:
 
 def to_pointer(path: Iterable[str | int]) -> str:
     return "".join("/" + escape_token(token) for token in path)
+
+
+def pointer_sort_key(pointer: str) -> list[tuple[int, int, str]]:
+    """Order pointers as a reader walks the document: array indexes numerically."""
+    key: list[tuple[int, int, str]] = []
+    for token in pointer.split("/")[1:]:
+        key.append((0, int(token), "") if token.isdigit() else (1, 0, token))
+    return key

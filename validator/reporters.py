@@ -60,3 +60,67 @@ def write_json(report: Report, out: TextIO) -> None:
 
 
 REPORTERS = {"text": write_text, "json": write_json}
+
+
+def write_junit(report: Report, out: TextIO) -> None:
+    """JUnit XML: one test case per document; invalid documents fail, unreadable ones error."""
+    import xml.etree.ElementTree as ET
+
+    failures = sum(1 for f in report.files if f.readable and not f.valid)
+    errors = sum(1 for f in report.files if not f.readable)
+    suites = ET.Element("testsuites", name="labelspec", tests=str(len(report.files)))
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="labelspec validate",
+        tests=str(len(report.files)),
+        failures=str(failures),
+        errors=str(errors),
+        skipped="0",
+    )
+    for file in report.files:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"labelspec.{file.format or 'unknown'}.{file.profile}", name=file.path
+        )
+        body = "\n".join(
+            f"{f.pointer or '/'}  {f.severity}  {f.rule}  {f.message}" for f in file.findings
+        )
+        if not file.readable:
+            ET.SubElement(case, "error", message=file.findings[0].message if file.findings else "unreadable",
+                          type="unreadable").text = body
+        elif not file.valid:
+            ET.SubElement(
+                case, "failure", message=f"{_plural(file.errors, 'error')}", type="invalid"
+            ).text = body
+        elif file.findings:
+            ET.SubElement(case, "system-out").text = body
+    ET.indent(suites)
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(ET.tostring(suites, encoding="unicode"))
+    out.write("\n")
+
+
+def _gh_escape(text: str, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def write_github(report: Report, out: TextIO) -> None:
+    """GitHub Actions workflow commands: one ``::error``/``::warning`` annotation per finding."""
+    for file in report.files:
+        path = file.path.split("!", 1)[0]
+        for finding in file.findings:
+            level = "error" if finding.severity == "error" else "warning"
+            title = _gh_escape(f"{finding.rule} ({file.format or 'unknown'}, {file.profile})", True)
+            where = finding.pointer or "/"
+            member = f"{file.path.split('!', 1)[1]} " if "!" in file.path else ""
+            message = _gh_escape(f"{member}{where}: {finding.message}")
+            out.write(f"::{level} file={_gh_escape(path, True)},title={title}::{message}\n")
+    valid = sum(1 for f in report.files if f.valid)
+    out.write(f"labelspec: {len(report.files)} documents checked, {valid} valid\n")
+
+
+REPORTERS["junit"] = write_junit
+REPORTERS["github"] = write_github

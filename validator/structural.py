@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from labelspec.validator.report import Finding, to_pointer
+from labelspec.validator.report import Finding, pointer_sort_key, to_pointer
 from labelspec.validator.schemas import compiled_schema_view, definition_schema
 
 _JSON_TYPE_NAMES = {
@@ -49,7 +49,7 @@ def structural_findings(
     findings: list[Finding] = []
     for error in validator.iter_errors(document):
         findings.extend(_findings_for(error, validator.schema))
-    findings.sort(key=lambda f: (_pointer_sort_key(f.pointer), f.rule, f.message))
+    findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
     return _dedupe(findings)
 
 
@@ -62,13 +62,6 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(finding)
     return out
-
-
-def _pointer_sort_key(pointer: str) -> list[tuple[int, int, str]]:
-    key: list[tuple[int, int, str]] = []
-    for token in pointer.split("/")[1:]:
-        key.append((0, int(token), "") if token.isdigit() else (1, 0, token))
-    return key
 
 
 def _findings_for(error: ValidationError, root: Any) -> Iterator[Finding]:

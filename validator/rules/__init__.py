@@ -1,0 +1,174 @@
+"""Semantic rules: the checks JSON Schema cannot express (references across a document, decoded masks).
+
+Each rule is catalogued in ``schemas/<format>/rules.yaml`` (id, severity per profile, title, rationale,
+failing and passing examples) and implemented by one function registered with :func:`rule`. A check
+receives a :class:`RuleContext` and yields ``(pointer, message)`` or ``(pointer, message, hint)``; the
+engine turns them into findings with the catalogued severity for the active profile.
+
+Checks run on documents that may be structurally invalid: they must read defensively (``isinstance``
+before use) and skip what they cannot interpret; the structural findings already cover it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelspec.validator.report import Finding, Severity
+from labelspec.validator.schemas import list_formats, load_format_yaml
+
+Hit = tuple[str, str] | tuple[str, str, str]
+Check = Callable[["RuleContext"], Iterable[Hit]]
+
+# Rule modules by format; a module registers its checks when imported.
+_MODULES = {
+    "datagym": "datagym",
+    "segments": "segments",
+    "encord": "encord",
+    "encord-ontology": "encord",
+    "coco-instance": "coco",
+    "coco-panoptic": "coco",
+    "yolo": "yolo",
+}
+_CHECKS: dict[str, Check] = {}
+# Rules that apply to every JSON format regardless of its own catalogue.
+GENERIC_FORMAT = "json"
+
+
+@dataclass
+class RuleContext:
+    """What a check may look at."""
+
+    document: Any
+    format: str
+    profile: str
+    ontology: Any = None
+    png_dir: Path | None = None
+    duplicate_keys: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    format: str
+    severity: dict[str, Severity]
+    title: str
+    rationale: str
+    example: Any = None
+    example_definition: str | None = None
+    passing_example: Any = None
+    needs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "format": self.format,
+            "severity": dict(self.severity),
+            "title": self.title,
+            "rationale": self.rationale,
+            "needs": list(self.needs),
+        }
+
+
+def rule(rule_id: str) -> Callable[[Check], Check]:
+    """Register the check implementing ``rule_id``."""
+
+    def register(check: Check) -> Check:
+        if rule_id in _CHECKS:
+            raise ValueError(f"rule {rule_id} is implemented twice")
+        _CHECKS[rule_id] = check
+        return check
+
+    return register
+
+
+@functools.cache
+def catalogue(format_id: str) -> tuple[RuleSpec, ...]:
+    """The rules catalogued for a format (``rules.yaml``), plus the generic JSON rules."""
+    specs: list[RuleSpec] = []
+    sources = [(GENERIC_FORMAT, _generic_catalogue())]
+    if format_id != GENERIC_FORMAT:
+        sources.append((format_id, load_format_yaml(format_id, "rules.yaml") or []))
+    for owner, entries in sources:
+        for entry in entries:
+            severity = entry["severity"]
+            if isinstance(severity, str):
+                severity = {"lenient": severity, "strict": severity}
+            specs.append(
+                RuleSpec(
+                    id=entry["id"],
+                    format=owner,
+                    severity=severity,
+                    title=entry["title"],
+                    rationale=entry.get("rationale", ""),
+                    example=entry.get("example"),
+                    example_definition=entry.get("example_definition"),
+                    passing_example=entry.get("passing_example"),
+                    needs=tuple(entry.get("needs", [])),
+                )
+            )
+    return tuple(specs)
+
+
+def _generic_catalogue() -> list[dict[str, Any]]:
+    from labelspec.validator.rules import generic
+
+    return generic.CATALOGUE
+
+
+def all_rules(format_id: str | None = None) -> list[RuleSpec]:
+    formats = [format_id] if format_id else list(list_formats())
+    seen: dict[str, RuleSpec] = {}
+    for fmt in formats:
+        for spec in catalogue(fmt):
+            if format_id is None and spec.format == GENERIC_FORMAT and spec.id in seen:
+                continue
+            seen.setdefault(spec.id, spec)
+    return list(seen.values())
+
+
+def load_checks(format_id: str) -> None:
+    importlib.import_module("labelspec.validator.rules.generic")
+    module = _MODULES.get(format_id)
+    if module:
+        try:
+            importlib.import_module(f"labelspec.validator.rules.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"labelspec.validator.rules.{module}":
+                raise
+
+
+def implementation(rule_id: str) -> Check | None:
+    return _CHECKS.get(rule_id)
+
+
+def semantic_findings(context: RuleContext) -> list[Finding]:
+    """Run every catalogued rule of the context's format."""
+    load_checks(context.format)
+    findings: list[Finding] = []
+    for spec in catalogue(context.format):
+        if "ontology" in spec.needs and context.ontology is None:
+            continue
+        if "png_dir" in spec.needs and context.png_dir is None:
+            continue
+        check = _CHECKS.get(spec.id)
+        if check is None:
+            continue
+        severity = spec.severity.get(context.profile, "error")
+        findings.extend(_run(check, spec, severity, context))
+    return findings
+
+
+def _run(check: Check, spec: RuleSpec, severity: Severity, context: RuleContext) -> Iterator[Finding]:
+    try:
+        for hit in check(context):
+            hint = hit[2] if len(hit) == 3 else None  # type: ignore[misc]
+            yield Finding(spec.id, severity, hit[0], hit[1], hint)
+    except (RecursionError, MemoryError):
+        yield Finding(
+            "internal.rule-aborted", "warning", "", f"rule {spec.id} gave up on this document (too deep or large)"
+        )
