@@ -80,14 +80,19 @@ def write_junit(report: Report, out: TextIO) -> None:
     )
     for file in report.files:
         case = ET.SubElement(
-            suite, "testcase", classname=f"labelspec.{file.format or 'unknown'}.{file.profile}", name=file.path
+            suite,
+            "testcase",
+            classname=f"labelspec.{file.format or 'unknown'}.{file.profile}",
+            name=file.path,
         )
-        body = "\n".join(
-            f"{f.pointer or '/'}  {f.severity}  {f.rule}  {f.message}" for f in file.findings
-        )
+        body = "\n".join(f"{f.pointer or '/'}  {f.severity}  {f.rule}  {f.message}" for f in file.findings)
         if not file.readable:
-            ET.SubElement(case, "error", message=file.findings[0].message if file.findings else "unreadable",
-                          type="unreadable").text = body
+            ET.SubElement(
+                case,
+                "error",
+                message=file.findings[0].message if file.findings else "unreadable",
+                type="unreadable",
+            ).text = body
         elif not file.valid:
             ET.SubElement(
                 case, "failure", message=f"{_plural(file.errors, 'error')}", type="invalid"

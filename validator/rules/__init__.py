@@ -166,9 +166,12 @@ def semantic_findings(context: RuleContext) -> list[Finding]:
 def _run(check: Check, spec: RuleSpec, severity: Severity, context: RuleContext) -> Iterator[Finding]:
     try:
         for hit in check(context):
-            hint = hit[2] if len(hit) == 3 else None  # type: ignore[misc]
+            hint = hit[2] if len(hit) == 3 else None
             yield Finding(spec.id, severity, hit[0], hit[1], hint)
     except (RecursionError, MemoryError):
         yield Finding(
-            "internal.rule-aborted", "warning", "", f"rule {spec.id} gave up on this document (too deep or large)"
+            "internal.rule-aborted",
+            "warning",
+            "",
+            f"rule {spec.id} gave up on this document (too deep or large)",
         )
