@@ -51,7 +51,18 @@ def validate_document(
             readable=False,
             findings=[Finding("input.format-unknown", "error", "", str(exc))],
         )
-    findings = structural_findings(document, format_id, profile)
+    try:
+        findings = structural_findings(document, format_id, profile)
+    except RecursionError:
+        return FileReport(
+            path=name,
+            format=format_id,
+            profile=profile,
+            readable=False,
+            findings=[
+                Finding("input.too-deep", "error", "", "the document is nested too deeply to validate")
+            ],
+        )
     context = RuleContext(
         document=document,
         format=format_id,

@@ -24,8 +24,8 @@ from labelspec.validator.report import escape_token
 # A decompressed stream may not exceed this many bytes, nor grow past this ratio once it is large.
 DEFAULT_MAX_BYTES = int(os.environ.get("LABELSPEC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3))
 DEFAULT_MAX_RATIO = 200
-_RATIO_FLOOR = 64 * 1024**2  # small files may compress very well (e.g. an empty label list)
-_CHUNK = 1024**2
+_RATIO_FLOOR = 8 * 1024**2  # below this, any ratio is fine (small files may compress very well)
+_CHUNK = 256 * 1024  # small reads keep the ratio check close to the compressed bytes consumed
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -64,7 +64,7 @@ def parse_json_bytes(data: bytes) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         reason = exc.msg
-        if "recursion" in reason.lower():
+        if "recursion" in reason.lower() or "depth limit" in reason.lower():
             reason = "nesting is deeper than 1024 levels"
         raise UnreadableInput(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {reason}") from None
 
@@ -121,8 +121,9 @@ def find_duplicate_keys(data: bytes) -> list[str]:
     return sorted(found)
 
 
-def read_limited(stream: io.BufferedIOBase | Any, compressed_size: int, max_bytes: int, label: str) -> bytes:
-    """Read a decompressing stream, refusing bombs: a byte cap and a compression-ratio cap."""
+def read_limited(stream: Any, consumed: Callable[[], int], max_bytes: int, label: str) -> bytes:
+    """Read a decompressing stream, refusing bombs: a cap on the output, and on the expansion ratio of
+    the compressed bytes consumed so far (so a bomb is stopped after a few MiB, not after gigabytes)."""
     chunks: list[bytes] = []
     total = 0
     while True:
@@ -135,13 +136,18 @@ def read_limited(stream: io.BufferedIOBase | Any, compressed_size: int, max_byte
                 f"{label} decompresses to more than {max_bytes} bytes; refusing it "
                 "(set LABELSPEC_MAX_DECOMPRESSED_BYTES to raise the limit)"
             )
-        if total > _RATIO_FLOOR and total > DEFAULT_MAX_RATIO * max(compressed_size, 1):
+        if total > _RATIO_FLOOR and total > DEFAULT_MAX_RATIO * max(consumed(), 1):
             raise UnreadableInput(
-                f"{label} expands more than {DEFAULT_MAX_RATIO}x ({compressed_size} compressed bytes "
-                f"give over {total} bytes); refusing a likely decompression bomb"
+                f"{label} expands more than {DEFAULT_MAX_RATIO} times ({consumed()} compressed bytes "
+                f"already gave {total} bytes); refusing a likely decompression bomb"
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _zip_member_consumed(stream: Any, member: zipfile.ZipInfo) -> Callable[[], int]:
+    # ZipExtFile tracks the compressed bytes it has not read yet; fall back to the whole member.
+    return lambda: member.compress_size - int(getattr(stream, "_compress_left", 0))
 
 
 def _is_yolo_candidate(path: Path) -> bool:
@@ -164,7 +170,7 @@ def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Loaded
             return
         if lower.endswith(".gz"):
             with path.open("rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
-                data = read_limited(stream, path.stat().st_size, max_bytes, "the gzip stream")
+                data = read_limited(stream, raw.tell, max_bytes, "the gzip stream")
             yield document_from_bytes(name, data)
             return
         if _is_yolo_candidate(path):
@@ -202,12 +208,12 @@ def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
                 continue
             try:
                 with archive.open(member) as stream:
-                    data = read_limited(
-                        stream, member.compress_size, max_bytes, f"zip member {member.filename}"
-                    )
+                    consumed = _zip_member_consumed(stream, member)
+                    data = read_limited(stream, consumed, max_bytes, f"zip member {member.filename}")
                 if member.filename.lower().endswith(".gz"):
-                    with gzip.GzipFile(fileobj=io.BytesIO(data)) as inner:
-                        data = read_limited(inner, len(data), max_bytes, f"gzip member {member.filename}")
+                    packed = io.BytesIO(data)
+                    with gzip.GzipFile(fileobj=packed) as inner:
+                        data = read_limited(inner, packed.tell, max_bytes, f"gzip member {member.filename}")
                 yield document_from_bytes(label, data)
             except UnreadableInput as exc:
                 yield LoadedDocument(label, error=str(exc))

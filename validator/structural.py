@@ -85,8 +85,27 @@ def _findings_for(error: ValidationError, root: Any) -> Iterator[Finding]:
             )
         return
 
+    if keyword == "oneOf" and not error.context:
+        yield Finding(
+            rule="schema.oneOf",
+            severity="error",
+            pointer=to_pointer(path),
+            message=f"the value fits more than one of the alternatives, but must fit exactly one{suffix}",
+        )
+        return
+
     if keyword in ("oneOf", "anyOf") and error.context:
         yield from _findings_for_alternatives(error, root, path, suffix)
+        return
+
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        yield Finding(
+            rule="schema.propertyNames",
+            severity="error",
+            pointer=to_pointer([*path, error.instance]),
+            message=f"property name {_q(error.instance)} is not allowed: "
+            f"{_message(error).removeprefix('not allowed here: ')}{suffix}",
+        )
         return
 
     yield Finding(
@@ -118,12 +137,16 @@ def _findings_for_alternatives(
             message=f"expected {_or_list(expected)}, found {_describe(error.instance)}{suffix}",
         )
         return
-    if keyword == "oneOf" and not context:
+    # Every alternative only lacks a property: the value must carry one of them.
+    if direct and all(e.validator == "required" for e in direct) and len(direct) == len(context):
+        names: list[str] = []
+        for sub in direct:
+            names.extend(n for n in sub.validator_value if n not in names)
         yield Finding(
-            rule="schema.oneOf",
+            rule=f"schema.{keyword}",
             severity="error",
             pointer=to_pointer(path),
-            message=f"value matches more than one alternative{suffix}",
+            message=f"expected one of the properties {_quote_list(names)}{suffix}",
         )
         return
     closest = best_match(context)
@@ -224,7 +247,9 @@ def _message(error: ValidationError) -> str:
     if keyword == "contains":
         return "expected at least one item matching the required form"
     if keyword == "not":
-        return f"{_short(instance)} is a form that is not allowed here"
+        reason = value.get("description") if isinstance(value, dict) else None
+        reason = reason or (error.schema.get("description") if isinstance(error.schema, dict) else None)
+        return f"not allowed here: {reason}" if reason else f"{_short(instance)} is a form not allowed here"
     if keyword == "dependencies":
         return str(error.message)
     if keyword is False or keyword == "false":
@@ -234,7 +259,7 @@ def _message(error: ValidationError) -> str:
 
 def _describe(instance: Any) -> str:
     name = _JSON_TYPE_NAMES.get(type(instance), type(instance).__name__)
-    if isinstance(instance, (dict, list)):
+    if isinstance(instance, (dict, list)) or instance is None:
         return name
     return f"{name} {_short(instance)}"
 
