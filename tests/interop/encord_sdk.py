@@ -215,6 +215,10 @@ def build_label_row(row: dict[str, Any], ontology: dict[str, Any]) -> LabelRowV2
     return LabelRowV2(make_metadata(row), Mock(), make_ontology(ontology))
 
 
+def _one_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: " + " ".join(str(error).split())
+
+
 def sdk_round_trip(row: dict[str, Any], ontology: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     """``(to_encord_dict() output, "")`` when the SDK parses and re-serialises ``row``; else ``(None, reason)``."""
     if not isinstance(row, dict):
@@ -226,11 +230,11 @@ def sdk_round_trip(row: dict[str, Any], ontology: dict[str, Any]) -> tuple[dict[
     try:
         label_row.from_labels_dict(row)
     except Exception as error:
-        return None, f"from_labels_dict raised {type(error).__name__}: {error}"
+        return None, f"from_labels_dict raised {_one_line(error)}"
     try:
         written = label_row.to_encord_dict()
     except Exception as error:
-        return None, f"to_encord_dict raised {type(error).__name__}: {error}"
+        return None, f"to_encord_dict raised {_one_line(error)}"
     return json.loads(json.dumps(written, default=str)), ""
 
 
