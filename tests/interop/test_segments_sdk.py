@@ -9,6 +9,10 @@ sample-attributes model and the label-attributes model of the task type) inside 
 
 The set is the segments corpus plus targeted variants, each of which flips one fact the SDK is known to
 care about (or known to ignore).
+
+Deliberately left out of the set, because labelspec is stricter than pydantic's lax mode there: numeric
+strings where the SDK wants an int or float (pydantic converts "3" to 3), strings such as "true" for booleans,
+and colour channels outside 0..255 (SEG-D08). The strict profile rejects those as malformed.
 """
 
 from __future__ import annotations

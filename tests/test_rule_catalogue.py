@@ -1,0 +1,86 @@
+"""The rule catalogue: every rule is catalogued, implemented, and caught by its own examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import labelspec
+from labelspec.validator.rules import all_rules, implementation, load_checks
+from labelspec.validator.schemas import PROFILES, list_formats, load_format_yaml
+
+PREFIXES = {
+    "datagym": "DG-",
+    "segments": "SEG-",
+    "encord": "ENC-",
+    "encord-ontology": "ENCO-",
+    "coco-instance": "COCO-",
+    "coco-panoptic": "COCO-",
+    "yolo": "YOLO-",
+}
+RULES = [spec for fmt in list_formats() for spec in all_rules(fmt) if spec.format == fmt]
+
+
+def _id(spec: Any) -> str:
+    return str(spec.id)
+
+
+def test_every_format_catalogues_rules() -> None:
+    for fmt in ("datagym", "segments", "encord", "coco-instance", "coco-panoptic", "yolo"):
+        assert load_format_yaml(fmt, "rules.yaml"), f"{fmt} has no rules.yaml"
+
+
+def test_rule_ids_are_unique_and_prefixed() -> None:
+    seen: set[str] = set()
+    for spec in RULES:
+        assert spec.id not in seen, f"duplicate rule id {spec.id}"
+        seen.add(spec.id)
+        assert spec.id.startswith(PREFIXES[spec.format]), spec.id
+
+
+@pytest.mark.parametrize("spec", RULES, ids=_id)
+def test_rule_is_catalogued_completely(spec: Any) -> None:
+    load_checks(spec.format)
+    assert implementation(spec.id) is not None, f"{spec.id} is catalogued but not implemented"
+    assert set(spec.severity) == set(PROFILES) and set(spec.severity.values()) <= {"error", "warning"}
+    assert spec.title and spec.rationale
+    assert spec.example is not None, "a failing example is required"
+    assert spec.passing_example is not None, "a passing example is required"
+
+
+def _validate(spec: Any, document: Any, profile: str) -> labelspec.Report:
+    entry = next(e for e in load_format_yaml(spec.format, "rules.yaml") if e["id"] == spec.id)
+    ontology = entry.get("example_ontology")
+    report = labelspec.validate(document, format=spec.format, profile=profile, ontology=ontology)
+    return report
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("spec", RULES, ids=_id)
+def test_failing_example_triggers_the_rule(spec: Any, profile: str) -> None:
+    report = _validate(spec, spec.example, profile)
+    document_report = report.files[-1]
+    hits = [f for f in document_report.findings if f.rule == spec.id]
+    assert hits, f"{spec.id} not raised by its example; findings: {document_report.findings}"
+    assert all(f.severity == spec.severity[profile] for f in hits)
+    structural = [f for f in document_report.findings if f.rule.startswith("schema.")]
+    if profile == "lenient":
+        assert not structural, f"the example should fail only semantically: {structural}"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("spec", RULES, ids=_id)
+def test_passing_example_does_not_trigger_the_rule(spec: Any, profile: str) -> None:
+    report = _validate(spec, spec.passing_example, profile)
+    hits = [f for f in report.files[-1].findings if f.rule == spec.id]
+    assert not hits, hits
+
+
+def test_every_implementation_is_catalogued() -> None:
+    from labelspec.validator.rules import _CHECKS
+
+    for fmt in list_formats():
+        load_checks(fmt)
+    catalogued = {spec.id for fmt in list_formats() for spec in all_rules(fmt)}
+    assert set(_CHECKS) <= catalogued, sorted(set(_CHECKS) - catalogued)
