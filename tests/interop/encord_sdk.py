@@ -10,9 +10,9 @@
   writes ``data_duration`` / ``data_fps`` from the metadata, never from the row);
 * ``number_of_frames`` one above the largest frame, page, millisecond or character index the row uses
   (objects beyond it are rejected as out of bounds);
-* ``spaces`` from the row without their labels; a space carrying neither ``child_info`` nor ``scene_info``
-  (the writer does not always emit them) gets ``child_info = {layout_key: <space id>, file_name: <space id>}``,
-  as the API would provide.
+* ``spaces`` from the row without their labels; a space carrying neither ``child_info`` nor
+  ``scene_info`` (the writer does not always emit them) gets
+  ``child_info = {layout_key: <space id>, file_name: <space id>}``, as the API would provide.
 
 The metadata is built defensively (odd values fall back to neutral ones), so that every verdict comes from
 ``from_labels_dict`` itself and never from the harness.
@@ -41,8 +41,8 @@ Normalisation, i.e. what the SDK legitimately rewrites and is therefore *not* co
 * ``name`` / ``color`` / ``value`` of objects, classifications, answers and skeleton points (regenerated from
   the ontology);
 * polygons: legacy ``polygon`` (dict or list) and ``polygons`` are compared as ``polygons`` (flat
-  ``number[][][]``; a lone ``polygon`` is ``[[ring]]``, and ``polygons`` wins when both are present), since the
-  SDK writes both;
+  ``number[][][]``; a lone ``polygon`` is ``[[ring]]``, and ``polygons`` wins when both are present),
+  since the SDK writes both;
 * skeleton visibility: the legacy booleans (``invisible``/``occluded``/``selfOccluded``/``visible``) are
   compared as the ``visibility`` value the SDK writes; numbers are compared as floats;
 * checklist answers split over several entries with the same featureHash are one answer (union of options);
@@ -220,7 +220,7 @@ def _one_line(error: BaseException) -> str:
 
 
 def sdk_round_trip(row: dict[str, Any], ontology: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    """``(to_encord_dict() output, "")`` when the SDK parses and re-serialises ``row``; else ``(None, reason)``."""
+    """``(to_encord_dict() output, "")`` if the SDK parses and re-serialises ``row``, else ``(None, why)``."""
     if not isinstance(row, dict):
         return None, f"a label row must be an object, got {type(row).__name__}"
     try:
@@ -293,9 +293,10 @@ def _geometry(obj: dict[str, Any]) -> Any:
     """Canonical geometry of a frame object (see the normalisation in the module docstring)."""
     shape = obj.get("shape")
     try:
-        if shape == "polygon" or (("polygon" in obj or "polygons" in obj) and shape not in (
-            "bounding_box", "rotatable_bounding_box", "polyline", "point"
-        )):
+        if shape == "polygon" or (
+            ("polygon" in obj or "polygons" in obj)
+            and shape not in ("bounding_box", "rotatable_bounding_box", "polyline", "point")
+        ):
             if obj.get("polygons"):
                 return ("polygons", _canonical(obj["polygons"]))
             ring = [c for point in _sorted_by_index(obj.get("polygon")) for c in _xy(point)]
@@ -328,22 +329,28 @@ def _answer_atoms(answer: dict[str, Any]) -> list[Any]:
     """The atoms of one attribute answer: chosen option featureHashes, or the text / numeric value."""
     answers = answer.get("answers")
     if isinstance(answers, list):
-        return [("option", item.get("featureHash")) if isinstance(item, dict) else ("raw", _canonical(item))
-                for item in answers] or [("empty-checklist",)]
+        return [
+            ("option", item.get("featureHash")) if isinstance(item, dict) else ("raw", _canonical(item))
+            for item in answers
+        ] or [("empty-checklist",)]
     return [("value", _canonical(answers))]
 
 
 def _add_answers(inv: Inventory, owner: tuple[Any, ...], answer_list: Any) -> None:
+    """Record the answers of one owner; split checklist entries are one answer (an empty one adds nothing)."""
+    atoms: dict[Any, set[Any]] = {}
     for answer in answer_list if isinstance(answer_list, list) else []:
         if not isinstance(answer, dict):
-            inv[(*owner, "answer", "?", _canonical(answer))] = True
+            malformed = (*owner, "answer", "?", _canonical(answer))
+            inv[malformed] = True
             continue
-        for atom in _answer_atoms(answer):
-            if atom == ("empty-checklist",) and any(
-                key[: len(owner) + 2] == (*owner, "answer", answer.get("featureHash")) for key in inv
-            ):
-                continue
-            inv[(*owner, "answer", answer.get("featureHash"), atom)] = True
+        atoms.setdefault(answer.get("featureHash"), set()).update(_answer_atoms(answer))
+    for feature_hash, found in atoms.items():
+        if len(found) > 1:
+            found.discard(("empty-checklist",))
+        for atom in found:
+            key = (*owner, "answer", feature_hash, atom)
+            inv[key] = True
 
 
 def _merge(ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -419,8 +426,11 @@ def inventory(row: JSON) -> Inventory:
             continue
         object_hash = entry.get("objectHash", key)
         if data_type in _RANGE_TYPES or "range" in entry or "range_html" in entry:
-            where = ("range_html", _html_ranges(entry["range_html"])) if entry.get("range_html") else (
-                "range", _ranges(entry.get("range")))
+            where = (
+                ("range_html", _html_ranges(entry["range_html"]))
+                if entry.get("range_html")
+                else ("range", _ranges(entry.get("range")))
+            )
             inv[("range_object", object_hash)] = (entry.get("featureHash"), where)
         _add_answers(inv, ("object", object_hash), entry.get("classifications"))
 
@@ -431,7 +441,10 @@ def inventory(row: JSON) -> Inventory:
             continue
         classification_hash = entry.get("classificationHash", key)
         if "createdBy" in entry:
-            inv[("range_classification", classification_hash)] = (entry.get("featureHash"), _ranges(entry.get("range")))
+            inv[("range_classification", classification_hash)] = (
+                entry.get("featureHash"),
+                _ranges(entry.get("range")),
+            )
         _add_answers(inv, ("classification", classification_hash), entry.get("classifications"))
 
     object_actions = row.get("object_actions")
@@ -446,7 +459,9 @@ def inventory(row: JSON) -> Inventory:
                 continue
             ranges = _ranges(action.get("range"))
             for atom in _answer_atoms(action):
-                slot = dynamic.setdefault(("action", entry.get("objectHash", key), action.get("featureHash"), atom), [])
+                slot = dynamic.setdefault(
+                    ("action", entry.get("objectHash", key), action.get("featureHash"), atom), []
+                )
                 if ranges and ranges[0] == "unreadable":
                     inv[("action", key, "unreadable range", _canonical(action.get("range")))] = True
                 else:
@@ -475,5 +490,5 @@ def _same_numbers(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
-        return all(x == y or _same_numbers(x, y) for x, y in zip(a, b))
+        return all(x == y or _same_numbers(x, y) for x, y in zip(a, b, strict=True))
     return False

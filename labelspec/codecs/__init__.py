@@ -1,0 +1,1 @@
+"""Binary encodings used by the formats (Encord bitmask RLE, COCO RLE, Segments bitmap ids)."""
