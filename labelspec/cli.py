@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -22,6 +23,11 @@ from labelspec.validator.schemas import (
     format_metadata,
     list_formats,
 )
+
+
+# Further commands live next to their subsystem; each module has ``register(commands)`` which adds its
+# sub-parser(s) with ``set_defaults(run=fn)``, ``fn(args, out) -> exit code``.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 class Progress:
@@ -104,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     examples.add_argument("formats", nargs="*", metavar="FORMAT", help="default: every format")
     examples.add_argument("--quiet", "-q", action="store_true", help="print only the summary per format")
     examples.set_defaults(run=_cmd_examples)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
     return parser
 
 
