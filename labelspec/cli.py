@@ -24,7 +24,6 @@ from labelspec.validator.schemas import (
     list_formats,
 )
 
-
 # Further commands live next to their subsystem; each module has ``register(commands)`` which adds its
 # sub-parser(s) with ``set_defaults(run=fn)``, ``fn(args, out) -> exit code``.
 COMMAND_MODULES: tuple[str, ...] = ()
