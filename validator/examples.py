@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labelspec.validator.api import validate_document
 from labelspec.validator.inputs import UnreadableInput, parse_json_bytes
 from labelspec.validator.report import FileReport, Finding
 from labelspec.validator.schemas import PROFILES, list_formats, load_format_yaml, schemas_root
@@ -58,7 +59,13 @@ def check_example(example: DocumentedExample, profile: str) -> FileReport:
         report.readable = False
         report.findings.append(Finding("input.unreadable", "error", "", str(exc)))
         return report
-    report.findings = structural_findings(document, example.format, profile, example.definition)
+    if example.definition:
+        # A snippet of a larger document: only its definition's structure can be checked.
+        report.findings = structural_findings(document, example.format, profile, example.definition)
+        return report
+    checked = validate_document(document, name=name, format=example.format, profile=profile)
+    report.findings = checked.findings
+    report.readable = checked.readable
     return report
 
 
