@@ -211,16 +211,23 @@ def _iter_refs(node: Any) -> Iterator[str]:
             yield from _iter_refs(item)
 
 
-@functools.cache
-def _compiled(format_id: str, profile: str) -> dict[str, Any]:
+def compile_file(root_file: Path, profile: str, schema_id: str | None = None) -> dict[str, Any]:
+    """Bundle and profile one root schema file (see the module docstring)."""
     if profile not in PROFILES:
         raise KeyError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
-    bundled = _Bundler(format_dir(format_id) / "schema.yaml").bundle()
+    bundled = _Bundler(root_file).bundle()
     document: dict[str, Any] = _apply_profile(bundled, profile)
     document["$schema"] = DRAFT07
-    document["$id"] = f"{SCHEMA_ID_BASE}{format_id}/{profile}.json"
-    _check_references(document, format_id)
+    if schema_id:
+        document["$id"] = schema_id
+    _check_references(document, str(root_file))
     return document
+
+
+@functools.cache
+def _compiled(format_id: str, profile: str) -> dict[str, Any]:
+    root = format_dir(format_id) / "schema.yaml"
+    return compile_file(root, profile, f"{SCHEMA_ID_BASE}{format_id}/{profile}.json")
 
 
 def compile_schema(format_id: str, profile: str = DEFAULT_PROFILE) -> dict[str, Any]:

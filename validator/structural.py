@@ -215,7 +215,7 @@ def _message(error: ValidationError) -> str:
     if keyword == "const":
         return f"expected {_short(value)}; found {_short(instance)}"
     if keyword == "pattern":
-        return f"{_short(instance)} does not match the expected form (pattern {value})"
+        return _pattern_message(error)
     if keyword == "minItems":
         return f"expected at least {value} item{'s' if value != 1 else ''}, found {len(instance)}"
     if keyword == "maxItems":
@@ -255,6 +255,20 @@ def _message(error: ValidationError) -> str:
     if keyword is False or keyword == "false":
         return "no value is allowed here"
     return str(error.message)
+
+
+def _pattern_message(error: ValidationError) -> str:
+    """Say which form was expected in words (``x-pattern-name``), by example, or as a short pattern."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    found = _short(error.instance)
+    name = schema.get("x-pattern-name")
+    if name:
+        return f"{found} is not {name}"
+    pattern = str(error.validator_value)
+    examples = schema.get("examples")
+    like = f"; expected a value like {_short(examples[0])}" if isinstance(examples, list) and examples else ""
+    shown = f" (pattern {pattern})" if len(pattern) <= 60 else ""
+    return f"{found} does not have the expected form{like}{shown}"
 
 
 def _describe(instance: Any) -> str:

@@ -38,8 +38,9 @@ def rgba_to_ids(array: npt.ArrayLike) -> npt.NDArray[np.uint32]:
     if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         raise ValueError(f"expected an (H, W, 3) or (H, W, 4) array, got shape {pixels.shape}")
     channels = pixels[:, :, :3].astype(np.uint32)
-    ids: npt.NDArray[np.uint32] = channels[:, :, 0] | (channels[:, :, 1] << 8) | (channels[:, :, 2] << 16)
-    return ids
+    ids = channels[:, :, 0] | (channels[:, :, 1] << np.uint32(8)) | (channels[:, :, 2] << np.uint32(16))
+    result: npt.NDArray[np.uint32] = ids.astype(np.uint32, copy=False)
+    return result
 
 
 def ids_to_rgba(ids: npt.ArrayLike) -> npt.NDArray[np.uint8]:

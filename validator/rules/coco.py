@@ -1,0 +1,752 @@
+"""Semantic rules of COCO instance (``COCO-…``) and COCO panoptic (``COCO-PANOPTIC-…``) files.
+
+Both formats share this module; every check looks at ``ctx.format`` and returns at once on the other
+flavour. The per-document lookups (image sizes, category ids, keypoint names) and the decoded panoptic
+PNGs are built once per validation run (memoised on the rule context), so each rule is one linear pass.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeGuard
+
+from labelspec.validator.report import to_pointer
+from labelspec.validator.rules import Hit, RuleContext, rule
+
+INSTANCE = "coco-instance"
+PANOPTIC = "coco-panoptic"
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _list(document: Any, key: str) -> list[Any]:
+    if isinstance(document, dict):
+        value = document.get(key)
+        if isinstance(value, list):
+            return value
+    return []
+
+
+def _ids_text(ids: list[int], limit: int = 8) -> str:
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f", … ({len(ids)} in all)" if len(ids) > limit else "")
+
+
+def _known_ids_text(ids: set[int]) -> str:
+    if not ids:
+        return "the file declares none"
+    ordered = sorted(ids)
+    if len(ordered) > 1 and ordered[-1] - ordered[0] == len(ordered) - 1:
+        return f"known ids: {ordered[0]}-{ordered[-1]}"
+    return f"known ids: {_ids_text(ordered)}"
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+
+@dataclass
+class _Tables:
+    """What every rule needs to know about the images and categories of one document."""
+
+    image_ids: set[int] = field(default_factory=set)
+    # image id -> (height, width) when both are positive integers
+    image_sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
+    category_ids: set[int] = field(default_factory=set)
+    # category id -> number of keypoint names (only categories that list keypoints)
+    keypoint_counts: dict[int, int] = field(default_factory=dict)
+
+
+_MEMO: list[tuple[weakref.ref[RuleContext], dict[str, Any]]] = []
+
+
+def _memo(ctx: RuleContext) -> dict[str, Any]:
+    """Values shared by the rules of one validation run, held only as long as its context lives."""
+    if _MEMO and _MEMO[0][0]() is ctx:
+        return _MEMO[0][1]
+    memo: dict[str, Any] = {}
+    _MEMO[:] = [(weakref.ref(ctx), memo)]
+    return memo
+
+
+def _tables(ctx: RuleContext) -> _Tables:
+    """The tables of the context's document, built once per validation run."""
+    memo = _memo(ctx)
+    cached = memo.get("tables")
+    if isinstance(cached, _Tables):
+        return cached
+    document = ctx.document
+    tables = _Tables()
+    for image in _list(document, "images"):
+        if not isinstance(image, dict) or not _is_int(image.get("id")):
+            continue
+        image_id = image["id"]
+        tables.image_ids.add(image_id)
+        height, width = image.get("height"), image.get("width")
+        if _is_int(height) and _is_int(width) and height > 0 and width > 0:
+            tables.image_sizes.setdefault(image_id, (height, width))
+    for category in _list(document, "categories"):
+        if not isinstance(category, dict) or not _is_int(category.get("id")):
+            continue
+        tables.category_ids.add(category["id"])
+        names = category.get("keypoints")
+        if isinstance(names, list):
+            tables.keypoint_counts.setdefault(category["id"], len(names))
+    memo["tables"] = tables
+    return tables
+
+
+def _duplicate_ids(items: list[Any], section: str) -> Iterator[Hit]:
+    first: dict[int, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not _is_int(item.get("id")):
+            continue
+        item_id = item["id"]
+        if item_id in first:
+            yield (
+                to_pointer([section, index, "id"]),
+                f"{section[:-1]} id {item_id} is used again (first at /{section}/{first[item_id]})",
+                "ids must be unique: pycocotools indexes by id and keeps only the last entry",
+            )
+        else:
+            first[item_id] = index
+
+
+def _annotations(ctx: RuleContext) -> Iterator[tuple[int, dict[str, Any]]]:
+    for index, annotation in enumerate(_list(ctx.document, "annotations")):
+        if isinstance(annotation, dict):
+            yield index, annotation
+
+
+# ---------------------------------------------------------------------------------------------- RLE
+
+
+def decode_compressed_counts(counts: str) -> list[int] | str:
+    """Run lengths of a pycocotools compressed RLE string, or the reason it does not decode.
+
+    The format (``rleFrString`` in pycocotools' maskApi.c): each run is a little-endian sequence of
+    5-bit groups, one character each (``chr(48 + group)``, bit 0x20 = more groups follow, bit 0x10 of the
+    last group = sign); from the third run on, a run is stored as the difference to the run two before.
+    """
+    runs: list[int] = []
+    position = 0
+    length = len(counts)
+    while position < length:
+        value = 0
+        shift = 0
+        more = True
+        while more:
+            if position >= length:
+                return f"the string ends inside run {len(runs) + 1} (its last character has the 'more' bit)"
+            code = ord(counts[position]) - 48
+            if code < 0 or code > 63:
+                return f"character {counts[position]!r} at position {position} is outside '0'..'o'"
+            value |= (code & 0x1F) << shift
+            more = bool(code & 0x20)
+            position += 1
+            shift += 5
+            if not more and code & 0x10:
+                value |= -1 << shift
+        if len(runs) > 2:
+            value += runs[-2]
+        if value < 0:
+            return f"run {len(runs) + 1} decodes to a negative length ({value})"
+        runs.append(value)
+    return runs
+
+
+def _rle(segmentation: Any) -> tuple[int, int, Any] | None:
+    """(height, width, counts) of an RLE segmentation with a well-formed size, else None."""
+    if not isinstance(segmentation, dict):
+        return None
+    size = segmentation.get("size")
+    if not (isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v >= 0 for v in size)):
+        return None
+    return size[0], size[1], segmentation.get("counts")
+
+
+# ---------------------------------------------------------------------------------------------- ids
+
+
+@rule("COCO-IMAGE-ID-DUPLICATE")
+def image_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format == INSTANCE:
+        yield from _duplicate_ids(_list(ctx.document, "images"), "images")
+
+
+@rule("COCO-ANNOTATION-ID-DUPLICATE")
+def annotation_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format == INSTANCE:
+        yield from _duplicate_ids(_list(ctx.document, "annotations"), "annotations")
+
+
+@rule("COCO-CATEGORY-ID-DUPLICATE")
+def category_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format == INSTANCE:
+        yield from _duplicate_ids(_list(ctx.document, "categories"), "categories")
+
+
+@rule("COCO-IMAGE-ID-UNKNOWN")
+def image_id_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    known = _tables(ctx).image_ids
+    for index, annotation in _annotations(ctx):
+        image_id = annotation.get("image_id")
+        if _is_int(image_id) and image_id not in known:
+            yield (
+                to_pointer(["annotations", index, "image_id"]),
+                f"image_id {image_id} names no image ({_known_ids_text(known)})",
+            )
+
+
+@rule("COCO-CATEGORY-ID-UNKNOWN")
+def category_id_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    known = _tables(ctx).category_ids
+    for index, annotation in _annotations(ctx):
+        category_id = annotation.get("category_id")
+        if _is_int(category_id) and category_id not in known:
+            yield (
+                to_pointer(["annotations", index, "category_id"]),
+                f"category_id {category_id} names no category ({_known_ids_text(known)})",
+            )
+
+
+# ---------------------------------------------------------------------------------------------- masks
+
+
+@rule("COCO-RLE-SIZE-MISMATCH")
+def rle_size_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    sizes = _tables(ctx).image_sizes
+    for index, annotation in _annotations(ctx):
+        rle = _rle(annotation.get("segmentation"))
+        image_id = annotation.get("image_id")
+        if rle is None or not _is_int(image_id) or image_id not in sizes:
+            continue
+        height, width = sizes[image_id]
+        if (rle[0], rle[1]) != (height, width):
+            yield (
+                to_pointer(["annotations", index, "segmentation", "size"]),
+                f"RLE size is [{rle[0]}, {rle[1]}] but image {image_id} is {height} high and {width} wide "
+                f"(expected [{height}, {width}], i.e. [height, width])",
+                "size is [height, width]; a swapped or stale size decodes to a distorted mask",
+            )
+
+
+@rule("COCO-RLE-COUNTS-UNDECODABLE")
+def rle_counts_undecodable(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        rle = _rle(annotation.get("segmentation"))
+        if rle is None or not isinstance(rle[2], str):
+            continue
+        decoded = decode_compressed_counts(rle[2])
+        if isinstance(decoded, str):
+            yield (
+                to_pointer(["annotations", index, "segmentation", "counts"]),
+                f"compressed RLE counts do not decode: {decoded}",
+            )
+
+
+@rule("COCO-RLE-PIXEL-TOTAL")
+def rle_pixel_total(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        rle = _rle(annotation.get("segmentation"))
+        if rle is None:
+            continue
+        height, width, counts = rle
+        if isinstance(counts, str):
+            decoded = decode_compressed_counts(counts)
+            if isinstance(decoded, str):
+                continue  # COCO-RLE-COUNTS-UNDECODABLE
+            total = sum(decoded)
+            kind = "compressed"
+        elif isinstance(counts, list) and all(_is_int(c) and c >= 0 for c in counts):
+            total = sum(counts)
+            kind = "uncompressed"
+        else:
+            continue
+        if total != height * width:
+            yield (
+                to_pointer(["annotations", index, "segmentation", "counts"]),
+                f"{kind} RLE runs cover {total} pixels but size [{height}, {width}] has {height * width}",
+                "pycocotools decodes the runs into an h*w buffer without checking the total",
+            )
+
+
+@rule("COCO-POLYGON-ODD-COORDINATES")
+def polygon_odd_coordinates(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        segmentation = annotation.get("segmentation")
+        if not isinstance(segmentation, list):
+            continue
+        for number, polygon in enumerate(segmentation):
+            if isinstance(polygon, list) and len(polygon) % 2:
+                yield (
+                    to_pointer(["annotations", index, "segmentation", number]),
+                    f"polygon has {len(polygon)} numbers; a flat [x1, y1, x2, y2, ...] list needs an even "
+                    "count",
+                    "pycocotools reads len//2 vertices and silently drops the last number",
+                )
+
+
+@rule("COCO-ISCROWD-POLYGONS")
+def iscrowd_polygons(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        segmentation = annotation.get("segmentation")
+        if annotation.get("iscrowd") == 1 and isinstance(segmentation, list) and segmentation:
+            yield (
+                to_pointer(["annotations", index, "iscrowd"]),
+                "iscrowd is 1 but the segmentation is a list of polygons; the COCO format gives crowd "
+                "regions an RLE mask and single objects polygons",
+                "set iscrowd to 0 if this is one object",
+            )
+
+
+@rule("COCO-RLE-NOT-CROWD")
+def rle_not_crowd(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        if annotation.get("iscrowd") == 0 and isinstance(annotation.get("segmentation"), dict):
+            yield (
+                to_pointer(["annotations", index, "iscrowd"]),
+                "iscrowd is 0 but the segmentation is an RLE mask; the COCO format gives single objects "
+                "polygons and crowd regions RLE",
+                "pycocotools reads it; consumers that rasterise non-crowd objects with frPyObjects "
+                "(torchvision's COCO reference) fail on compressed counts",
+            )
+
+
+# ---------------------------------------------------------------------------------------------- geometry
+
+
+def _bbox(value: Any) -> tuple[float, float, float, float] | None:
+    if isinstance(value, list) and len(value) == 4 and all(_is_number(v) for v in value):
+        return value[0], value[1], value[2], value[3]
+    return None
+
+
+def _bbox_outside(box: tuple[float, float, float, float], height: int, width: int) -> str | None:
+    x, y, w, h = box
+    if w < 0 or h < 0:
+        return None  # COCO-BBOX-NEGATIVE-SIZE
+    problems = []
+    if x < 0 or y < 0:
+        problems.append(f"its top-left corner ({x}, {y}) is left of or above the image")
+    if x + w > width:
+        problems.append(f"its right edge x+w = {x + w} is past the width {width}")
+    if y + h > height:
+        problems.append(f"its bottom edge y+h = {y + h} is past the height {height}")
+    return "; ".join(problems) or None
+
+
+@rule("COCO-BBOX-NEGATIVE-SIZE")
+def bbox_negative_size(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        box = _bbox(annotation.get("bbox"))
+        if box is not None and (box[2] < 0 or box[3] < 0):
+            yield (
+                to_pointer(["annotations", index, "bbox"]),
+                f"bbox [{box[0]}, {box[1]}, {box[2]}, {box[3]}] has a negative width or height",
+                "a box drawn from bottom-right to top-left: use [x+w, y+h, -w, -h] for the negative axes",
+            )
+
+
+@rule("COCO-BBOX-OUTSIDE-IMAGE")
+def bbox_outside_image(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    sizes = _tables(ctx).image_sizes
+    for index, annotation in _annotations(ctx):
+        box = _bbox(annotation.get("bbox"))
+        image_id = annotation.get("image_id")
+        if box is None or not _is_int(image_id) or image_id not in sizes:
+            continue
+        height, width = sizes[image_id]
+        problem = _bbox_outside(box, height, width)
+        if problem:
+            yield (
+                to_pointer(["annotations", index, "bbox"]),
+                f"bbox leaves image {image_id} ({width}x{height}): {problem}",
+            )
+
+
+@rule("COCO-AREA-NOT-POSITIVE")
+def area_not_positive(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        area = annotation.get("area")
+        if _is_number(area) and area <= 0:
+            yield (
+                to_pointer(["annotations", index, "area"]),
+                f"area is {area}; an object covers at least part of a pixel",
+                "area is the mask's pixel count (or the polygon's area)",
+            )
+
+
+@rule("COCO-KEYPOINTS-LENGTH")
+def keypoints_length(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    names = _tables(ctx).keypoint_counts
+    for index, annotation in _annotations(ctx):
+        keypoints = annotation.get("keypoints")
+        if not isinstance(keypoints, list):
+            continue
+        category_id = annotation.get("category_id")
+        expected = names.get(category_id) if _is_int(category_id) else None
+        if expected is not None and len(keypoints) != 3 * expected:
+            yield (
+                to_pointer(["annotations", index, "keypoints"]),
+                f"{len(keypoints)} keypoint numbers, but category {category_id} names {expected} "
+                f"keypoints (expected {3 * expected}: x, y, v per keypoint)",
+            )
+        elif expected is None and len(keypoints) % 3:
+            yield (
+                to_pointer(["annotations", index, "keypoints"]),
+                f"{len(keypoints)} keypoint numbers is not a multiple of 3 (x, y, v per keypoint)",
+            )
+
+
+@rule("COCO-NUM-KEYPOINTS-MISMATCH")
+def num_keypoints_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        keypoints = annotation.get("keypoints")
+        declared = annotation.get("num_keypoints")
+        if not isinstance(keypoints, list) or not _is_int(declared) or len(keypoints) % 3:
+            continue
+        flags = keypoints[2::3]
+        if not all(_is_number(v) for v in flags):
+            continue
+        labelled = sum(1 for v in flags if v > 0)
+        if labelled != declared:
+            yield (
+                to_pointer(["annotations", index, "num_keypoints"]),
+                f"num_keypoints is {declared} but {labelled} keypoints have visibility > 0",
+                "COCOeval skips objects with num_keypoints 0 and uses it to ignore unlabelled objects",
+            )
+
+
+# ============================================================================================== panoptic
+
+
+def _segments(ctx: RuleContext) -> Iterator[tuple[int, dict[str, Any], int, dict[str, Any]]]:
+    """(annotation index, annotation, segment index, segment) of a panoptic document."""
+    for index, annotation in _annotations(ctx):
+        segments = annotation.get("segments_info")
+        if not isinstance(segments, list):
+            continue
+        for number, segment in enumerate(segments):
+            if isinstance(segment, dict):
+                yield index, annotation, number, segment
+
+
+@rule("COCO-PANOPTIC-IMAGE-ID-DUPLICATE")
+def panoptic_image_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format == PANOPTIC:
+        yield from _duplicate_ids(_list(ctx.document, "images"), "images")
+
+
+@rule("COCO-PANOPTIC-CATEGORY-ID-DUPLICATE")
+def panoptic_category_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format == PANOPTIC:
+        yield from _duplicate_ids(_list(ctx.document, "categories"), "categories")
+
+
+@rule("COCO-PANOPTIC-IMAGE-ID-UNKNOWN")
+def panoptic_image_id_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != PANOPTIC:
+        return
+    known = _tables(ctx).image_ids
+    for index, annotation in _annotations(ctx):
+        image_id = annotation.get("image_id")
+        if _is_int(image_id) and image_id not in known:
+            yield (
+                to_pointer(["annotations", index, "image_id"]),
+                f"image_id {image_id} names no image ({_known_ids_text(known)})",
+            )
+
+
+@rule("COCO-PANOPTIC-IMAGE-ANNOTATED-TWICE")
+def panoptic_image_annotated_twice(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != PANOPTIC:
+        return
+    first: dict[int, int] = {}
+    for index, annotation in _annotations(ctx):
+        image_id = annotation.get("image_id")
+        if not _is_int(image_id):
+            continue
+        if image_id in first:
+            yield (
+                to_pointer(["annotations", index, "image_id"]),
+                f"image {image_id} already has a panoptic annotation (/annotations/{first[image_id]}); "
+                "one PNG per image",
+                "panopticapi keys annotations by image_id and keeps only one of them",
+            )
+        else:
+            first[image_id] = index
+
+
+@rule("COCO-PANOPTIC-CATEGORY-ID-UNKNOWN")
+def panoptic_category_id_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != PANOPTIC:
+        return
+    known = _tables(ctx).category_ids
+    for index, _annotation, number, segment in _segments(ctx):
+        category_id = segment.get("category_id")
+        if _is_int(category_id) and category_id not in known:
+            yield (
+                to_pointer(["annotations", index, "segments_info", number, "category_id"]),
+                f"category_id {category_id} names no category ({_known_ids_text(known)})",
+            )
+
+
+def _segment_duplicates(ctx: RuleContext, same_category: bool) -> Iterator[Hit]:
+    for index, annotation in _annotations(ctx):
+        segments = annotation.get("segments_info")
+        if not isinstance(segments, list):
+            continue
+        first: dict[int, tuple[int, Any]] = {}
+        for number, segment in enumerate(segments):
+            if not isinstance(segment, dict) or not _is_int(segment.get("id")):
+                continue
+            segment_id = segment["id"]
+            category_id = segment.get("category_id")
+            if segment_id not in first:
+                first[segment_id] = (number, category_id)
+                continue
+            earlier, earlier_category = first[segment_id]
+            if (earlier_category == category_id) != same_category:
+                continue
+            pointer = to_pointer(["annotations", index, "segments_info", number, "id"])
+            where = f"/annotations/{index}/segments_info/{earlier}"
+            if same_category:
+                yield (
+                    pointer,
+                    f"segment id {segment_id} is listed twice in this image (first at {where}), both of "
+                    f"category {category_id}",
+                    "panopticapi keeps one entry per id, so the other's area and bbox are lost; merge them "
+                    "into one segment",
+                )
+            else:
+                yield (
+                    pointer,
+                    f"segment id {segment_id} is listed again with category {category_id}, but {where} "
+                    f"gives it category {earlier_category}: its pixels cannot belong to both",
+                )
+
+
+@rule("COCO-PANOPTIC-SEGMENT-ID-DUPLICATE")
+def panoptic_segment_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format == PANOPTIC:
+        yield from _segment_duplicates(ctx, same_category=True)
+
+
+@rule("COCO-PANOPTIC-SEGMENT-ID-CONFLICT")
+def panoptic_segment_id_conflict(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format == PANOPTIC:
+        yield from _segment_duplicates(ctx, same_category=False)
+
+
+@rule("COCO-PANOPTIC-AREA-NOT-POSITIVE")
+def panoptic_area_not_positive(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != PANOPTIC:
+        return
+    for index, _annotation, number, segment in _segments(ctx):
+        area = segment.get("area")
+        if _is_number(area) and area <= 0:
+            yield (
+                to_pointer(["annotations", index, "segments_info", number, "area"]),
+                f"segment area is {area}: a segment with no pixels cannot be in the PNG",
+                "panopticapi's pq_compute raises for a segment listed in the JSON but absent from the PNG",
+            )
+
+
+@rule("COCO-PANOPTIC-BBOX-OUTSIDE-IMAGE")
+def panoptic_bbox_outside_image(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != PANOPTIC:
+        return
+    sizes = _tables(ctx).image_sizes
+    for index, annotation, number, segment in _segments(ctx):
+        box = _bbox(segment.get("bbox"))
+        image_id = annotation.get("image_id")
+        if box is None or not _is_int(image_id) or image_id not in sizes:
+            continue
+        height, width = sizes[image_id]
+        problem = _bbox_outside(box, height, width)
+        if problem:
+            yield (
+                to_pointer(["annotations", index, "segments_info", number, "bbox"]),
+                f"segment bbox leaves image {image_id} ({width}x{height}): {problem}",
+            )
+
+
+# ---------------------------------------------------------------------------------------------- PNGs
+
+
+@dataclass
+class _Png:
+    """The outcome of reading one panoptic PNG: an error text, or its size and id histogram."""
+
+    error: str | None = None
+    missing: bool = False
+    height: int = 0
+    width: int = 0
+    counts: dict[int, int] = field(default_factory=dict)
+
+
+def _png_path(png_dir: Path, file_name: str) -> Path | None:
+    relative = Path(file_name)
+    if relative.is_absolute() or ".." in relative.parts or not file_name.strip():
+        return None
+    return png_dir / relative
+
+
+def _read_png(ctx: RuleContext, png_dir: Path, file_name: str) -> _Png:
+    """Each PNG is decoded once per validation run, whichever rules look at it."""
+    pngs = _memo(ctx).setdefault("pngs", {})
+    cached = pngs.get(file_name)
+    if isinstance(cached, _Png):
+        return cached
+    result = _load_png(png_dir, file_name)
+    pngs[file_name] = result
+    return result
+
+
+def _load_png(png_dir: Path, file_name: str) -> _Png:
+    path = _png_path(png_dir, file_name)
+    if path is None:
+        return _Png(error=f"file_name {file_name!r} points outside the PNG folder", missing=True)
+    if not path.is_file():
+        return _Png(error=f"{file_name} is not in the PNG folder {png_dir}", missing=True)
+    try:
+        import numpy as np
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image_format, mode = image.format, image.mode
+            if image_format != "PNG":
+                return _Png(error=f"{file_name} is a {image_format or 'unknown'} image, not a PNG")
+            if mode != "RGB":
+                return _Png(error=f"{file_name} has mode {mode}; a panoptic PNG is 8-bit RGB")
+            pixels = np.asarray(image, dtype=np.uint32)
+    except Exception as exc:
+        return _Png(error=f"{file_name} does not decode as an image ({type(exc).__name__}: {exc})")
+    ids = pixels[:, :, 0] + (pixels[:, :, 1] << 8) + (pixels[:, :, 2] << 16)
+    values, counts = np.unique(ids, return_counts=True)
+    histogram = {int(v): int(c) for v, c in zip(values.tolist(), counts.tolist(), strict=True) if v}
+    return _Png(height=int(pixels.shape[0]), width=int(pixels.shape[1]), counts=histogram)
+
+
+def _pngs(ctx: RuleContext) -> Iterator[tuple[int, dict[str, Any], _Png]]:
+    if ctx.format != PANOPTIC or ctx.png_dir is None:
+        return
+    for index, annotation in _annotations(ctx):
+        file_name = annotation.get("file_name")
+        if isinstance(file_name, str):
+            yield index, annotation, _read_png(ctx, ctx.png_dir, file_name)
+
+
+@rule("COCO-PANOPTIC-PNG-MISSING")
+def panoptic_png_missing(ctx: RuleContext) -> Iterator[Hit]:
+    for index, _annotation, png in _pngs(ctx):
+        if png.missing and png.error:
+            yield to_pointer(["annotations", index, "file_name"]), png.error
+
+
+@rule("COCO-PANOPTIC-PNG-FORMAT")
+def panoptic_png_format(ctx: RuleContext) -> Iterator[Hit]:
+    for index, _annotation, png in _pngs(ctx):
+        if not png.missing and png.error:
+            yield (
+                to_pointer(["annotations", index, "file_name"]),
+                png.error,
+                "panopticapi reads the PNG as RGB and computes id = R + 256*G + 65536*B",
+            )
+
+
+@rule("COCO-PANOPTIC-PNG-SIZE")
+def panoptic_png_size(ctx: RuleContext) -> Iterator[Hit]:
+    sizes = _tables(ctx).image_sizes if ctx.png_dir is not None else {}
+    for index, annotation, png in _pngs(ctx):
+        image_id = annotation.get("image_id")
+        if png.error or not _is_int(image_id) or image_id not in sizes:
+            continue
+        height, width = sizes[image_id]
+        if (png.height, png.width) != (height, width):
+            yield (
+                to_pointer(["annotations", index, "file_name"]),
+                f"the PNG is {png.width}x{png.height} but image {image_id} is {width}x{height}",
+            )
+
+
+@rule("COCO-PANOPTIC-PNG-SEGMENTS-MISMATCH")
+def panoptic_png_segments_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    for index, annotation, png in _pngs(ctx):
+        segments = annotation.get("segments_info")
+        if png.error or not isinstance(segments, list):
+            continue
+        listed = {s["id"] for s in segments if isinstance(s, dict) and _is_int(s.get("id"))}
+        drawn = set(png.counts)
+        only_png = sorted(drawn - listed)
+        only_json = sorted(listed - drawn)
+        if only_png:
+            yield (
+                to_pointer(["annotations", index, "segments_info"]),
+                f"ids drawn in the PNG but not listed in segments_info: {_ids_text(only_png)}",
+                "panopticapi's pq_compute raises KeyError on a PNG id missing from the JSON",
+            )
+        if only_json:
+            yield (
+                to_pointer(["annotations", index, "segments_info"]),
+                f"ids listed in segments_info but absent from the PNG: {_ids_text(only_json)}",
+                "panopticapi's pq_compute raises for JSON segments that have no pixels",
+            )
+
+
+@rule("COCO-PANOPTIC-PNG-AREA")
+def panoptic_png_area(ctx: RuleContext) -> Iterator[Hit]:
+    for index, annotation, png in _pngs(ctx):
+        segments = annotation.get("segments_info")
+        if png.error or not isinstance(segments, list):
+            continue
+        # Duplicate ids (COCO-PANOPTIC-SEGMENT-ID-DUPLICATE) share their pixels: compare the sum.
+        listed: Counter[int] = Counter()
+        first: dict[int, int] = {}
+        for number, segment in enumerate(segments):
+            if isinstance(segment, dict) and _is_int(segment.get("id")) and _is_number(segment.get("area")):
+                listed[segment["id"]] += segment["area"]
+                first.setdefault(segment["id"], number)
+        for segment_id, area in listed.items():
+            pixels = png.counts.get(segment_id)
+            if pixels is not None and pixels != area:
+                yield (
+                    to_pointer(["annotations", index, "segments_info", first[segment_id], "area"]),
+                    f"segment {segment_id} has area {area} but {pixels} pixels of its colour in the PNG",
+                )
