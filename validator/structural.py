@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import jsonschema
@@ -31,24 +31,105 @@ _JSON_TYPE_NAMES = {
 }
 
 
+def _schema_for(format_id: str, profile: str, definition: str | None) -> dict[str, Any]:
+    if definition:
+        return definition_schema(format_id, definition, profile)
+    return compiled_schema_view(format_id, profile)
+
+
 @functools.cache
 def _validator(format_id: str, profile: str, definition: str | None) -> jsonschema.Draft7Validator:
-    schema = (
-        definition_schema(format_id, definition, profile)
-        if definition
-        else compiled_schema_view(format_id, profile)
-    )
-    return jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft7Validator(_schema_for(format_id, profile, definition))
+
+
+@functools.cache
+def _item_validators(
+    format_id: str, profile: str
+) -> tuple[jsonschema.Draft7Validator, jsonschema.Draft7Validator, FastCheck] | None:
+    """For a root ``type: array`` with one ``items`` schema: (shallow root, item) reference validators and
+    the fast checker of the item schema, so an invalid list is re-checked item by item."""
+    root = compiled_schema_view(format_id, profile)
+    items = root.get("items")
+    if not isinstance(items, dict):
+        return None
+    item_schema = {**items, "definitions": root.get("definitions", {}), "$schema": root.get("$schema")}
+    fast = _compile_fast(item_schema)
+    if fast is None:
+        return None
+    shallow = {key: value for key, value in root.items() if key not in ("items", "additionalItems")}
+    return jsonschema.Draft7Validator(shallow), jsonschema.Draft7Validator(item_schema), fast
+
+
+FastCheck = Callable[[Any], bool]
+
+
+def _compile_fast(schema: dict[str, Any]) -> FastCheck | None:
+    """A compiled (Rust) validity check, or None when jsonschema-rs is missing or cannot compile it."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a dependency; the reference path still works without it
+        return None
+    try:
+        check: FastCheck = jsonschema_rs.Draft7Validator(schema).is_valid
+    except Exception:  # noqa: BLE001 - any schema the Rust engine rejects falls back to the reference path
+        return None
+    return check
+
+
+@functools.cache
+def _fast_checker(format_id: str, profile: str, definition: str | None) -> FastCheck | None:
+    return _compile_fast(_schema_for(format_id, profile, definition))
+
+
+def _is_valid_fast(check: FastCheck | None, document: Any) -> bool:
+    if check is None:
+        return False
+    try:
+        return check(document)
+    except Exception:  # noqa: BLE001 - values the Rust engine cannot read (e.g. huge integers): be exact
+        return False
 
 
 def structural_findings(
-    document: Any, format_id: str, profile: str, definition: str | None = None
+    document: Any,
+    format_id: str,
+    profile: str,
+    definition: str | None = None,
+    reference: bool = False,
 ) -> list[Finding]:
-    """All schema violations of ``document``, sorted by pointer then rule."""
-    validator = _validator(format_id, profile, definition)
+    """All schema violations of ``document``, sorted by pointer then rule.
+
+    The fast path asks a compiled validator (jsonschema-rs) whether the document, or each item of a
+    list-shaped export, is valid; only what it rejects goes through the reference validator
+    (python-jsonschema), which writes the findings. So findings are those of the reference path by
+    construction, and valid documents cost a fraction of a parse. ``reference=True`` skips the fast path.
+    """
+    if not reference:
+        if _is_valid_fast(_fast_checker(format_id, profile, definition), document):
+            return []
+        split = _item_validators(format_id, profile) if definition is None else None
+        if split is not None and isinstance(document, list):
+            shallow, item_validator, item_fast = split
+            findings = _reference_findings(shallow, document)
+            for index, item in enumerate(document):
+                if not _is_valid_fast(item_fast, item):
+                    findings.extend(_prefixed(f, index) for f in _reference_findings(item_validator, item))
+            return _ordered(findings)
+    return _ordered(_reference_findings(_validator(format_id, profile, definition), document))
+
+
+def _reference_findings(validator: jsonschema.Draft7Validator, document: Any) -> list[Finding]:
     findings: list[Finding] = []
     for error in validator.iter_errors(document):
         findings.extend(_findings_for(error, validator.schema))
+    return findings
+
+
+def _prefixed(finding: Finding, index: int) -> Finding:
+    return Finding(finding.rule, finding.severity, f"/{index}{finding.pointer}", finding.message, finding.hint)
+
+
+def _ordered(findings: list[Finding]) -> list[Finding]:
     findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
     return _dedupe(findings)
 

@@ -1,0 +1,1302 @@
+"""Semantic rules of the Encord label-row export (``ENC-…``) and of the Encord ontology structure (``ENCO-…``).
+
+Catalogued in ``schemas/encord/rules.yaml`` and ``schemas/encord-ontology/rules.yaml``; the facts behind them
+are in notes/encord.md. Every check reads one index of the document, built once per validation in a single
+pass over the label rows (:func:`_label_index`), and, for the ontology-aware rules, one index of the ontology
+(:func:`_ontology_index`). Both are cached on the :class:`RuleContext`, so a large export is walked once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from labelspec.codecs.encord_bitmask import RleError, decode_rle_string
+from labelspec.validator.report import to_pointer
+from labelspec.validator.rules import Hit, RuleContext, rule
+
+Path = tuple[str | int, ...]
+
+_IMAGE_TYPES = frozenset({"image", "img_group"})
+_RANGE_TYPES = frozenset({"audio", "plain_text"})
+# Spaces whose labels are one {objects, classifications} blob rather than keyed by frame.
+_BLOB_SPACES = frozenset({"point_cloud", "scene_image"})
+# Shapes in world units (point clouds), never fractions of an image.
+_WORLD_SHAPES = frozenset({"cuboid", "segmentation"})
+_EPS = 1e-6
+_DIGITS = re.compile(r"[0-9]+")
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _int(value: Any) -> int | None:
+    """An integer, or a string of digits as the SDK reads it with int(); anything else is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    return None
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _dim(value: Any) -> int | None:
+    """A media dimension if known (a positive integer); 0, null and absent mean unknown."""
+    number = _int(value)
+    return number if number else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+# ----------------------------------------------------------------------------------- label-row document index
+
+
+@dataclass(slots=True)
+class _FrameObject:
+    """One entry of a frame's ``objects``."""
+
+    path: Path
+    obj: dict[str, Any]
+    width: int | None  # of the media the frame belongs to, when known
+    height: int | None
+    world: bool  # point-cloud data: world units
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A frame key of frame-keyed labels whose media declares how many frames it has."""
+
+    path: Path
+    frame: int
+    limit: int
+    what: str
+
+
+@dataclass(slots=True)
+class _Row:
+    index: int
+    row: dict[str, Any]
+    data_type: str | None
+    objects: list[_FrameObject] = field(default_factory=list)
+    classifications: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+    frames: list[_Frame] = field(default_factory=list)
+    frame_keyed_images: list[Path] = field(default_factory=list)
+    # objectHash -> featureHash of frame objects (first occurrence) and of range-based objects.
+    object_features: dict[str, str] = field(default_factory=dict)
+    # objectHash of range-based objects (audio/text entries of object_answers, objects placed via spaces).
+    range_objects: set[str] = field(default_factory=set)
+    # classificationHash -> featureHash of frame classifications and instance-form answers.
+    classification_features: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return (self.index,)
+
+
+def _rows(ctx: RuleContext) -> list[_Row]:
+    cached = ctx.__dict__.get("_encord_rows")
+    if cached is None:
+        cached = _label_index(ctx.document)
+        ctx.__dict__["_encord_rows"] = cached
+    rows: list[_Row] = cached
+    return rows
+
+
+def _label_index(document: Any) -> list[_Row]:
+    rows: list[_Row] = []
+    if not isinstance(document, list):
+        return rows
+    for i, row in enumerate(document):
+        if isinstance(row, dict):
+            rows.append(_index_row(i, row))
+    return rows
+
+
+def _index_row(i: int, row: dict[str, Any]) -> _Row:
+    data_type = _str(row.get("data_type"))
+    entry = _Row(i, row, data_type)
+    for unit_key, unit in _dict(row.get("data_units")).items():
+        if not isinstance(unit, dict):
+            continue
+        labels = unit.get("labels")
+        if not isinstance(labels, dict) or data_type in _RANGE_TYPES:
+            continue
+        path: Path = (i, "data_units", unit_key, "labels")
+        width, height = _dim(unit.get("width")), _dim(unit.get("height"))
+        if data_type in _IMAGE_TYPES or data_type == "group":
+            _index_blob(entry, labels, path, width, height, world=False)
+            for key, blob in labels.items():
+                if _DIGITS.fullmatch(key) and data_type in _IMAGE_TYPES:
+                    entry.frame_keyed_images.append((*path, key))
+                    if isinstance(blob, dict):
+                        _index_blob(entry, blob, (*path, key), width, height, world=False)
+        else:
+            for key, blob in labels.items():
+                if isinstance(blob, dict):
+                    _index_blob(entry, blob, (*path, key), width, height, world=data_type == "scene")
+    for space_id, space in _dict(row.get("spaces")).items():
+        if isinstance(space, dict):
+            _index_space(entry, space_id, space)
+    answers = _dict(row.get("object_answers"))
+    for key, answer in answers.items():
+        if not isinstance(answer, dict):
+            continue
+        object_hash = _str(answer.get("objectHash")) or key
+        if data_type in _RANGE_TYPES or answer.get("spaces") or "range_html" in answer:
+            entry.range_objects.add(object_hash)
+            feature = _str(answer.get("featureHash"))
+            if feature is not None:
+                entry.object_features.setdefault(object_hash, feature)
+    for key, answer in _dict(row.get("classification_answers")).items():
+        if isinstance(answer, dict) and "createdBy" in answer:
+            feature = _str(answer.get("featureHash"))
+            if feature is not None:
+                entry.classification_features.setdefault(key, feature)
+    return entry
+
+
+def _index_space(entry: _Row, space_id: str, space: dict[str, Any]) -> None:
+    labels = space.get("labels")
+    if not isinstance(labels, dict):
+        return
+    space_type = space.get("space_type")
+    path: Path = (entry.index, "spaces", space_id, "labels")
+    width, height = _dim(space.get("width")), _dim(space.get("height"))
+    if space_type in _BLOB_SPACES:
+        _index_blob(entry, labels, path, width, height, world=space_type == "point_cloud")
+        return
+    limit: int | None = None
+    what = ""
+    if space_type in ("video", "image_sequence", "medical_file"):
+        limit, what = _int(space.get("number_of_frames")), "number_of_frames"
+    elif space_type == "pdf":
+        limit, what = _int(space.get("number_of_pages")), "number_of_pages"
+    elif space_type == "medical_stack" and isinstance(space.get("frames"), list):
+        limit, what = len(space["frames"]), "the number of its frames"
+    elif space_type == "image":
+        limit, what = 1, "a single image"
+    for key, blob in labels.items():
+        frame = _int(key)
+        if limit is not None and frame is not None and frame >= limit:
+            entry.frames.append(_Frame((*path, key), frame, limit, f"space {space_id!r} ({space_type}, {what})"))
+        if isinstance(blob, dict):
+            _index_blob(entry, blob, (*path, key), width, height, world=False)
+
+
+def _index_blob(
+    entry: _Row, blob: dict[str, Any], path: Path, width: int | None, height: int | None, *, world: bool
+) -> None:
+    for j, obj in enumerate(_list(blob.get("objects"))):
+        if not isinstance(obj, dict):
+            continue
+        entry.objects.append(_FrameObject((*path, "objects", j), obj, width, height, world))
+        object_hash, feature = _str(obj.get("objectHash")), _str(obj.get("featureHash"))
+        if object_hash is not None and feature is not None:
+            entry.object_features.setdefault(object_hash, feature)
+    for j, classification in enumerate(_list(blob.get("classifications"))):
+        if not isinstance(classification, dict):
+            continue
+        entry.classifications.append(((*path, "classifications", j), classification))
+        class_hash, feature = _str(classification.get("classificationHash")), _str(classification.get("featureHash"))
+        if class_hash is not None and feature is not None:
+            entry.classification_features.setdefault(class_hash, feature)
+
+
+def _object_hash(obj: dict[str, Any]) -> str | None:
+    return _str(obj.get("objectHash"))
+
+
+# ------------------------------------------------------------------------------------------ cross-references
+
+
+@rule("ENC-OBJECT-ANSWER-ORPHAN")
+def object_answer_orphan(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        if row.data_type in _RANGE_TYPES:
+            continue  # there the entries of object_answers are the objects
+        for key, answer in _dict(row.row.get("object_answers")).items():
+            if not isinstance(answer, dict):
+                continue
+            object_hash = _str(answer.get("objectHash")) or key
+            if object_hash in row.object_features or object_hash in row.range_objects:
+                continue
+            yield (
+                to_pointer((*row.path, "object_answers", key)),
+                f'object answer "{object_hash}" refers to no object in any frame of the row: the SDK ignores its '
+                "answers",
+                "remove the entry, or restore the object it belongs to",
+            )
+
+
+@rule("ENC-OBJECT-ACTION-ORPHAN")
+def object_action_orphan(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        present = row.object_features.keys() | row.range_objects
+        if row.data_type in _RANGE_TYPES:
+            present |= {
+                _str(answer.get("objectHash")) or key
+                for key, answer in _dict(row.row.get("object_answers")).items()
+                if isinstance(answer, dict)
+            }
+        for key, action in _dict(row.row.get("object_actions")).items():
+            if not isinstance(action, dict):
+                continue
+            object_hash = _str(action.get("objectHash")) or key
+            if object_hash not in present:
+                yield (
+                    to_pointer((*row.path, "object_actions", key)),
+                    f'object actions "{object_hash}" refer to no object of the row: the SDK ignores these '
+                    "dynamic answers",
+                    "remove the entry, or restore the object it belongs to",
+                )
+
+
+@rule("ENC-FRAME-CLASSIFICATION-UNANSWERED")
+def frame_classification_unanswered(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        if not row.classifications:
+            continue
+        answers = _dict(row.row.get("classification_answers"))
+        for path, classification in row.classifications:
+            class_hash = _str(classification.get("classificationHash"))
+            if class_hash is not None and class_hash not in answers:
+                yield (
+                    to_pointer(path),
+                    f'frame classification "{class_hash}" has no classification_answers entry with that key: '
+                    "the SDK silently drops it",
+                    f'add classification_answers["{class_hash}"] with its answers',
+                )
+
+
+@rule("ENC-FRAME-OUT-OF-RANGE")
+def frame_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for frame in row.frames:
+            yield (
+                to_pointer(frame.path),
+                f"frame {frame.frame} is beyond the media: {frame.what} gives {frame.limit} frame(s), "
+                f"numbered 0 to {frame.limit - 1}",
+            )
+
+
+@rule("ENC-IMAGE-LABELS-FRAME-KEYED")
+def image_labels_frame_keyed(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for path in row.frame_keyed_images:
+            yield (
+                to_pointer(path),
+                f'{row.data_type} labels are keyed by frame "{path[-1]}": the SDK reads objects and '
+                "classifications directly from `labels` and silently finds none here",
+                'move "objects" and "classifications" up into `labels`',
+            )
+
+
+@rule("ENC-IMG-GROUP-SEQUENCE-DUPLICATE")
+def img_group_sequence_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        if row.data_type != "img_group":
+            continue
+        seen: dict[int, str] = {}
+        for key, unit in _dict(row.row.get("data_units")).items():
+            if not isinstance(unit, dict):
+                continue
+            sequence = _int(unit.get("data_sequence"))
+            if sequence is None:
+                continue
+            if sequence in seen:
+                yield (
+                    to_pointer((*row.path, "data_units", key, "data_sequence")),
+                    f'data_sequence {sequence} is also the frame index of data unit "{seen[sequence]}": the SDK '
+                    "keys images by it, so one of them is lost",
+                )
+            else:
+                seen[sequence] = key
+
+
+@rule("ENC-IMAGE-SEQUENCE-FLAG-MISMATCH")
+def image_sequence_flag_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        if "is_image_sequence" not in row.row or row.data_type is None:
+            continue
+        flag = row.row["is_image_sequence"]
+        if row.data_type == "img_group" and flag is None:
+            yield (
+                to_pointer((*row.path, "is_image_sequence")),
+                "is_image_sequence is null on an img_group row; expected true (image sequence) or false "
+                "(image group)",
+            )
+        elif row.data_type != "img_group" and isinstance(flag, bool):
+            yield (
+                to_pointer((*row.path, "is_image_sequence")),
+                f"is_image_sequence is {str(flag).lower()} on a {row.data_type} row; only img_group rows are "
+                "image groups or sequences (expected null)",
+            )
+
+
+# --------------------------------------------------------------------------------------------- object geometry
+
+
+@rule("ENC-OBJECT-FEATURE-CHANGES")
+def object_feature_changes(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            object_hash, feature = _object_hash(item.obj), _str(item.obj.get("featureHash"))
+            if object_hash is None or feature is None:
+                continue
+            first = row.object_features.get(object_hash)
+            if first is not None and first != feature:
+                yield (
+                    to_pointer((*item.path, "featureHash")),
+                    f'object "{object_hash}" has featureHash "{feature}" here but "{first}" on its first frame: '
+                    "the SDK keeps the first class and silently ignores this one",
+                    "give the instance a new objectHash if it is a different object",
+                )
+
+
+@rule("ENC-OBJECT-HASH-DUPLICATE-IN-FRAME")
+def object_hash_duplicate_in_frame(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        seen: dict[tuple[Path, str], int] = {}
+        for item in row.objects:
+            object_hash = _object_hash(item.obj)
+            if object_hash is None:
+                continue
+            frame_path = item.path[:-2]
+            first = seen.setdefault((frame_path, object_hash), int(item.path[-1]))
+            if first != item.path[-1]:
+                yield (
+                    to_pointer((*item.path, "objectHash")),
+                    f'objectHash "{object_hash}" occurs twice in this frame (also at objects/{first}): one '
+                    "instance has one geometry per frame, so the SDK keeps only one of them",
+                )
+
+
+def _vertex(value: Any) -> tuple[float, float] | None:
+    if isinstance(value, dict):
+        x, y = _num(value.get("x")), _num(value.get("y"))
+        if x is not None and y is not None and "z" not in value:
+            return x, y
+    return None
+
+
+def _vertices(container: Any) -> Iterator[tuple[str | int, Any]]:
+    if isinstance(container, dict):
+        yield from container.items()
+    elif isinstance(container, list):
+        yield from enumerate(container)
+
+
+def _coordinates(obj: dict[str, Any]) -> Iterator[tuple[Path, float]]:
+    """Every normalised coordinate of a 2-D object, as (relative path, value)."""
+    shape = obj.get("shape")
+    if shape == "rotatable_bounding_box":
+        box = _dict(obj.get("rotatableBoundingBox"))
+        for key in ("x", "y", "w", "h"):
+            value = _num(box.get(key))
+            if value is not None and not (key in "wh" and value < 0):
+                yield ("rotatableBoundingBox", key), value
+    elif shape == "polygon":
+        for key, vertex in _vertices(obj.get("polygon")):
+            point = _vertex(vertex)
+            if point is not None:
+                yield ("polygon", key, "x"), point[0]
+                yield ("polygon", key, "y"), point[1]
+        for p, polygon in enumerate(_list(obj.get("polygons"))):
+            for r, ring in enumerate(_list(polygon)):
+                for k, value in enumerate(_list(ring)):
+                    number = _num(value)
+                    if number is not None:
+                        yield ("polygons", p, r, k), number
+    elif shape in ("polyline", "point", "skeleton"):
+        payload = {"polyline": obj.get("polyline"), "point": obj.get("point"), "skeleton": obj.get("skeleton")}
+        for key, vertex in _vertices(payload[shape]):
+            point = _vertex(vertex)
+            if point is not None:
+                yield (shape, key, "x"), point[0]
+                yield (shape, key, "y"), point[1]
+    elif shape == "cuboid_2d":
+        for k, value in enumerate(_list(_dict(obj.get("cuboid_2d")).get("front"))):
+            number = _num(value)
+            if number is not None:
+                yield ("cuboid_2d", "front", k), number
+
+
+@rule("ENC-COORDINATE-OUT-OF-RANGE")
+def coordinate_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            if item.world or item.obj.get("shape") in _WORLD_SHAPES:
+                continue
+            hit = _box_edges_out_of_range(item) if item.obj.get("shape") == "bounding_box" else None
+            if hit is None:
+                outside = [(p, v) for p, v in _coordinates(item.obj) if v < -_EPS or v > 1 + _EPS]
+                if outside:
+                    first_path, first_value = outside[0]
+                    hit = (
+                        to_pointer((*item.path, *first_path)),
+                        f"{len(outside)} coordinate(s) of this {item.obj.get('shape')} are outside [0, 1] "
+                        f"(first: {first_path[-1] if isinstance(first_path[-1], str) else 'value'} = "
+                        f"{_fmt(first_value)}); coordinates are fractions of the image width and height",
+                    )
+            if hit is not None:
+                yield hit
+
+
+def _box_edges_out_of_range(item: _FrameObject) -> Hit | None:
+    box = item.obj.get("boundingBox")
+    if not isinstance(box, dict):
+        return None
+    x, y, w, h = (_num(box.get(key)) for key in ("x", "y", "w", "h"))
+    checks: list[tuple[str, str, float | None]] = [("x", "left edge x", x), ("y", "top edge y", y)]
+    if x is not None and w is not None and w >= 0:
+        checks.append(("w", "right edge x + w", x + w))
+    if y is not None and h is not None and h >= 0:
+        checks.append(("h", "bottom edge y + h", y + h))
+    for key, what, value in checks:
+        if value is not None and (value < -_EPS or value > 1 + _EPS):
+            return (
+                to_pointer((*item.path, "boundingBox", key)),
+                f"bounding box {what} = {_fmt(value)} is outside [0, 1]; coordinates are fractions of the "
+                "image width and height",
+            )
+    return None
+
+
+@rule("ENC-BOX-NEGATIVE-SIZE")
+def box_negative_size(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            key = {"bounding_box": "boundingBox", "rotatable_bounding_box": "rotatableBoundingBox"}.get(
+                str(item.obj.get("shape"))
+            )
+            box = item.obj.get(key) if key else None
+            if not isinstance(box, dict):
+                continue
+            for side in ("w", "h"):
+                value = _num(box.get(side))
+                if value is not None and value < 0:
+                    yield (
+                        to_pointer((*item.path, str(key), side)),
+                        f"box {'width' if side == 'w' else 'height'} {side} = {_fmt(value)} is negative; (x, y) "
+                        "is the top-left corner and w, h must be >= 0",
+                    )
+
+
+@rule("ENC-POLYGON-DEGENERATE")
+def polygon_degenerate(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            if item.obj.get("shape") != "polygon":
+                continue
+            legacy = item.obj.get("polygon")
+            if isinstance(legacy, (dict, list)) and 0 < len(legacy) < 3:
+                yield (
+                    to_pointer((*item.path, "polygon")),
+                    f"polygon has {len(legacy)} vertices; a polygon needs at least 3",
+                )
+            for p, polygon in enumerate(_list(item.obj.get("polygons"))):
+                for r, ring in enumerate(_list(polygon)):
+                    if not isinstance(ring, list) or not all(_num(v) is not None for v in ring):
+                        continue
+                    pointer = to_pointer((*item.path, "polygons", p, r))
+                    if len(ring) % 2:
+                        yield (
+                            pointer,
+                            f"ring has an odd number of values ({len(ring)}); a ring is a flat list of x, y pairs",
+                        )
+                    elif len(ring) < 6:
+                        yield pointer, f"ring has {len(ring) // 2} point(s); a ring needs at least 3"
+
+
+@rule("ENC-POLYGON-FORMS-DIFFER")
+def polygon_forms_differ(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            obj = item.obj
+            if obj.get("shape") != "polygon" or "polygon" not in obj or "polygons" not in obj:
+                continue
+            legacy = obj["polygon"]
+            if isinstance(legacy, dict):
+                try:
+                    points = [legacy[k] for k in sorted(legacy, key=int)]
+                except ValueError:
+                    continue
+            elif isinstance(legacy, list):
+                points = legacy
+            else:
+                continue
+            flat: list[float] = []
+            for vertex in points:
+                point = _vertex(vertex)
+                if point is None:
+                    break
+                flat.extend(point)
+            else:
+                polygons = _list(obj["polygons"])
+                rings = _list(polygons[0]) if polygons else []
+                ring = rings[0] if rings else None
+                if not isinstance(ring, list) or not ring or not all(_num(v) is not None for v in ring):
+                    continue
+                if len(ring) != len(flat) or any(abs(a - float(b)) > 1e-9 for a, b in zip(flat, ring)):
+                    yield (
+                        to_pointer((*item.path, "polygon")),
+                        "the legacy `polygon` is not ring 0 of polygon 0 of `polygons`: the SDK keeps `polygons` "
+                        "and discards `polygon`",
+                    )
+
+
+@rule("ENC-POLYLINE-MIXED-DIMENSIONS")
+def polyline_mixed_dimensions(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            if item.obj.get("shape") != "polyline":
+                continue
+            dims: dict[bool, str | int] = {}
+            for key, vertex in _vertices(item.obj.get("polyline")):
+                if isinstance(vertex, dict):
+                    dims.setdefault("z" in vertex, key)
+            if len(dims) == 2:
+                yield (
+                    to_pointer((*item.path, "polyline", dims[True])),
+                    f"polyline mixes 3-D points (first: {dims[True]}) with 2-D points (first: {dims[False]}); "
+                    "the SDK raises LabelRowError",
+                )
+
+
+@rule("ENC-BITMASK-RLE-INVALID")
+def bitmask_rle_invalid(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            shape = item.obj.get("shape")
+            if shape == "bitmask":
+                mask = item.obj.get("bitmask")
+                if not isinstance(mask, dict) or not isinstance(mask.get("rleString"), str):
+                    continue
+                pointer = to_pointer((*item.path, "bitmask", "rleString"))
+                try:
+                    counts = decode_rle_string(mask["rleString"])
+                except RleError as exc:
+                    yield pointer, f"rleString does not decode: {exc}"
+                    continue
+                width, height = _int(mask.get("width")), _int(mask.get("height"))
+                if width is not None and height is not None and sum(counts) > width * height:
+                    yield (
+                        pointer,
+                        f"rleString covers {sum(counts)} pixels, more than the {width}x{height} = "
+                        f"{width * height} of the bitmask (the SDK raises IndexError)",
+                    )
+            elif shape == "segmentation" and isinstance(item.obj.get("segmentation"), str):
+                try:
+                    decode_rle_string(item.obj["segmentation"])
+                except RleError as exc:
+                    yield to_pointer((*item.path, "segmentation")), f"segmentation RLE does not decode: {exc}"
+
+
+@rule("ENC-BITMASK-SIZE-MISMATCH")
+def bitmask_size_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            mask = item.obj.get("bitmask")
+            if item.obj.get("shape") != "bitmask" or not isinstance(mask, dict):
+                continue
+            if item.width is None or item.height is None:
+                continue
+            width, height = _int(mask.get("width")), _int(mask.get("height"))
+            if width is None or height is None or (width, height) == (item.width, item.height):
+                continue
+            yield (
+                to_pointer((*item.path, "bitmask")),
+                f"bitmask is {width}x{height} but its media is {item.width}x{item.height}: the SDK writes "
+                "full-image masks and raises ValueError when saving this one",
+            )
+
+
+# --------------------------------------------------------------------------------------------- ranges, datetimes
+
+
+def _range_lists(row: _Row) -> Iterator[tuple[Path, Any]]:
+    """Every ``range`` list of frame / millisecond / character ranges in a row."""
+    for section in ("object_answers", "classification_answers"):
+        for key, entry in _dict(row.row.get(section)).items():
+            if not isinstance(entry, dict):
+                continue
+            yield (*row.path, section, key, "range"), entry.get("range")
+            for space_id, space in _dict(entry.get("spaces")).items():
+                if isinstance(space, dict) and space.get("type") == "frame":
+                    yield (*row.path, section, key, "spaces", space_id, "range"), space.get("range")
+    for key, entry in _dict(row.row.get("object_actions")).items():
+        for a, action in enumerate(_list(_dict(entry).get("actions"))):
+            if isinstance(action, dict):
+                yield (*row.path, "object_actions", key, "actions", a, "range"), action.get("range")
+
+
+def _html_spans(row: _Row) -> Iterator[tuple[Path, Any, Any]]:
+    for key, entry in _dict(row.row.get("object_answers")).items():
+        if not isinstance(entry, dict):
+            continue
+        for n, span in enumerate(_list(entry.get("range_html"))):
+            if isinstance(span, dict):
+                yield (*row.path, "object_answers", key, "range_html", n), span.get("start"), span.get("end")
+        for space_id, space in _dict(entry.get("spaces")).items():
+            if isinstance(space, dict) and space.get("type") == "html":
+                for n, span in enumerate(_list(space.get("range"))):
+                    if isinstance(span, list) and len(span) == 2:
+                        yield (*row.path, "object_answers", key, "spaces", space_id, "range", n), span[0], span[1]
+
+
+@rule("ENC-RANGE-REVERSED")
+def range_reversed(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for path, ranges in _range_lists(row):
+            for n, pair in enumerate(_list(ranges)):
+                if isinstance(pair, list) and len(pair) == 2:
+                    start, end = _int(pair[0]), _int(pair[1])
+                    if start is not None and end is not None and start > end:
+                        yield to_pointer((*path, n)), f"range [{start}, {end}] starts after it ends (start > end)"
+        for path, start_pos, end_pos in _html_spans(row):
+            start, end = _dict(start_pos), _dict(end_pos)
+            if start.get("xpath") is None or start.get("xpath") != end.get("xpath"):
+                continue
+            first, last = _int(start.get("offset")), _int(end.get("offset"))
+            if first is not None and last is not None and first > last:
+                yield (
+                    to_pointer(path),
+                    f"HTML span starts at offset {first} and ends at offset {last} of the same node (start > end)",
+                )
+
+
+_DATETIME_PATTERN = re.compile(
+    r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2} (?:GMT|UTC)"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?)$"
+)
+_ROW_DATETIMES = ("created_at", "last_edited_at", "exported_at")
+_ITEM_DATETIMES = ("createdAt", "lastEditedAt")
+
+
+def _datetime_error(text: str) -> str | None:
+    """Why a string of the datetime pattern is not a real date and time (None if it is one)."""
+    try:
+        if text[3:5] == ", ":  # "Thu, 07 Sep 2023 09:47:35 GMT"
+            datetime.strptime(text[:-4], "%a, %d %b %Y %H:%M:%S")
+        elif len(text) > 10 and text[10] == " ":
+            datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S")
+        else:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _datetime_fields(row: _Row) -> Iterator[tuple[Path, Any]]:
+    for key in _ROW_DATETIMES:
+        yield (*row.path, key), row.row.get(key)
+    for n, entry in enumerate(_list(row.row.get("export_history"))):
+        if isinstance(entry, dict):
+            yield (*row.path, "export_history", n, "exported_at"), entry.get("exported_at")
+    for item in row.objects:
+        for key in _ITEM_DATETIMES:
+            yield (*item.path, key), item.obj.get(key)
+    for path, classification in row.classifications:
+        for key in _ITEM_DATETIMES:
+            yield (*path, key), classification.get(key)
+    for section in ("object_answers", "classification_answers"):
+        for name, entry in _dict(row.row.get(section)).items():
+            if isinstance(entry, dict):
+                for key in _ITEM_DATETIMES:
+                    yield (*row.path, section, name, key), entry.get(key)
+
+
+@rule("ENC-DATETIME-INVALID")
+def datetime_invalid(ctx: RuleContext) -> Iterator[Hit]:
+    verdicts: dict[str, str | None] = {}  # exports repeat the same few timestamps: parse each once
+    for row in _rows(ctx):
+        for path, value in _datetime_fields(row):
+            if not isinstance(value, str):
+                continue
+            if value not in verdicts:
+                verdicts[value] = _datetime_error(value) if _DATETIME_PATTERN.match(value) else None
+            error = verdicts[value]
+            if error is not None:
+                yield to_pointer(path), f'"{value}" has the form of a datetime but is not a real one ({error})'
+
+
+# ------------------------------------------------------------------------------------------ ontology index
+
+
+@dataclass(slots=True)
+class _Attribute:
+    hash: str
+    name: str
+    type: str | None
+    required: bool
+    dynamic: bool
+    options: set[str] = field(default_factory=set)
+    parent_option: str | None = None  # the radio option this attribute is nested under
+
+
+@dataclass(slots=True)
+class _Owner:
+    """An ontology object class or classification with every attribute of its tree."""
+
+    hash: str
+    name: str
+    shape: str | None
+    attributes: dict[str, _Attribute] = field(default_factory=dict)
+    top: list[_Attribute] = field(default_factory=list)
+    nested: dict[str, list[_Attribute]] = field(default_factory=dict)  # option hash -> attributes under it
+
+
+@dataclass(slots=True)
+class _Ontology:
+    objects: dict[str, _Owner] = field(default_factory=dict)
+    classifications: dict[str, _Owner] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # any node hash -> what it is
+
+    def kind_hint(self, feature_hash: str) -> str | None:
+        kind = self.kinds.get(feature_hash)
+        return f'"{feature_hash}" is an {kind} of the ontology' if kind else None
+
+
+def _ontology(ctx: RuleContext) -> _Ontology | None:
+    if ctx.ontology is None:
+        return None
+    cached = ctx.__dict__.get("_encord_ontology")
+    if cached is None:
+        cached = _ontology_index(ctx.ontology)
+        ctx.__dict__["_encord_ontology"] = cached
+    ontology: _Ontology = cached
+    return ontology
+
+
+def _ontology_index(structure: Any) -> _Ontology:
+    index = _Ontology()
+    if isinstance(structure, dict) and "objects" not in structure and isinstance(structure.get("structure"), dict):
+        structure = structure["structure"]  # a project ontology wrapping its structure
+    if not isinstance(structure, dict):
+        return index
+    for kind, items, target in (
+        ("object", structure.get("objects"), index.objects),
+        ("classification", structure.get("classifications"), index.classifications),
+    ):
+        for item in _list(items):
+            feature = _str(_dict(item).get("featureNodeHash"))
+            if feature is None or feature in target:
+                continue
+            owner = _Owner(feature, str(item.get("name", "")), _str(item.get("shape")))
+            target[feature] = owner
+            index.kinds.setdefault(feature, f"{kind} class" if kind == "object" else kind)
+            for attribute in _list(item.get("attributes")):
+                added = _add_attribute(index, owner, attribute, None, depth=0)
+                if added is not None:
+                    owner.top.append(added)
+    return index
+
+
+def _add_attribute(
+    index: _Ontology, owner: _Owner, node: Any, parent_option: str | None, depth: int
+) -> _Attribute | None:
+    feature = _str(_dict(node).get("featureNodeHash"))
+    if feature is None or depth > 50:
+        return None
+    attribute = _Attribute(
+        feature,
+        str(node.get("name", "")),
+        _str(node.get("type")),
+        node.get("required") is True,
+        node.get("dynamic") is True,
+        parent_option=parent_option,
+    )
+    owner.attributes.setdefault(feature, attribute)
+    index.kinds.setdefault(feature, "attribute")
+    for option in _list(node.get("options")):
+        option_hash = _str(_dict(option).get("featureNodeHash"))
+        if option_hash is None:
+            continue
+        attribute.options.add(option_hash)
+        index.kinds.setdefault(option_hash, "option")
+        if attribute.type != "radio":
+            continue  # the SDK reads nested attributes under radio options only
+        for nested in _list(option.get("options")):
+            added = _add_attribute(index, owner, nested, option_hash, depth + 1)
+            if added is not None:
+                owner.nested.setdefault(option_hash, []).append(added)
+    return attribute
+
+
+# ---------------------------------------------------------------------------------------- ontology-aware rules
+
+
+def _range_object_answers(row: _Row) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """object_answers entries that are objects themselves (audio, text, HTML, objects placed via spaces)."""
+    for key, entry in _dict(row.row.get("object_answers")).items():
+        if isinstance(entry, dict) and (_str(entry.get("objectHash")) or key) in row.range_objects:
+            yield (*row.path, "object_answers", key), entry
+
+
+@rule("ENC-OBJECT-FEATURE-UNKNOWN")
+def object_feature_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    ontology = _ontology(ctx)
+    if ontology is None:
+        return
+    for row in _rows(ctx):
+        candidates = [(item.path, item.obj) for item in row.objects]
+        candidates += [(p, e) for p, e in _range_object_answers(row) if row.data_type in _RANGE_TYPES]
+        for path, obj in candidates:
+            feature = _str(obj.get("featureHash"))
+            if feature is not None and feature not in ontology.objects:
+                yield (
+                    to_pointer((*path, "featureHash")),
+                    f'featureHash "{feature}" of object "{obj.get("objectHash")}" is not an object class of the '
+                    "ontology (the SDK raises OntologyError)",
+                    ontology.kind_hint(feature) or "",
+                )
+
+
+@rule("ENC-CLASSIFICATION-FEATURE-UNKNOWN")
+def classification_feature_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    ontology = _ontology(ctx)
+    if ontology is None:
+        return
+    for row in _rows(ctx):
+        candidates = list(row.classifications)
+        for key, entry in _dict(row.row.get("classification_answers")).items():
+            if isinstance(entry, dict):
+                candidates.append(((*row.path, "classification_answers", key), entry))
+        for path, item in candidates:
+            feature = _str(item.get("featureHash"))
+            if feature is not None and feature not in ontology.classifications:
+                yield (
+                    to_pointer((*path, "featureHash")),
+                    f'featureHash "{feature}" of classification "{item.get("classificationHash")}" is not a '
+                    "classification of the ontology (the SDK raises OntologyError)",
+                    ontology.kind_hint(feature) or "",
+                )
+
+
+@rule("ENC-SHAPE-MISMATCH")
+def shape_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    ontology = _ontology(ctx)
+    if ontology is None:
+        return
+    for row in _rows(ctx):
+        for item in row.objects:
+            owner = ontology.objects.get(str(item.obj.get("featureHash")))
+            shape = item.obj.get("shape")
+            if owner is None or owner.shape is None or not isinstance(shape, str) or shape == owner.shape:
+                continue
+            yield (
+                to_pointer((*item.path, "shape")),
+                f'object "{item.obj.get("objectHash")}" is a {shape} but its ontology class "{owner.name}" is drawn '
+                f"as {owner.shape} (the SDK raises LabelRowError)",
+            )
+        if row.data_type not in _RANGE_TYPES:
+            continue
+        expected = "audio" if row.data_type == "audio" else "text"
+        for path, entry in _range_object_answers(row):
+            owner = ontology.objects.get(str(entry.get("featureHash")))
+            if owner is not None and owner.shape is not None and owner.shape != expected:
+                yield (
+                    to_pointer((*path, "featureHash")),
+                    f'object "{entry.get("objectHash")}" of a {row.data_type} row belongs to the class '
+                    f'"{owner.name}", drawn as {owner.shape}; expected a class of shape {expected}',
+                )
+
+
+@dataclass(slots=True)
+class _AnswerList:
+    path: Path
+    answers: list[Any]
+    owner: _Owner
+    dynamic: bool  # object_actions
+    static_objects: bool  # object_answers of an object
+
+
+def _answer_lists(row: _Row, ontology: _Ontology) -> Iterator[_AnswerList]:
+    for section, list_key in (("object_answers", "classifications"), ("object_actions", "actions")):
+        for key, entry in _dict(row.row.get(section)).items():
+            if not isinstance(entry, dict):
+                continue
+            object_hash = _str(entry.get("objectHash")) or key
+            feature = row.object_features.get(object_hash) or _str(entry.get("featureHash"))
+            owner = ontology.objects.get(feature) if feature else None
+            answers = entry.get(list_key)
+            if owner is not None and isinstance(answers, list):
+                yield _AnswerList(
+                    (*row.path, section, key, list_key),
+                    answers,
+                    owner,
+                    dynamic=section == "object_actions",
+                    static_objects=section == "object_answers",
+                )
+    for key, entry in _dict(row.row.get("classification_answers")).items():
+        if not isinstance(entry, dict):
+            continue
+        feature = _str(entry.get("featureHash")) or row.classification_features.get(key)
+        owner = ontology.classifications.get(feature) if feature else None
+        answers = entry.get("classifications")
+        if owner is not None and isinstance(answers, list):
+            yield _AnswerList(
+                (*row.path, "classification_answers", key, "classifications"),
+                answers,
+                owner,
+                dynamic=False,
+                static_objects=False,
+            )
+
+
+def _answered(ctx: RuleContext) -> Iterator[tuple[_AnswerList, int, dict[str, Any], _Attribute | None]]:
+    """Every answer of every answer list whose owner is known, with its ontology attribute (None if unknown)."""
+    ontology = _ontology(ctx)
+    if ontology is None:
+        return
+    for row in _rows(ctx):
+        for answer_list in _answer_lists(row, ontology):
+            for n, answer in enumerate(answer_list.answers):
+                if isinstance(answer, dict) and isinstance(answer.get("featureHash"), str):
+                    yield answer_list, n, answer, answer_list.owner.attributes.get(answer["featureHash"])
+
+
+@rule("ENC-ATTRIBUTE-UNKNOWN")
+def attribute_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    ontology = _ontology(ctx)
+    for answer_list, n, answer, attribute in _answered(ctx):
+        if attribute is None and ontology is not None:
+            feature = answer["featureHash"]
+            yield (
+                to_pointer((*answer_list.path, n, "featureHash")),
+                f'answer to attribute "{feature}", which is not an attribute of "{answer_list.owner.name}" in the '
+                "ontology (the SDK raises LabelRowError)",
+                ontology.kind_hint(feature) or "",
+            )
+
+
+@rule("ENC-OPTION-UNKNOWN")
+def option_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    for answer_list, n, answer, attribute in _answered(ctx):
+        if attribute is None or attribute.type not in ("radio", "checklist"):
+            continue
+        for m, option in enumerate(_list(answer.get("answers"))):
+            feature = _str(_dict(option).get("featureHash"))
+            if feature is not None and feature not in attribute.options:
+                yield (
+                    to_pointer((*answer_list.path, n, "answers", m, "featureHash")),
+                    f'option "{feature}" is not an option of the {attribute.type} attribute "{attribute.name}" '
+                    "(the SDK raises OntologyError)",
+                )
+
+
+_EXPECTED_FORM = {
+    "radio": "a list holding one option",
+    "checklist": "a list of options",
+    "text": "a string",
+    "numeric": "a number",
+}
+
+
+def _form_fits(attribute_type: str, answers: Any) -> bool:
+    if attribute_type in ("radio", "checklist"):
+        return isinstance(answers, list)
+    if attribute_type == "text":
+        return isinstance(answers, str)
+    return isinstance(answers, (int, float)) and not isinstance(answers, bool)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return f'the string "{value}"' if len(value) <= 40 else f"a string of {len(value)} characters"
+    if isinstance(value, bool) or value is None:
+        return str(value).lower() if value is not None else "null"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+@rule("ENC-ANSWER-TYPE-MISMATCH")
+def answer_type_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    for answer_list, n, answer, attribute in _answered(ctx):
+        if attribute is None or attribute.type not in _EXPECTED_FORM or "answers" not in answer:
+            continue
+        value = answer["answers"]
+        if _form_fits(attribute.type, value):
+            continue
+        consequence = {
+            "radio": "the SDK silently ignores it (or raises TypeError on a 1-character string)",
+            "checklist": "the SDK raises TypeError",
+            "text": "the SDK stores it unchecked",
+            "numeric": "the SDK raises LabelRowError",
+        }[attribute.type]
+        yield (
+            to_pointer((*answer_list.path, n, "answers")),
+            f'{attribute.type} attribute "{attribute.name}" is answered with {_describe(value)}; expected '
+            f"{_EXPECTED_FORM[attribute.type]} ({consequence})",
+        )
+
+
+@rule("ENC-RADIO-ANSWER-COUNT")
+def radio_answer_count(ctx: RuleContext) -> Iterator[Hit]:
+    for answer_list, n, answer, attribute in _answered(ctx):
+        value = answer.get("answers")
+        if attribute is not None and attribute.type == "radio" and isinstance(value, list) and len(value) != 1:
+            yield (
+                to_pointer((*answer_list.path, n, "answers")),
+                f'radio attribute "{attribute.name}" has {len(value)} options selected; a radio answer holds '
+                "exactly one (the SDK silently ignores any other count)",
+            )
+
+
+@rule("ENC-NESTED-ANSWER-UNSELECTED")
+def nested_answer_unselected(ctx: RuleContext) -> Iterator[Hit]:
+    selected_by_list: dict[int, set[str]] = {}
+    for answer_list, n, answer, attribute in _answered(ctx):
+        if attribute is None or attribute.parent_option is None or answer_list.dynamic:
+            continue
+        selected = selected_by_list.get(id(answer_list.answers))
+        if selected is None:
+            selected = {
+                feature
+                for item in answer_list.answers
+                if isinstance(item, dict)
+                for option in _list(item.get("answers"))
+                if (feature := _str(_dict(option).get("featureHash"))) is not None
+            }
+            selected_by_list[id(answer_list.answers)] = selected
+        if attribute.parent_option not in selected:
+            yield (
+                to_pointer((*answer_list.path, n)),
+                f'nested attribute "{attribute.name}" is answered, but the option "{attribute.parent_option}" it '
+                "hangs under is not selected in the same answer list",
+            )
+
+
+@rule("ENC-DYNAMIC-TRACK-HASH-MISSING")
+def dynamic_track_hash_missing(ctx: RuleContext) -> Iterator[Hit]:
+    for answer_list, n, answer, attribute in _answered(ctx):
+        if (
+            answer_list.dynamic
+            and attribute is not None
+            and attribute.dynamic
+            and attribute.type == "radio"
+            and "trackHash" not in answer
+        ):
+            yield (
+                to_pointer((*answer_list.path, n)),
+                f'dynamic radio answer to "{attribute.name}" has no trackHash (the SDK raises KeyError)',
+            )
+
+
+@rule("ENC-DYNAMIC-ANSWER-STATIC")
+def dynamic_answer_static(ctx: RuleContext) -> Iterator[Hit]:
+    for answer_list, n, answer, attribute in _answered(ctx):
+        if answer_list.static_objects and attribute is not None and attribute.dynamic:
+            if "range" in answer and "trackHash" in answer:
+                continue
+            yield (
+                to_pointer((*answer_list.path, n)),
+                f'dynamic attribute "{attribute.name}" is answered in object_answers without range and trackHash '
+                "(the SDK raises KeyError); dynamic answers belong in object_actions",
+            )
+
+
+@rule("ENC-REQUIRED-ATTRIBUTE-UNANSWERED")
+def required_attribute_unanswered(ctx: RuleContext) -> Iterator[Hit]:
+    ontology = _ontology(ctx)
+    if ontology is None:
+        return
+    for row in _rows(ctx):
+        answered = _answered_features(row)
+        seen: set[str] = set()
+        for item in row.objects:
+            object_hash = _object_hash(item.obj)
+            if object_hash is None or object_hash in seen:
+                continue
+            seen.add(object_hash)
+            owner = ontology.objects.get(str(item.obj.get("featureHash")))
+            if owner is not None:
+                yield from _missing_required(owner, answered.get(("o", object_hash), set()), item.path, object_hash)
+        for path, entry in _range_object_answers(row):
+            object_hash = _str(entry.get("objectHash")) or str(path[-1])
+            owner = ontology.objects.get(str(entry.get("featureHash")))
+            if owner is not None and object_hash not in seen:
+                seen.add(object_hash)
+                yield from _missing_required(owner, answered.get(("o", object_hash), set()), path, object_hash)
+        seen_classes: set[str] = set()
+        instances = [(path, c.get("classificationHash"), c.get("featureHash")) for path, c in row.classifications]
+        for key, entry in _dict(row.row.get("classification_answers")).items():
+            if isinstance(entry, dict) and "createdBy" in entry:
+                instances.append(((*row.path, "classification_answers", key), key, entry.get("featureHash")))
+        for path, class_hash, feature in instances:
+            if not isinstance(class_hash, str) or class_hash in seen_classes:
+                continue
+            seen_classes.add(class_hash)
+            owner = ontology.classifications.get(str(feature))
+            if owner is not None:
+                yield from _missing_required(owner, answered.get(("c", class_hash), set()), path, class_hash)
+
+
+def _answered_features(row: _Row) -> dict[tuple[str, str], set[str]]:
+    answered: dict[tuple[str, str], set[str]] = {}
+    sections = (("object_answers", "classifications", "o"), ("object_actions", "actions", "o"))
+    for section, list_key, kind in (*sections, ("classification_answers", "classifications", "c")):
+        for key, entry in _dict(row.row.get(section)).items():
+            if not isinstance(entry, dict):
+                continue
+            owner_hash = key if kind == "c" else (_str(entry.get("objectHash")) or key)
+            target = answered.setdefault((kind, owner_hash), set())
+            for answer in _list(entry.get(list_key)):
+                if isinstance(answer, dict) and isinstance(answer.get("featureHash"), str):
+                    target.add(answer["featureHash"])
+                    for option in _list(answer.get("answers")):
+                        feature = _str(_dict(option).get("featureHash"))
+                        if feature is not None:
+                            target.add(feature)
+    return answered
+
+
+def _missing_required(owner: _Owner, answered: set[str], path: Path, instance: str) -> Iterator[Hit]:
+    pending = list(owner.top)
+    while pending:
+        attribute = pending.pop()
+        if attribute.hash in answered:
+            for option in attribute.options & answered:
+                pending.extend(owner.nested.get(option, []))
+        elif attribute.required:
+            yield (
+                to_pointer(path),
+                f'required attribute "{attribute.name}" ({attribute.hash}) of "{owner.name}" is not answered for '
+                f'instance "{instance}"',
+            )
+
+
+# -------------------------------------------------------------------------------------- encord-ontology rules
+
+
+def _ontology_nodes(document: Any) -> Iterator[tuple[Path, dict[str, Any], bool]]:
+    """Every object, classification, attribute and option of an ontology structure, as (path, node, dynamic-ok).
+
+    ``dynamic-ok`` is true only for the top-level attributes of object classes.
+    """
+    if not isinstance(document, dict):
+        return
+    stack: list[tuple[Path, Any, bool, int]] = []
+    for section in ("objects", "classifications"):
+        for n, item in enumerate(_list(document.get(section))):
+            if isinstance(item, dict):
+                yield (section, n), item, False
+                for a, attribute in enumerate(_list(item.get("attributes"))):
+                    stack.append(((section, n, "attributes", a), attribute, section == "objects", 0))
+    stack.reverse()
+    while stack:
+        path, node, dynamic_ok, depth = stack.pop()
+        if not isinstance(node, dict) or depth > 100:
+            continue
+        yield path, node, dynamic_ok
+        children: list[tuple[Path, Any, bool, int]] = []
+        for o, option in enumerate(_list(node.get("options"))):
+            children.append(((*path, "options", o), option, False, depth + 1))
+        stack.extend(reversed(children))
+
+
+@rule("ENCO-FEATURE-NODE-HASH-DUPLICATE")
+def feature_node_hash_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    seen: dict[str, Path] = {}
+    for path, node, _ in _ontology_nodes(ctx.document):
+        feature = _str(node.get("featureNodeHash"))
+        if feature is None:
+            continue
+        first = seen.setdefault(feature, path)
+        if first is not path:
+            yield (
+                to_pointer((*path, "featureNodeHash")),
+                f'featureNodeHash "{feature}" is also used at {to_pointer(first)}: label rows refer to nodes by '
+                "this hash and the SDK resolves it to the first node only",
+            )
+
+
+@rule("ENCO-DYNAMIC-NOT-TOP-LEVEL")
+def dynamic_not_top_level(ctx: RuleContext) -> Iterator[Hit]:
+    for path, node, dynamic_ok in _ontology_nodes(ctx.document):
+        if node.get("dynamic") is True and not dynamic_ok and "type" in node:
+            where = "a classification" if path[0] == "classifications" else "a nested attribute"
+            yield (
+                to_pointer((*path, "dynamic")),
+                f'attribute "{node.get("name")}" is dynamic but is {where}; only top-level attributes of object '
+                "classes can be dynamic",
+            )
+
+
+def _templates(document: Any) -> Iterator[tuple[Path, dict[str, Any]]]:
+    if isinstance(document, dict):
+        for n, entry in enumerate(_list(document.get("skeleton_templates"))):
+            template = _dict(entry).get("template")
+            if isinstance(template, dict):
+                yield ("skeleton_templates", n, "template"), template
+
+
+@rule("ENCO-SKELETON-OBJECT-WITHOUT-TEMPLATE")
+def skeleton_object_without_template(ctx: RuleContext) -> Iterator[Hit]:
+    if not isinstance(ctx.document, dict):
+        return
+    names, hashes = set(), set()
+    for _, template in _templates(ctx.document):
+        names.add(template.get("name"))
+        hashes.add(template.get("feature_node_hash"))
+    for n, item in enumerate(_list(ctx.document.get("objects"))):
+        if isinstance(item, dict) and item.get("shape") == "skeleton":
+            if item.get("featureNodeHash") in hashes or item.get("name") in names:
+                continue
+            yield (
+                to_pointer(("objects", n)),
+                f'skeleton class "{item.get("name")}" has no skeleton template (none with feature_node_hash '
+                f'"{item.get("featureNodeHash")}" or name "{item.get("name")}"): its points cannot be drawn',
+            )
+
+
+@rule("ENCO-SKELETON-TEMPLATE-UNLINKED")
+def skeleton_template_unlinked(ctx: RuleContext) -> Iterator[Hit]:
+    if not isinstance(ctx.document, dict):
+        return
+    skeletons = {
+        item.get("featureNodeHash"): item.get("shape")
+        for item in _list(ctx.document.get("objects"))
+        if isinstance(item, dict)
+    }
+    for path, template in _templates(ctx.document):
+        feature = template.get("feature_node_hash")
+        if not isinstance(feature, str):
+            continue
+        shape = skeletons.get(feature)
+        if shape != "skeleton":
+            what = "no object class" if feature not in skeletons else f"a {shape} class, not a skeleton class"
+            yield (
+                to_pointer((*path, "feature_node_hash")),
+                f'skeleton template "{template.get("name")}" names feature_node_hash "{feature}", which is {what}',
+            )
