@@ -6,7 +6,7 @@ STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck check clean venv
+.PHONY: demo test lint typecheck check clean venv docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ demo: $(STAMP_RUN)
 test: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/python tools/typecheck.py
+	$(BIN)/labelspec codegen --check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## docs: build the documentation site into site/ (pages generated from schemas/, rules and the CLI)
+docs: $(STAMP_TEST)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
@@ -40,4 +45,4 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/python tools/typecheck.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -46,8 +46,17 @@ JSONPath = tuple[str | int, ...]
 
 # Keywords whose value is a map from names to schemas, and keywords whose value is one schema.
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
-_SCHEMA_ONE = ("items", "additionalProperties", "additionalItems", "if", "then", "else", "not",
-               "propertyNames", "contains")
+_SCHEMA_ONE = (
+    "items",
+    "additionalProperties",
+    "additionalItems",
+    "if",
+    "then",
+    "else",
+    "not",
+    "propertyNames",
+    "contains",
+)
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 # Keywords shown in the constraints column, with how they read.
 _CONSTRAINTS: tuple[tuple[str, str], ...] = (
@@ -231,12 +240,16 @@ def type_label(node: Any) -> str:
     for kind in [types] if isinstance(types, str) else list(types or []):
         if kind == "array":
             labels.append(_array_label(node))
-        elif kind == "object" and isinstance(node.get("additionalProperties"), dict) and not node.get(
-            "properties"
+        elif (
+            kind == "object"
+            and isinstance(node.get("additionalProperties"), dict)
+            and not node.get("properties")
         ):
             labels.append("map of " + type_label(node["additionalProperties"]))
-        elif kind == "object" and isinstance(node.get("patternProperties"), dict) and not node.get(
-            "properties"
+        elif (
+            kind == "object"
+            and isinstance(node.get("patternProperties"), dict)
+            and not node.get("properties")
         ):
             values = [type_label(v) for v in node["patternProperties"].values()]
             labels.append("map of " + " or ".join(values))
@@ -347,7 +360,7 @@ def profile_diffs(lenient: Any, strict: Any, path: JSONPath = ()) -> list[Profil
         elif key in _SCHEMA_ONE and isinstance(a, dict) and isinstance(b, dict):
             out.extend(profile_diffs(a, b, (*path, key)))
         elif key in _SCHEMA_LISTS and isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-            for index, (x, y) in enumerate(zip(a, b)):
+            for index, (x, y) in enumerate(zip(a, b, strict=True)):
                 out.extend(profile_diffs(x, y, (*path, key, index)))
         else:
             out.append(ProfileDiff(path, key, a, b))
@@ -360,8 +373,8 @@ def _diff_value(value: Any) -> str:
     return jcode(value, 90)
 
 
-def _diff_change(diff: ProfileDiff) -> str:
-    """What strict changes, e.g. ``requires also `branch_name```."""
+def diff_change(diff: ProfileDiff) -> str:
+    """What strict changes, e.g. ``also requires `branch_name```, ``minItems: — → 1``."""
     a, b = diff.lenient, diff.strict
     if diff.keyword == "required" and (isinstance(a, list) or a is _MISSING) and isinstance(b, list):
         before = set(a) if isinstance(a, list) else set()
@@ -372,37 +385,130 @@ def _diff_change(diff: ProfileDiff) -> str:
             parts.append("also requires " + ", ".join(code(str(x)) for x in added))
         if removed:
             parts.append("no longer requires " + ", ".join(code(str(x)) for x in sorted(removed)))
-        return "; ".join(parts) or "same keys, another order"
+        return "; ".join(parts) or "the same keys, in another order"
+    if diff.keyword == "not" and b == {}:
+        return "forbidden (`not: {}`)"
+    if diff.keyword == "enum" and isinstance(a, list) and isinstance(b, list):
+        dropped = [v for v in a if v not in b]
+        added = [v for v in b if v not in a]
+        parts = []
+        if dropped:
+            parts.append("rejects " + ", ".join(jcode(v) for v in dropped))
+        if added:
+            parts.append("also accepts " + ", ".join(jcode(v) for v in added))
+        return "`enum` " + "; ".join(parts)
     return f"{code(diff.keyword)}: {_diff_value(a)} → {_diff_value(b)}"
 
 
-def path_label(path: JSONPath) -> tuple[str | None, str]:
-    """``(definition, location inside it)`` of a schema path, e.g. ``("label_row", "branch_name")``."""
+def diff_changes(diffs: Sequence[ProfileDiff]) -> str:
+    return "; ".join(diff_change(d) for d in diffs)
+
+
+_SIMPLE_CONDITION = re.compile(r"^(`[^`]+`) is (`[^`]+`)$")
+
+
+def merge_conditions(conditions: Sequence[str]) -> str:
+    """``when `t` is `a```, ``when `t` is `b``` → ``when `t` is `a` or `b```."""
+    unique = list(dict.fromkeys(conditions))
+    matches = [_SIMPLE_CONDITION.match(c) for c in unique]
+    if len(unique) > 1 and all(matches) and len({m.group(1) for m in matches if m}) == 1:
+        values = [m.group(2) for m in matches if m]
+        subject = matches[0].group(1) if matches[0] else ""
+        return f"when {subject} is " + ", ".join(values[:-1]) + " or " + values[-1]
+    return "; ".join(f"when {c}" for c in unique)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a schema path points inside a definition: the property trail and the branch conditions."""
+
+    definition: str | None
+    names: str  # e.g. "data_units.*" ("" for the node itself)
+    conditions: tuple[str, ...]  # condition texts of the if/then branches on the way
+
+    def markdown(self, merged_conditions: Sequence[str] = ()) -> str:
+        place = ref_link(self.definition) if self.definition else "[the document](#root)"
+        if self.names:
+            place += " › " + code(self.names)
+        conditions = merged_conditions or self.conditions
+        if conditions:
+            place += " (" + merge_conditions(conditions) + ")"
+        return place
+
+
+def locate(schema: dict[str, Any], path: JSONPath) -> Location:
+    """The :class:`Location` of a schema path (branch conditions are read from ``schema``)."""
     definition: str | None = None
     steps = list(path)
+    current: JSONPath = ()
     if len(steps) >= 2 and steps[0] == "definitions":
         definition = str(steps[1])
+        current = ("definitions", steps[1])
         steps = steps[2:]
-    parts: list[str] = []
+    names: list[str] = []
+    conditions: list[str] = []
     index = 0
     while index < len(steps):
         step = steps[index]
-        if step in ("properties", "patternProperties") and index + 1 < len(steps):
-            parts.append(("." if parts else "") + str(steps[index + 1]))
+        following = steps[index + 1] if index + 1 < len(steps) else None
+        if step in ("properties", "patternProperties") and following is not None:
+            names.append(str(following))
+            current = (*current, step, following)
             index += 2
             continue
-        if step == "items":
-            parts.append("[]")
+        if step in _SCHEMA_LISTS and isinstance(following, int):
+            branch = _get(schema, (*current, step, following))
+            after = steps[index + 2] if index + 2 < len(steps) else None
+            if isinstance(branch, dict) and "if" in branch and after in ("then", "else"):
+                text = condition_text(branch["if"])
+                conditions.append(text if after == "then" else f"not ({text})")
+                current = (*current, step, following, after)
+                index += 3
+                continue
+            names.append(f"{step}[{following}]")
+            current = (*current, step, following)
+            index += 2
+            continue
+        if step in ("then", "else"):
+            node = _get(schema, current)
+            text = condition_text(node.get("if")) if isinstance(node, dict) else "?"
+            conditions.append(text if step == "then" else f"not ({text})")
+        elif step == "items":
+            names.append("[]")
         elif step == "additionalProperties":
-            parts.append(".*")
-        elif step in _SCHEMA_LISTS and index + 1 < len(steps):
-            parts.append(f" {step}[{steps[index + 1]}] ")
-            index += 2
-            continue
+            names.append("*")
         else:
-            parts.append(f" {step} ")
+            names.append(str(step))
+        current = (*current, step)
         index += 1
-    return definition, " ".join("".join(parts).split())
+    return Location(definition, ".".join(names).replace(".[]", "[]"), tuple(conditions))
+
+
+def profile_rows(schema: dict[str, Any], diffs: Sequence[ProfileDiff]) -> list[list[str]]:
+    """The rows of a format's profile table: one per place and change, equal changes under several branch
+    conditions merged."""
+    by_path: dict[JSONPath, list[ProfileDiff]] = {}
+    for diff in diffs:
+        by_path.setdefault(diff.path, []).append(diff)
+    merged: dict[tuple[str | None, str, str, str], list[str]] = {}
+    for path, group in by_path.items():
+        where = locate(schema, path)
+        note = _nearest_note(schema, path)
+        key = (where.definition, where.names, diff_changes(group), note)
+        merged.setdefault(key, []).extend(where.conditions)
+    rows = []
+    for (definition, names, change, note), conditions in merged.items():
+        place = Location(definition, names, ()).markdown(conditions)
+        rows.append([place, prose_cell_line(change), prose(note, cell=True) if note else ""])
+    return rows
+
+
+def _nearest_note(schema: dict[str, Any], path: JSONPath) -> str:
+    for end in range(len(path), -1, -1):
+        node = _get(schema, path[:end])
+        if isinstance(node, dict) and isinstance(node.get("x-profile-note"), str):
+            return str(node["x-profile-note"])
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -414,7 +520,8 @@ def condition_text(node: Any) -> str:
     if not isinstance(node, dict):
         return jcode(node, 120)
     parts: list[str] = []
-    props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+    found = node.get("properties")
+    props: dict[str, Any] = found if isinstance(found, dict) else {}
     for name, sub in props.items():
         subject = code(name)
         if isinstance(sub, dict) and "const" in sub:
@@ -425,19 +532,18 @@ def condition_text(node: Any) -> str:
         elif isinstance(sub, dict) and set(sub) - {"description"} == {"type"}:
             parts.append(f"{subject} is {_a(type_label(sub))}")
         else:
-            parts.append(f"{subject} matches {jcode({k: v for k, v in sub.items() if k != 'description'}, 80)}")
+            shown = {k: v for k, v in sub.items() if k != "description"} if isinstance(sub, dict) else sub
+            parts.append(f"{subject} matches {jcode(shown, 160)}")
     for name in node.get("required", []):
         if name not in props:
             parts.append(f"{code(name)} is present")
     for keyword in ("anyOf", "oneOf"):
         alternatives = node.get(keyword)
-        if isinstance(alternatives, list) and all(
-            isinstance(a, dict) and set(a) - {"description"} == {"required"} for a in alternatives
-        ):
+        if isinstance(alternatives, list) and _only_required(alternatives):
             names = [code(n) for a in alternatives for n in a["required"]]
             parts.append("any of " + ", ".join(names) + " is present")
         elif isinstance(alternatives, list):
-            parts.append(f"{keyword} " + jcode(alternatives, 80))
+            parts.append(f"{keyword} " + jcode(alternatives, 120))
     if "type" in node and not props:
         parts.append("the value is " + _a(type_label({"type": node["type"]})))
     if "not" in node:
@@ -445,24 +551,30 @@ def condition_text(node: Any) -> str:
     handled = {"properties", "required", "anyOf", "oneOf", "type", "not", "description"}
     rest = {k: v for k, v in node.items() if k not in handled}
     if rest:
-        parts.append("it matches " + jcode(rest, 80))
+        parts.append("it matches " + jcode(rest, 120))
     return " and ".join(parts) or "always"
 
 
+def _only_required(alternatives: list[Any]) -> bool:
+    return all(
+        isinstance(a, dict) and set(a) - {"description"} == {"required"} and isinstance(a["required"], list)
+        for a in alternatives
+    )
+
+
 def _a(label: str) -> str:
-    if label.startswith(("object", "array", "integer", "enum")):
+    if label.startswith(("object", "array", "integer", "enum", "any")):
         return "an " + label
-    if label.startswith(("string", "number", "boolean", "map", "tuple")):
+    if label.startswith(("string", "number", "boolean", "map", "tuple", "constant")):
         return "a " + label
     return label
 
 
-def demands(node: Any, depth: int = 0) -> list[str]:
-    """What a ``then``/``else`` branch (or any sub-schema) demands, one Markdown clause per item."""
+def demands(node: Any) -> list[str]:
+    """What a ``then``/``else`` branch (or any sub-schema) demands, one Markdown clause each; properties
+    are left to the caller (see :func:`branch_lines`)."""
     if not isinstance(node, dict):
         return [jcode(node, 80)]
-    if node == {}:
-        return ["anything"]
     out: list[str] = []
     name = ref_name(node)
     if name:
@@ -474,90 +586,110 @@ def demands(node: Any, depth: int = 0) -> list[str]:
         alternatives = node.get(keyword)
         if not isinstance(alternatives, list):
             continue
-        if all(isinstance(a, dict) and set(a) - {"description"} == {"required"} for a in alternatives):
+        if _only_required(alternatives):
             choices = [" + ".join(code(str(n)) for n in a["required"]) for a in alternatives]
             out.append(f"requires {word} " + ", ".join(choices))
         else:
-            choices = ["; ".join(demands(a, depth + 1)) for a in alternatives]
+            choices = ["; ".join(demands(a) + _prop_clauses(a)) or type_label(a) for a in alternatives]
             out.append(f"must match {word}: " + " **or** ".join(f"({c})" for c in choices))
-    if "type" in node or "enum" in node or "const" in node:
-        typed = type_label({k: node[k] for k in ("type", "enum", "const", "items", "additionalProperties")
-                            if k in node})
-        if not (name and typed == "any"):
-            out.append("must be " + _a(typed))
-    cons = [c for c in constraints(node) if not c.startswith("one of") or "enum" not in node]
-    if "enum" in node:
-        cons = [c for c in cons if not c.startswith("one of")]
-        out.append("value one of " + ", ".join(jcode(v) for v in node["enum"]))
-    out.extend(cons)
-    props = node.get("properties")
-    if isinstance(props, dict):
-        for prop, sub in props.items():
-            out.append(f"{code(prop)}: " + _property_summary(sub, depth))
+    if node.get("not") == {}:
+        out.append("must be absent")
+    elif isinstance(node.get("not"), dict):
+        out.append("must not match (" + "; ".join(demands(node["not"]) + _prop_clauses(node["not"])) + ")")
+    if any(k in node for k in ("type", "const")) or ("enum" in node and "type" in node):
+        shown = {k: node[k] for k in ("type", "const", "items", "additionalProperties") if k in node}
+        out.append("must be " + _a(type_label(shown)))
+    out.extend(constraints(node))
+    for keyword, label in (("items", "each item"), ("additionalProperties", "each value")):
+        sub = node.get(keyword)
+        if isinstance(sub, dict) and "type" not in node:
+            inner = demands(sub) + _prop_clauses(sub)
+            if inner:
+                out.append(f"{label} " + "; ".join(inner))
     if "if" in node:
-        then = "; ".join(demands(node.get("then", {}), depth + 1))
+        then = (
+            "; ".join(demands(node.get("then", {})) + _prop_clauses(node.get("then", {}))) or "nothing more"
+        )
         text = f"when {condition_text(node['if'])}: {then}"
         if "else" in node:
-            text += "; otherwise: " + "; ".join(demands(node["else"], depth + 1))
+            text += "; otherwise: " + "; ".join(demands(node["else"]) + _prop_clauses(node["else"]))
         out.append(text)
     for branch in node.get("allOf", []) if isinstance(node.get("allOf"), list) else []:
-        out.extend(demands(branch, depth + 1))
-    if "not" in node and node["not"] != {}:
-        out.append("must not match (" + "; ".join(demands(node["not"], depth + 1)) + ")")
-    for keyword in ("items", "additionalProperties", "propertyNames"):
-        sub = node.get(keyword)
-        if isinstance(sub, dict) and ("type" not in node or not ref_name(sub)):
-            label = {"items": "each item", "additionalProperties": "each value", "propertyNames": "each key"}
-            out.append(f"{label[keyword]}: " + "; ".join(demands(sub, depth + 1)))
+        out.extend(demands(branch) + _prop_clauses(branch))
     return out
 
 
-def _property_summary(node: Any, depth: int) -> str:
-    if isinstance(node, dict) and node.get("not") == {}:
-        return "must be absent"
-    parts = demands(node, depth + 1)
-    text = "; ".join(parts) if parts else "any"
-    if isinstance(node, dict) and node.get("description"):
-        text += " — " + prose(node["description"])
-    if isinstance(node, dict) and node.get("x-profile-note"):
-        text += " *(profiles: " + prose(node["x-profile-note"]) + ")*"
-    return text
+def _prop_clauses(node: Any) -> list[str]:
+    """``name`` + its demands, for the properties of a nested sub-schema (inline, one clause each)."""
+    props = node.get("properties") if isinstance(node, dict) else None
+    if not isinstance(props, dict):
+        return []
+    return [f"{code(p)}: " + ("; ".join(demands(s) + _prop_clauses(s)) or "any") for p, s in props.items()]
 
 
-def condition_lines(node: dict[str, Any]) -> list[str]:
+def branch_lines(ctx: _FormatContext | None, node: Any, path: JSONPath, indent: str = "    ") -> list[str]:
+    """Sub-bullets for the properties a branch constrains, with their strict changes."""
+    props = node.get("properties") if isinstance(node, dict) else None
+    if not isinstance(props, dict):
+        return []
+    lines = []
+    for name, sub in props.items():
+        sub_path = (*path, "properties", name)
+        clauses = demands(sub) + _prop_clauses(sub)
+        text = f"{indent}- {code(name)}: " + ("; ".join(clauses) if clauses else "any")
+        if isinstance(sub, dict) and sub.get("description"):
+            text += " — " + prose(sub["description"])
+        if ctx is not None:
+            strict = [d for d in ctx.diffs if d.path[: len(sub_path)] == sub_path]
+            if strict:
+                text += " **Strict:** " + diff_changes(strict) + "."
+        if isinstance(sub, dict) and sub.get("x-profile-note"):
+            text += " *Profiles: " + prose(sub["x-profile-note"]) + "*"
+        lines.append(text)
+    return lines
+
+
+def condition_lines(ctx: _FormatContext | None, node: dict[str, Any], node_path: JSONPath) -> list[str]:
     """Bullets for the conditions of a node: its allOf if/then branches, if/then/else, anyOf/oneOf/not."""
     lines: list[str] = []
-    branches: list[Any] = []
+    branches: list[tuple[dict[str, Any], JSONPath]] = []
     if "if" in node:
-        branches.append(node)
-    for branch in node.get("allOf", []) if isinstance(node.get("allOf"), list) else []:
+        branches.append((node, node_path))
+    all_of = node.get("allOf") if isinstance(node.get("allOf"), list) else []
+    for index, branch in enumerate(all_of or []):
         if isinstance(branch, dict) and "if" in branch:
-            branches.append(branch)
+            branches.append((branch, (*node_path, "allOf", index)))
         elif isinstance(branch, dict):
             clauses = demands(branch)
-            if clauses:
-                lines.append("- Always: " + "; ".join(clauses) + _described(branch))
-    for branch in branches:
-        then = branch.get("then", {})
-        clauses = demands(then) if then else ["nothing more"]
-        text = f"- **When** {condition_text(branch['if'])}: " + "; ".join(clauses) + _described(then)
-        if isinstance(then, dict) and then.get("x-profile-note"):
-            text += " *Profiles:* " + prose(then["x-profile-note"])
-        lines.append(text)
-        if "else" in branch:
-            other = branch["else"]
-            lines.append("- **Otherwise**: " + "; ".join(demands(other)) + _described(other))
+            lines.append("- **Always**: " + ("; ".join(clauses) or "see below") + _described(branch))
+            lines += branch_lines(ctx, branch, (*node_path, "allOf", index))
+    for branch, branch_path in branches:
+        for keyword, word in (("then", "When"), ("else", "Otherwise")):
+            if keyword not in branch:
+                continue
+            body = branch[keyword]
+            head = f"- **When** {condition_text(branch['if'])}" if keyword == "then" else f"- **{word}**"
+            clauses = demands(body)
+            text = head + (": " + "; ".join(clauses) if clauses else "") + _described(body)
+            if ctx is not None:
+                strict = [d for d in ctx.diffs if d.path == (*branch_path, keyword)]
+                if strict:
+                    text += " **Strict:** " + diff_changes(strict) + "."
+            if isinstance(body, dict) and body.get("x-profile-note"):
+                text += " *Profiles: " + prose(body["x-profile-note"]) + "*"
+            lines.append(text)
+            lines += branch_lines(ctx, body, (*branch_path, keyword))
     for keyword, word in (("anyOf", "one or more of"), ("oneOf", "exactly one of")):
         alternatives = node.get(keyword)
-        if isinstance(alternatives, list) and "properties" in node:
-            if all(isinstance(a, dict) and set(a) - {"description"} == {"required"} for a in alternatives):
+        if isinstance(alternatives, list) and ("properties" in node or _only_required(alternatives)):
+            if _only_required(alternatives):
                 choices = [" + ".join(code(str(n)) for n in a["required"]) for a in alternatives]
                 lines.append(f"- **Requires {word}** " + ", ".join(choices))
             else:
-                choices = ["; ".join(demands(a)) for a in alternatives]
+                choices = ["; ".join(demands(a) + _prop_clauses(a)) for a in alternatives]
                 lines.append(f"- **Must match {word}**: " + " **or** ".join(f"({c})" for c in choices))
     if isinstance(node.get("not"), dict) and node["not"] and "properties" in node:
-        lines.append("- **Must not match**: " + "; ".join(demands(node["not"])))
+        lines.append("- **Must not match**: " + "; ".join(demands(node["not"]) + _prop_clauses(node["not"])))
     return lines
 
 
@@ -579,7 +711,9 @@ class _FormatContext:
     diffs: list[ProfileDiff]
 
 
-def _required_cell(ctx: _FormatContext, node_path: JSONPath, name: str, conditional: dict[str, list[str]]) -> str:
+def _required_cell(
+    ctx: _FormatContext, node_path: JSONPath, name: str, conditional: dict[str, list[str]]
+) -> str:
     lenient = _get(ctx.lenient, (*node_path, "required"))
     strict = _get(ctx.strict, (*node_path, "required"))
     in_lenient = isinstance(lenient, list) and name in lenient
@@ -587,13 +721,13 @@ def _required_cell(ctx: _FormatContext, node_path: JSONPath, name: str, conditio
     if in_lenient and in_strict:
         text = "**required**"
     elif in_lenient:
-        text = "**required** (lenient); optional (strict)"
+        text = "**required** (lenient), optional (strict)"
     elif in_strict:
-        text = "optional (lenient); **required (strict)**"
+        text = "optional (lenient), **required (strict)**"
     else:
         text = "optional"
-    for condition in conditional.get(name, []):
-        text += f"<br>required when {condition}"
+    if conditional.get(name):
+        text += "<br>required " + merge_conditions(conditional[name])
     return text
 
 
@@ -601,7 +735,8 @@ def _conditional_requirements(node: dict[str, Any]) -> dict[str, list[str]]:
     """Property name → the conditions under which a branch requires it."""
     out: dict[str, list[str]] = {}
     branches = [node] if "if" in node else []
-    branches += [b for b in node.get("allOf", []) if isinstance(b, dict) and "if" in b]
+    all_of = node.get("allOf") if isinstance(node.get("allOf"), list) else []
+    branches += [b for b in all_of or [] if isinstance(b, dict) and "if" in b]
     for branch in branches:
         then = branch.get("then")
         if isinstance(then, dict):
@@ -619,6 +754,7 @@ def _examples_cell(node: Any) -> str:
 def _property_rows(
     ctx: _FormatContext, node: dict[str, Any], node_path: JSONPath, prefix: str = "", depth: int = 0
 ) -> list[list[str]]:
+    """One row per property: name, type, required, constraints (and strict changes), description, examples."""
     rows: list[list[str]] = []
     props = node.get("properties")
     if not isinstance(props, dict):
@@ -627,17 +763,16 @@ def _property_rows(
     for name, sub in props.items():
         path = (*node_path, "properties", name)
         label = code(prefix + name)
+        required = _required_cell(ctx, node_path, name, conditional)
         if not isinstance(sub, dict):
-            rows.append([label, "any", _required_cell(ctx, node_path, name, conditional), "", "", ""])
+            rows.append([label, "any", required, "", "", ""])
             continue
         cons = constraints(sub)
-        cons += [f"**strict:** {_diff_change(d)}" for d in ctx.diffs if d.path == path]
-        cons += [
-            f"**strict:** {code(path_label(d.path[len(path):])[1] + ' ' + d.keyword)}: "
-            f"{_diff_value(d.lenient)} → {_diff_value(d.strict)}"
-            for d in ctx.diffs
-            if len(d.path) > len(path) and d.path[: len(path)] == path and "properties" not in d.path[len(path):]
+        own = [
+            d for d in ctx.diffs if d.path[: len(path)] == path and "properties" not in d.path[len(path) :]
         ]
+        if own:
+            cons.append("**strict:** " + "; ".join(_nested_change(d, len(path)) for d in own))
         description = prose(sub.get("description", ""), cell=True)
         ref = ref_name(sub)
         if not description and ref:
@@ -645,17 +780,17 @@ def _property_rows(
             description = prose(target.get("description", ""), cell=True) if isinstance(target, dict) else ""
         if sub.get("x-profile-note"):
             description += "<br>**Profiles:** " + prose(sub["x-profile-note"], cell=True)
-        inline = [c for c in condition_lines(sub) if "properties" not in sub or True]
-        if inline and not sub.get("properties"):
+        inline = condition_lines(None, sub, path) if not isinstance(sub.get("properties"), dict) else []
+        if inline:
             description += "<br>" + "<br>".join(
-                prose_cell_line(line.removeprefix("- ")) for line in inline
+                prose_cell_line(line.strip().removeprefix("- ")) for line in inline
             )
         rows.append(
             [
                 label,
                 type_label(sub),
-                _required_cell(ctx, node_path, name, conditional),
-                "<br>".join(cons),
+                required,
+                prose_cell_line("<br>".join(cons)),
                 description,
                 _examples_cell(sub),
             ]
@@ -663,6 +798,12 @@ def _property_rows(
         if depth < 4:
             rows.extend(_nested_rows(ctx, sub, path, prefix + name, depth))
     return rows
+
+
+def _nested_change(diff: ProfileDiff, depth: int) -> str:
+    inner = locate({}, diff.path[depth:]).names
+    text = diff_change(diff)
+    return f"{code(inner)} {text}" if inner else text
 
 
 def prose_cell_line(markdown: str) -> str:
@@ -693,6 +834,18 @@ def _nested_rows(
     return rows
 
 
+# Front matter of the reference pages: their tables need the width of the navigation column.
+_WIDE = "---\nhide:\n  - navigation\n---"
+
+_PROPERTY_HEADER = ("Property", "Type", "Required", "Constraints", "Description", "Examples")
+
+
+def property_table(rows: list[list[str]]) -> str:
+    """The property table; the constraints and examples columns only when some row fills them."""
+    keep = [i for i in range(len(_PROPERTY_HEADER)) if i < 3 or i == 4 or any(r[i].strip() for r in rows)]
+    return table([_PROPERTY_HEADER[i] for i in keep], [[r[i] for i in keep] for r in rows])
+
+
 def _node_section(ctx: _FormatContext, node: dict[str, Any], node_path: JSONPath, used_by: list[str]) -> str:
     parts: list[str] = []
     if node.get("description"):
@@ -702,24 +855,26 @@ def _node_section(ctx: _FormatContext, node: dict[str, Any], node_path: JSONPath
     if cons:
         facts.append("**Constraints:** " + "; ".join(cons))
     if used_by:
-        facts.append("**Used by:** " + ", ".join(ref_link(n) if n != "(root)" else "[the document](#root)"
-                                                 for n in used_by))
+        links = [ref_link(n) if n != "(root)" else "[the document](#root)" for n in used_by]
+        facts.append("**Used by:** " + ", ".join(links))
     parts.append("<br>\n".join(facts))
     if isinstance(node.get("properties"), dict) and node["properties"]:
-        rows = _property_rows(ctx, node, node_path)
-        parts.append(table(["Property", "Type", "Required", "Constraints", "Description", "Examples"], rows))
-    elif node.get("type") == "array" and isinstance(node.get("items"), dict) and node["items"].get("properties"):
-        rows = _property_rows(ctx, node["items"], (*node_path, "items"), "[].")
-        parts.append(table(["Property", "Type", "Required", "Constraints", "Description", "Examples"], rows))
-    conditions = condition_lines(node)
+        parts.append(property_table(_property_rows(ctx, node, node_path)))
+    items = node.get("items")
+    if isinstance(items, dict) and isinstance(items.get("properties"), dict) and items["properties"]:
+        parts.append(property_table(_property_rows(ctx, items, (*node_path, "items"), "[].")))
+    conditions = condition_lines(ctx, node, node_path)
+    if not node.get("properties"):
+        for keyword in ("items", "additionalProperties"):
+            sub = node.get(keyword)
+            if isinstance(sub, dict) and not ref_name(sub) and "properties" not in sub:
+                conditions += condition_lines(ctx, sub, (*node_path, keyword))
     if conditions:
         parts.append("**Conditions:**\n\n" + "\n".join(conditions))
     own_diffs = [d for d in ctx.diffs if d.path == node_path]
     if own_diffs or node.get("x-profile-note"):
-        lines = [_diff_change(d) for d in own_diffs]
-        body = ("Strict " + "; ".join(lines) + "." if lines else "") + (
-            (" " if lines else "") + prose(node["x-profile-note"]) if node.get("x-profile-note") else ""
-        )
+        body = ("Strict " + diff_changes(own_diffs) + ". ") if own_diffs else ""
+        body += prose(node["x-profile-note"]) if node.get("x-profile-note") else ""
         parts.append('!!! info "Profiles"\n\n' + _indent(body.strip()))
     examples = node.get("examples")
     if isinstance(examples, list) and examples:
@@ -751,33 +906,28 @@ def format_reference(format_id: str) -> str:
     meta = format_metadata(format_id)
     ctx = _FormatContext(format_id, lenient, strict, profile_diffs(lenient, strict))
     title = str(meta.get("title", format_id))
-    out: list[str] = [f"# {title}", prose(meta.get("description", ""))]
+    out: list[str] = [_WIDE, f"# {heading(title)}", prose(meta.get("description", ""))]
 
     facts = [
-        ["Format id", code(format_id)],
-        ["Vendor", prose(str(meta.get("vendor", "—")), cell=True)],
-        ["Schema title", prose(str(lenient.get("title", "")), cell=True)],
+        ("Format id", code(format_id)),
+        ("Vendor", prose(str(meta.get("vendor", "—")))),
+        ("Schema title", prose(str(lenient.get("title", "")))),
     ]
     if meta.get("sdk"):
-        facts.append(["SDK (strict profile)", prose(str(meta["sdk"]), cell=True)])
+        facts.append(("SDK (strict profile)", prose(str(meta["sdk"]))))
     if meta.get("documentation"):
-        facts.append(["Vendor documentation", ", ".join(code(str(d)) for d in meta["documentation"])])
+        facts.append(("Vendor documentation", ", ".join(code(str(d)) for d in meta["documentation"])))
     if meta.get("notes"):
-        facts.append(["Research notes", code(str(meta["notes"]))])
+        facts.append(("Research notes", code(str(meta["notes"]))))
+    schemas = ", ".join(f"[{p}](../schemas/{format_id}/{p}.json)" for p in PROFILES)
+    facts.append(("Compiled schemas", f"{schemas} (or `labelspec schema {format_id} --profile PROFILE`)"))
     facts.append(
-        [
-            "Compiled schemas",
-            ", ".join(f"[{p}](../schemas/{format_id}/{p}.json)" for p in PROFILES)
-            + f" (also `labelspec schema {format_id} --profile PROFILE`)",
-        ]
-    )
-    facts.append(
-        [
+        (
             "See also",
-            f"[rules](../rules/{format_id}.md) · [discrepancy register](../discrepancies/{format_id}.md)",
-        ]
+            f"[rules](../rules/{format_id}.md), [discrepancy register](../discrepancies/{format_id}.md)",
+        )
     )
-    out.append(table(["", ""], facts))
+    out.append("\n".join(f"- **{label}:** {value}" for label, value in facts))
 
     out.append("## Profiles {#profiles}")
     out.append(
@@ -786,15 +936,7 @@ def format_reference(format_id: str) -> str:
         "changes in this format:"
     )
     if ctx.diffs:
-        rows = []
-        for diff in ctx.diffs:
-            definition, where = path_label(diff.path)
-            place = ref_link(definition) if definition else "[the document](#root)"
-            if where:
-                place += " › " + code(where)
-            note = _nearest_note(lenient, diff.path)
-            rows.append([place, _diff_change(diff), prose(note, cell=True) if note else ""])
-        out.append(table(["Where", "Strict", "Why"], rows))
+        out.append(table(["Where", "Strict", "Why"], profile_rows(lenient, ctx.diffs)))
     else:
         out.append("*The two profiles of this format accept the same documents.*")
 
@@ -817,14 +959,6 @@ def format_reference(format_id: str) -> str:
             out.append(_node_section(ctx, node, ("definitions", name), users.get(name, [])))
     out.append(documented_examples_section(format_id))
     return "\n\n".join(out) + "\n"
-
-
-def _nearest_note(schema: dict[str, Any], path: JSONPath) -> str:
-    for end in range(len(path), -1, -1):
-        node = _get(schema, path[:end])
-        if isinstance(node, dict) and isinstance(node.get("x-profile-note"), str):
-            return str(node["x-profile-note"])
-    return ""
 
 
 def _verdict_cell(example: DocumentedExample, profile: str, report: FileReport) -> str:
@@ -871,7 +1005,7 @@ def documented_examples_section(format_id: str) -> str:
 
 
 def _example_detail(example: DocumentedExample, reports: dict[str, FileReport]) -> str:
-    lines = [f"### {example.file} {{#{anchor('example-' + example.file)}}}"]
+    lines = [f"#### {example.file} {{#{anchor('example-' + example.file)}}}"]
     try:
         text = example.path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -931,7 +1065,11 @@ def rule_catalogue(format_id: str) -> str:
         out.append("*No rules are catalogued for this format yet.*")
         return "\n\n".join(out) + "\n"
     rows = [
-        [f"[{code(s.id)}](#{anchor(s.id)})", prose(s.title, cell=True), *[s.severity.get(p, "—") for p in PROFILES]]
+        [
+            f"[{code(s.id)}](#{anchor(s.id)})",
+            prose(s.title, cell=True),
+            *[s.severity.get(p, "—") for p in PROFILES],
+        ]
         for s in specs
     ]
     out.append(table(["Rule", "Title", *PROFILES], rows))
@@ -951,25 +1089,43 @@ def _rule_section(spec: RuleSpec, format_id: str) -> str:
     parts.append("<br>\n".join(facts))
     if spec.rationale:
         parts.append(prose(spec.rationale))
+    entry = _rule_entry(format_id, spec.id)
+    ontology = entry.get("example_ontology")
     if spec.example is not None:
-        target = f" (a `{spec.example_definition}` snippet)" if spec.example_definition else ""
-        parts.append(f"**Failing example**{target}:\n\n" + json_block(spec.example))
+        command = f"labelspec validate example.json --format {format_id}"
+        if ontology is not None:
+            command += " --ontology ontology.json"
+        outputs: dict[str, list[str]] = {}
         for profile in PROFILES:
             try:
-                lines = printed_lines(spec, format_id, profile)
+                outputs[profile] = printed_lines(spec, format_id, profile)
             except Exception as exc:  # a defect in a rule must not hide the rest of the catalogue
-                lines = [f"(could not run the example: {type(exc).__name__}: {exc})"]
+                outputs[profile] = [f"(could not run the example: {type(exc).__name__}: {exc})"]
+        for profile, lines in outputs.items():
             if lines:
+                parts.append(f"`{command} --profile {profile}` prints:\n\n" + text_block("\n".join(lines)))
+            elif "png_dir" in spec.needs:
                 parts.append(
-                    f"`labelspec validate --format {format_id} --profile {profile}` prints:\n\n"
-                    + text_block("\n".join(lines))
+                    "*This rule reads the panoptic PNGs (`--png-dir`), which are not part of the catalogue, "
+                    f"so the lines it prints are not reproduced here (`--profile {profile}`).*"
                 )
             else:
                 reason = " (it needs " + ", ".join(spec.needs) + ")" if spec.needs else ""
-                parts.append(f"*With `--profile {profile}` this example raises no {code(spec.id)} "
-                             f"finding{reason}.*")
+                parts.append(
+                    f"*With `--profile {profile}` this example raises no {code(spec.id)} finding{reason}.*"
+                )
+        target = f" (a `{spec.example_definition}` snippet)" if spec.example_definition else ""
+        parts.append(
+            f'??? failure "Failing example{target}: example.json"\n\n'
+            + json_block(spec.example, indent="    ")
+        )
+    if ontology is not None:
+        parts.append(
+            '??? abstract "The ontology it refers to: ontology.json"\n\n'
+            + json_block(ontology, indent="    ")
+        )
     if spec.passing_example is not None:
-        parts.append("**Passing example:**\n\n" + json_block(spec.passing_example))
+        parts.append('??? success "Passing example"\n\n' + json_block(spec.passing_example, indent="    "))
     return "\n\n".join(parts)
 
 
@@ -1002,8 +1158,10 @@ def discrepancy_register(format_id: str) -> str:
     out.append(
         table(
             ["Id", "Title"],
-            [[f"[{code(str(e['id']))}](#{anchor(str(e['id']))})", prose(e.get("title", ""), cell=True)]
-             for e in entries],
+            [
+                [f"[{code(str(e['id']))}](#{anchor(str(e['id']))})", prose(e.get("title", ""), cell=True)]
+                for e in entries
+            ],
         )
     )
     labels = (
@@ -1061,14 +1219,21 @@ def cli_reference() -> str:
 
     parser = build_parser()
     commands = _subcommands(parser)
-    out = ["# Command line", "The help of `labelspec` and of every command, as the installed version prints it "
-           "(generated from the parser when this site was built)."]
+    out = [
+        "# Command line",
+        "The help of `labelspec` and of every command, as the installed version prints it "
+        "(generated from the parser when this site was built).",
+    ]
     out.append(
         "Exit codes, for every command: **0** every document valid, **1** some document invalid, **2** some "
         "input unreadable or bad usage."
     )
-    out.append(table(["Command", "What it does"], [[f"[{code('labelspec ' + n)}](#{anchor(n)})",
-                                                   prose(h, cell=True)] for n, h, _ in commands]))
+    out.append(
+        table(
+            ["Command", "What it does"],
+            [[f"[{code('labelspec ' + n)}](#{anchor(n)})", prose(h, cell=True)] for n, h, _ in commands],
+        )
+    )
     out.append("## labelspec {#labelspec}\n\n" + text_block(_help(parser)))
     for name, _help_text, sub in commands:
         out.append(f"## labelspec {name} {{#{anchor(name)}}}\n\n" + text_block(_help(sub)))
@@ -1097,11 +1262,10 @@ def formats_index() -> str:
         )
     header = ["Format", "Id", "Vendor", "Definitions", "Documented examples", "Rules", "Discrepancies"]
     return (
-        "# Formats\n\nOne reference per format, generated from its schema in `schemas/<format>/` when this site "
-        "was built: every property with its type, whether it is required in each profile, its constraints, "
-        "description and examples, and the vendor documentation's examples with their verdicts.\n\n"
-        + table(header, rows)
-        + "\n"
+        "# Formats\n\nOne reference per format, generated from its schema in `schemas/<format>/` when "
+        "this site was built: every property with its type, whether it is required in each profile, its "
+        "constraints, description and examples, and the vendor documentation's examples with their "
+        "verdicts.\n\n" + table(header, rows) + "\n"
     )
 
 
@@ -1111,16 +1275,20 @@ def rules_index() -> str:
         own = [s for s in all_rules(fmt) if s.format == fmt]
         ids = ", ".join(f"[{code(s.id)}]({fmt}.md#{anchor(s.id)})" for s in own) or "—"
         rows.append([f"[{code(fmt)}]({fmt}.md)", str(len(own)), ids])
-    generic = [s for s in all_rules(list_formats()[0]) if s.format != list_formats()[0]] if list_formats() else []
+    generic = (
+        [s for s in all_rules(list_formats()[0]) if s.format != list_formats()[0]] if list_formats() else []
+    )
     text = (
         "# Rules\n\nThe semantic rules of every format: the checks a JSON Schema cannot express. Each page "
-        "shows every rule with its id, severity per profile, rationale, a failing example and the exact lines "
-        "labelspec prints for it.\n\n" + table(["Format", "Rules", "Ids"], rows) + "\n"
+        "shows every rule with its id, severity per profile, rationale, a failing example and the exact "
+        "lines labelspec prints for it.\n\n" + table(["Format", "Rules", "Ids"], rows) + "\n"
     )
     if generic:
-        text += "\nRules that apply to every JSON format (listed on each format's page): " + ", ".join(
-            code(s.id) for s in generic
-        ) + ".\n"
+        text += (
+            "\nRules that apply to every JSON format (listed on each format's page): "
+            + ", ".join(code(s.id) for s in generic)
+            + ".\n"
+        )
     return text
 
 
@@ -1128,8 +1296,13 @@ def discrepancies_index() -> str:
     rows = []
     for fmt in list_formats():
         entries = discrepancies(fmt)
-        rows.append([f"[{code(fmt)}]({fmt}.md)", str(len(entries)),
-                     prose(str(format_metadata(fmt).get("vendor", "")), cell=True)])
+        rows.append(
+            [
+                f"[{code(fmt)}]({fmt}.md)",
+                str(len(entries)),
+                prose(str(format_metadata(fmt).get("vendor", "")), cell=True),
+            ]
+        )
     return (
         "# Discrepancy registers\n\nFor each vendor format there is what the documentation says, what the "
         "platform actually writes, and what the vendor's own SDK accepts. They disagree; the spec follows "
@@ -1149,9 +1322,12 @@ def benchmarks_page(repo_root: Path | None) -> str:
         lines = text.splitlines()
         if lines and lines[0].startswith("# "):
             lines = lines[1:]
-        return head + "*From `benchmarks/RESULTS.md`, included when this site was built.*\n\n" + "\n".join(
-            lines
-        ).strip() + "\n"
+        return (
+            head
+            + "*From `benchmarks/RESULTS.md`, included when this site was built.*\n\n"
+            + "\n".join(lines).strip()
+            + "\n"
+        )
     return head + (
         "No benchmark results yet: `benchmarks/RESULTS.md` did not exist when this site was built. When the "
         "benchmarks have been run, this page shows their results as written there.\n"
@@ -1161,8 +1337,10 @@ def benchmarks_page(repo_root: Path | None) -> str:
 def compiled_schemas() -> dict[str, str]:
     """The compiled schema of every format and profile, published next to the pages."""
     return {
-        f"schemas/{fmt}/{profile}.json": json.dumps(compiled_schema_view(fmt, profile), indent=2,
-                                                    ensure_ascii=False) + "\n"
+        f"schemas/{fmt}/{profile}.json": json.dumps(
+            compiled_schema_view(fmt, profile), indent=2, ensure_ascii=False
+        )
+        + "\n"
         for fmt in list_formats()
         for profile in PROFILES
     }
@@ -1170,8 +1348,11 @@ def compiled_schemas() -> dict[str, str]:
 
 def site_pages(repo_root: Path | None = None) -> dict[str, str]:
     """Every generated page: path relative to ``docs/`` → Markdown."""
-    pages: dict[str, str] = {"formats/index.md": formats_index(), "rules/index.md": rules_index(),
-                             "discrepancies/index.md": discrepancies_index()}
+    pages: dict[str, str] = {
+        "formats/index.md": formats_index(),
+        "rules/index.md": rules_index(),
+        "discrepancies/index.md": discrepancies_index(),
+    }
     for fmt in list_formats():
         pages[f"formats/{fmt}.md"] = format_reference(fmt)
         pages[f"rules/{fmt}.md"] = rule_catalogue(fmt)

@@ -32,8 +32,8 @@ def _expand(entries: Any, sections: dict[str, list[Any]]) -> Any:
     if isinstance(entries, dict):
         out = {}
         for title, value in entries.items():
-            out[title] = sections[value] if isinstance(value, str) and value in sections else _expand(
-                value, sections
+            out[title] = (
+                sections[value] if isinstance(value, str) and value in sections else _expand(value, sections)
             )
         return out
     return entries

@@ -38,6 +38,7 @@ __all__ = [
 
 _OFFSET = 48  # chr(48) == "0"
 _MAX_GROUPS = 12  # 60 bits: far beyond any real run length, and safe in int64
+_SHORT = 256  # below this length a plain loop beats numpy's per-call overhead
 
 
 class RleError(ValueError):
@@ -53,6 +54,8 @@ def decode_rle_string(rle_string: str) -> list[int]:
     """
     if not rle_string:
         return []
+    if len(rle_string) <= _SHORT:
+        return _decode_short(rle_string)
     try:
         raw = rle_string.encode("ascii")
     except UnicodeEncodeError as exc:
@@ -90,8 +93,36 @@ def decode_rle_string(rle_string: str) -> list[int]:
     return [int(c) for c in counts]
 
 
+def _decode_short(rle_string: str) -> list[int]:
+    """The same decoding as a plain loop (the SDK's algorithm, plus the validity checks)."""
+    counts: list[int] = []
+    x = shift = groups = 0
+    for at, char in enumerate(rle_string):
+        c = ord(char) - _OFFSET
+        if not 0 <= c <= 63:
+            raise RleError(f"character {char!r} at {at} is outside '0'..'o'")
+        x |= (c & 0x1F) << shift
+        shift += 5
+        groups += 1
+        if c & 0x20:
+            if groups >= _MAX_GROUPS:
+                raise RleError("a run length is encoded with more than 60 bits")
+            continue
+        if c & 0x10:
+            x -= 1 << shift
+        if len(counts) > 2:
+            x += counts[-2]
+        if x < 0:
+            raise RleError(f"run {len(counts)} has a negative length ({x})")
+        counts.append(x)
+        x = shift = groups = 0
+    if groups:
+        raise RleError("the string ends inside a number (its last character has the 'more' bit 0x20)")
+    return counts
+
+
 def encode_rle_string(counts: Sequence[int]) -> str:
-    """Encode run-length counts (0s first) as an Encord ``rleString``; the inverse of :func:`decode_rle_string`."""
+    """Encode run-length counts (0s first) as an ``rleString``; the inverse of :func:`decode_rle_string`."""
     out: list[str] = []
     for i, count in enumerate(counts):
         x = int(count)

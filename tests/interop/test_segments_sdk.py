@@ -10,6 +10,12 @@ sample-attributes model and the label-attributes model of the task type) inside 
 The set is the segments corpus plus targeted variants, each of which flips one fact the SDK is known to
 care about (or known to ignore).
 
+"Loads" means loads without silent loss, as the strict profile promises: a document whose references do
+not resolve (an undeclared category or labelset, a dangling link, duplicate ids, label frames that do not
+pair with the sample's frames, ...) passes every SDK model but is then lost or misattributed by
+SegmentsDataset and the SDK exports; ``_check_no_loss`` below spells those facts out, each with the SDK
+behaviour behind it.
+
 Deliberately left out of the set, because labelspec is stricter than pydantic's lax mode there: numeric
 strings where the SDK wants an int or float (pydantic converts "3" to 3), strings such as "true" for booleans,
 and colour channels outside 0..255 (SEG-D08). The strict profile rejects those as malformed.
@@ -120,9 +126,109 @@ def _check_sdk(release: Any) -> None:
                 _model(label_model, label["attributes"])
 
 
+# ---------------------------------------------------------------- silent loss on the SDK side
+#
+# The SDK models check each part of the file on its own; they never look across the document. A release
+# whose references do not resolve still loads, but the SDK (SegmentsDataset and its exports) then crashes
+# later or silently drops or misattributes data. Those documents count as "not loaded without loss" here,
+# which is what the strict profile promises; labelspec reports them through its error-severity semantic
+# rules (schemas/segments/rules.yaml). Each fact below is written from the SDK's behaviour (notes
+# sections cited), independently of labelspec's implementation. Label bitmaps in this set are remote
+# (never fetched), so the bitmap rules are covered by tests/rules/test_segments_rules.py instead.
+
+_SHAPE_POINTS = {"bbox": (2, 2), "point": (1, 1), "polyline": (2, None), "polygon": (3, None)}
+
+
+def _walk(node: Any) -> Any:
+    """Every dict inside a label payload."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _check_payload(payload: Any, categories: set[Any], sample_attributes: Any, task_type: str) -> set[Any]:
+    """Check one label payload; returns the object and track ids links may refer to."""
+    sample_attributes = sample_attributes if isinstance(sample_attributes, dict) else {}
+    ids: set[Any] = set()
+    if task_type == "multisensor-sequence":
+        # one label per sensor of the sample, in the sample's order (notes §3, §5)
+        sensors, sample_sensors = payload.get("sensors") or [], sample_attributes.get("sensors") or []
+        _need(len(sensors) == len(sample_sensors), "one label per sensor")
+        for label_sensor, sample_sensor in zip(sensors, sample_sensors, strict=True):
+            _need(
+                (label_sensor.get("name"), label_sensor.get("task_type"))
+                == (sample_sensor.get("name"), sample_sensor.get("task_type")),
+                "sensors in the sample's order",
+            )
+            if isinstance(label_sensor.get("attributes"), dict):
+                kind, attributes = label_sensor["task_type"], sample_sensor.get("attributes")
+                ids |= _check_payload(label_sensor["attributes"], categories, attributes, kind)
+        links: list[Any] = payload.get("links") or []
+    else:
+        ids = _check_objects(payload, categories, task_type.startswith("pointcloud"))
+        links = [link for node in _walk(payload) for link in node.get("links") or []]
+        if isinstance(payload.get("frames"), list) and isinstance(sample_attributes.get("frames"), list):
+            # label frames pair with the sample's frames by position (notes §5)
+            _need(len(payload["frames"]) == len(sample_attributes["frames"]), "one label frame per frame")
+    for link in links:
+        # a dangling link is dropped by whoever resolves it
+        _need(link.get("from_id") in ids and link.get("to_id") in ids, "links join existing objects")
+    return ids
+
+
+def _check_objects(payload: Any, categories: set[Any], three_d: bool) -> set[Any]:
+    ids: set[Any] = set()
+    for node in _walk(payload):
+        annotations = node.get("annotations")
+        if isinstance(annotations, list):
+            frame_ids = [a.get("id") for a in annotations if isinstance(a, dict)]
+            # Ids are the objects' identity (bitmap pixels, point_annotations, links): exports cannot
+            # tell two objects with one id apart (notes §5, §9.1).
+            _need(len(frame_ids) == len(set(frame_ids)), "annotation ids are unique per label / frame")
+            ids.update(frame_ids)
+            ids.update(a.get("track_id") for a in annotations if isinstance(a, dict))
+            if isinstance(node.get("point_annotations"), list):
+                # a point of an unknown instance has no category (notes §5)
+                _need(set(node["point_annotations"]) <= set(frame_ids) | {0}, "point_annotations ids")
+        if "category_id" in node:
+            # SegmentsDataset.categories, which every export writes, has no such class (notes §9)
+            _need(node["category_id"] in categories, "category_id declared")
+        if isinstance(node.get("type"), str) and isinstance(node.get("points"), list):
+            # exports read bbox = points[0..1], point = points[0], vertices as v[0], v[1] (notes §9)
+            low, high = _SHAPE_POINTS.get(node["type"], (0, None))
+            count = len(node["points"])
+            _need(count >= low and (high is None or count <= high), "shape point count")
+            _need(all(len(v) == (3 if three_d else 2) for v in node["points"]), "vertex dimension")
+    return ids
+
+
+def _check_no_loss(release: Any) -> None:
+    dataset = release["dataset"]
+    category_ids = [c.get("id") for c in dataset["task_attributes"]["categories"]]
+    # two classes on one id: the exports write both and COCO readers keep one (notes §9.1, §9.2)
+    _need(len(category_ids) == len(set(category_ids)), "category ids unique")
+    labelsets = {labelset["name"] for labelset in dataset["labelsets"]}
+    uuids = [sample["uuid"] for sample in dataset["samples"]]
+    # labels are uploaded and fetched by sample uuid (client.add_label): one overwrites the other
+    _need(len(uuids) == len(set(uuids)), "sample uuids unique")
+    for sample in dataset["samples"]:
+        # SegmentsDataset(labelset=...) refuses an undeclared labelset (ValueError), so its labels are
+        # unreachable; with filter_by (the documented usage) a missing key raises KeyError (notes §1, §8).
+        _need(set(sample["labels"]) == labelsets, "labels keyed by exactly the declared labelsets")
+        for label in sample["labels"].values():
+            if label is not None:
+                task_type = dataset["task_type"]
+                _check_payload(label["attributes"], set(category_ids), sample["attributes"], task_type)
+
+
 def sdk_accepts(release: Any) -> bool:
     try:
         _check_sdk(release)
+        _check_no_loss(release)
     except Rejected:
         return False
     return True
@@ -173,6 +279,8 @@ CUBOID = "pointcloud-cuboid-release.json"
 CUBOID_SEQ = "pointcloud-cuboid-sequence-release.json"
 MULTI = "multisensor-sequence-release.json"
 VECTOR = "vector-release.json"
+SEQUENCE = "image-vector-sequence-release.json"
+PC_SEGMENTATION = "pointcloud-segmentation-release.json"
 S0 = "/dataset/samples/0"
 GT = f"{S0}/labels/ground-truth"
 CATEGORY = "/dataset/task_attributes/categories/1"
@@ -249,6 +357,28 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sensor-sample-mismatch": _edit(
         MULTI, (f"{S0}/attributes/sensors/1/task_type", "pointcloud-cuboid-sequence")
     ),
+    # references across the document (semantic rules): the SDK loads these, then loses data
+    "category-undeclared": _edit(BITMAP, (f"{GT}/attributes/annotations/0/category_id", 99)),
+    "category-id-duplicate": _edit(BITMAP, (f"{CATEGORY}/id", 0)),
+    "labelset-undeclared": _edit(BITMAP, (f"{S0}/labels/other", None)),
+    "labelset-missing": _edit(BITMAP, (f"{S0}/labels/predictions", _DELETE)),
+    "annotation-id-duplicate": _edit(BITMAP, (f"{GT}/attributes/annotations/1/id", 1)),
+    "sample-uuid-duplicate": _edit(
+        BITMAP, ("/dataset/samples/1/uuid", "5e6d0000-0000-4000-8000-000000005ccd")
+    ),
+    "bbox-three-points": _edit(VECTOR, (f"{GT}/attributes/annotations/0/points", [[1, 2], [5, 4], [9, 9]])),
+    "point-two-points": _edit(VECTOR, (f"{GT}/attributes/annotations/3/points", [[1, 2], [5, 4]])),
+    "image-vertex-3d": _edit(VECTOR, (f"{GT}/attributes/annotations/2/points/0", [10, 10, 0])),
+    "frame-count-mismatch": _edit(SEQUENCE, (f"{GT}/attributes/frames/2", _DELETE)),
+    "sensor-renamed": _edit(MULTI, (f"{GT}/attributes/sensors/0/name", "lidar-top")),
+    "link-dangling": _edit(CUBOID, (f"{GT}/attributes/links/0/to_id", 9)),
+    "point-annotation-unknown": _edit(PC_SEGMENTATION, (f"{GT}/attributes/point_annotations/0", 7)),
+    # ...and facts the SDK keeps unchanged (warnings only): strict accepts, like the SDK
+    "attribute-value-not-in-select": _edit(
+        BITMAP, (f"{GT}/attributes/annotations/0/attributes", {"color": "purple", "occluded": True})
+    ),
+    "track-changes-category": _edit(SEQUENCE, (f"{GT}/attributes/frames/1/annotations/0/category_id", 2)),
+    "sample-name-stem-collision": _edit(BITMAP, ("/dataset/samples/1/name", "garden-patch-1.png")),
 }
 
 

@@ -621,6 +621,10 @@ class _Png:
     counts: dict[int, int] = field(default_factory=dict)
 
 
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _png_path(png_dir: Path, file_name: str) -> Path | None:
     relative = Path(file_name)
     if relative.is_absolute() or ".." in relative.parts or not file_name.strip():
@@ -642,9 +646,13 @@ def _read_png(ctx: RuleContext, png_dir: Path, file_name: str) -> _Png:
 def _load_png(png_dir: Path, file_name: str) -> _Png:
     path = _png_path(png_dir, file_name)
     if path is None:
-        return _Png(error=f"file_name {file_name!r} points outside the PNG folder", missing=True)
-    if not path.is_file():
-        return _Png(error=f"{file_name} is not in the PNG folder {png_dir}", missing=True)
+        return _Png(error=f"file_name {_short(file_name)!r} points outside the PNG folder", missing=True)
+    try:
+        present = path.is_file()
+    except (OSError, ValueError):  # a name too long or with a NUL byte names no file
+        present = False
+    if not present:
+        return _Png(error=f"{_short(file_name)} is not in the PNG folder {png_dir}", missing=True)
     try:
         import numpy as np
         from PIL import Image
@@ -652,12 +660,12 @@ def _load_png(png_dir: Path, file_name: str) -> _Png:
         with Image.open(path) as image:
             image_format, mode = image.format, image.mode
             if image_format != "PNG":
-                return _Png(error=f"{file_name} is a {image_format or 'unknown'} image, not a PNG")
+                return _Png(error=f"{_short(file_name)} is a {image_format or 'unknown'} image, not a PNG")
             if mode != "RGB":
-                return _Png(error=f"{file_name} has mode {mode}; a panoptic PNG is 8-bit RGB")
+                return _Png(error=f"{_short(file_name)} has mode {mode}; a panoptic PNG is 8-bit RGB")
             pixels = np.asarray(image, dtype=np.uint32)
     except Exception as exc:
-        return _Png(error=f"{file_name} does not decode as an image ({type(exc).__name__}: {exc})")
+        return _Png(error=f"{_short(file_name)} does not decode as an image ({type(exc).__name__}: {exc})")
     ids = pixels[:, :, 0] + (pixels[:, :, 1] << 8) + (pixels[:, :, 2] << 16)
     values, counts = np.unique(ids, return_counts=True)
     histogram = {int(v): int(c) for v, c in zip(values.tolist(), counts.tolist(), strict=True) if v}

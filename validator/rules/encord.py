@@ -1,4 +1,4 @@
-"""Semantic rules of the Encord label-row export (``ENC-…``) and of the Encord ontology structure (``ENCO-…``).
+"""Semantic rules of the Encord label-row export (``ENC-…``) and the Encord ontology structure (``ENCO-…``).
 
 Catalogued in ``schemas/encord/rules.yaml`` and ``schemas/encord-ontology/rules.yaml``; the facts behind them
 are in notes/encord.md. Every check reads one index of the document, built once per validation in a single
@@ -23,6 +23,7 @@ Path = tuple[str | int, ...]
 
 _IMAGE_TYPES = frozenset({"image", "img_group"})
 _RANGE_TYPES = frozenset({"audio", "plain_text"})
+_FRAME_KEYED_TYPES = frozenset({"video", "dicom", "dicom_study", "nifti", "pdf", "scene"})
 # Spaces whose labels are one {objects, classifications} blob rather than keyed by frame.
 _BLOB_SPACES = frozenset({"point_cloud", "scene_image"})
 # Shapes in world units (point clouds), never fractions of an image.
@@ -149,7 +150,10 @@ def _index_row(i: int, row: dict[str, Any]) -> _Row:
             continue
         path: Path = (i, "data_units", unit_key, "labels")
         width, height = _dim(unit.get("width")), _dim(unit.get("height"))
-        if data_type in _IMAGE_TYPES or data_type == "group":
+        blob_like = data_type not in _FRAME_KEYED_TYPES and (
+            "objects" in labels or "classifications" in labels
+        )
+        if data_type in _IMAGE_TYPES or data_type == "group" or blob_like:
             _index_blob(entry, labels, path, width, height, world=False)
             for key, blob in labels.items():
                 if _DIGITS.fullmatch(key) and data_type in _IMAGE_TYPES:
@@ -185,7 +189,7 @@ def _index_space(entry: _Row, space_id: str, space: dict[str, Any]) -> None:
     labels = space.get("labels")
     if not isinstance(labels, dict):
         return
-    space_type = space.get("space_type")
+    space_type = _str(space.get("space_type"))
     path: Path = (entry.index, "spaces", space_id, "labels")
     width, height = _dim(space.get("width")), _dim(space.get("height"))
     if space_type in _BLOB_SPACES:
@@ -204,7 +208,9 @@ def _index_space(entry: _Row, space_id: str, space: dict[str, Any]) -> None:
     for key, blob in labels.items():
         frame = _int(key)
         if limit is not None and frame is not None and frame >= limit:
-            entry.frames.append(_Frame((*path, key), frame, limit, f"space {space_id!r} ({space_type}, {what})"))
+            entry.frames.append(
+                _Frame((*path, key), frame, limit, f"space {space_id!r} ({space_type}, {what})")
+            )
         if isinstance(blob, dict):
             _index_blob(entry, blob, (*path, key), width, height, world=False)
 
@@ -223,7 +229,10 @@ def _index_blob(
         if not isinstance(classification, dict):
             continue
         entry.classifications.append(((*path, "classifications", j), classification))
-        class_hash, feature = _str(classification.get("classificationHash")), _str(classification.get("featureHash"))
+        class_hash, feature = (
+            _str(classification.get("classificationHash")),
+            _str(classification.get("featureHash")),
+        )
         if class_hash is not None and feature is not None:
             entry.classification_features.setdefault(class_hash, feature)
 
@@ -248,7 +257,8 @@ def object_answer_orphan(ctx: RuleContext) -> Iterator[Hit]:
                 continue
             yield (
                 to_pointer((*row.path, "object_answers", key)),
-                f'object answer "{object_hash}" refers to no object in any frame of the row: the SDK ignores its '
+                f'object answer "{object_hash}" refers to no object in any frame of the row: the SDK '
+                "ignores its "
                 "answers",
                 "remove the entry, or restore the object it belongs to",
             )
@@ -332,7 +342,8 @@ def img_group_sequence_duplicate(ctx: RuleContext) -> Iterator[Hit]:
             if sequence in seen:
                 yield (
                     to_pointer((*row.path, "data_units", key, "data_sequence")),
-                    f'data_sequence {sequence} is also the frame index of data unit "{seen[sequence]}": the SDK '
+                    f'data_sequence {sequence} is also the frame index of data unit "{seen[sequence]}": the '
+                    "SDK "
                     "keys images by it, so one of them is lost",
                 )
             else:
@@ -354,12 +365,13 @@ def image_sequence_flag_mismatch(ctx: RuleContext) -> Iterator[Hit]:
         elif row.data_type != "img_group" and isinstance(flag, bool):
             yield (
                 to_pointer((*row.path, "is_image_sequence")),
-                f"is_image_sequence is {str(flag).lower()} on a {row.data_type} row; only img_group rows are "
+                f"is_image_sequence is {str(flag).lower()} on a row of data_type {row.data_type}; only "
+                "img_group rows are "
                 "image groups or sequences (expected null)",
             )
 
 
-# --------------------------------------------------------------------------------------------- object geometry
+# ------------------------------------------------------------------------------------------ object geometry
 
 
 @rule("ENC-OBJECT-FEATURE-CHANGES")
@@ -373,7 +385,8 @@ def object_feature_changes(ctx: RuleContext) -> Iterator[Hit]:
             if first is not None and first != feature:
                 yield (
                     to_pointer((*item.path, "featureHash")),
-                    f'object "{object_hash}" has featureHash "{feature}" here but "{first}" on its first frame: '
+                    f'object "{object_hash}" has featureHash "{feature}" here but "{first}" on its first '
+                    "frame: "
                     "the SDK keeps the first class and silently ignores this one",
                     "give the instance a new objectHash if it is a different object",
                 )
@@ -417,10 +430,10 @@ def _coordinates(obj: dict[str, Any]) -> Iterator[tuple[Path, float]]:
     shape = obj.get("shape")
     if shape == "rotatable_bounding_box":
         box = _dict(obj.get("rotatableBoundingBox"))
-        for key in ("x", "y", "w", "h"):
-            value = _num(box.get(key))
-            if value is not None and not (key in "wh" and value < 0):
-                yield ("rotatableBoundingBox", key), value
+        for side in ("x", "y", "w", "h"):
+            value = _num(box.get(side))
+            if value is not None and not (side in "wh" and value < 0):
+                yield ("rotatableBoundingBox", side), value
     elif shape == "polygon":
         for key, vertex in _vertices(obj.get("polygon")):
             point = _vertex(vertex)
@@ -434,7 +447,11 @@ def _coordinates(obj: dict[str, Any]) -> Iterator[tuple[Path, float]]:
                     if number is not None:
                         yield ("polygons", p, r, k), number
     elif shape in ("polyline", "point", "skeleton"):
-        payload = {"polyline": obj.get("polyline"), "point": obj.get("point"), "skeleton": obj.get("skeleton")}
+        payload = {
+            "polyline": obj.get("polyline"),
+            "point": obj.get("point"),
+            "skeleton": obj.get("skeleton"),
+        }
         for key, vertex in _vertices(payload[shape]):
             point = _vertex(vertex)
             if point is not None:
@@ -451,7 +468,7 @@ def _coordinates(obj: dict[str, Any]) -> Iterator[tuple[Path, float]]:
 def coordinate_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
     for row in _rows(ctx):
         for item in row.objects:
-            if item.world or item.obj.get("shape") in _WORLD_SHAPES:
+            if item.world or _str(item.obj.get("shape")) in _WORLD_SHAPES:
                 continue
             hit = _box_edges_out_of_range(item) if item.obj.get("shape") == "bounding_box" else None
             if hit is None:
@@ -503,7 +520,8 @@ def box_negative_size(ctx: RuleContext) -> Iterator[Hit]:
                 if value is not None and value < 0:
                     yield (
                         to_pointer((*item.path, str(key), side)),
-                        f"box {'width' if side == 'w' else 'height'} {side} = {_fmt(value)} is negative; (x, y) "
+                        f"box {'width' if side == 'w' else 'height'} {side} = {_fmt(value)} is negative; "
+                        "(x, y) "
                         "is the top-left corner and w, h must be >= 0",
                     )
 
@@ -528,7 +546,8 @@ def polygon_degenerate(ctx: RuleContext) -> Iterator[Hit]:
                     if len(ring) % 2:
                         yield (
                             pointer,
-                            f"ring has an odd number of values ({len(ring)}); a ring is a flat list of x, y pairs",
+                            f"ring has an odd number of values ({len(ring)}); a ring is a flat list of x, y "
+                            "pairs",
                         )
                     elif len(ring) < 6:
                         yield pointer, f"ring has {len(ring) // 2} point(s); a ring needs at least 3"
@@ -561,12 +580,15 @@ def polygon_forms_differ(ctx: RuleContext) -> Iterator[Hit]:
                 polygons = _list(obj["polygons"])
                 rings = _list(polygons[0]) if polygons else []
                 ring = rings[0] if rings else None
-                if not isinstance(ring, list) or not ring or not all(_num(v) is not None for v in ring):
+                if not isinstance(ring, list) or not all(_num(v) is not None for v in ring):
                     continue
-                if len(ring) != len(flat) or any(abs(a - float(b)) > 1e-9 for a, b in zip(flat, ring)):
+                if len(ring) != len(flat) or any(
+                    abs(a - float(b)) > 1e-9 for a, b in zip(flat, ring, strict=True)
+                ):
                     yield (
                         to_pointer((*item.path, "polygon")),
-                        "the legacy `polygon` is not ring 0 of polygon 0 of `polygons`: the SDK keeps `polygons` "
+                        "the legacy `polygon` is not ring 0 of polygon 0 of `polygons`: the SDK keeps "
+                        "`polygons` "
                         "and discards `polygon`",
                     )
 
@@ -584,7 +606,8 @@ def polyline_mixed_dimensions(ctx: RuleContext) -> Iterator[Hit]:
             if len(dims) == 2:
                 yield (
                     to_pointer((*item.path, "polyline", dims[True])),
-                    f"polyline mixes 3-D points (first: {dims[True]}) with 2-D points (first: {dims[False]}); "
+                    f"polyline mixes 3-D points (first: {dims[True]}) with 2-D points (first: "
+                    f"{dims[False]}); "
                     "the SDK raises LabelRowError",
                 )
 
@@ -598,16 +621,18 @@ def bitmask_rle_invalid(ctx: RuleContext) -> Iterator[Hit]:
                 mask = item.obj.get("bitmask")
                 if not isinstance(mask, dict) or not isinstance(mask.get("rleString"), str):
                     continue
-                pointer = to_pointer((*item.path, "bitmask", "rleString"))
                 try:
                     counts = decode_rle_string(mask["rleString"])
                 except RleError as exc:
-                    yield pointer, f"rleString does not decode: {exc}"
+                    yield (
+                        to_pointer((*item.path, "bitmask", "rleString")),
+                        f"rleString does not decode: {exc}",
+                    )
                     continue
                 width, height = _int(mask.get("width")), _int(mask.get("height"))
                 if width is not None and height is not None and sum(counts) > width * height:
                     yield (
-                        pointer,
+                        to_pointer((*item.path, "bitmask", "rleString")),
                         f"rleString covers {sum(counts)} pixels, more than the {width}x{height} = "
                         f"{width * height} of the bitmask (the SDK raises IndexError)",
                     )
@@ -637,7 +662,7 @@ def bitmask_size_mismatch(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-# --------------------------------------------------------------------------------------------- ranges, datetimes
+# ---------------------------------------------------------------------------------------- ranges, datetimes
 
 
 def _range_lists(row: _Row) -> Iterator[tuple[Path, Any]]:
@@ -667,7 +692,11 @@ def _html_spans(row: _Row) -> Iterator[tuple[Path, Any, Any]]:
             if isinstance(space, dict) and space.get("type") == "html":
                 for n, span in enumerate(_list(space.get("range"))):
                     if isinstance(span, list) and len(span) == 2:
-                        yield (*row.path, "object_answers", key, "spaces", space_id, "range", n), span[0], span[1]
+                        yield (
+                            (*row.path, "object_answers", key, "spaces", space_id, "range", n),
+                            span[0],
+                            span[1],
+                        )
 
 
 @rule("ENC-RANGE-REVERSED")
@@ -678,22 +707,27 @@ def range_reversed(ctx: RuleContext) -> Iterator[Hit]:
                 if isinstance(pair, list) and len(pair) == 2:
                     start, end = _int(pair[0]), _int(pair[1])
                     if start is not None and end is not None and start > end:
-                        yield to_pointer((*path, n)), f"range [{start}, {end}] starts after it ends (start > end)"
+                        yield (
+                            to_pointer((*path, n)),
+                            f"range [{start}, {end}] starts after it ends (start > end)",
+                        )
         for path, start_pos, end_pos in _html_spans(row):
-            start, end = _dict(start_pos), _dict(end_pos)
-            if start.get("xpath") is None or start.get("xpath") != end.get("xpath"):
+            begin, finish = _dict(start_pos), _dict(end_pos)
+            if begin.get("xpath") is None or begin.get("xpath") != finish.get("xpath"):
                 continue
-            first, last = _int(start.get("offset")), _int(end.get("offset"))
+            first, last = _int(begin.get("offset")), _int(finish.get("offset"))
             if first is not None and last is not None and first > last:
                 yield (
                     to_pointer(path),
-                    f"HTML span starts at offset {first} and ends at offset {last} of the same node (start > end)",
+                    f"HTML span starts at offset {first} and ends at offset {last} of the same node (start "
+                    "> end)",
                 )
 
 
 _DATETIME_PATTERN = re.compile(
     r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
-    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
     r"[0-9]{2}:[0-9]{2}:[0-9]{2} (?:GMT|UTC)"
     r"|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
     r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?)$"
@@ -746,7 +780,10 @@ def datetime_invalid(ctx: RuleContext) -> Iterator[Hit]:
                 verdicts[value] = _datetime_error(value) if _DATETIME_PATTERN.match(value) else None
             error = verdicts[value]
             if error is not None:
-                yield to_pointer(path), f'"{value}" has the form of a datetime but is not a real one ({error})'
+                yield (
+                    to_pointer(path),
+                    f'"{value}" has the form of a datetime but is not a real one ({error})',
+                )
 
 
 # ------------------------------------------------------------------------------------------ ontology index
@@ -799,7 +836,11 @@ def _ontology(ctx: RuleContext) -> _Ontology | None:
 
 def _ontology_index(structure: Any) -> _Ontology:
     index = _Ontology()
-    if isinstance(structure, dict) and "objects" not in structure and isinstance(structure.get("structure"), dict):
+    if (
+        isinstance(structure, dict)
+        and "objects" not in structure
+        and isinstance(structure.get("structure"), dict)
+    ):
         structure = structure["structure"]  # a project ontology wrapping its structure
     if not isinstance(structure, dict):
         return index
@@ -852,7 +893,7 @@ def _add_attribute(
     return attribute
 
 
-# ---------------------------------------------------------------------------------------- ontology-aware rules
+# ------------------------------------------------------------------------------------- ontology-aware rules
 
 
 def _range_object_answers(row: _Row) -> Iterator[tuple[Path, dict[str, Any]]]:
@@ -875,7 +916,8 @@ def object_feature_unknown(ctx: RuleContext) -> Iterator[Hit]:
             if feature is not None and feature not in ontology.objects:
                 yield (
                     to_pointer((*path, "featureHash")),
-                    f'featureHash "{feature}" of object "{obj.get("objectHash")}" is not an object class of the '
+                    f'featureHash "{feature}" of object "{obj.get("objectHash")}" is not an object class of '
+                    "the "
                     "ontology (the SDK raises OntologyError)",
                     ontology.kind_hint(feature) or "",
                 )
@@ -915,7 +957,8 @@ def shape_mismatch(ctx: RuleContext) -> Iterator[Hit]:
                 continue
             yield (
                 to_pointer((*item.path, "shape")),
-                f'object "{item.obj.get("objectHash")}" is a {shape} but its ontology class "{owner.name}" is drawn '
+                f'object "{item.obj.get("objectHash")}" is a {shape} but its ontology class "{owner.name}" '
+                "is drawn "
                 f"as {owner.shape} (the SDK raises LabelRowError)",
             )
         if row.data_type not in _RANGE_TYPES:
@@ -974,7 +1017,7 @@ def _answer_lists(row: _Row, ontology: _Ontology) -> Iterator[_AnswerList]:
 
 
 def _answered(ctx: RuleContext) -> Iterator[tuple[_AnswerList, int, dict[str, Any], _Attribute | None]]:
-    """Every answer of every answer list whose owner is known, with its ontology attribute (None if unknown)."""
+    """Every answer of every list whose owner is known, with its ontology attribute (None if unknown)."""
     ontology = _ontology(ctx)
     if ontology is None:
         return
@@ -993,7 +1036,8 @@ def attribute_unknown(ctx: RuleContext) -> Iterator[Hit]:
             feature = answer["featureHash"]
             yield (
                 to_pointer((*answer_list.path, n, "featureHash")),
-                f'answer to attribute "{feature}", which is not an attribute of "{answer_list.owner.name}" in the '
+                f'answer to attribute "{feature}", which is not an attribute of "{answer_list.owner.name}" '
+                "in the "
                 "ontology (the SDK raises LabelRowError)",
                 ontology.kind_hint(feature) or "",
             )
@@ -1009,7 +1053,8 @@ def option_unknown(ctx: RuleContext) -> Iterator[Hit]:
             if feature is not None and feature not in attribute.options:
                 yield (
                     to_pointer((*answer_list.path, n, "answers", m, "featureHash")),
-                    f'option "{feature}" is not an option of the {attribute.type} attribute "{attribute.name}" '
+                    f'option "{feature}" is not an option of the {attribute.type} attribute '
+                    f'"{attribute.name}" '
                     "(the SDK raises OntologyError)",
                 )
 
@@ -1065,7 +1110,12 @@ def answer_type_mismatch(ctx: RuleContext) -> Iterator[Hit]:
 def radio_answer_count(ctx: RuleContext) -> Iterator[Hit]:
     for answer_list, n, answer, attribute in _answered(ctx):
         value = answer.get("answers")
-        if attribute is not None and attribute.type == "radio" and isinstance(value, list) and len(value) != 1:
+        if (
+            attribute is not None
+            and attribute.type == "radio"
+            and isinstance(value, list)
+            and len(value) != 1
+        ):
             yield (
                 to_pointer((*answer_list.path, n, "answers")),
                 f'radio attribute "{attribute.name}" has {len(value)} options selected; a radio answer holds '
@@ -1076,7 +1126,7 @@ def radio_answer_count(ctx: RuleContext) -> Iterator[Hit]:
 @rule("ENC-NESTED-ANSWER-UNSELECTED")
 def nested_answer_unselected(ctx: RuleContext) -> Iterator[Hit]:
     selected_by_list: dict[int, set[str]] = {}
-    for answer_list, n, answer, attribute in _answered(ctx):
+    for answer_list, n, _answer, attribute in _answered(ctx):
         if attribute is None or attribute.parent_option is None or answer_list.dynamic:
             continue
         selected = selected_by_list.get(id(answer_list.answers))
@@ -1092,7 +1142,8 @@ def nested_answer_unselected(ctx: RuleContext) -> Iterator[Hit]:
         if attribute.parent_option not in selected:
             yield (
                 to_pointer((*answer_list.path, n)),
-                f'nested attribute "{attribute.name}" is answered, but the option "{attribute.parent_option}" it '
+                f'nested attribute "{attribute.name}" is answered, but the option '
+                f'"{attribute.parent_option}" it '
                 "hangs under is not selected in the same answer list",
             )
 
@@ -1121,7 +1172,8 @@ def dynamic_answer_static(ctx: RuleContext) -> Iterator[Hit]:
                 continue
             yield (
                 to_pointer((*answer_list.path, n)),
-                f'dynamic attribute "{attribute.name}" is answered in object_answers without range and trackHash '
+                f'dynamic attribute "{attribute.name}" is answered in object_answers without range and '
+                "trackHash "
                 "(the SDK raises KeyError); dynamic answers belong in object_actions",
             )
 
@@ -1141,15 +1193,21 @@ def required_attribute_unanswered(ctx: RuleContext) -> Iterator[Hit]:
             seen.add(object_hash)
             owner = ontology.objects.get(str(item.obj.get("featureHash")))
             if owner is not None:
-                yield from _missing_required(owner, answered.get(("o", object_hash), set()), item.path, object_hash)
+                yield from _missing_required(
+                    owner, answered.get(("o", object_hash), set()), item.path, object_hash
+                )
         for path, entry in _range_object_answers(row):
             object_hash = _str(entry.get("objectHash")) or str(path[-1])
             owner = ontology.objects.get(str(entry.get("featureHash")))
             if owner is not None and object_hash not in seen:
                 seen.add(object_hash)
-                yield from _missing_required(owner, answered.get(("o", object_hash), set()), path, object_hash)
+                yield from _missing_required(
+                    owner, answered.get(("o", object_hash), set()), path, object_hash
+                )
         seen_classes: set[str] = set()
-        instances = [(path, c.get("classificationHash"), c.get("featureHash")) for path, c in row.classifications]
+        instances = [
+            (path, c.get("classificationHash"), c.get("featureHash")) for path, c in row.classifications
+        ]
         for key, entry in _dict(row.row.get("classification_answers")).items():
             if isinstance(entry, dict) and "createdBy" in entry:
                 instances.append(((*row.path, "classification_answers", key), key, entry.get("featureHash")))
@@ -1191,7 +1249,8 @@ def _missing_required(owner: _Owner, answered: set[str], path: Path, instance: s
         elif attribute.required:
             yield (
                 to_pointer(path),
-                f'required attribute "{attribute.name}" ({attribute.hash}) of "{owner.name}" is not answered for '
+                f'required attribute "{attribute.name}" ({attribute.hash}) of "{owner.name}" is not '
+                "answered for "
                 f'instance "{instance}"',
             )
 
@@ -1200,7 +1259,7 @@ def _missing_required(owner: _Owner, answered: set[str], path: Path, instance: s
 
 
 def _ontology_nodes(document: Any) -> Iterator[tuple[Path, dict[str, Any], bool]]:
-    """Every object, classification, attribute and option of an ontology structure, as (path, node, dynamic-ok).
+    """Every object, classification, attribute and option of an ontology, as (path, node, dynamic-ok).
 
     ``dynamic-ok`` is true only for the top-level attributes of object classes.
     """
@@ -1236,7 +1295,8 @@ def feature_node_hash_duplicate(ctx: RuleContext) -> Iterator[Hit]:
         if first is not path:
             yield (
                 to_pointer((*path, "featureNodeHash")),
-                f'featureNodeHash "{feature}" is also used at {to_pointer(first)}: label rows refer to nodes by '
+                f'featureNodeHash "{feature}" is also used at {to_pointer(first)}: label rows refer to '
+                "nodes by "
                 "this hash and the SDK resolves it to the first node only",
             )
 
@@ -1248,7 +1308,8 @@ def dynamic_not_top_level(ctx: RuleContext) -> Iterator[Hit]:
             where = "a classification" if path[0] == "classifications" else "a nested attribute"
             yield (
                 to_pointer((*path, "dynamic")),
-                f'attribute "{node.get("name")}" is dynamic but is {where}; only top-level attributes of object '
+                f'attribute "{node.get("name")}" is dynamic but is {where}; only top-level attributes of '
+                "object "
                 "classes can be dynamic",
             )
 
@@ -1265,13 +1326,14 @@ def _templates(document: Any) -> Iterator[tuple[Path, dict[str, Any]]]:
 def skeleton_object_without_template(ctx: RuleContext) -> Iterator[Hit]:
     if not isinstance(ctx.document, dict):
         return
-    names, hashes = set(), set()
+    names: set[str | None] = set()
+    hashes: set[str | None] = set()
     for _, template in _templates(ctx.document):
-        names.add(template.get("name"))
-        hashes.add(template.get("feature_node_hash"))
+        names.add(_str(template.get("name")))
+        hashes.add(_str(template.get("feature_node_hash")))
     for n, item in enumerate(_list(ctx.document.get("objects"))):
         if isinstance(item, dict) and item.get("shape") == "skeleton":
-            if item.get("featureNodeHash") in hashes or item.get("name") in names:
+            if _str(item.get("featureNodeHash")) in hashes or _str(item.get("name")) in names:
                 continue
             yield (
                 to_pointer(("objects", n)),
@@ -1285,9 +1347,9 @@ def skeleton_template_unlinked(ctx: RuleContext) -> Iterator[Hit]:
     if not isinstance(ctx.document, dict):
         return
     skeletons = {
-        item.get("featureNodeHash"): item.get("shape")
+        item["featureNodeHash"]: item.get("shape")
         for item in _list(ctx.document.get("objects"))
-        if isinstance(item, dict)
+        if isinstance(item, dict) and isinstance(item.get("featureNodeHash"), str)
     }
     for path, template in _templates(ctx.document):
         feature = template.get("feature_node_hash")
@@ -1298,5 +1360,6 @@ def skeleton_template_unlinked(ctx: RuleContext) -> Iterator[Hit]:
             what = "no object class" if feature not in skeletons else f"a {shape} class, not a skeleton class"
             yield (
                 to_pointer((*path, "feature_node_hash")),
-                f'skeleton template "{template.get("name")}" names feature_node_hash "{feature}", which is {what}',
+                f'skeleton template "{template.get("name")}" names feature_node_hash "{feature}", which is '
+                f"{what}",
             )

@@ -87,8 +87,33 @@ class _Config:
     """What labels of one labelset are checked against."""
 
     task_type: str | None
-    categories: dict[int, dict[str, Any]] | None  # None: no category list declared
+    categories: dict[int, dict[str, Any]] | None  # None: no (complete) category list declared
     image_attributes: dict[str, dict[str, Any]] | None
+    known: dict[int, dict[str, Any]] | None = None  # the usable categories of an incomplete list
+    _object_attributes: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    _link_attributes: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    _owners: dict[int, str] = field(default_factory=dict)
+
+    def category(self, cid: int) -> dict[str, Any] | None:
+        """The category with this id among those whose id is usable."""
+        found = (self.categories if self.categories is not None else self.known or {}).get(cid)
+        return found
+
+    def object_attributes(self, cid: int, category: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        if cid not in self._object_attributes:
+            self._object_attributes[cid] = _definitions(category.get("attributes"))
+        return self._object_attributes[cid]
+
+    def owner(self, cid: int, category: dict[str, Any]) -> str:
+        """How messages name a category."""
+        if cid not in self._owners:
+            self._owners[cid] = f"category {cid} ({_fmt(category.get('name'))})"
+        return self._owners[cid]
+
+    def link_attributes(self, cid: int, category: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        if cid not in self._link_attributes:
+            self._link_attributes[cid] = _definitions(category.get("link_attributes"))
+        return self._link_attributes[cid]
 
 
 @dataclass
@@ -228,12 +253,16 @@ class _Walker:
             raw = task_attributes.get("categories")
             if isinstance(raw, list):
                 categories = {}
+                complete = True
                 first: dict[int, int] = {}
                 for i, category in enumerate(raw):
                     if not isinstance(category, dict):
                         continue
                     cid = _int(category.get("id"))
                     if cid is None:
+                        # a category without a usable id (a structural finding): which ids are declared
+                        # is unknown, so undeclared ids are not reported
+                        complete = False
                         continue
                     if cid in first:
                         self.add(
@@ -249,6 +278,10 @@ class _Walker:
             image_attributes = _definitions(task_attributes.get("image_attributes"))
             if categories is not None and isinstance(raw, list):
                 self.category_references(task_attributes, raw, categories, pointer)
+                if not complete:
+                    return _Config(
+                        task_type if isinstance(task_type, str) else None, None, image_attributes, categories
+                    )
         return _Config(task_type if isinstance(task_type, str) else None, categories, image_attributes)
 
     def category_references(
@@ -376,7 +409,8 @@ class _Walker:
         attrs = label.get("attributes")
         if not isinstance(attrs, dict):
             return
-        done = label.get("label_status") in DONE_STATUSES
+        status = label.get("label_status")
+        done = isinstance(status, str) and status in DONE_STATUSES
         self.payload(config.task_type, attrs, f"{pointer}/attributes", config, sample_attrs, sample_ptr, done)
 
     def payload(
@@ -558,23 +592,21 @@ class _Walker:
                     scope.ids[aid] = ip
                     if cid is not None:
                         scope.categories[aid] = cid
-            category = None
-            if cid is not None and categories is not None:
-                category = categories.get(cid)
-                if category is None:
-                    self.add(
-                        "SEG-CATEGORY-UNDECLARED",
-                        f"{ip}/category_id",
-                        f"category_id {cid} is not declared in task_attributes.categories (declared: "
-                        + (_listing(categories) or "none")
-                        + ")",
-                    )
-            if category is not None:
+            category = config.category(cid) if cid is not None else None
+            if cid is not None and categories is not None and category is None:
+                self.add(
+                    "SEG-CATEGORY-UNDECLARED",
+                    f"{ip}/category_id",
+                    f"category_id {cid} is not declared in task_attributes.categories (declared: "
+                    + (_listing(categories) or "none")
+                    + ")",
+                )
+            if category is not None and cid is not None:
                 self.attribute_values(
                     annotation.get("attributes"),
                     f"{ip}/attributes",
-                    _definitions(category.get("attributes")),
-                    f"category {cid} ({_fmt(category.get('name'))})",
+                    config.object_attributes(cid, category),
+                    config.owner(cid, category),
                     done,
                 )
             track = annotation.get("track_id")
@@ -666,12 +698,11 @@ class _Walker:
         if not isinstance(values, dict):
             return
         for name, value in values.items():
-            vp = f"{pointer}/{escape_token(name)}"
             definition = definitions.get(name)
             if definition is None:
                 self.add(
                     "SEG-ATTRIBUTE-UNDECLARED",
-                    vp,
+                    f"{pointer}/{escape_token(name)}",
                     f"attribute {name!r} is not defined for {owner} (defined: "
                     + (", ".join(repr(d) for d in definitions) or "none")
                     + ")",
@@ -681,7 +712,11 @@ class _Walker:
                 continue
             problem = _value_problem(value, definition)
             if problem:
-                self.add("SEG-ATTRIBUTE-VALUE-INVALID", vp, f"attribute {name!r} of {owner}: {problem}")
+                self.add(
+                    "SEG-ATTRIBUTE-VALUE-INVALID",
+                    f"{pointer}/{escape_token(name)}",
+                    f"attribute {name!r} of {owner}: {problem}",
+                )
         if done:
             for name, definition in definitions.items():
                 if definition.get("is_mandatory") is True and values.get(name) is None:
@@ -696,7 +731,6 @@ class _Walker:
     def links(self, links: Any, pointer: str, scope: _Scope, config: _Config, done: bool) -> None:
         if not isinstance(links, list):
             return
-        categories = config.categories or {}
         for i, link in enumerate(links):
             if not isinstance(link, dict):
                 continue
@@ -713,11 +747,12 @@ class _Walker:
                         + (_listing(scope.ids) or "none")
                         + ")",
                     )
-            source = categories.get(scope.categories.get(ends[0], -1) if ends[0] is not None else -1)
-            if source is None:
+            source_id = scope.categories.get(ends[0]) if ends[0] is not None else None
+            source = config.category(source_id) if source_id is not None else None
+            if source is None or source_id is None:
                 continue
-            owner = f"links from category {scope.categories.get(ends[0] or 0)} ({_fmt(source.get('name'))})"
-            definitions = _definitions(source.get("link_attributes"))
+            owner = f"links from category {source_id} ({_fmt(source.get('name'))})"
+            definitions = config.link_attributes(source_id, source)
             self.attribute_values(link.get("attributes"), f"{lp}/attributes", definitions, owner, False)
             frames = link.get("frames")
             if isinstance(frames, list):

@@ -1,0 +1,415 @@
+"""Targeted tests of the Encord (ENC-) and Encord-ontology (ENCO-) rules: edge cases, pointers, messages."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+import labelspec
+from labelspec.validator.schemas import load_format_yaml
+
+T = "Tue, 07 Jan 2025 16:12:23 UTC"
+DU = "du-1"
+ONTOLOGY: dict[str, Any] = next(
+    e["example_ontology"] for e in load_format_yaml("encord", "rules.yaml") if "example_ontology" in e
+)
+
+
+def _findings(doc: Any, profile: str = "lenient", ontology: Any = None, fmt: str = "encord") -> list[Any]:
+    report = labelspec.validate(doc, format=fmt, profile=profile, ontology=ontology)
+    return [f for f in report.files[-1].findings if not f.rule.startswith("schema.")]
+
+
+def _hits(doc: Any, rule_id: str, **kwargs: Any) -> list[Any]:
+    return [f for f in _findings(doc, **kwargs) if f.rule == rule_id]
+
+
+def _obj(
+    object_hash: str = "obj00001", feature: str = "objCar01", shape: str = "bounding_box", **payload: Any
+) -> Any:
+    obj = {"objectHash": object_hash, "featureHash": feature, "shape": shape, "createdAt": T}
+    obj.update(payload or {"boundingBox": {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.25}})
+    return obj
+
+
+def _row(data_type: str = "video", labels: Any = None, **extra: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "label_hash": "lr-1",
+        "branch_name": "main",
+        "created_at": "2025-01-07 16:12:23",
+        "last_edited_at": None,
+        "dataset_hash": "ds-1",
+        "dataset_title": "t",
+        "data_title": "t",
+        "data_hash": DU,
+        "data_type": data_type,
+        "label_status": "LABELLED",
+        "data_units": {
+            DU: {
+                "data_hash": DU,
+                "data_title": "t",
+                "data_type": "video/mp4",
+                "data_sequence": 0,
+                "data_link": "x",
+                "width": 640,
+                "height": 480,
+                "labels": labels if labels is not None else {},
+            }
+        },
+        "object_answers": {},
+        "classification_answers": {},
+        "object_actions": {},
+    }
+    row.update(extra)
+    return row
+
+
+def _video(*objects: Any, **extra: Any) -> list[Any]:
+    return [_row(labels={"0": {"objects": list(objects), "classifications": []}}, **extra)]
+
+
+LABELS = f"/0/data_units/{DU}/labels"
+
+
+# ------------------------------------------------------------------------------------------- cross-references
+
+
+def test_orphan_answer_pointer_severity_and_exemptions() -> None:
+    doc = _video(_obj(), object_answers={"k/1": {"objectHash": "gone~1", "classifications": []}})
+    (lenient,) = _hits(doc, "ENC-OBJECT-ANSWER-ORPHAN")
+    assert lenient.severity == "warning" and lenient.pointer == "/0/object_answers/k~11"
+    assert '"gone~1"' in lenient.message
+    assert _hits(doc, "ENC-OBJECT-ANSWER-ORPHAN", profile="strict")[0].severity == "error"
+    # audio rows: the entries are the objects themselves
+    audio = [
+        _row("audio", object_answers={"a1": {"objectHash": "a1", "featureHash": "f", "classifications": []}})
+    ]
+    assert not _hits(audio, "ENC-OBJECT-ANSWER-ORPHAN")
+    # data groups: objects placed through `spaces`
+    group = _video(object_answers={"h1": {"objectHash": "h1", "classifications": [], "spaces": {"s": {}}}})
+    assert not _hits(group, "ENC-OBJECT-ANSWER-ORPHAN")
+
+
+def test_object_found_in_a_space_is_no_orphan() -> None:
+    space = {"space_type": "video", "number_of_frames": 5, "width": 6, "height": 6}
+    space["labels"] = {"4": {"objects": [_obj("sp000001")], "classifications": []}}
+    actions = {"sp000001": {"objectHash": "sp000001", "actions": []}}
+    doc = [
+        _row(
+            "group",
+            labels={"objects": [], "classifications": []},
+            spaces={"v": space},
+            object_actions=actions,
+        )
+    ]
+    assert not _hits(doc, "ENC-OBJECT-ACTION-ORPHAN")
+    space["number_of_frames"] = 4
+    (hit,) = _hits(doc, "ENC-FRAME-OUT-OF-RANGE")
+    assert hit.pointer == "/0/spaces/v/labels/4" and "numbered 0 to 3" in hit.message
+
+
+def test_frame_classification_needs_an_answer_keyed_by_its_hash() -> None:
+    cls = {"classificationHash": "c1", "featureHash": "clsWth01", "createdAt": T}
+    doc = [_row(labels={"3": {"objects": [], "classifications": [cls]}})]
+    (hit,) = _hits(doc, "ENC-FRAME-CLASSIFICATION-UNANSWERED", profile="strict")
+    assert hit.pointer == f"{LABELS}/3/classifications/0" and hit.severity == "error"
+    doc[0]["classification_answers"] = {
+        "c1": {"classificationHash": "c1", "classifications": [], "spaces": {}}
+    }
+    assert not _hits(doc, "ENC-FRAME-CLASSIFICATION-UNANSWERED")
+
+
+def test_duplicate_and_reclassified_object_hashes() -> None:
+    doc = [
+        _row(
+            labels={
+                "0": {"objects": [_obj(), _obj()], "classifications": []},
+                "1": {"objects": [_obj(feature="objOth01")], "classifications": []},
+            }
+        )
+    ]
+    (dup,) = _hits(doc, "ENC-OBJECT-HASH-DUPLICATE-IN-FRAME")
+    assert dup.pointer == f"{LABELS}/0/objects/1/objectHash" and "objects/0" in dup.message
+    (changed,) = _hits(doc, "ENC-OBJECT-FEATURE-CHANGES")
+    assert changed.pointer == f"{LABELS}/1/objects/0/featureHash"
+    assert '"objOth01"' in changed.message and '"objCar01"' in changed.message
+
+
+def test_img_group_duplicate_sequence_counts_numeric_strings() -> None:
+    row = _row("img_group", labels={"objects": [], "classifications": []}, is_image_sequence=False)
+    unit = row["data_units"][DU]
+    row["data_units"]["du-2"] = dict(copy.deepcopy(unit), data_hash="du-2", data_sequence="0")
+    (hit,) = _hits([row], "ENC-IMG-GROUP-SEQUENCE-DUPLICATE")
+    assert hit.pointer == "/0/data_units/du-2/data_sequence" and '"du-1"' in hit.message
+
+
+# --------------------------------------------------------------------------------------------------- geometry
+
+
+def test_bounding_box_edges_and_negative_sizes() -> None:
+    doc = _video(_obj(boundingBox={"x": 0.8, "y": 0.1, "w": 0.3, "h": 0.1}))
+    (hit,) = _hits(doc, "ENC-COORDINATE-OUT-OF-RANGE", profile="strict")
+    assert hit.severity == "warning" and hit.pointer.endswith("/objects/0/boundingBox/w")
+    assert "x + w = 1.1" in hit.message
+    negative = _video(_obj(boundingBox={"x": 0.5, "y": 0.1, "w": 0.2, "h": -0.1}))
+    (neg,) = _hits(negative, "ENC-BOX-NEGATIVE-SIZE")
+    assert neg.pointer.endswith("/boundingBox/h") and not _hits(negative, "ENC-COORDINATE-OUT-OF-RANGE")
+
+
+def test_world_units_are_exempt_from_the_range_check() -> None:
+    point3d = _obj("p1", "objPnt01", "point", point={"0": {"x": 4.0, "y": -2.0, "z": 1.0}})
+    cuboid = _obj(
+        "c1",
+        "objCub01",
+        "cuboid",
+        cuboid={"position": [9, 9, 9], "orientation": [0, 0, 0], "size": [1, 1, 1]},
+    )
+    assert not _hits(_video(point3d, cuboid), "ENC-COORDINATE-OUT-OF-RANGE")
+    cloud = {"space_type": "point_cloud", "scene_info": {"stream_id": "l", "event_index": 0, "uri": "u"}}
+    cloud["labels"] = {
+        "objects": [_obj("p2", "objPnt01", "polyline", polyline=[{"x": 5, "y": 5}])],
+        "classifications": [],
+    }
+    assert not _hits([_row("scene", spaces={"pc": cloud})], "ENC-COORDINATE-OUT-OF-RANGE")
+    cuboid_2d = {"front": [0.1, 0.1, 0.3, 0.1, 0.3, 0.3, 0.1, 0.3], "vanishingPoint": {"x": 3.0, "y": -1.0}}
+    assert not _hits(
+        _video(_obj("c2", "objC2d01", "cuboid_2d", cuboid_2d=cuboid_2d)), "ENC-COORDINATE-OUT-OF-RANGE"
+    )
+
+
+def test_polygon_rings_and_forms() -> None:
+    doc = _video(
+        _obj("l1", "objLan01", "polygon", polygons=[[[0.1, 0.1, 0.2, 0.2, 0.3, 0.1], [0.1, 0.1, 0.2, 0.2]]])
+    )
+    (hit,) = _hits(doc, "ENC-POLYGON-DEGENERATE")
+    assert hit.pointer.endswith("/polygons/0/1") and "2 point(s)" in hit.message
+    legacy = {"1": {"x": 0.2, "y": 0.2}, "0": {"x": 0.1, "y": 0.1}, "2": {"x": 0.3, "y": 0.1}}
+    same = _video(
+        _obj("l1", "objLan01", "polygon", polygon=legacy, polygons=[[[0.1, 0.1, 0.2, 0.2, 0.3, 0.1]]])
+    )
+    assert not _hits(same, "ENC-POLYGON-FORMS-DIFFER")  # dict vertices are ordered by int(key)
+
+
+def test_polyline_mixed_dimensions_points_at_the_first_3d_vertex() -> None:
+    line = {"0": {"x": 0.1, "y": 0.1}, "1": {"x": 0.2, "y": 0.2, "z": 0.0}}
+    (hit,) = _hits(_video(_obj("p1", "objLin01", "polyline", polyline=line)), "ENC-POLYLINE-MIXED-DIMENSIONS")
+    assert hit.pointer.endswith("/polyline/1")
+
+
+def _mask(rle: str, width: int = 6, height: int = 6) -> Any:
+    return _obj(
+        "m1",
+        "objMsk01",
+        "bitmask",
+        bitmask={"rleString": rle, "top": 0, "left": 0, "width": width, "height": height},
+    )
+
+
+def test_bitmask_decoding_and_size() -> None:
+    assert not _hits(_video(_mask("02220N:0F20N", 640, 480)), "ENC-BITMASK-RLE-INVALID")
+    (truncated,) = _hits(_video(_mask("02220N:0F20h")), "ENC-BITMASK-RLE-INVALID")
+    assert truncated.pointer.endswith("/bitmask/rleString") and "ends inside" in truncated.message
+    (too_long,) = _hits(_video(_mask("06", 2, 2)), "ENC-BITMASK-RLE-INVALID")
+    assert "covers 6 pixels" in too_long.message
+    (size,) = _hits(_video(_mask("02220N:0F20N")), "ENC-BITMASK-SIZE-MISMATCH")
+    assert "6x6 but its media is 640x480" in size.message
+    unknown = _video(_mask("02220N:0F20N"))
+    unknown[0]["data_units"][DU]["width"] = 0  # writer form of PDFs and scenes: size unknown
+    assert not _hits(unknown, "ENC-BITMASK-SIZE-MISMATCH")
+
+
+def test_segmentation_strings_use_the_same_codec() -> None:
+    bad = _obj("s1", "objSeg01", "segmentation", segmentation="0P")
+    assert _hits(_video(bad), "ENC-BITMASK-RLE-INVALID")
+
+
+# --------------------------------------------------------------------------------------- ranges, datetimes
+
+
+def test_reversed_ranges_and_html_spans() -> None:
+    span = {
+        "start": {"xpath": "/p[1]", "offset": 9},
+        "end": {"xpath": "/p[1]", "offset": 2},
+    }
+    answer = {"objectHash": "t1", "featureHash": "f", "classifications": [], "range": [[0, 4], [8, 3]]}
+    answer["range_html"] = [
+        span,
+        {"start": {"xpath": "/p[1]", "offset": 9}, "end": {"xpath": "/p[2]", "offset": 0}},
+    ]
+    doc = [_row("plain_text", object_answers={"t1": answer})]
+    pointers = sorted(f.pointer for f in _hits(doc, "ENC-RANGE-REVERSED"))
+    assert pointers == ["/0/object_answers/t1/range/1", "/0/object_answers/t1/range_html/0"]
+
+
+@pytest.mark.parametrize(
+    ("value", "bad"),
+    [
+        ("2023-02-30 11:42:14", True),
+        ("2023-02-28 25:00:00", True),
+        ("Thu, 31 Apr 2023 09:47:35 GMT", True),
+        ("2024-13-01T10:00:00Z", True),
+        ("Thu, 07 Sep 2023 09:47:35 GMT", False),
+        ("2024-02-29T10:00:00.123+02:00", False),
+        ("2024-02-01", False),
+    ],
+)
+def test_datetimes_that_match_the_pattern_must_be_real(value: str, bad: bool) -> None:
+    hits = _hits(_video(_obj(createdAt=value)), "ENC-DATETIME-INVALID")
+    assert bool(hits) == bad
+    if bad:
+        assert hits[0].pointer == f"{LABELS}/0/objects/0/createdAt" and value in hits[0].message
+
+
+# --------------------------------------------------------------------------------------------- with ontology
+
+
+def _answered(*answers: Any, actions: Any = None) -> list[Any]:
+    return _video(
+        _obj(),
+        object_answers={"obj00001": {"objectHash": "obj00001", "classifications": list(answers)}},
+        object_actions={"obj00001": {"objectHash": "obj00001", "actions": actions or []}},
+    )
+
+
+def _answer(feature: str, answers: Any) -> dict[str, Any]:
+    return {"name": "n", "value": "n", "featureHash": feature, "answers": answers, "manualAnnotation": True}
+
+
+RED = [{"name": "Red", "value": "red", "featureHash": "optRed01"}]
+
+
+def test_ontology_rules_are_skipped_without_an_ontology() -> None:
+    doc = _video(_obj(feature="nowhere"))
+    assert not _hits(doc, "ENC-OBJECT-FEATURE-UNKNOWN")
+    (hit,) = _hits(doc, "ENC-OBJECT-FEATURE-UNKNOWN", ontology=ONTOLOGY)
+    assert hit.pointer == f"{LABELS}/0/objects/0/featureHash"
+
+
+def test_a_hash_of_another_kind_is_named_in_the_hint() -> None:
+    (hit,) = _hits(_video(_obj(feature="attCol01")), "ENC-OBJECT-FEATURE-UNKNOWN", ontology=ONTOLOGY)
+    assert hit.hint and "attribute" in hit.hint
+
+
+def test_radio_as_bare_string_and_numeric_as_string() -> None:
+    doc = _answered(_answer("attCol01", "Medium"), _answer("attSpd01", "42"))
+    hits = _hits(doc, "ENC-ANSWER-TYPE-MISMATCH", ontology=ONTOLOGY)
+    assert [h.pointer for h in hits] == [
+        "/0/object_answers/obj00001/classifications/0/answers",
+        "/0/object_answers/obj00001/classifications/1/answers",
+    ]
+    assert 'the string "Medium"' in hits[0].message and "a list holding one option" in hits[0].message
+    assert 'the string "42"' in hits[1].message and "a number" in hits[1].message
+    assert not _hits(_answered(_answer("attSpd01", 4.5)), "ENC-ANSWER-TYPE-MISMATCH", ontology=ONTOLOGY)
+    assert _hits(_answered(_answer("attSpd01", True)), "ENC-ANSWER-TYPE-MISMATCH", ontology=ONTOLOGY)
+
+
+def test_nested_answers_and_required_attributes() -> None:
+    shade = _answer("attShd01", "dark")
+    blue = [{"name": "Blue", "value": "blue", "featureHash": "optBlu01"}]
+    assert not _hits(
+        _answered(_answer("attCol01", RED), shade), "ENC-NESTED-ANSWER-UNSELECTED", ontology=ONTOLOGY
+    )
+    (hit,) = _hits(
+        _answered(_answer("attCol01", blue), shade), "ENC-NESTED-ANSWER-UNSELECTED", ontology=ONTOLOGY
+    )
+    assert hit.pointer == "/0/object_answers/obj00001/classifications/1"
+    # Colour is required: missing answer is a warning pointing at the object's first occurrence
+    (missing,) = _hits(_answered(), "ENC-REQUIRED-ATTRIBUTE-UNANSWERED", ontology=ONTOLOGY)
+    assert missing.pointer == f"{LABELS}/0/objects/0" and '"Colour"' in missing.message
+    assert missing.severity == "warning"
+
+
+def test_dynamic_answers() -> None:
+    moving = dict(_answer("attMov01", [{"featureHash": "optYes01"}]), range=[[0, 0]])
+    (hit,) = _hits(
+        _answered(actions=[moving]), "ENC-DYNAMIC-TRACK-HASH-MISSING", profile="strict", ontology=ONTOLOGY
+    )
+    assert hit.pointer == "/0/object_actions/obj00001/actions/0" and hit.severity == "error"
+    # in object_answers, a dynamic answer loads only with both range and trackHash
+    assert _hits(_answered(_answer("attCol01", RED), moving), "ENC-DYNAMIC-ANSWER-STATIC", ontology=ONTOLOGY)
+    tracked = dict(moving, trackHash="t1")
+    assert not _hits(
+        _answered(_answer("attCol01", RED), tracked), "ENC-DYNAMIC-ANSWER-STATIC", ontology=ONTOLOGY
+    )
+
+
+def test_unknown_options_and_radio_counts_on_frame_classifications() -> None:
+    cls = {"classificationHash": "c1", "featureHash": "clsWth01", "createdAt": T}
+    options = [{"featureHash": "optSun01"}, {"featureHash": "optNope1"}]
+    doc = [_row(labels={"0": {"objects": [], "classifications": [cls]}})]
+    # the answer entry has no featureHash: its class comes from the frame classification with the same hash
+    doc[0]["classification_answers"] = {
+        "c1": {"classificationHash": "c1", "classifications": [_answer("attWth01", options)], "spaces": {}}
+    }
+    (option,) = _hits(doc, "ENC-OPTION-UNKNOWN", ontology=ONTOLOGY)
+    assert option.pointer == "/0/classification_answers/c1/classifications/0/answers/1/featureHash"
+    (count,) = _hits(doc, "ENC-RADIO-ANSWER-COUNT", ontology=ONTOLOGY)
+    assert "2 options" in count.message
+
+
+def test_wrapped_ontology_is_accepted() -> None:
+    doc = _video(_obj("l1", "objCar01", "polygon", polygons=[[[0.1, 0.1, 0.2, 0.2, 0.3, 0.1]]]))
+    (hit,) = _hits(doc, "ENC-SHAPE-MISMATCH", ontology={"title": "x", "structure": ONTOLOGY})
+    assert "is a polygon" in hit.message and "drawn as bounding_box" in hit.message
+
+
+# -------------------------------------------------------------------------------------------- encord-ontology
+
+
+def test_duplicate_feature_node_hash_points_at_the_second_node() -> None:
+    onto = copy.deepcopy(ONTOLOGY)
+    onto["classifications"][0]["attributes"][0]["options"][1]["featureNodeHash"] = "objCar01"
+    (hit,) = _hits(onto, "ENCO-FEATURE-NODE-HASH-DUPLICATE", fmt="encord-ontology")
+    assert hit.pointer == "/classifications/0/attributes/0/options/1/featureNodeHash"
+    assert "/objects/0" in hit.message
+
+
+def test_dynamic_nested_attribute() -> None:
+    onto = copy.deepcopy(ONTOLOGY)
+    onto["objects"][0]["attributes"][0]["options"][0]["options"][0]["dynamic"] = True
+    (hit,) = _hits(onto, "ENCO-DYNAMIC-NOT-TOP-LEVEL", fmt="encord-ontology")
+    assert hit.pointer == "/objects/0/attributes/0/options/0/options/0/dynamic"
+
+
+# ----------------------------------------------------------------------------------------------- robustness
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        [None, 1, "x", {}],
+        [
+            {
+                "data_type": "video",
+                "data_units": {"a": {"labels": {"0": {"objects": [None, {"shape": "polygon"}]}}}},
+            }
+        ],
+        [
+            {
+                "data_type": "image",
+                "data_units": {"a": {"labels": {"objects": [{"bitmask": 3, "shape": "bitmask"}]}}},
+            }
+        ],
+        [
+            {
+                "data_type": "video",
+                "spaces": {"s": {"space_type": "medical_stack", "frames": 3, "labels": {"9": 1}}},
+            }
+        ],
+        [{"object_answers": {"x": {"classifications": [{"featureHash": 1, "answers": {"a": 1}}]}}}],
+        [
+            _row(
+                created_at="Mon, 99 Foo 2024 00:00:00 GMT",
+                object_actions={"z": {"actions": [{"range": [[1]]}]}},
+            )
+        ],
+    ],
+)
+def test_odd_documents_never_raise(doc: Any) -> None:
+    for profile in ("lenient", "strict"):
+        labelspec.validate(doc, format="encord", profile=profile, ontology=ONTOLOGY)
+        labelspec.validate(
+            doc, format="encord", profile=profile, ontology={"objects": 1, "classifications": [1]}
+        )

@@ -1,0 +1,220 @@
+"""Semantic rules of YOLO datasets (``YOLO-…``), on the parsed form of ``validator/yolo_text.py``:
+``{names, nc?, names_file, labels: {relpath: [[class, v1, v2, ...], ...]}}``.
+
+A line is read by its number of values after the class index:
+
+* 4: a detection box ``cx cy w h`` (darknet, ultralytics detect);
+* an even number >= 6: an ultralytics segmentation polygon ``x1 y1 x2 y2 ...`` (at least 3 points), or a
+  pose line with 2-value keypoints (the same arity, and read the same way here: all values in [0, 1]);
+* 4 + 3k: an ultralytics pose line, box then k keypoints ``x y visibility`` (when k is even the arity is
+  a polygon's too: the line is pose when every visibility field is 0, 1 or 2);
+* anything else cannot be any of these (YOLO-LINE-ARITY).
+
+Pointers are ``/labels/<file>/<line index>[/<field index>]``; the loader turns them into file/line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from labelspec.validator.report import to_pointer
+from labelspec.validator.rules import Hit, RuleContext, rule
+
+DETECTION = "detection"
+POLYGON = "polygon"
+POSE = "pose"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def line_kind(line: list[Any]) -> str | None:
+    """What a label line (class index first) is, or None when its arity fits no kind.
+
+    A pose line with 3-value keypoints and an even count (e.g. 2 keypoints: 10 values) has the arity of a
+    polygon too; it is read as pose when every visibility field is 0, 1 or 2.
+    """
+    values = len(line) - 1
+    if values == 4:
+        return DETECTION
+    pose_arity = values > 4 and (values - 4) % 3 == 0
+    if values >= 6 and values % 2 == 0:
+        if pose_arity and all(line[i] in (0, 1, 2) for i in range(7, len(line), 3)):
+            return POSE
+        return POLYGON
+    if pose_arity:
+        return POSE
+    return None
+
+
+def _lines(ctx: RuleContext) -> Iterator[tuple[str, int, list[Any]]]:
+    """(file key, line index, line) of every line whose fields are all numbers and class an integer."""
+    document = ctx.document
+    labels = document.get("labels") if isinstance(document, dict) else None
+    if not isinstance(labels, dict):
+        return
+    for key, lines in labels.items():
+        if not isinstance(lines, list):
+            continue
+        for index, line in enumerate(lines):
+            if (
+                isinstance(line, list)
+                and len(line) >= 5
+                and _is_int(line[0])
+                and all(_is_number(v) for v in line[1:])
+            ):
+                yield key, index, line
+
+
+def _box(line: list[Any]) -> tuple[float, float, float, float] | None:
+    """The box of a detection or pose line."""
+    if line_kind(line) in (DETECTION, POSE):
+        return line[1], line[2], line[3], line[4]
+    return None
+
+
+def _coordinate_fields(line: list[Any]) -> Iterator[int]:
+    """Field indexes of the line that are fractions of the image size (not pose visibility flags)."""
+    kind = line_kind(line)
+    if kind in (DETECTION, POLYGON):
+        yield from range(1, len(line))
+    elif kind == POSE:
+        yield from range(1, 5)
+        for start in range(5, len(line), 3):
+            yield start
+            yield start + 1
+
+
+def _names(document: Any) -> tuple[set[int], str] | None:
+    """The valid class indexes and a description of them, when the dataset names its classes."""
+    names = document.get("names") if isinstance(document, dict) else None
+    if isinstance(names, list):
+        if not names:
+            return None
+        return set(range(len(names))), f"{len(names)} names, indexes 0-{len(names) - 1}"
+    if isinstance(names, dict) and names:
+        indexes = {int(k) for k in names if isinstance(k, str) and k.isdigit()}
+        shown = ", ".join(str(i) for i in sorted(indexes)[:10])
+        return indexes, f"names mapping with indexes {shown}{', …' if len(indexes) > 10 else ''}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- classes
+
+
+@rule("YOLO-CLASS-OUT-OF-RANGE")
+def class_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
+    known = _names(ctx.document)
+    if known is None:
+        return
+    indexes, described = known
+    for key, index, line in _lines(ctx):
+        if line[0] >= 0 and line[0] not in indexes:  # a negative index is schema.minimum
+            yield (
+                to_pointer(["labels", key, index, 0]),
+                f"class index {line[0]} has no name ({described})",
+                "ultralytics rejects the label file (class >= nc) and darknet reads past its names",
+            )
+
+
+@rule("YOLO-NC-NAMES-MISMATCH")
+def nc_names_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    document = ctx.document
+    if not isinstance(document, dict):
+        return
+    nc, names = document.get("nc"), document.get("names")
+    if _is_int(nc) and isinstance(names, (list, dict)) and nc != len(names):
+        yield (
+            "/nc",
+            f"nc is {nc} but {len(names)} class name{'s are' if len(names) != 1 else ' is'} given",
+            "ultralytics refuses a data.yaml whose names and nc disagree",
+        )
+
+
+# ---------------------------------------------------------------------------------------------- lines
+
+
+@rule("YOLO-LINE-ARITY")
+def line_arity(ctx: RuleContext) -> Iterator[Hit]:
+    for key, index, line in _lines(ctx):
+        values = len(line) - 1
+        if line_kind(line) is None:
+            yield (
+                to_pointer(["labels", key, index]),
+                f"{values} numbers after the class index: not a box (4), a polygon (an even number, at least "
+                "6) or a pose line (4 + 3 per keypoint)",
+                "ultralytics skips the whole label file when a line does not reshape",
+            )
+
+
+@rule("YOLO-COORD-OUT-OF-RANGE")
+def coord_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
+    for key, index, line in _lines(ctx):
+        for position in _coordinate_fields(line):
+            value = line[position]
+            if value < 0 or value > 1:
+                yield (
+                    to_pointer(["labels", key, index, position]),
+                    f"{value} is not a fraction of the image size in [0, 1]",
+                    "ultralytics drops the whole label file (non-normalized or out of bounds coordinates)",
+                )
+
+
+@rule("YOLO-BOX-SIZE-NOT-POSITIVE")
+def box_size_not_positive(ctx: RuleContext) -> Iterator[Hit]:
+    for key, index, line in _lines(ctx):
+        box = _box(line)
+        if box is None:
+            continue
+        for position, name in ((3, "width"), (4, "height")):
+            if box[position - 1] <= 0:
+                yield (
+                    to_pointer(["labels", key, index, position]),
+                    f"box {name} is {box[position - 1]}; it must be greater than 0",
+                )
+
+
+@rule("YOLO-BOX-OUTSIDE-IMAGE")
+def box_outside_image(ctx: RuleContext) -> Iterator[Hit]:
+    for key, index, line in _lines(ctx):
+        box = _box(line)
+        if box is None:
+            continue
+        cx, cy, w, h = box
+        if w <= 0 or h <= 0:
+            continue  # YOLO-BOX-SIZE-NOT-POSITIVE
+        left, right, top, bottom = cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+        eps = 1e-6  # six-decimal rounding of cx and w may push an edge box a hair past the border
+        problems = []
+        if left < -eps or right > 1 + eps:
+            problems.append(f"x from {left:.6g} to {right:.6g}")
+        if top < -eps or bottom > 1 + eps:
+            problems.append(f"y from {top:.6g} to {bottom:.6g}")
+        if problems:
+            yield (
+                to_pointer(["labels", key, index]),
+                f"box extends past the image border ({', '.join(problems)}; expected within [0, 1])",
+                "trainers clip it, so the object's size and centre change",
+            )
+
+
+@rule("YOLO-LINE-DUPLICATE")
+def line_duplicate(ctx: RuleContext) -> Iterator[Hit]:
+    first: dict[tuple[str, tuple[Any, ...]], int] = {}
+    for key, index, line in _lines(ctx):
+        signature = (key, tuple(line))
+        if signature in first:
+            yield (
+                to_pointer(["labels", key, index]),
+                "repeats an earlier line of this file value for value "
+                f"({to_pointer(['labels', key, first[signature]])})",
+                "ultralytics removes duplicate labels with a warning; other trainers count the object twice",
+            )
+        else:
+            first[signature] = index
