@@ -977,7 +977,7 @@ class Generator:
         else:
             from_json = [
                 "    if not isinstance(obj, list):",
-                '        kind = type(obj).__name__',
+                "        kind = type(obj).__name__",
                 '        raise TypeError(f"a {FORMAT_ID} document is a JSON array, not {kind}")',
                 "    return Document(obj)",
             ]
@@ -1002,14 +1002,14 @@ class Generator:
             lines += [
                 "def read(source: Source) -> Document:",
                 '    """Read a YOLO dataset folder or label ``.txt`` file (``validator/yolo_text.py``), or',
-                '    the parsed form as JSON (a ``.json`` path or bytes).',
+                "    the parsed form as JSON (a ``.json`` path or bytes).",
                 '    """',
                 "    return from_json(read_yolo(source))",
                 "",
                 "",
                 "def write(document: Document, path: PathLike) -> None:",
                 '    """Write the dataset: a folder (label ``.txt`` files, names file), or the parsed form',
-                '    as JSON when ``path`` ends in ``.json`` / ``.json.gz``. Files are written atomically.',
+                "    as JSON when ``path`` ends in ``.json`` / ``.json.gz``. Files are written atomically.",
                 '    """',
                 "    write_yolo(document.to_json(), path)",
             ]
@@ -1023,7 +1023,7 @@ class Generator:
                 "def write(document: Document, path: PathLike, *, indent: bool = False) -> None:",
                 '    """Write ``document`` as JSON atomically (``.gz`` paths gzip-compressed).',
                 "",
-                '    Raises on values that JSON cannot hold instead of writing something else.',
+                "    Raises on values that JSON cannot hold instead of writing something else.",
                 '    """',
                 "    write_json(document.to_json(), path, indent=indent)",
             ]

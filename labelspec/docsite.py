@@ -222,6 +222,17 @@ def definition_order(schema: dict[str, Any]) -> list[str]:
     return order
 
 
+_JSON_KINDS = {
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "NoneType": "null",
+    "dict": "object",
+    "list": "array",
+}
+
+
 def type_label(node: Any) -> str:
     """A short Markdown type: ``string or null``, ``array of [label_row](#label_row)``, ``map of …``."""
     if node is True or node == {}:
@@ -255,8 +266,9 @@ def type_label(node: Any) -> str:
             labels.append("map of " + " or ".join(values))
         else:
             labels.append(str(kind))
-    if not labels and "enum" in node:
-        labels.append("enum")
+    if not labels and isinstance(node.get("enum"), list):
+        kinds = list(dict.fromkeys(_JSON_KINDS.get(type(v).__name__, "value") for v in node["enum"]))
+        labels.append("enum (" + " or ".join(kinds) + ")")
     for keyword in ("anyOf", "oneOf"):
         alternatives = node.get(keyword)
         if isinstance(alternatives, list) and alternatives and not labels:
@@ -397,6 +409,10 @@ def diff_change(diff: ProfileDiff) -> str:
         if added:
             parts.append("also accepts " + ", ".join(jcode(v) for v in added))
         return "`enum` " + "; ".join(parts)
+    if a is _MISSING:
+        return "adds " + code(f"{diff.keyword}: {json.dumps(b, ensure_ascii=False)}"[:100])
+    if b is _MISSING:
+        return "drops " + code(f"{diff.keyword}: {json.dumps(a, ensure_ascii=False)}"[:100])
     return f"{code(diff.keyword)}: {_diff_value(a)} → {_diff_value(b)}"
 
 
@@ -523,17 +539,7 @@ def condition_text(node: Any) -> str:
     found = node.get("properties")
     props: dict[str, Any] = found if isinstance(found, dict) else {}
     for name, sub in props.items():
-        subject = code(name)
-        if isinstance(sub, dict) and "const" in sub:
-            value = sub["const"]
-            parts.append(f"{subject} is {code(value) if isinstance(value, str) else jcode(value)}")
-        elif isinstance(sub, dict) and isinstance(sub.get("enum"), list):
-            parts.append(f"{subject} is one of " + ", ".join(jcode(v) for v in sub["enum"]))
-        elif isinstance(sub, dict) and set(sub) - {"description"} == {"type"}:
-            parts.append(f"{subject} is {_a(type_label(sub))}")
-        else:
-            shown = {k: v for k, v in sub.items() if k != "description"} if isinstance(sub, dict) else sub
-            parts.append(f"{subject} matches {jcode(shown, 160)}")
+        parts.append(_subject_condition(code(name), sub))
     for name in node.get("required", []):
         if name not in props:
             parts.append(f"{code(name)} is present")
@@ -553,6 +559,36 @@ def condition_text(node: Any) -> str:
     if rest:
         parts.append("it matches " + jcode(rest, 120))
     return " and ".join(parts) or "always"
+
+
+def _subject_condition(subject: str, sub: Any) -> str:
+    """One property's part of an ``if``: ``data_type`` is ``image``, every entry of ``x`` has …."""
+    if not isinstance(sub, dict):
+        return f"{subject} matches {jcode(sub, 120)}"
+    if "const" in sub:
+        value = sub["const"]
+        return f"{subject} is {code(value) if isinstance(value, str) else jcode(value)}"
+    if isinstance(sub.get("enum"), list):
+        return f"{subject} is one of " + ", ".join(jcode(v) for v in sub["enum"])
+    rest = {k: v for k, v in sub.items() if k != "description"}
+    if set(rest) == {"type"}:
+        return f"{subject} is {_a(type_label(sub))}"
+    parts: list[str] = []
+    if rest.pop("minProperties", None) == 1 or rest.pop("minItems", None) == 1:
+        parts.append(f"{subject} is not empty")
+    for keyword, word in (("additionalProperties", "every entry of"), ("items", "every item of")):
+        inner = rest.pop(keyword, None)
+        if isinstance(inner, dict):
+            parts.append(f"{word} {subject} matches ({condition_text(inner)})")
+    if isinstance(rest.get("properties"), dict):
+        parts.append(
+            f"{subject} matches ("
+            + condition_text({k: rest.pop(k) for k in ("properties", "required") if k in rest})
+            + ")"
+        )
+    if rest:
+        parts.append(f"{subject} matches {jcode(rest, 120)}")
+    return " and ".join(parts)
 
 
 def _only_required(alternatives: list[Any]) -> bool:

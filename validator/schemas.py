@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import os
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 PROFILES: tuple[str, ...] = ("lenient", "strict")
@@ -227,7 +230,47 @@ def compile_file(root_file: Path, profile: str, schema_id: str | None = None) ->
 @functools.cache
 def _compiled(format_id: str, profile: str) -> dict[str, Any]:
     root = format_dir(format_id) / "schema.yaml"
-    return compile_file(root, profile, f"{SCHEMA_ID_BASE}{format_id}/{profile}.json")
+    schema_id = f"{SCHEMA_ID_BASE}{format_id}/{profile}.json"
+    cache = _cache_file(format_id, profile)
+    if cache is not None:
+        try:
+            cached: dict[str, Any] = orjson.loads(cache.read_bytes())
+            return cached
+        except (OSError, orjson.JSONDecodeError):
+            pass
+    document = compile_file(root, profile, schema_id)
+    if cache is not None:
+        _write_cache(cache, document)
+    return document
+
+
+def _cache_file(format_id: str, profile: str) -> Path | None:
+    """Where the compiled schema is cached: keyed by a hash of every source file of the format.
+
+    Compiling means parsing YAML, which costs more than the rest of a small validation; the cache makes
+    start-up cheap. ``LABELSPEC_CACHE_DIR=`` (empty) disables it.
+    """
+    base = os.environ.get("LABELSPEC_CACHE_DIR")
+    if base == "":
+        return None
+    folder = Path(base) if base else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "labelspec"
+    digest = hashlib.sha256(profile.encode())
+    for path in sorted(schemas_root().rglob("*.yaml")):
+        if path.parent.name != "examples" and path.name not in ("rules.yaml", "discrepancies.yaml"):
+            digest.update(path.relative_to(schemas_root()).as_posix().encode())
+            digest.update(path.read_bytes())
+    digest.update(Path(__file__).read_bytes())  # the compiler itself
+    return folder / f"{format_id}-{profile}-{digest.hexdigest()[:16]}.json"
+
+
+def _write_cache(path: Path, document: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(orjson.dumps(document))
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only home is fine: we just compile again next time
 
 
 def compile_schema(format_id: str, profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
