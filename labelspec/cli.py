@@ -26,7 +26,7 @@ from labelspec.validator.schemas import (
 
 # Further commands live next to their subsystem; each module has ``register(commands)`` which adds its
 # sub-parser(s) with ``set_defaults(run=fn)``, ``fn(args, out) -> exit code``.
-COMMAND_MODULES: tuple[str, ...] = ("labelspec.generators.codegen_cli",)
+COMMAND_MODULES: tuple[str, ...] = ("labelspec.generators.codegen_cli", "labelspec.generators.fixtures.cli")
 
 
 class Progress:

@@ -561,6 +561,10 @@ def condition_text(node: Any) -> str:
     return " and ".join(parts) or "always"
 
 
+def _value(value: Any) -> str:
+    return code(value) if isinstance(value, str) else jcode(value)
+
+
 def _subject_condition(subject: str, sub: Any) -> str:
     """One property's part of an ``if``: ``data_type`` is ``image``, every entry of ``x`` has …."""
     if not isinstance(sub, dict):
@@ -569,7 +573,7 @@ def _subject_condition(subject: str, sub: Any) -> str:
         value = sub["const"]
         return f"{subject} is {code(value) if isinstance(value, str) else jcode(value)}"
     if isinstance(sub.get("enum"), list):
-        return f"{subject} is one of " + ", ".join(jcode(v) for v in sub["enum"])
+        return f"{subject} is one of " + ", ".join(_value(v) for v in sub["enum"])
     rest = {k: v for k, v in sub.items() if k != "description"}
     if set(rest) == {"type"}:
         return f"{subject} is {_a(type_label(sub))}"
@@ -628,9 +632,7 @@ def demands(node: Any) -> list[str]:
         else:
             choices = ["; ".join(demands(a) + _prop_clauses(a)) or type_label(a) for a in alternatives]
             out.append(f"must match {word}: " + " **or** ".join(f"({c})" for c in choices))
-    if node.get("not") == {}:
-        out.append("must be absent")
-    elif isinstance(node.get("not"), dict):
+    if isinstance(node.get("not"), dict) and node["not"] != {}:
         out.append("must not match (" + "; ".join(demands(node["not"]) + _prop_clauses(node["not"])) + ")")
     if any(k in node for k in ("type", "const")) or ("enum" in node and "type" in node):
         shown = {k: node[k] for k in ("type", "const", "items", "additionalProperties") if k in node}
@@ -641,7 +643,7 @@ def demands(node: Any) -> list[str]:
         if isinstance(sub, dict) and "type" not in node:
             inner = demands(sub) + _prop_clauses(sub)
             if inner:
-                out.append(f"{label} " + "; ".join(inner))
+                out.append(f"{label}: " + "; ".join(inner))
     if "if" in node:
         then = (
             "; ".join(demands(node.get("then", {})) + _prop_clauses(node.get("then", {}))) or "nothing more"
@@ -660,7 +662,7 @@ def _prop_clauses(node: Any) -> list[str]:
     props = node.get("properties") if isinstance(node, dict) else None
     if not isinstance(props, dict):
         return []
-    return [f"{code(p)}: " + ("; ".join(demands(s) + _prop_clauses(s)) or "any") for p, s in props.items()]
+    return [f"{code(p)} " + ("; ".join(demands(s) + _prop_clauses(s)) or "any") for p, s in props.items()]
 
 
 def branch_lines(ctx: _FormatContext | None, node: Any, path: JSONPath, indent: str = "    ") -> list[str]:
@@ -1219,7 +1221,7 @@ def discrepancy_register(format_id: str) -> str:
                 f"[{code(f)}](../formats/{format_id}.md#{anchor('example-' + f)})" for f in examples
             )
             rows.append(["**Documented examples**", links])
-        out.append(table(["", ""], rows))
+        out.append(table(["Source", "What it says or does"], rows))
     return "\n\n".join(out) + "\n"
 
 

@@ -117,3 +117,83 @@ def test_discrepancy_register_is_well_formed(format_id: str) -> None:
     for entry in register:
         for key in ("id", "title", "docs", "platform", "labelspec"):
             assert entry.get(key), f"{entry.get('id')}: missing {key}"
+
+
+DRAFT07_KEYWORDS = {
+    "$schema",
+    "$id",
+    "$ref",
+    "$comment",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "readOnly",
+    "writeOnly",
+    "type",
+    "enum",
+    "const",
+    "multipleOf",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "format",
+    "contentMediaType",
+    "contentEncoding",
+    "items",
+    "additionalItems",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "contains",
+    "maxProperties",
+    "minProperties",
+    "required",
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "dependencies",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "definitions",
+}
+_NAME_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
+_DATA = ("examples", "default", "const", "enum")
+
+
+def _unknown_keywords(node: Any, where: str) -> Iterator[str]:
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _unknown_keywords(item, f"{where}/{i}")
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key not in DRAFT07_KEYWORDS and not str(key).startswith("x-"):
+            yield f"{where}/{key}"
+        if key in _DATA or str(key).startswith("x-"):
+            continue
+        if key in _NAME_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from _unknown_keywords(sub, f"{where}/{key}/{name}")
+        else:
+            yield from _unknown_keywords(value, f"{where}/{key}")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("format_id", FORMATS)
+def test_no_unknown_keywords(format_id: str, profile: str) -> None:
+    """A misspelt keyword (or a YAML slip such as an unquoted comma in a flow mapping) is silently ignored
+    by validators; catch it here."""
+    unknown = list(_unknown_keywords(compile_schema(format_id, profile), "#"))
+    assert not unknown, unknown[:20]

@@ -71,7 +71,7 @@ def _compile_fast(schema: dict[str, Any]) -> FastCheck | None:
         return None
     try:
         check: FastCheck = jsonschema_rs.Draft7Validator(schema).is_valid
-    except Exception:  # noqa: BLE001 - any schema the Rust engine rejects falls back to the reference path
+    except Exception:
         return None
     return check
 
@@ -86,7 +86,7 @@ def _is_valid_fast(check: FastCheck | None, document: Any) -> bool:
         return False
     try:
         return check(document)
-    except Exception:  # noqa: BLE001 - values the Rust engine cannot read (e.g. huge integers): be exact
+    except Exception:
         return False
 
 
@@ -126,7 +126,8 @@ def _reference_findings(validator: jsonschema.Draft7Validator, document: Any) ->
 
 
 def _prefixed(finding: Finding, index: int) -> Finding:
-    return Finding(finding.rule, finding.severity, f"/{index}{finding.pointer}", finding.message, finding.hint)
+    pointer = f"/{index}{finding.pointer}"
+    return Finding(finding.rule, finding.severity, pointer, finding.message, finding.hint)
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:

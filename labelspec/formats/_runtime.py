@@ -23,6 +23,7 @@ import io
 import json
 import math
 import os
+import re
 import reprlib
 import tempfile
 from collections.abc import Iterable, Iterator, MutableMapping, MutableSequence
@@ -60,6 +61,7 @@ _O = TypeVar("_O", bound="JsonObject")
 PathLike = str | os.PathLike[str]
 Source = str | os.PathLike[str] | bytes
 _GZIP_MAGIC = b"\x1f\x8b"
+_LONG_INTEGER = re.compile(rb"(?<![0-9.eE+-])-?[0-9]{19,}(?![0-9.eE])")
 _repr = reprlib.Repr()
 _repr.maxstring = 40
 _repr.maxother = 40
@@ -431,6 +433,12 @@ def load_json(source: Source) -> Any:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if data[:2] == _GZIP_MAGIC:
         data = gzip.decompress(data)
+    if _LONG_INTEGER.search(data):
+        # orjson reads integers beyond 64 bits as floats; Python's parser keeps them exact.
+        try:
+            return _parse_fallback(data)
+        except ValueError:
+            pass
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -348,3 +348,21 @@ def test_mutated_coco_never_breaks_a_rule(
         for profile in ("lenient", "strict"):
             findings = _findings(document, fmt, profile, png_dir)
             assert not [f for f in findings if f.rule.startswith("internal.")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=40, max_codepoint=115), max_size=30))
+def test_fast_decoder_agrees_with_the_plain_one(counts: str) -> None:
+    from labelspec.validator.rules.coco import decode_counts_slowly
+
+    assert decode_compressed_counts(counts) == decode_counts_slowly(counts)
+
+
+def test_huge_runs_fall_back_to_exact_integers() -> None:
+    from labelspec.validator.rules.coco import decode_counts_slowly
+
+    long_run = "o" * 14 + "?"  # one run of 15 groups: 75 bits, more than numpy's int64
+    assert decode_compressed_counts(long_run) == decode_counts_slowly(long_run)
+    document = _instance(iscrowd=1, segmentation={"size": [6, 8], "counts": long_run})
+    (hit,) = _rule(_findings(document, "coco-instance"), "COCO-RLE-PIXEL-TOTAL")
+    assert "but size [6, 8] has 48" in hit.message

@@ -135,33 +135,93 @@ def decode_compressed_counts(counts: str) -> list[int] | str:
 
     The format (``rleFrString`` in pycocotools' maskApi.c): each run is a little-endian sequence of
     5-bit groups, one character each (``chr(48 + group)``, bit 0x20 = more groups follow, bit 0x10 of the
-    last group = sign); from the third run on, a run is stored as the difference to the run two before.
+    last group = sign); from the fourth run on, a run is stored as the difference to the run two before.
+    Decoded with numpy (a mask's string is decoded at near C speed); :func:`decode_counts_slowly` is the
+    plain reference, used for strings numpy's 64-bit integers cannot hold.
     """
+    decoded = _decode_fast(counts)
+    return decode_counts_slowly(counts) if decoded is None else list(decoded.tolist())
+
+
+def decode_counts_slowly(counts: str) -> list[int] | str:
+    """:func:`decode_compressed_counts` in plain Python, with unbounded integers."""
     runs: list[int] = []
-    position = 0
-    length = len(counts)
-    while position < length:
-        value = 0
-        shift = 0
-        more = True
-        while more:
-            if position >= length:
-                return f"the string ends inside run {len(runs) + 1} (its last character has the 'more' bit)"
-            code = ord(counts[position]) - 48
-            if code < 0 or code > 63:
-                return f"character {counts[position]!r} at position {position} is outside '0'..'o'"
-            value |= (code & 0x1F) << shift
-            more = bool(code & 0x20)
-            position += 1
-            shift += 5
-            if not more and code & 0x10:
-                value |= -1 << shift
+    value = shift = 0
+    for position, character in enumerate(counts):
+        code = ord(character) - 48
+        if code < 0 or code > 63:
+            return f"character {character!r} at position {position} is outside '0'..'o'"
+        value |= (code & 0x1F) << shift
+        shift += 5
+        if code & 0x20:
+            continue
+        if code & 0x10:
+            value |= -1 << shift
         if len(runs) > 2:
             value += runs[-2]
         if value < 0:
             return f"run {len(runs) + 1} decodes to a negative length ({value})"
         runs.append(value)
+        value = shift = 0
+    if shift:
+        return f"the string ends inside run {len(runs) + 1} (its last character has the 'more' bit)"
     return runs
+
+
+def _decode_fast(counts: str) -> Any:
+    """The runs as a numpy int64 array, or None: for strings that do not decode (the plain decoder then
+    names the first fault, in string order) and for values that may not fit 64 bits."""
+    import numpy as np
+
+    try:
+        data = counts.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    codes = np.frombuffer(data, dtype=np.uint8).astype(np.int64) - 48
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    more = (codes & 0x20) != 0
+    if more[-1] or bool(((codes < 0) | (codes > 63)).any()):
+        return None
+    ends = np.flatnonzero(~more)
+    starts = np.concatenate((np.zeros(1, dtype=np.int64), ends[:-1] + 1))
+    lengths = ends - starts + 1
+    if int(lengths.max()) > 12:
+        return None  # more than 60 bits in one run
+    offsets = np.arange(len(codes), dtype=np.int64) - np.repeat(starts, lengths)
+    values = np.add.reduceat((codes & 0x1F) << (5 * offsets), starts)
+    negative = (codes[ends] & 0x10) != 0
+    values = values - np.where(negative, np.left_shift(np.int64(1), 5 * lengths), 0)
+    if float(np.abs(values).max()) * len(values) >= 2.0**62:
+        return None  # the running sums might overflow
+    runs = values.copy()
+    runs[1::2] = np.cumsum(values[1::2])
+    runs[2::2] = np.cumsum(values[2::2])
+    if bool((runs < 0).any()):
+        return None
+    return runs
+
+
+def _sum(runs: Any) -> int:
+    if not len(runs) or float(runs.max()) * len(runs) < 2.0**62:
+        return int(runs.sum())
+    return sum(runs.tolist())  # exact, whatever the size
+
+
+def _rle_total(ctx: RuleContext, index: int, counts: str) -> int | str:
+    """Pixel total of a compressed RLE (or why it does not decode), decoded once per run and annotation."""
+    totals = _memo(ctx).setdefault("rle_totals", {})
+    cached = totals.get(index)
+    if isinstance(cached, (int, str)):
+        return cached
+    decoded = _decode_fast(counts)
+    if decoded is None:
+        slow = decode_counts_slowly(counts)
+        result: int | str = slow if isinstance(slow, str) else sum(slow)
+    else:
+        result = _sum(decoded)
+    totals[index] = result
+    return result
 
 
 def _rle(segmentation: Any) -> tuple[int, int, Any] | None:
@@ -254,7 +314,7 @@ def rle_counts_undecodable(ctx: RuleContext) -> Iterator[Hit]:
         rle = _rle(annotation.get("segmentation"))
         if rle is None or not isinstance(rle[2], str):
             continue
-        decoded = decode_compressed_counts(rle[2])
+        decoded = _rle_total(ctx, index, rle[2])
         if isinstance(decoded, str):
             yield (
                 to_pointer(["annotations", index, "segmentation", "counts"]),
@@ -272,10 +332,10 @@ def rle_pixel_total(ctx: RuleContext) -> Iterator[Hit]:
             continue
         height, width, counts = rle
         if isinstance(counts, str):
-            decoded = decode_compressed_counts(counts)
+            decoded = _rle_total(ctx, index, counts)
             if isinstance(decoded, str):
                 continue  # COCO-RLE-COUNTS-UNDECODABLE
-            total = sum(decoded)
+            total = decoded
             kind = "compressed"
         elif isinstance(counts, list) and all(_is_int(c) and c >= 0 for c in counts):
             total = sum(counts)

@@ -15,6 +15,7 @@ Pointers are ``/labels/<file>/<line index>[/<field index>]``; the loader turns t
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,35 +54,44 @@ def line_kind(line: list[Any]) -> str | None:
     return None
 
 
-def _lines(ctx: RuleContext) -> Iterator[tuple[str, int, list[Any]]]:
-    """(file key, line index, line) of every line whose fields are all numbers and class an integer."""
+_MEMO: list[tuple[weakref.ref[RuleContext], list[tuple[str, int, list[Any], str | None]]]] = []
+
+
+def _lines(ctx: RuleContext) -> list[tuple[str, int, list[Any], str | None]]:
+    """(file key, line index, line, kind) of every line whose fields are all numbers, class an integer.
+
+    Collected once per validation run (the rules share it) and held only while the run's context lives.
+    """
+    if _MEMO and _MEMO[0][0]() is ctx:
+        return _MEMO[0][1]
+    found: list[tuple[str, int, list[Any], str | None]] = []
     document = ctx.document
     labels = document.get("labels") if isinstance(document, dict) else None
-    if not isinstance(labels, dict):
-        return
-    for key, lines in labels.items():
-        if not isinstance(lines, list):
-            continue
-        for index, line in enumerate(lines):
-            if (
-                isinstance(line, list)
-                and len(line) >= 5
-                and _is_int(line[0])
-                and all(_is_number(v) for v in line[1:])
-            ):
-                yield key, index, line
+    if isinstance(labels, dict):
+        for key, lines in labels.items():
+            if not isinstance(lines, list):
+                continue
+            for index, line in enumerate(lines):
+                if (
+                    isinstance(line, list)
+                    and len(line) >= 5
+                    and _is_int(line[0])
+                    and all(_is_number(v) for v in line[1:])
+                ):
+                    found.append((key, index, line, line_kind(line)))
+    _MEMO[:] = [(weakref.ref(ctx), found)]
+    return found
 
 
-def _box(line: list[Any]) -> tuple[float, float, float, float] | None:
+def _box(line: list[Any], kind: str | None) -> tuple[float, float, float, float] | None:
     """The box of a detection or pose line."""
-    if line_kind(line) in (DETECTION, POSE):
+    if kind in (DETECTION, POSE):
         return line[1], line[2], line[3], line[4]
     return None
 
 
-def _coordinate_fields(line: list[Any]) -> Iterator[int]:
+def _coordinate_fields(line: list[Any], kind: str | None) -> Iterator[int]:
     """Field indexes of the line that are fractions of the image size (not pose visibility flags)."""
-    kind = line_kind(line)
     if kind in (DETECTION, POLYGON):
         yield from range(1, len(line))
     elif kind == POSE:
@@ -114,7 +124,7 @@ def class_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
     if known is None:
         return
     indexes, described = known
-    for key, index, line in _lines(ctx):
+    for key, index, line, _kind in _lines(ctx):
         if line[0] >= 0 and line[0] not in indexes:  # a negative index is schema.minimum
             yield (
                 to_pointer(["labels", key, index, 0]),
@@ -142,9 +152,9 @@ def nc_names_mismatch(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("YOLO-LINE-ARITY")
 def line_arity(ctx: RuleContext) -> Iterator[Hit]:
-    for key, index, line in _lines(ctx):
+    for key, index, line, kind in _lines(ctx):
         values = len(line) - 1
-        if line_kind(line) is None:
+        if kind is None:
             yield (
                 to_pointer(["labels", key, index]),
                 f"{values} numbers after the class index: not a box (4), a polygon (an even number, at least "
@@ -155,8 +165,8 @@ def line_arity(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("YOLO-COORD-OUT-OF-RANGE")
 def coord_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
-    for key, index, line in _lines(ctx):
-        for position in _coordinate_fields(line):
+    for key, index, line, kind in _lines(ctx):
+        for position in _coordinate_fields(line, kind):
             value = line[position]
             if value < 0 or value > 1:
                 yield (
@@ -168,8 +178,8 @@ def coord_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("YOLO-BOX-SIZE-NOT-POSITIVE")
 def box_size_not_positive(ctx: RuleContext) -> Iterator[Hit]:
-    for key, index, line in _lines(ctx):
-        box = _box(line)
+    for key, index, line, kind in _lines(ctx):
+        box = _box(line, kind)
         if box is None:
             continue
         for position, name in ((3, "width"), (4, "height")):
@@ -182,8 +192,8 @@ def box_size_not_positive(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("YOLO-BOX-OUTSIDE-IMAGE")
 def box_outside_image(ctx: RuleContext) -> Iterator[Hit]:
-    for key, index, line in _lines(ctx):
-        box = _box(line)
+    for key, index, line, kind in _lines(ctx):
+        box = _box(line, kind)
         if box is None:
             continue
         cx, cy, w, h = box
@@ -207,7 +217,7 @@ def box_outside_image(ctx: RuleContext) -> Iterator[Hit]:
 @rule("YOLO-LINE-DUPLICATE")
 def line_duplicate(ctx: RuleContext) -> Iterator[Hit]:
     first: dict[tuple[str, tuple[Any, ...]], int] = {}
-    for key, index, line in _lines(ctx):
+    for key, index, line, _kind in _lines(ctx):
         signature = (key, tuple(line))
         if signature in first:
             yield (
