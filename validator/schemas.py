@@ -253,7 +253,8 @@ def _cache_file(format_id: str, profile: str) -> Path | None:
     base = os.environ.get("LABELSPEC_CACHE_DIR")
     if base == "":
         return None
-    folder = Path(base) if base else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "labelspec"
+    home_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    folder = Path(base) if base else home_cache / "labelspec"
     digest = hashlib.sha256(profile.encode())
     for path in sorted(schemas_root().rglob("*.yaml")):
         if path.parent.name != "examples" and path.name not in ("rules.yaml", "discrepancies.yaml"):
