@@ -55,9 +55,17 @@ def datagym_export(
     """DataGym.ai exports. ``data_types``: ``image`` / ``video`` projects; ``shapes``: point, line, polygon,
     rectangle, image_segmentation; ``max_depth`` bounds nested classifications."""
     return strategy(
-        datagym.build_export, profile=profile, data_types=data_types, min_items=min_items, max_items=max_items,
-        max_objects=max_objects, shapes=shapes, min_size=min_size, max_size=max_size, max_depth=max_depth,
-    )  # fmt: skip
+        datagym.build_export,
+        profile=profile,
+        data_types=data_types,
+        min_items=min_items,
+        max_items=max_items,
+        max_objects=max_objects,
+        shapes=shapes,
+        min_size=min_size,
+        max_size=max_size,
+        max_depth=max_depth,
+    )
 
 
 def segments_release(
@@ -73,9 +81,16 @@ def segments_release(
 ) -> Strategy:
     """Segments.ai release files of one of ``task_types`` (default: every task type of the profile)."""
     return strategy(
-        segments.build_release, profile=profile, task_types=task_types, min_items=min_items, max_items=max_items,
-        max_objects=max_objects, max_frames=max_frames, min_size=min_size, max_size=max_size,
-    )  # fmt: skip
+        segments.build_release,
+        profile=profile,
+        task_types=task_types,
+        min_items=min_items,
+        max_items=max_items,
+        max_objects=max_objects,
+        max_frames=max_frames,
+        min_size=min_size,
+        max_size=max_size,
+    )
 
 
 def encord_ontology(
@@ -106,10 +121,19 @@ def encord_export_with_ontology(
     Pass ``ontology`` to draw rows for a fixed ontology instead of a drawn one.
     """
     return strategy(
-        encord.build_export, ontology=ontology, profile=profile, data_types=data_types, min_items=min_items,
-        max_items=max_items, max_frames=max_frames, max_objects=max_objects, shapes=shapes, min_size=min_size,
-        max_size=max_size, max_depth=max_depth,
-    )  # fmt: skip
+        encord.build_export,
+        ontology=ontology,
+        profile=profile,
+        data_types=data_types,
+        min_items=min_items,
+        max_items=max_items,
+        max_frames=max_frames,
+        max_objects=max_objects,
+        shapes=shapes,
+        min_size=min_size,
+        max_size=max_size,
+        max_depth=max_depth,
+    )
 
 
 def encord_export(**knobs: Any) -> Strategy:
@@ -129,9 +153,15 @@ def coco_instance(
 ) -> Strategy:
     """COCO instance files; ``shapes``: ``polygon``, ``rle``, ``crowd`` (uncompressed RLE), ``keypoints``."""
     return strategy(
-        coco.build_instance, profile=profile, min_items=min_items, max_items=max_items, max_objects=max_objects,
-        shapes=shapes, min_size=min_size, max_size=max_size,
-    )  # fmt: skip
+        coco.build_instance,
+        profile=profile,
+        min_items=min_items,
+        max_items=max_items,
+        max_objects=max_objects,
+        shapes=shapes,
+        min_size=min_size,
+        max_size=max_size,
+    )
 
 
 def coco_panoptic(
@@ -147,9 +177,14 @@ def coco_panoptic(
     """COCO panoptic files (or ``(document, {png file name: RGB array})`` with ``with_pngs=True``)."""
     build = coco.build_panoptic_with_pngs if with_pngs else coco.build_panoptic
     return strategy(
-        build, profile=profile, min_items=min_items, max_items=max_items, max_objects=max_objects,
-        min_size=min_size, max_size=max_size,
-    )  # fmt: skip
+        build,
+        profile=profile,
+        min_items=min_items,
+        max_items=max_items,
+        max_objects=max_objects,
+        min_size=min_size,
+        max_size=max_size,
+    )
 
 
 def yolo_dataset(
@@ -163,6 +198,10 @@ def yolo_dataset(
     """YOLO datasets in parsed form (``yolo.dataset_files`` renders the files); ``layouts``: darknet,
     labelimg, ultralytics (lenient also segments_sdk, ultralytics_segment)."""
     return strategy(
-        yolo.build_dataset, profile=profile, min_items=min_items, max_items=max_items, max_objects=max_objects,
+        yolo.build_dataset,
+        profile=profile,
+        min_items=min_items,
+        max_items=max_items,
+        max_objects=max_objects,
         layouts=layouts,
-    )  # fmt: skip
+    )

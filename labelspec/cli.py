@@ -26,7 +26,11 @@ from labelspec.validator.schemas import (
 
 # Further commands live next to their subsystem; each module has ``register(commands)`` which adds its
 # sub-parser(s) with ``set_defaults(run=fn)``, ``fn(args, out) -> exit code``.
-COMMAND_MODULES: tuple[str, ...] = ("labelspec.generators.codegen_cli", "labelspec.generators.fixtures.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "labelspec.generators.codegen_cli",
+    "labelspec.generators.fixtures.cli",
+    "labelspec.convert.cli",
+)
 
 
 class Progress:
@@ -163,13 +167,29 @@ def _cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
                 "examples": sum(1 for _ in documented_examples(fmt)),
             }
         )
+    from labelspec.convert.registry import READERS, WRITERS
+
+    for row in rows:  # the converters of each format: what they keep and drop
+        reader = READERS.get(row["id"])
+        row["reader"] = reader.to_json() if reader else None
+        row["writers"] = [w.to_json() for w in WRITERS.values() if w.target_id == row["id"]]
+    for target in (t for t in WRITERS if t not in list_formats()):  # output-only formats (mask PNGs)
+        title = f"{target} (conversion target only)"
+        writers = [WRITERS[target].to_json()]
+        rows.append({"id": target, "title": title, "vendor": None, "profiles": [], "examples": 0,
+                     "reader": None, "writers": writers})  # fmt: skip
     if args.output == "json":
         json.dump(rows, out, indent=2)
         out.write("\n")
         return EXIT_VALID
     width = max(len(r["id"]) for r in rows)
     for row in rows:
-        out.write(f"{row['id']:<{width}}  {row['title']}  [profiles: {', '.join(row['profiles'])}]\n")
+        profiles = f"  [profiles: {', '.join(row['profiles'])}]" if row["profiles"] else ""
+        out.write(f"{row['id']:<{width}}  {row['title']}{profiles}\n")
+    out.write("\nconverters (labelspec convert INPUT --to TARGET): readers, then writers\n")
+    for spec in list(READERS.values()) + list(WRITERS.values()):
+        name = f"read {spec.format_id}" if spec in READERS.values() else f"write {spec.target_id}"
+        out.write(f"\n{name}\n  keeps: {spec.keeps}\n  drops: {spec.drops}\n")
     return EXIT_VALID
 
 

@@ -214,6 +214,9 @@ class ConversionReport:
     target_format: str
     losses: list[Loss] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # e.g. {"media": 10, "annotations": 120}
+    # id mappings a writer applied when it could not keep the source ids, e.g.
+    # {"category_id": {"<model id>": 1, ...}}; not a loss, but a consumer needs them
+    mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def drop(self, what: str, reason: str, where: str = "") -> None:
         self.losses.append(Loss("dropped", what, reason, where))
@@ -239,6 +242,7 @@ class ConversionReport:
             "target_format": self.target_format,
             "lossless": self.lossless,
             "counts": dict(self.counts),
+            "mappings": {name: dict(mapping) for name, mapping in self.mappings.items()},
             "summary": [
                 {"kind": kind, "what": what, "reason": reason, "count": count}
                 for (kind, what, reason), count in sorted(self.summary().items())

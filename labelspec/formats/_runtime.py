@@ -61,6 +61,9 @@ _O = TypeVar("_O", bound="JsonObject")
 PathLike = str | os.PathLike[str]
 Source = str | os.PathLike[str] | bytes
 _GZIP_MAGIC = b"\x1f\x8b"
+# A fast pre-check for integers of 19+ digits: digits -> "0", everything else -> " ", then a substring search.
+_DIGITS = bytes(48 if chr(b).isdigit() and b < 128 else 32 for b in range(256))
+_DIGIT_RUN = b"0" * 19
 _LONG_INTEGER = re.compile(rb"(?<![0-9.eE+-])-?[0-9]{19,}(?![0-9.eE])")
 _repr = reprlib.Repr()
 _repr.maxstring = 40
@@ -433,7 +436,7 @@ def load_json(source: Source) -> Any:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if data[:2] == _GZIP_MAGIC:
         data = gzip.decompress(data)
-    if _LONG_INTEGER.search(data):
+    if _DIGIT_RUN in data.translate(_DIGITS) and _LONG_INTEGER.search(data):
         # orjson reads integers beyond 64 bits as floats; Python's parser keeps them exact.
         try:
             return _parse_fallback(data)
@@ -454,13 +457,16 @@ def dump_json(value: Any, *, indent: bool = False) -> bytes:
     Raises ``TypeError``/``ValueError`` for what JSON cannot hold (non-JSON types, NaN, infinities) instead
     of writing something else.
     """
-    raw = to_raw(value)
+    raw = value.to_json() if isinstance(value, JsonView) else value
     option = orjson.OPT_INDENT_2 if indent else 0
     try:
         return orjson.dumps(raw, option=option)
     except orjson.JSONEncodeError as exc:
         if "Integer exceeds 64-bit range" not in str(exc):
-            raise
+            raw = to_raw(raw)  # views placed into the raw data directly: unwrap them (slow path)
+            if raw is value:
+                raise
+            return dump_json(raw, indent=indent)
     separators = (",", ": ") if indent else (",", ":")
     spacing = 2 if indent else None
     text = json.dumps(raw, ensure_ascii=False, allow_nan=False, indent=spacing, separators=separators)
@@ -494,23 +500,23 @@ def write_json(value: Any, path: PathLike, *, indent: bool = False) -> None:
     # Refuse non-finite floats that reached the document without going through a view (orjson would
     # silently write them as null).
     if b"null" in data:
-        _check_finite(value)
+        _check_finite(value if type(value) in (dict, list) or isinstance(value, JsonView) else [value])
     if str(path).endswith(".gz"):
         data = gzip.compress(data, mtime=0)
     write_bytes_atomic(data, path)
 
 
 def _check_finite(value: Any) -> None:
-    stack = [to_raw(value)]
+    stack = [value.to_json() if isinstance(value, JsonView) else value]
     while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is float:
-            _refuse_float(item)
-        elif kind is list:
-            stack.extend(item)
-        elif kind is dict:
-            stack.extend(item.values())
+        container = stack.pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is float:
+                if item - item != 0.0:  # NaN and infinities only
+                    _refuse_float(item)
+            elif kind is dict or kind is list:
+                stack.append(item)
 
 
 def iter_items(source: Source, prefix: str, conv: Conv[T], pointer: str = "", skip: int = 0) -> Iterator[T]:

@@ -1,0 +1,162 @@
+"""``convert``: validate the input, read it into the canonical model, write the target, validate the output.
+
+Nothing half-done reaches the output path: the writer writes into a private staging folder next to it,
+the output is validated there, and only then moved into place (renames). An invalid input or output, or
+any loss under ``strict``, raises :class:`ConversionError` (exit code 1) and leaves nothing behind;
+unreadable inputs, missing media and bad usage raise it with exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from labelspec.convert.model import ConversionReport
+from labelspec.convert.registry import ConversionError, ReadOptions, WriteOptions, reader, writer
+
+__all__ = ["ConversionError", "convert", "default_cache_dir"]
+
+PathArg = str | os.PathLike[str]
+
+
+def default_cache_dir() -> Path:
+    """Where fetched media are cached: ``$LABELSPEC_CACHE_DIR``, else ``$XDG_CACHE_HOME/labelspec/media``."""
+    explicit = os.environ.get("LABELSPEC_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "labelspec" / "media"
+
+
+def _load_one(path: Path, what: str) -> Any:
+    """The loaded document of ``path`` (exactly one), else ConversionError(2)."""
+    from labelspec.validator.api import iter_loaded
+
+    if not path.exists():
+        raise ConversionError(f"{what} {path} does not exist", 2)
+    loaded = list(iter_loaded(path))
+    if not loaded:
+        raise ConversionError(f"{what} {path} holds no document to convert", 2)
+    if len(loaded) > 1:
+        raise ConversionError(
+            f"{what} {path} holds {len(loaded)} documents ({loaded[0].name}, …); convert one at a time", 2
+        )
+    document = loaded[0]
+    if not document.readable:
+        raise ConversionError(f"{what} {path} is unreadable: {document.error}", 2)
+    return document
+
+
+def _first_errors(report: Any, limit: int = 5) -> str:
+    errors = [f for f in report.findings if f.severity == "error"]
+    shown = "; ".join(f"{f.pointer or '/'}: {f.message}" for f in errors[:limit])
+    more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
+    return shown + more
+
+
+def convert(
+    input: PathArg,
+    target: str,
+    out: PathArg,
+    *,
+    source_format: str | None = None,
+    ontology: PathArg | None = None,
+    media_dir: PathArg | None = None,
+    labelset: str | None = None,
+    statuses: Iterable[str] = (),
+    strict: bool = False,
+    force: bool = False,
+    cache_dir: PathArg | None = None,
+) -> ConversionReport:
+    """Convert the export ``input`` to ``target`` at ``out`` and return the conversion report.
+
+    ``out`` is a file for single-file targets (coco-instance, datagym, segments) and a folder for the
+    others (yolo, coco-panoptic, mask PNGs, encord). Raises :class:`ConversionError` (``exit_code`` 1 for
+    an invalid input or output or a loss under ``strict``, 2 for unreadable input, missing media or bad
+    usage); its ``validation`` / ``conversion`` attributes carry the reports.
+    """
+    from labelspec.convert.atomic import OutputExistsError, StagedOutput
+    from labelspec.convert.media import MediaError, UnsafeNameError
+    from labelspec.validator.api import report_for_loaded
+    from labelspec.validator.detect import DetectionError, detect_format
+    from labelspec.validator.report import Report
+
+    writer_spec = writer(target)
+    if source_format is not None:
+        reader(source_format)
+    try:
+        writer_impl = writer_spec.load()
+    except (ImportError, AttributeError):
+        raise ConversionError(f"the {target} writer is not available in this version", 2) from None
+    source = Path(input)
+    output = Path(out)
+    loaded = _load_one(source, "input")
+    try:
+        format_id = source_format or loaded.format_hint or detect_format(loaded.document)
+    except DetectionError as exc:
+        raise ConversionError(f"cannot tell the format of {source}: {exc}; pass --from FORMAT", 2) from None
+    read_spec = reader(format_id)
+    report = ConversionReport(format_id, target)
+
+    validation = Report()
+    ontology_document: Any = None
+    if ontology is not None:
+        loaded_ontology = _load_one(Path(ontology), "ontology")
+        validation.files.append(report_for_loaded(loaded_ontology, "encord-ontology", "lenient"))
+        ontology_document = loaded_ontology.document
+    validation.files.append(report_for_loaded(loaded, format_id, "lenient", ontology_document))
+    if not validation.valid:
+        raise ConversionError(
+            f"the input is not valid {format_id}: {_first_errors(validation)}; nothing was written",
+            1,
+            validation=validation,
+            conversion=report,
+        )
+
+    options = ReadOptions(
+        ontology=ontology_document,
+        media_dir=Path(media_dir) if media_dir is not None else None,
+        labelset=labelset,
+        statuses=tuple(statuses),
+        source_path=source,
+        cache_dir=Path(cache_dir) if cache_dir is not None else default_cache_dir(),
+    )
+    try:
+        dataset = read_spec.load()(loaded.document, options, report)
+    except ConversionError as exc:
+        exc.conversion = exc.conversion or report
+        raise
+    except (MediaError, OSError) as exc:
+        raise ConversionError(f"cannot read the media of {source}: {exc}", 2, conversion=report) from None
+    except UnsafeNameError as exc:
+        raise ConversionError(str(exc), 1, conversion=report) from None
+
+    try:
+        with StagedOutput(output, writer_spec.output, force) as stage:
+            paths = writer_impl.write(dataset, stage.path, WriteOptions(media_dir=options.media_dir), report)
+            checked = writer_impl.validate_output(paths)
+            if not checked.valid:
+                raise ConversionError(
+                    f"the {target} output failed its specification ({_first_errors(checked)}); nothing was "
+                    "written. This is a defect of labelspec's converter: please report it",
+                    1,
+                    validation=checked,
+                    conversion=report,
+                )
+            if strict and not report.lossless:
+                raise ConversionError(
+                    f"--strict: the conversion would lose {len(report.losses)} item(s); nothing was written",
+                    1,
+                    conversion=report,
+                )
+            written = stage.publish(paths)
+    except OutputExistsError as exc:
+        raise ConversionError(str(exc), 2, conversion=report) from None
+    except UnsafeNameError as exc:
+        raise ConversionError(f"{exc}; nothing was written", 1, conversion=report) from None
+    except (MediaError, OSError) as exc:
+        raise ConversionError(f"cannot write {output}: {exc}", 2, conversion=report) from None
+    report.counts["written_files"] = len(written)
+    return report

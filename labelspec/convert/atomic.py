@@ -1,0 +1,131 @@
+"""Atomic outputs: a file is written to a temporary sibling and renamed; a whole output (a folder, or a
+file with its side files) is written into a private staging folder next to the target and moved into
+place only when it is complete and valid. Nothing is overwritten without ``force``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["OutputExistsError", "StagedOutput", "check_writable", "write_bytes", "write_json"]
+
+
+class OutputExistsError(FileExistsError):
+    """The output exists and ``force`` was not given."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} exists; pass --force to overwrite it")
+        self.path = path
+
+
+def check_writable(path: Path, force: bool) -> None:
+    """Refuse an existing ``path`` (file, folder or link) unless ``force``."""
+    if not force and (path.exists() or path.is_symlink()):
+        raise OutputExistsError(path)
+
+
+def write_bytes(path: Path, data: bytes, *, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary sibling, fsync, rename); parents are created."""
+    check_writable(path, force)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: Path, value: Any, *, force: bool = False, indent: bool = False) -> Path:
+    """Serialise ``value`` (refusing NaN and infinities) and write it atomically."""
+    from labelspec.formats._runtime import dump_json
+
+    return write_bytes(path, dump_json(value, indent=indent), force=force)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+class StagedOutput:
+    """A staging area for one conversion output, published with renames.
+
+    ``with StagedOutput(out, "file" | "folder", force) as stage:`` gives ``stage.path``: where the writer
+    writes (``<staging>/<out.name>``, a file or a folder). ``stage.publish(paths)`` moves the result to
+    ``out`` (a folder is renamed as a whole; a file target moves every written file to its place next to
+    ``out``); leaving the block removes the staging folder, so a failure leaves nothing behind and an
+    existing output untouched.
+    """
+
+    def __init__(self, out: Path, kind: Literal["file", "folder"], force: bool = False) -> None:
+        self.out = out
+        self.kind = kind
+        self.force = force
+        self.staging: Path | None = None
+
+    def __enter__(self) -> StagedOutput:
+        check_writable(self.out, self.force)
+        if self.out.exists() and self.kind == "file" and self.out.is_dir():
+            raise IsADirectoryError(f"{self.out} is a folder; the output of this target is a file")
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(
+            tempfile.mkdtemp(dir=self.out.parent, prefix=f".{self.out.name}.", suffix=".staging")
+        )
+        return self
+
+    @property
+    def path(self) -> Path:
+        assert self.staging is not None, "use StagedOutput as a context manager"
+        return self.staging / self.out.name
+
+    def final_path(self, staged: Path) -> Path:
+        """Where a staged path ends up once published."""
+        assert self.staging is not None
+        relative = staged.relative_to(self.staging)
+        return self.out.parent / relative
+
+    def publish(self, paths: Iterable[Path]) -> list[Path]:
+        assert self.staging is not None
+        if self.kind == "folder":
+            self._replace(self.path, self.out)
+            return [self.final_path(p) for p in paths]
+        moves = [(p, self.final_path(p)) for p in paths]
+        for _, final in moves:
+            check_writable(final, self.force)
+        for staged, final in moves:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self._replace(staged, final)
+        return [final for _, final in moves]
+
+    def _replace(self, staged: Path, final: Path) -> None:
+        if final.exists() or final.is_symlink():
+            if not self.force:
+                raise OutputExistsError(final)
+            if final.is_dir() and not final.is_symlink():
+                # a folder cannot be replaced by rename: move the old one aside, then remove it
+                assert self.staging is not None
+                aside = self.staging / ".replaced"
+                os.replace(final, aside)
+                os.replace(staged, final)
+                return
+        os.replace(staged, final)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.staging is not None:
+            _remove(self.staging)
+            self.staging = None

@@ -1,0 +1,138 @@
+"""``labelspec convert``: the command line of :func:`labelspec.convert.api.convert`.
+
+Exit codes: 0 converted; 1 invalid input or output, or a loss under ``--strict``; 2 unreadable input,
+missing media or bad usage. A summary of the conversion report goes to stderr, the whole report (JSON)
+to ``--report FILE``. Importing this module is cheap (``labelspec`` imports it at every start); the
+converters are imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+__all__ = ["register", "run", "write_summary"]
+
+
+def register(commands: Any) -> None:
+    from labelspec.convert.registry import READERS, WRITERS
+
+    parser = commands.add_parser(
+        "convert",
+        help="convert an export to another format (validated on both ends)",
+        description="Convert an export to another format through labelspec's canonical model. The input "
+        "is validated against its specification first, the output against the target's after; every "
+        "dropped or approximated item is reported. Exit code 0: converted; 1: invalid input or output, or "
+        "a loss under --strict; 2: unreadable input, missing media or bad usage.",
+    )
+    parser.add_argument(
+        "input", metavar="INPUT", help="the export (.json, .json.gz, a one-document .zip, a YOLO folder)"
+    )
+    parser.add_argument(
+        "--to",
+        required=True,
+        choices=list(WRITERS),
+        metavar="TARGET",
+        dest="target",
+        help=f"target format: {', '.join(WRITERS)}",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        dest="out",
+        help="output file (coco-instance, datagym, segments) or folder (the other targets)",
+    )
+    parser.add_argument(
+        "--from",
+        choices=list(READERS),
+        metavar="F",
+        dest="source_format",
+        help=f"source format (default: detected): {', '.join(READERS)}",
+    )
+    parser.add_argument("--ontology", metavar="FILE", help="Encord: the ontology the label rows refer to")
+    parser.add_argument(
+        "--media-dir",
+        metavar="DIR",
+        help="folder with the media files (image sizes from their headers; Segments bitmaps)",
+    )
+    parser.add_argument(
+        "--labelset", metavar="NAME", help="Segments: the labelset to read (default: ground-truth)"
+    )
+    parser.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="S",
+        dest="statuses",
+        help="Segments: only labels with this status (repeatable)",
+    )
+    parser.add_argument("--strict", action="store_true", help="any dropped or approximated item is an error")
+    parser.add_argument("--report", metavar="FILE", help="write the conversion report (JSON) to FILE")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output")
+    parser.set_defaults(run=run)
+
+
+def write_summary(report: Any, stream: TextIO, *, out: str | None = None) -> None:
+    counts = report.counts
+    read = ", ".join(f"{counts[k]} {k}" for k in ("media", "categories", "annotations") if k in counts)
+    where = f" -> {out}" if out else ""
+    stream.write(f"{report.source_format} -> {report.target_format}{where}: read {read or 'nothing'}\n")
+    summary = report.summary()
+    if not summary:
+        stream.write("  lossless: nothing dropped or approximated\n")
+    for (kind, what, reason), count in sorted(summary.items()):
+        stream.write(f"  {kind:<12} {count:>5} x {what}: {reason}\n")
+    for name, mapping in report.mappings.items():
+        shown = ", ".join(f"{k} -> {v}" for k, v in list(mapping.items())[:8])
+        more = f", … ({len(mapping)} in all)" if len(mapping) > 8 else ""
+        stream.write(f"  mapping {name}: {shown}{more}\n")
+
+
+def _write_report(path: str, report: Any, error: str | None) -> None:
+    from pathlib import Path
+
+    from labelspec.convert.atomic import write_bytes
+
+    data = report.to_json()
+    data["ok"] = error is None
+    if error is not None:
+        data["error"] = error
+    write_bytes(Path(path), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(), force=True)
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from labelspec.convert.api import convert
+    from labelspec.convert.registry import ConversionError
+    from labelspec.validator.reporters import write_text
+
+    err = sys.stderr
+    try:
+        report = convert(
+            args.input,
+            args.target,
+            args.out,
+            source_format=args.source_format,
+            ontology=args.ontology,
+            media_dir=args.media_dir,
+            labelset=args.labelset,
+            statuses=args.statuses,
+            strict=args.strict,
+            force=args.force,
+        )
+    except ConversionError as exc:
+        if exc.validation is not None and exc.exit_code == 1:
+            write_text(exc.validation, err, quiet=True)
+        if exc.conversion is not None and exc.conversion.losses:
+            write_summary(exc.conversion, err)
+        err.write(f"labelspec convert: error: {exc}\n")
+        if args.report and exc.conversion is not None:
+            _write_report(args.report, exc.conversion, str(exc))
+        return exc.exit_code
+    write_summary(report, err, out=args.out)
+    if args.report:
+        _write_report(args.report, report, None)
+    return 0

@@ -1,0 +1,193 @@
+"""COCO instance (detection / segmentation / keypoints) JSON -> canonical model.
+
+- categories keep their integer ids (as strings in the model, ``source_id`` the integer), names,
+  supercategories, colours (Segments.ai exports), keypoint names and skeletons (COCO's 1-based pairs become
+  0-based);
+- a segmentation given as polygons becomes a :class:`Polygon` (one ring) or a :class:`MultiPolygon`; RLE
+  (compressed strings via pycocotools, or uncompressed counts) becomes a :class:`Mask`; an annotation with
+  no segmentation keeps its ``bbox`` as a :class:`Box` (a negative width/height, as the Segments.ai SDK
+  writes for reversed corners, is normalised and reported);
+- an annotation with keypoints *and* a region becomes two model annotations sharing ``track_id`` (the COCO
+  annotation id): the region, and a :class:`Keypoints` with id ``<id>#keypoints``; the coco-instance writer
+  merges them back. A lone ``keypoints: [x, y, v]`` of a category without keypoint names is a Point;
+- the Segments.ai SDK's non-COCO ``points`` key (a polygon) is read as a polygon.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from labelspec.convert.model import (
+    Annotation,
+    Box,
+    Category,
+    ConversionReport,
+    Geometry,
+    Keypoint,
+    Keypoints,
+    LabelledDataset,
+    Mask,
+    MediaItem,
+    MultiPolygon,
+    Point,
+    Polygon,
+)
+from labelspec.convert.readers import number, with_size
+from labelspec.convert.registry import ReadOptions
+
+__all__ = ["compressed_to_counts", "mask_to_counts", "read"]
+
+_VISIBILITY: dict[int, Literal["visible", "occluded", "invisible"]] = {
+    0: "invisible",
+    1: "occluded",
+    2: "visible",
+}
+
+
+def mask_to_counts(mask: np.ndarray[Any, Any]) -> tuple[int, ...]:
+    """COCO uncompressed RLE counts (column-major, 0s first) of a 2-D mask."""
+    flat = np.asarray(mask, dtype=bool).ravel(order="F")
+    if flat.size == 0:
+        return ()
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    runs = np.diff(np.concatenate(([0], change, [flat.size])))
+    counts = tuple(int(r) for r in runs)
+    return (0, *counts) if flat[0] else counts
+
+
+def compressed_to_counts(counts: str | bytes, height: int, width: int) -> tuple[int, ...]:
+    """Decode a COCO compressed RLE string into uncompressed counts (via a pycocotools mask decode)."""
+    from pycocotools import mask as mask_utils
+
+    raw = counts.encode("ascii") if isinstance(counts, str) else counts
+    mask = mask_utils.decode({"size": [height, width], "counts": raw})
+    return mask_to_counts(mask)
+
+
+def _polygons(segmentation: list[Any], report: ConversionReport, where: str) -> Geometry | None:
+    rings: list[tuple[float, ...]] = []
+    for index, ring in enumerate(segmentation):
+        values = [number(v) for v in ring] if isinstance(ring, list) else []
+        coords = tuple(v for v in values if v is not None)
+        if len(coords) < 6 or len(coords) % 2 or len(coords) != len(values):
+            report.drop("polygon ring", "fewer than 3 points or not numbers", f"{where}/segmentation/{index}")
+            continue
+        rings.append(coords)
+    if not rings:
+        return None
+    if len(rings) == 1:
+        return Polygon((rings[0],))
+    return MultiPolygon(tuple(Polygon((ring,)) for ring in rings))
+
+
+def _rle(segmentation: dict[str, Any], image: MediaItem | None) -> Mask:
+    size = segmentation.get("size")
+    if isinstance(size, list) and len(size) == 2:
+        height, width = int(size[0]), int(size[1])
+    elif image is not None and image.height is not None and image.width is not None:
+        height, width = image.height, image.width
+    else:
+        raise ValueError("an RLE segmentation without size")
+    counts = segmentation.get("counts")
+    if isinstance(counts, (str, bytes)):
+        return Mask(height, width, compressed_to_counts(counts, height, width))
+    return Mask(height, width, tuple(int(c) for c in counts or ()))
+
+
+def _box(bbox: Any, report: ConversionReport, where: str) -> Box | None:
+    if not isinstance(bbox, list) or len(bbox) != 4:
+        return None
+    values = [number(v) for v in bbox]
+    if any(v is None for v in values):
+        return None
+    x, y, w, h = (float(v) for v in values if v is not None)
+    if w < 0 or h < 0:
+        report.approximate("box", "negative width/height (reversed corners) normalised", f"{where}/bbox")
+        x, w = (x + w, -w) if w < 0 else (x, w)
+        y, h = (y + h, -h) if h < 0 else (y, h)
+    return Box(x, y, w, h)
+
+
+def _category(raw: dict[str, Any]) -> Category:
+    color = raw.get("color")
+    names = raw.get("keypoints") if isinstance(raw.get("keypoints"), list) else []
+    skeleton = raw.get("skeleton") if isinstance(raw.get("skeleton"), list) else []
+    return Category(
+        id=str(raw["id"]),
+        name=str(raw.get("name", raw["id"])),
+        supercategory=raw.get("supercategory") if isinstance(raw.get("supercategory"), str) else None,
+        color=tuple(int(c) for c in color[:3]) if isinstance(color, list) and len(color) >= 3 else None,  # type: ignore[arg-type]
+        keypoint_names=tuple(str(n) for n in names or ()),
+        skeleton=tuple((int(a) - 1, int(b) - 1) for a, b in skeleton or ()),
+        source_id=raw["id"],
+    )
+
+
+def _keypoints(values: list[Any], category: Category | None) -> Keypoints | Point | None:
+    triplets = [values[i : i + 3] for i in range(0, len(values) - len(values) % 3, 3)]
+    names = category.keypoint_names if category is not None else ()
+    if not names and len(triplets) == 1:
+        x, y, v = triplets[0]
+        return Point(float(x), float(y)) if v else None
+    points = []
+    for index, (x, y, v) in enumerate(triplets):
+        name = names[index] if index < len(names) else None
+        points.append(Keypoint(float(x), float(y), _VISIBILITY.get(int(v), "visible"), name))
+    return Keypoints(tuple(points)) if points else None
+
+
+def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
+    categories = tuple(_category(c) for c in document.get("categories") or [])
+    by_category = {c.id: c for c in categories}
+    media: list[MediaItem] = []
+    for raw in document.get("images") or []:
+        width, height = raw.get("width"), raw.get("height")
+        item = MediaItem(
+            id=str(raw["id"]),
+            file_name=str(raw.get("file_name") or raw["id"]),
+            width=int(width) if isinstance(width, int) and not isinstance(width, bool) else None,
+            height=int(height) if isinstance(height, int) and not isinstance(height, bool) else None,
+            url=raw.get("coco_url") if isinstance(raw.get("coco_url"), str) else None,
+        )
+        media.append(with_size(item, options))
+    by_media = {m.id: m for m in media}
+    annotations: list[Annotation] = []
+    for index, raw in enumerate(document.get("annotations") or []):
+        where = f"/annotations/{index}"
+        ann_id, media_id, category_id = str(raw["id"]), str(raw["image_id"]), str(raw["category_id"])
+        segmentation = raw.get("segmentation")
+        region: Geometry | None = None
+        if isinstance(segmentation, list) and segmentation:
+            region = _polygons(segmentation, report, where)
+        elif isinstance(segmentation, dict):
+            region = _rle(segmentation, by_media.get(media_id))
+        elif isinstance(raw.get("points"), list) and len(raw["points"]) >= 3:  # Segments.ai SDK polygons
+            region = Polygon((tuple(float(c) for p in raw["points"] for c in p[:2]),))
+        if region is None:
+            region = _box(raw.get("bbox"), report, where)
+        keypoints = None
+        if isinstance(raw.get("keypoints"), list) and raw["keypoints"]:
+            keypoints = _keypoints(raw["keypoints"], by_category.get(category_id))
+        if region is None and keypoints is None:
+            report.drop("annotation", "no geometry (no segmentation, bbox or keypoints)", where)
+            continue
+        common: dict[str, Any] = {
+            "media_id": media_id,
+            "category_id": category_id,
+            "is_crowd": raw.get("iscrowd") == 1,
+            "confidence": number(raw.get("score")),
+        }
+        track = ann_id if region is not None and isinstance(keypoints, Keypoints) else None
+        if region is not None:
+            annotations.append(Annotation(id=ann_id, geometry=region, track_id=track, **common))
+        if keypoints is not None:
+            kp_id = f"{ann_id}#keypoints" if region is not None else ann_id
+            annotations.append(Annotation(id=kp_id, geometry=keypoints, track_id=track, **common))
+    info: dict[str, Any] = {}
+    for key in ("info", "licenses"):
+        if key in document:
+            info[f"coco_{key}"] = document[key]
+    report.counts.update(media=len(media), categories=len(categories), annotations=len(annotations))
+    return LabelledDataset(tuple(media), categories, tuple(annotations), info=info)

@@ -1,0 +1,334 @@
+"""The registry of converters: readers (format -> canonical model) and writers (model -> target).
+
+``labelspec convert`` and ``labelspec formats`` read this registry; the documentation renders the
+``keeps`` / ``drops`` paragraphs. Entries are *specs* that name their implementation as
+``"module:attribute"`` and import it only when used, so listing the converters (``labelspec formats``)
+stays cheap.
+
+Protocols:
+
+- a reader is a callable ``read(document, options: ReadOptions, report: ConversionReport) ->
+  LabelledDataset``; ``document`` is the parsed source as the validator loads it (JSON for the vendor
+  formats and COCO, the parsed form of a folder for YOLO, see ``labelspec.formats.yolo``);
+- a writer is an object with ``write(dataset, out, options: WriteOptions, report) -> list[Path]`` and
+  ``validate_output(paths) -> Report``. For ``output == "file"`` targets ``out`` is the file to write
+  (a writer may add sibling files next to it, e.g. an ontology, and returns every path it wrote); for
+  ``output == "folder"`` targets ``out`` is the folder (created by the writer). ``labelspec.convert.api``
+  hands the writer a path inside a private staging folder and publishes the result atomically (rename)
+  only after ``validate_output`` passed and, under ``--strict``, nothing was lost; writers still write
+  each file with ``labelspec.convert.atomic`` and name members with ``labelspec.convert.media
+  .safe_member_path``. Every loss goes to the ``ConversionReport``.
+
+To add a writer: implement it in ``labelspec/convert/writers/<name>.py`` and add (or complete) its
+:class:`WriterSpec` in :data:`WRITERS` below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:  # heavy imports only for the type checker
+    from labelspec.convert.model import ConversionReport, LabelledDataset
+    from labelspec.validator.report import Report
+
+
+class ConversionError(Exception):
+    """A conversion that must not produce output (invalid input/output, loss under ``--strict``).
+
+    ``exit_code`` follows the CLI convention: 1 invalid input / output or loss under ``--strict``,
+    2 unreadable input or bad usage. ``validation`` is the validator's report when one caused it, and
+    ``conversion`` the conversion report gathered so far.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        exit_code: int = 1,
+        *,
+        validation: Report | None = None,
+        conversion: ConversionReport | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.validation = validation
+        self.conversion = conversion
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a reader may need besides the document (all from the ``convert`` command line)."""
+
+    ontology: Any = None  # the parsed Encord ontology document (``--ontology``)
+    media_dir: Path | None = None  # where the media files are (``--media-dir``): sizes, bitmaps
+    labelset: str | None = None  # Segments: the labelset to read (default: ground-truth, else the only one)
+    statuses: tuple[str, ...] = ()  # Segments: only labels with one of these statuses; () = every status
+    source_path: Path | None = None  # the input file, to resolve relative media paths
+    cache_dir: Path | None = None  # where fetched media (URLs) are cached
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """What a writer may need besides the dataset."""
+
+    force: bool = False  # overwrite existing files
+    media_dir: Path | None = None  # where the source media files are (writers that copy or read pixels)
+
+
+class ReadFunction(Protocol):
+    def __call__(self, document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset: ...
+
+
+class Writer(Protocol):
+    target_id: str
+
+    def write(
+        self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
+    ) -> list[Path]: ...
+
+    def validate_output(self, paths: Sequence[Path]) -> Report: ...
+
+
+def _load(target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    format_id: str  # the source format id (as in ``labelspec formats`` / the validator)
+    target: str  # "module:function"
+    keeps: str
+    drops: str
+    needs: str = ""  # options the reader may need (shown in help and docs)
+
+    def load(self) -> ReadFunction:
+        function: ReadFunction = _load(self.target)
+        return function
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": self.format_id, "keeps": self.keeps, "drops": self.drops, "needs": self.needs}
+
+
+@dataclass(frozen=True)
+class WriterSpec:
+    target_id: str  # the ``--to`` value
+    target: str  # "module:attribute" of an object implementing :class:`Writer`
+    output: Literal["file", "folder"]
+    keeps: str
+    drops: str
+    validates_as: str | None = None  # the spec format its output is validated against (None: PNG checks)
+
+    def load(self) -> Writer:
+        writer: Writer = _load(self.target)
+        return writer
+
+    def available(self) -> bool:
+        try:
+            self.load()
+        except (ImportError, AttributeError):
+            return False
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target_id,
+            "output": self.output,
+            "keeps": self.keeps,
+            "drops": self.drops,
+            "validates_as": self.validates_as,
+        }
+
+
+_R = "labelspec.convert.readers"
+_W = "labelspec.convert.writers"
+
+READERS: dict[str, ReaderSpec] = {
+    spec.format_id: spec
+    for spec in (
+        ReaderSpec(
+            "datagym",
+            f"{_R}.datagym:read",
+            keeps="Label classes become categories (nested classes flattened as 'parent/child'); per image "
+            "task: rectangles as boxes, polygons, lines as polylines, points, image segmentations as "
+            "polygons with holes (one multipolygon per geometry); classifications of geometries as "
+            "annotation attributes, global classifications as image classifications; task status and "
+            "image name.",
+            drops="Video-project tasks (the export carries no labels for them); label metadata (labeler, "
+            "timestamps). Image sizes are not in DataGym exports: they are read from the media file "
+            "headers under --media-dir, else the conversion stops with an error saying so.",
+            needs="--media-dir (image sizes)",
+        ),
+        ReaderSpec(
+            "segments",
+            f"{_R}.segments:read",
+            keeps="task_attributes categories (ids, names, colours, attributes); the chosen labelset "
+            "(--labelset, default ground-truth) and statuses (--status); image vector labels (bbox, "
+            "polygon, polyline, point) in pixels; bitmap labels as one mask per annotation id (bitmap "
+            "ids R + 256 G + 65536 B); object and image attributes; image-sequence frames as frame items "
+            "with tracks; point-cloud cuboids.",
+            drops="Samples whose label is missing or filtered out by --labelset/--status (counted); "
+            "sequence vector labels without an image; point-cloud points/polygons other than cuboids; "
+            "label metadata (created_by, score). Bitmap PNGs given as URLs need the fetcher or --media-dir "
+            "(file = the URL's basename).",
+            needs="--labelset, --status, --media-dir (bitmaps, sizes)",
+        ),
+        ReaderSpec(
+            "encord",
+            f"{_R}.encord:read",
+            keeps="With the ontology (--ontology): objects' featureHash as categories with their names, "
+            "colours and attributes; boxes, rotatable boxes, polygons (with holes / multipolygons), "
+            "polylines, points, skeletons as keypoints, bitmasks (exact RLE codec) and cuboids, in pixels "
+            "of the data unit; object answers as attributes; classifications; video and image-sequence "
+            "frames as frame items with frame_index; objectHash as track id.",
+            drops="Non-visual data (audio, text, PDF, DICOM/NIfTI volumes without 2-D frames), dynamic "
+            "answers beyond the first frame they hold on (approximated to per-frame attributes), object "
+            "actions, label review metadata.",
+            needs="--ontology (category names), --media-dir (sizes when the export lacks them)",
+        ),
+        ReaderSpec(
+            "coco-instance",
+            f"{_R}.coco:read",
+            keeps="Images (file name, size), categories (ids, names, supercategories, keypoint names, "
+            "skeletons), annotations: boxes, polygons (one or several, as multipolygon), RLE masks "
+            "(compressed and uncompressed), iscrowd, keypoints with visibility, score as confidence.",
+            drops="info / licenses blocks (kept in the dataset info, not in the model's annotations); an "
+            "annotation's own bbox and area when it has a segmentation (recomputed by writers).",
+        ),
+        ReaderSpec(
+            "yolo",
+            f"{_R}.yolo:read",
+            keeps="Class names as categories with ids '0'..'n-1'; every detection line as a pixel box; "
+            "ultralytics segmentation lines as polygons; pose lines as box + keypoints.",
+            drops="Nothing of the labels; image sizes are not in YOLO datasets: they come from the media "
+            "file headers under --media-dir (image = label file stem), else the conversion stops with an "
+            "error saying so.",
+            needs="--media-dir (image sizes)",
+        ),
+    )
+}
+
+WRITERS: dict[str, WriterSpec] = {
+    spec.target_id: spec
+    for spec in (
+        WriterSpec(
+            "coco-instance",
+            f"{_W}.coco_instance:WRITER",
+            "file",
+            keeps="Images with width/height; categories with integer ids (the source's when they are unique "
+            "integers, else 1..N in model order, mapping reported); boxes; polygons and multipolygons as "
+            "polygon segmentations; masks and polygons with holes as compressed RLE; area from the mask "
+            "or polygon pixels; iscrowd; keypoints as flat triplets (visibility 0/1/2), keypoint names "
+            "and skeletons; confidence as score. Always writes area, iscrowd and segmentation, never "
+            "negative sizes (unlike the Segments SDK's exporter).",
+            drops="Polylines and cuboids (no COCO equivalent); rotated boxes become their axis-aligned "
+            "extent; holes turn a polygon into RLE (approximated); attributes, track ids and "
+            "classifications (no place in COCO).",
+            validates_as="coco-instance",
+        ),
+        WriterSpec(
+            "yolo",
+            f"{_W}.yolo:WRITER",
+            "folder",
+            keeps="One labels/<image stem>.txt per image with 'class cx cy w h' (normalised, 6 decimals) "
+            "and classes.txt; class index = the 0-based line of the category in classes.txt (categories "
+            "in model order; the mapping is in the conversion report's counts and the docs).",
+            drops="Polygons, masks and keypoints become their bounding boxes (approximated); rotated boxes "
+            "their axis-aligned extent (approximated); points, polylines and cuboids are dropped; "
+            "attributes, tracks and classifications have no place in YOLO.",
+            validates_as="yolo",
+        ),
+        # Part B writers (labelspec/convert/writers/{coco_panoptic,masks,datagym,encord,segments}.py).
+        WriterSpec(
+            "coco-panoptic",
+            f"{_W}.coco_panoptic:WRITER",
+            "folder",
+            keeps="Panoptic JSON + one PNG per image (id = R + 256 G + 256^2 B); things and stuff "
+            "categories; "
+            "masks, polygons and boxes rasterised into non-overlapping segments.",
+            drops="Overlaps (later annotations win, approximated); points, polylines, keypoints, cuboids.",
+            validates_as="coco-panoptic",
+        ),
+        WriterSpec(
+            "semantic-png",
+            f"{_W}.masks:SEMANTIC_PNG",
+            "folder",
+            keeps="One 8-bit PNG per image, pixel = category index (0 = background).",
+            drops="Instance identity, overlaps, points, polylines, keypoints, cuboids.",
+        ),
+        WriterSpec(
+            "semantic-png-color",
+            f"{_W}.masks:SEMANTIC_PNG_COLOR",
+            "folder",
+            keeps="One RGB PNG per image, pixel = the category's colour (deterministic when it has none).",
+            drops="Instance identity, overlaps, points, polylines, keypoints, cuboids.",
+        ),
+        WriterSpec(
+            "instance-png",
+            f"{_W}.masks:INSTANCE_PNG",
+            "folder",
+            keeps="One 16-bit PNG per image, pixel = instance number (0 = background).",
+            drops="Categories (kept in a side table only), overlaps, points, polylines, keypoints, cuboids.",
+        ),
+        WriterSpec(
+            "instance-png-color",
+            f"{_W}.masks:INSTANCE_PNG_COLOR",
+            "folder",
+            keeps="One RGB PNG per image, pixel = a deterministic colour per instance.",
+            drops="Categories, overlaps, points, polylines, keypoints, cuboids.",
+        ),
+        WriterSpec(
+            "datagym",
+            f"{_W}.datagym:WRITER",
+            "file",
+            keeps="Label classes, image tasks with rectangles, polygons, lines, points, segmentations.",
+            drops="Masks without a polygon form, keypoints, cuboids, rotated boxes (approximated).",
+            validates_as="datagym",
+        ),
+        WriterSpec(
+            "encord",
+            f"{_W}.encord:WRITER",
+            "folder",
+            keeps="Label rows + ontology; every 2-D shape incl. bitmasks and skeletons; classifications.",
+            drops="What the ontology cannot express.",
+            validates_as="encord",
+        ),
+        WriterSpec(
+            "segments",
+            f"{_W}.segments:WRITER",
+            "file",
+            keeps="A release file with task_attributes categories and vector labels (or bitmaps).",
+            drops="What the chosen task type cannot express.",
+            validates_as="segments",
+        ),
+    )
+}
+
+
+def reader(format_id: str) -> ReaderSpec:
+    try:
+        return READERS[format_id]
+    except KeyError:
+        raise ConversionError(
+            f"no reader for format {format_id!r}; readers: {', '.join(sorted(READERS))}", 2
+        ) from None
+
+
+def writer(target_id: str) -> WriterSpec:
+    try:
+        return WRITERS[target_id]
+    except KeyError:
+        raise ConversionError(
+            f"no writer for target {target_id!r}; targets: {', '.join(sorted(WRITERS))}", 2
+        ) from None
+
+
+def converters_json() -> dict[str, list[dict[str, Any]]]:
+    """The registry as JSON (for ``labelspec formats --output json`` and the docs)."""
+    return {
+        "readers": [spec.to_json() for spec in READERS.values()],
+        "writers": [spec.to_json() for spec in WRITERS.values()],
+    }

@@ -1,0 +1,332 @@
+"""Canonical model -> COCO instance JSON (one file).
+
+Conventions (and where they differ from the Segments.ai SDK's exporter, notes/segments.md §9.1, whose
+faults are deliberately not reproduced):
+
+- every annotation has ``segmentation``, ``area``, ``bbox`` and ``iscrowd``; sizes are never negative;
+- ``bbox`` is ``[x, y, w, h]`` of the geometry's extent (polygon vertices; set pixels of a mask);
+- polygons are written as polygon segmentations; a polygon with holes cannot be expressed as COCO
+  polygons, so it becomes compressed RLE (outer rings merged, holes subtracted, via pycocotools) and is
+  reported as approximated; a rotated box becomes its 4-corner polygon (reported);
+- masks are RLE: compressed for single objects, uncompressed counts for crowds (``iscrowd: 1``), as the
+  COCO files do;
+- ``area`` is the pixel area of the RLE (pycocotools ``area``) for polygons and masks, ``w*h`` for boxes;
+- keypoints are flat ``x, y, v`` triplets in the order of the category's ``keypoints`` names with COCO
+  visibility 2 visible, 1 occluded (labelled, not visible), 0 not labelled (written as 0, 0, 0); a region
+  and a Keypoints annotation sharing ``track_id`` on one image are one COCO annotation (as COCO persons);
+  a lone Point becomes ``keypoints: [x, y, 2]`` of a category without keypoint names;
+- category ids: the source's integer ids when they are integers and unique, else 1..N in model order
+  (the mapping is in the report's ``mappings``); image and annotation ids likewise;
+- polylines and cuboids are dropped; attributes, track ids and classifications have no place in COCO
+  and are reported as dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from labelspec.convert.atomic import write_json
+from labelspec.convert.model import (
+    Annotation,
+    Box,
+    Category,
+    ConversionReport,
+    Cuboid,
+    Keypoints,
+    LabelledDataset,
+    Mask,
+    MultiPolygon,
+    Point,
+    Polygon,
+    Polyline,
+    RotatedBox,
+)
+from labelspec.convert.registry import WriteOptions
+from labelspec.convert.writers import extent, integer_ids, mask_extent, require_size, rotated_corners
+from labelspec.validator.report import Report
+
+__all__ = ["WRITER", "CocoInstanceWriter", "category_ids"]
+
+_VISIBILITY = {"visible": 2, "occluded": 1, "invisible": 0}
+
+
+def category_ids(categories: Sequence[Category]) -> tuple[dict[str, int], bool]:
+    """Model category id -> COCO integer id, and whether it is the source's own ids."""
+    kept = integer_ids([c.source_id if c.source_id is not None else c.id for c in categories])
+    if kept is not None:
+        return {c.id: i for c, i in zip(categories, kept, strict=True)}, True
+    return {c.id: n for n, c in enumerate(categories, 1)}, False
+
+
+def _ids(values: Sequence[str]) -> tuple[dict[str, int], bool]:
+    kept = integer_ids(values)
+    if kept is not None:
+        return dict(zip(values, kept, strict=True)), True
+    return {v: n for n, v in enumerate(values, 1)}, False
+
+
+def _rounded(values: Sequence[float]) -> list[float | int]:
+    out: list[float | int] = []
+    for value in values:
+        rounded = round(float(value), 6)
+        out.append(int(rounded) if rounded.is_integer() else rounded)
+    return out
+
+
+def _rle_of_polygon(polygon: Polygon, height: int, width: int) -> Any:
+    """pycocotools RLE of a polygon: its outer ring filled, its holes subtracted."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    outer = mask_utils.merge(mask_utils.frPyObjects([list(polygon.rings[0])], height, width))
+    if len(polygon.rings) == 1:
+        return outer
+    holes = mask_utils.merge(mask_utils.frPyObjects([list(r) for r in polygon.rings[1:]], height, width))
+    pixels = mask_utils.decode(outer).astype(bool) & ~mask_utils.decode(holes).astype(bool)
+    return mask_utils.encode(np.asfortranarray(pixels.astype(np.uint8)))
+
+
+def _compressed(rle: Any) -> dict[str, Any]:
+    counts = rle["counts"]
+    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": counts.decode("ascii")}
+
+
+class CocoInstanceWriter:
+    target_id = "coco-instance"
+
+    def write(
+        self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
+    ) -> list[Path]:
+        document = self.build(dataset, report)
+        return [write_json(out, document, force=options.force)]
+
+    def validate_output(self, paths: Sequence[Path]) -> Report:
+        from labelspec.validator.api import validate
+
+        return validate(paths[0], format="coco-instance")
+
+    # ------------------------------------------------------------------------------------------ build
+
+    def build(self, dataset: LabelledDataset, report: ConversionReport) -> dict[str, Any]:
+        from pycocotools import mask as mask_utils
+
+        cat_ids, kept = category_ids(dataset.categories)
+        if not kept:
+            report.mappings["category_id"] = {k: v for k, v in cat_ids.items()}
+        image_ids, kept = _ids([m.id for m in dataset.media])
+        if not kept:
+            report.mappings["image_id"] = dict(image_ids)
+        sizes = {m.id: require_size(m, "coco-instance") for m in dataset.media}
+        categories = []
+        for category in dataset.categories:
+            entry: dict[str, Any] = {"id": cat_ids[category.id], "name": category.name}
+            entry["supercategory"] = category.supercategory or category.name
+            if category.keypoint_names:
+                entry["keypoints"] = list(category.keypoint_names)
+                entry["skeleton"] = [[a + 1, b + 1] for a, b in category.skeleton]
+            if category.color is not None:
+                entry["color"] = list(category.color)
+            categories.append(entry)
+        images = []
+        for item in dataset.media:
+            width, height = sizes[item.id]
+            images.append(
+                {"id": image_ids[item.id], "file_name": item.file_name, "width": width, "height": height}
+            )
+            if item.attributes:
+                report.drop("media attributes", "COCO images have no attributes", item.id)
+
+        pairs = self._pairs(dataset.annotations)
+        merged_keypoints = {kp.id for kp in pairs.values()}
+        regions = [a for a in dataset.annotations if a.id not in merged_keypoints]
+        ann_ids, kept = _ids([a.id for a in regions])
+        if not kept:
+            report.mappings["annotation_id"] = dict(ann_ids)
+        annotations = []
+        for annotation in regions:
+            if annotation.media_id not in sizes:
+                report.drop("annotation", "its media item is not in the dataset", annotation.id)
+                continue
+            if annotation.category_id not in cat_ids:
+                report.drop("annotation", "its category is not in the dataset", annotation.id)
+                continue
+            width, height = sizes[annotation.media_id]
+            entry = self._annotation(annotation, width, height, dataset, report, mask_utils)
+            if entry is None:
+                continue
+            keypoints = pairs.get(annotation.id)
+            if keypoints is not None:
+                self._add_keypoints(entry, keypoints, dataset, report)
+            entry = {
+                "id": ann_ids[annotation.id],
+                "image_id": image_ids[annotation.media_id],
+                "category_id": cat_ids[annotation.category_id],
+                **entry,
+            }
+            if annotation.confidence is not None:
+                entry["score"] = annotation.confidence
+            if annotation.attributes:
+                report.drop("object attributes", "COCO annotations have no attributes", annotation.id)
+            if annotation.track_id is not None and keypoints is None:
+                report.drop("track id", "COCO has no tracks", annotation.id)
+            annotations.append(entry)
+        for classification in dataset.classifications:
+            report.drop(
+                "classification", "COCO instance files have no classifications", classification.media_id or ""
+            )
+        info = dataset.info.get("coco_info")
+        document: dict[str, Any] = {
+            "info": info if isinstance(info, dict) else {"description": "converted by labelspec"},
+        }
+        if isinstance(dataset.info.get("coco_licenses"), list):
+            document["licenses"] = dataset.info["coco_licenses"]
+        document.update(images=images, annotations=annotations, categories=categories)
+        report.counts.update(written_images=len(images), written_annotations=len(annotations))
+        return document
+
+    @staticmethod
+    def _pairs(annotations: Sequence[Annotation]) -> dict[str, Annotation]:
+        """Region annotation id -> the Keypoints annotation to merge into it (same media, track, category)."""
+        groups: dict[tuple[str, str, str], list[Annotation]] = {}
+        for annotation in annotations:
+            if annotation.track_id is not None:
+                key = (annotation.media_id, annotation.track_id, annotation.category_id)
+                groups.setdefault(key, []).append(annotation)
+        pairs: dict[str, Annotation] = {}
+        for group in groups.values():
+            keypoints = [a for a in group if isinstance(a.geometry, Keypoints)]
+            others = [a for a in group if not isinstance(a.geometry, (Keypoints, Polyline, Point, Cuboid))]
+            if len(keypoints) == 1 and len(others) == 1:
+                pairs[others[0].id] = keypoints[0]
+        return pairs
+
+    def _annotation(
+        self,
+        annotation: Annotation,
+        width: int,
+        height: int,
+        dataset: LabelledDataset,
+        report: ConversionReport,
+        mask_utils: Any,
+    ) -> dict[str, Any] | None:
+        geometry = annotation.geometry
+        crowd = 1 if annotation.is_crowd else 0
+        if isinstance(geometry, (Polyline, Cuboid)):
+            kind = "polyline" if isinstance(geometry, Polyline) else "cuboid"
+            report.drop(f"{kind} annotation", f"COCO instance has no {kind}s", annotation.id)
+            return None
+        if isinstance(geometry, Box):
+            if geometry.w < 0 or geometry.h < 0:
+                report.drop("box annotation", "negative width or height", annotation.id)
+                return None
+            x, y, w, h = geometry.x, geometry.y, geometry.w, geometry.h
+            return {
+                "segmentation": [_rounded([x, y, x + w, y, x + w, y + h, x, y + h])],
+                "area": _rounded([w * h])[0],
+                "bbox": _rounded([x, y, w, h]),
+                "iscrowd": crowd,
+            }
+        if isinstance(geometry, RotatedBox):
+            report.approximate(
+                "rotated box", "written as its 4-corner polygon (COCO has no rotation)", annotation.id
+            )
+            geometry = Polygon((rotated_corners(geometry),))
+        if isinstance(geometry, Point):
+            return {
+                "segmentation": [],
+                "area": 0,
+                "bbox": _rounded([geometry.x, geometry.y, 0, 0]),
+                "iscrowd": crowd,
+                "keypoints": [*_rounded([geometry.x, geometry.y]), 2],
+                "num_keypoints": 1,
+            }
+        if isinstance(geometry, Keypoints):
+            entry: dict[str, Any] = {"segmentation": [], "iscrowd": crowd}
+            box = extent(geometry) or (0.0, 0.0, 0.0, 0.0)
+            entry.update(area=_rounded([box[2] * box[3]])[0], bbox=_rounded(box))
+            self._add_keypoints(entry, annotation, dataset, report)
+            return entry
+        if isinstance(geometry, Mask):
+            if (geometry.height, geometry.width) != (height, width):
+                report.drop(
+                    "mask annotation",
+                    f"mask size {geometry.width}x{geometry.height} differs from the image ({width}x{height})",
+                    annotation.id,
+                )
+                return None
+            rle = mask_utils.frPyObjects(
+                {"size": [height, width], "counts": list(geometry.counts)}, height, width
+            )
+            box = mask_extent(geometry) or (0.0, 0.0, 0.0, 0.0)
+            segmentation: Any = (
+                {"size": [height, width], "counts": list(geometry.counts)} if crowd else _compressed(rle)
+            )
+            return {
+                "segmentation": segmentation,
+                "area": int(mask_utils.area(rle)),
+                "bbox": _rounded(box),
+                "iscrowd": crowd,
+            }
+        polygons = geometry.polygons if isinstance(geometry, MultiPolygon) else (geometry,)
+        polygons = tuple(p for p in polygons if p.rings and len(p.rings[0]) >= 6)
+        if not polygons:
+            report.drop("polygon annotation", "fewer than 3 points", annotation.id)
+            return None
+        box = extent(MultiPolygon(polygons)) or (0.0, 0.0, 0.0, 0.0)
+        if any(len(p.rings) > 1 for p in polygons):
+            report.approximate(
+                "polygon with holes", "written as an RLE mask (COCO polygons have no holes)", annotation.id
+            )
+            import numpy as np
+
+            pixels = np.zeros((height, width), dtype=bool)
+            for polygon in polygons:
+                pixels |= mask_utils.decode(_rle_of_polygon(polygon, height, width)).astype(bool)
+            rle = mask_utils.encode(np.asfortranarray(pixels.astype(np.uint8)))
+            return {
+                "segmentation": _compressed(rle),
+                "area": int(mask_utils.area(rle)),
+                "bbox": _rounded(box),
+                "iscrowd": crowd,
+            }
+        rings = [list(p.rings[0]) for p in polygons]
+        merged = mask_utils.merge(mask_utils.frPyObjects(rings, height, width))
+        return {
+            "segmentation": [_rounded(r) for r in rings],
+            "area": int(mask_utils.area(merged)),
+            "bbox": _rounded(box),
+            "iscrowd": crowd,
+        }
+
+    @staticmethod
+    def _add_keypoints(
+        entry: dict[str, Any], annotation: Annotation, dataset: LabelledDataset, report: ConversionReport
+    ) -> None:
+        assert isinstance(annotation.geometry, Keypoints)
+        points = list(annotation.geometry.points)
+        names = dataset.category(annotation.category_id).keypoint_names
+        if names and all(p.name is not None for p in points):
+            by_name = {p.name: p for p in points}
+            ordered = [by_name.get(name) for name in names]
+            if len(by_name) != len(points) or set(by_name) - set(names):
+                report.drop("keypoint", "its name is not a keypoint of the category", annotation.id)
+        else:
+            ordered = list(points)
+            if names and len(points) != len(names):
+                report.approximate(
+                    "keypoints", "count differs from the category's keypoint names", annotation.id
+                )
+                ordered = (ordered + [None] * len(names))[: len(names)]
+        flat: list[float | int] = []
+        for point in ordered:
+            if point is None or point.visibility == "invisible":
+                flat += [0, 0, 0]
+            else:
+                flat += [*_rounded([point.x, point.y]), _VISIBILITY[point.visibility]]
+        entry["keypoints"] = flat
+        entry["num_keypoints"] = sum(1 for v in flat[2::3] if v)
+
+
+WRITER = CocoInstanceWriter()

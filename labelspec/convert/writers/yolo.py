@@ -1,0 +1,155 @@
+"""Canonical model -> YOLO (darknet / ultralytics detection) folder.
+
+Layout of ``out/``: ``classes.txt`` (one class name per line, no comments: YOLO names files have none) and
+``labels/<media file name without extension>.txt`` for every media item (an empty file for an item without
+boxes, so "no objects" is explicit); two items with one name get the media id appended.
+
+The class mapping is documented here and in the conversion report (``mappings.class_index``): **class
+index = the 0-based line of the category in classes.txt**, categories in model order (the source's
+order). This differs from the Segments.ai SDK, which writes raw category ids and no names file
+(notes/segments.md §9.3).
+
+Lines are ``class cx cy w h``: box centre and size divided by the image width/height, 6 decimals, boxes
+clipped to the image (reported when clipping changed them). Polygons, masks, keypoints and rotated boxes
+are written as their axis-aligned bounding box (approximated, reported); points, polylines and cuboids
+are dropped (reported).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+from pathlib import Path
+
+from labelspec.convert.atomic import write_bytes
+from labelspec.convert.media import safe_member_path
+from labelspec.convert.model import (
+    Annotation,
+    Box,
+    ConversionReport,
+    Cuboid,
+    LabelledDataset,
+    MediaItem,
+    Point,
+    Polyline,
+)
+from labelspec.convert.registry import WriteOptions
+from labelspec.convert.writers import extent, require_size
+from labelspec.validator.report import Report
+
+__all__ = ["NAMES_FILE", "WRITER", "YoloWriter", "label_name"]
+
+NAMES_FILE = "classes.txt"
+
+
+def label_name(item: MediaItem) -> str:
+    """The label file (relative to ``labels/``) of a media item."""
+    name = item.file_name.replace("\\", "/")
+    stem, _ = posixpath.splitext(name)
+    return f"{stem or item.id}.txt"
+
+
+def _fmt(value: float) -> str:
+    text = f"{value:.6f}"
+    return "0.000000" if text == "-0.000000" else text
+
+
+class YoloWriter:
+    target_id = "yolo"
+
+    def write(
+        self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
+    ) -> list[Path]:
+        out.mkdir(parents=True, exist_ok=options.force)
+        class_index = {c.id: i for i, c in enumerate(dataset.categories)}
+        report.mappings["class_index"] = dict(class_index)
+        for category in dataset.categories:
+            if "\n" in category.name or "\r" in category.name or not category.name.strip():
+                report.approximate("category name", "blank or multi-line: replaced by its id", category.id)
+        names = [
+            c.name if c.name.strip() and "\n" not in c.name and "\r" not in c.name else f"class_{c.id}"
+            for c in dataset.categories
+        ]
+        written = [
+            write_bytes(out / NAMES_FILE, "".join(f"{n}\n" for n in names).encode(), force=options.force)
+        ]
+        by_media: dict[str, list[Annotation]] = {m.id: [] for m in dataset.media}
+        for annotation in dataset.annotations:
+            if annotation.media_id in by_media:
+                by_media[annotation.media_id].append(annotation)
+            else:
+                report.drop("annotation", "its media item is not in the dataset", annotation.id)
+        used: set[str] = set()
+        boxes = 0
+        for item in dataset.media:
+            width, height = require_size(item, "yolo")
+            name = label_name(item)
+            if name.lower() in used:
+                name = f"{posixpath.splitext(name)[0]}_{item.id}.txt"
+                report.approximate(
+                    "label file name", "two media items share a name: the media id was appended", item.id
+                )
+            used.add(name.lower())
+            lines = []
+            for annotation in by_media[item.id]:
+                line = self._line(annotation, class_index, width, height, report)
+                if line is not None:
+                    lines.append(line)
+            boxes += len(lines)
+            path = safe_member_path(out / "labels", name)
+            written.append(write_bytes(path, "".join(lines).encode(), force=options.force))
+            if item.attributes:
+                report.drop("media attributes", "YOLO has no attributes", item.id)
+        for classification in dataset.classifications:
+            report.drop("classification", "YOLO has no classifications", classification.media_id or "")
+        report.counts.update(written_label_files=len(dataset.media), written_boxes=boxes)
+        return written
+
+    @staticmethod
+    def _line(
+        annotation: Annotation, class_index: dict[str, int], width: int, height: int, report: ConversionReport
+    ) -> str | None:
+        geometry = annotation.geometry
+        if annotation.category_id not in class_index:
+            report.drop("annotation", "its category is not in the dataset", annotation.id)
+            return None
+        if isinstance(geometry, (Point, Polyline, Cuboid)):
+            kind = {Point: "point", Polyline: "polyline", Cuboid: "cuboid"}[type(geometry)]
+            report.drop(f"{kind} annotation", f"YOLO detection labels have no {kind}s", annotation.id)
+            return None
+        box = extent(geometry)
+        if box is None or width <= 0 or height <= 0:
+            report.drop("annotation", "empty geometry", annotation.id)
+            return None
+        if not isinstance(geometry, Box):
+            kind = type(geometry).__name__.lower()
+            report.approximate(f"{kind} annotation", "written as its bounding box", annotation.id)
+        x0, y0, w, h = box
+        x1, y1 = x0 + w, y0 + h
+        x0, x1 = sorted((x0, x1))
+        y0, y1 = sorted((y0, y1))
+        cx0, cy0 = min(max(x0, 0.0), width), min(max(y0, 0.0), height)
+        cx1, cy1 = min(max(x1, 0.0), width), min(max(y1, 0.0), height)
+        if (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1):
+            report.approximate("box", "clipped to the image", annotation.id)
+        if cx1 <= cx0 or cy1 <= cy0:
+            report.drop("annotation", "empty box (outside the image or zero size)", annotation.id)
+            return None
+        if annotation.attributes:
+            report.drop("object attributes", "YOLO has no attributes", annotation.id)
+        values = (
+            (cx0 + cx1) / 2 / width,
+            (cy0 + cy1) / 2 / height,
+            (cx1 - cx0) / width,
+            (cy1 - cy0) / height,
+        )
+        return f"{class_index[annotation.category_id]} {' '.join(_fmt(v) for v in values)}\n"
+
+    def validate_output(self, paths: Sequence[Path]) -> Report:
+        from labelspec.validator.api import validate
+
+        folder = paths[0].parent  # classes.txt is written first, at the top of the folder
+        return validate(folder, format="yolo")
+
+
+WRITER = YoloWriter()
