@@ -187,9 +187,10 @@ def _cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
         profiles = f"  [profiles: {', '.join(row['profiles'])}]" if row["profiles"] else ""
         out.write(f"{row['id']:<{width}}  {row['title']}{profiles}\n")
     out.write("\nconverters (labelspec convert INPUT --to TARGET): readers, then writers\n")
-    for spec in list(READERS.values()) + list(WRITERS.values()):
-        name = f"read {spec.format_id}" if spec in READERS.values() else f"write {spec.target_id}"
-        out.write(f"\n{name}\n  keeps: {spec.keeps}\n  drops: {spec.drops}\n")
+    described = [(f"read {r.format_id}", r.keeps, r.drops) for r in READERS.values()]
+    described += [(f"write {w.target_id} ({w.output})", w.keeps, w.drops) for w in WRITERS.values()]
+    for name, keeps, drops in described:
+        out.write(f"\n{name}\n  keeps: {keeps}\n  drops: {drops}\n")
     return EXIT_VALID
 
 
