@@ -330,7 +330,7 @@ SEEDS = [
 SECTIONS = ("images", "annotations", "categories")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     st.sampled_from(SEEDS), st.sampled_from(SECTIONS), st.integers(0, 5), st.text(max_size=12), json_values
 )

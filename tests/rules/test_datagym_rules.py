@@ -227,7 +227,7 @@ def _places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 PLACES = _places(SEED)[1:]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(PLACES), json_values), min_size=1, max_size=3))
 def test_mutated_exports_never_break_a_rule(mutations: list[tuple[tuple[Any, ...], Any]]) -> None:
     document = copy.deepcopy(SEED)

@@ -129,7 +129,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(json_values, st.lists(st.lists(st.integers(-2, 3) | st.floats(), max_size=9), max_size=4), json_values)
 def test_odd_datasets_never_break_a_rule(names: Any, lines: list[list[Any]], nc: Any) -> None:
     document = {"names": names, "nc": nc, "labels": {"a.txt": lines, "b.txt": names}}

@@ -34,15 +34,21 @@ class _Geometry:
     entry: dict[str, Any]
     task: int
     nested: bool
+    payload_key: str | None = None  # the one payload key of the entry, None when there is not exactly one
+    kind: str | None = None  # the geometry kind: the payload key, or for `geometry` the class's type
 
 
 @dataclass
 class _Classification:
-    """One classification value (an array) with the class key it is listed under."""
+    """One classification value (an array) with the class key it is listed under (in map ``parent``)."""
 
-    path: Path
+    parent: Path
     key: str
     value: list[Any]
+
+    @property
+    def path(self) -> Path:
+        return [*self.parent, self.key]
 
 
 @dataclass
@@ -102,7 +108,9 @@ def _collect_geometries(walk: _Walk, base: Path, groups: dict[str, Any], task: i
             if not isinstance(entry, dict):
                 continue
             path = [*base, key, number]
-            walk.geometries.append(_Geometry(path, key, entry, task, nested))
+            geometry = _Geometry(path, key, entry, task, nested, _payload_key(entry))
+            geometry.kind = _effective_type(geometry, walk.classes)
+            walk.geometries.append(geometry)
             _collect_classifications(walk, [*path, "classifications"], entry.get("classifications"))
             children = entry.get("nested_geometries")
             if not nested and isinstance(children, dict):
@@ -111,18 +119,20 @@ def _collect_geometries(walk: _Walk, base: Path, groups: dict[str, Any], task: i
 
 def _collect_classifications(walk: _Walk, base: Path, values: Any) -> None:
     """Every classification value of a map, children included (iteratively: depth is unbounded)."""
-    stack: list[tuple[Path, Any]] = [(base, values)]
+    if not isinstance(values, dict) or not values:
+        return
+    found = walk.classifications
+    stack: list[tuple[Path, dict[Any, Any]]] = [(base, values)]
     while stack:
         path, mapping = stack.pop()
-        if not isinstance(mapping, dict):
-            continue
         for key, value in mapping.items():
             if not isinstance(value, list):
                 continue
-            walk.classifications.append(_Classification([*path, key], key, value))
-            for position, item in enumerate(value):
-                if isinstance(item, dict):
-                    stack.append(([*path, key, position], item))
+            found.append(_Classification(path, key, value))
+            if len(value) > 1:  # children follow the answers; a one-element value has none
+                for position, item in enumerate(value):
+                    if isinstance(item, dict) and item:
+                        stack.append(([*path, key, position], item))
 
 
 def _types_text(types: set[str]) -> str:
@@ -136,7 +146,7 @@ def _payload_key(entry: dict[str, Any]) -> str | None:
 
 def _effective_type(geometry: _Geometry, classes: dict[str, set[str]]) -> str | None:
     """The geometry kind of an entry: its payload key, or for a legacy `geometry` key its class's type."""
-    key = _payload_key(geometry.entry)
+    key = geometry.payload_key
     if key is None:
         return None
     if key != "geometry":
@@ -157,8 +167,10 @@ def label_class_undeclared(ctx: RuleContext) -> Iterator[Hit]:
     walk = _walk(ctx)
     seen: set[str] = set()
     for geometry in walk.geometries:
+        if geometry.key in walk.classes:
+            continue
         pointer = to_pointer(geometry.path[:-1])
-        if geometry.key in walk.classes or pointer in seen:
+        if pointer in seen:
             continue
         seen.add(pointer)
         where = "nested_geometries" if geometry.nested else "labels"
@@ -175,8 +187,10 @@ def label_class_not_geometry(ctx: RuleContext) -> Iterator[Hit]:
     seen: set[str] = set()
     for geometry in walk.geometries:
         types = walk.classes.get(geometry.key)
+        if not types or types & GEOMETRY_TYPES:
+            continue
         pointer = to_pointer(geometry.path[:-1])
-        if not types or types & GEOMETRY_TYPES or pointer in seen:
+        if pointer in seen:
             continue
         seen.add(pointer)
         yield (
@@ -233,7 +247,7 @@ def payload_key_mismatch(ctx: RuleContext) -> Iterator[Hit]:
     walk = _walk(ctx)
     for geometry in walk.geometries:
         declared = walk.classes.get(geometry.key, set()) & GEOMETRY_TYPES
-        key = _payload_key(geometry.entry)
+        key = geometry.payload_key
         if not declared or key is None:
             continue
         if key != "geometry":
@@ -275,9 +289,9 @@ def payload_key_mismatch(ctx: RuleContext) -> Iterator[Hit]:
 def polygon_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
     walk = _walk(ctx)
     for geometry in walk.geometries:
-        if _effective_type(geometry, walk.classes) != "polygon":
+        if geometry.kind != "polygon":
             continue
-        key = _payload_key(geometry.entry) or "polygon"
+        key = geometry.payload_key or "polygon"
         payload = geometry.entry.get(key)
         if isinstance(payload, list) and len(payload) < 3:
             yield (
@@ -292,9 +306,9 @@ def polygon_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
 def line_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
     walk = _walk(ctx)
     for geometry in walk.geometries:
-        if _effective_type(geometry, walk.classes) != "line":
+        if geometry.kind != "line":
             continue
-        key = _payload_key(geometry.entry) or "line"
+        key = geometry.payload_key or "line"
         payload = geometry.entry.get(key)
         if isinstance(payload, list) and len(payload) < 2:
             yield (
@@ -308,9 +322,9 @@ def line_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
 def rectangle_empty(ctx: RuleContext) -> Iterator[Hit]:
     walk = _walk(ctx)
     for geometry in walk.geometries:
-        if _effective_type(geometry, walk.classes) != "rectangle":
+        if geometry.kind != "rectangle":
             continue
-        key = _payload_key(geometry.entry) or "rectangle"
+        key = geometry.payload_key or "rectangle"
         payload = geometry.entry.get(key)
         if not isinstance(payload, list):
             continue
@@ -334,9 +348,9 @@ def _ring_length(ring: list[Any]) -> int:
 
 def _segmentation_payloads(walk: _Walk) -> Iterator[tuple[Path, list[Any]]]:
     for geometry in walk.geometries:
-        if _effective_type(geometry, walk.classes) != "image_segmentation":
+        if geometry.kind != "image_segmentation":
             continue
-        key = _payload_key(geometry.entry) or "image_segmentation"
+        key = geometry.payload_key or "image_segmentation"
         payload = geometry.entry.get(key)
         if isinstance(payload, list):
             yield [*geometry.path, key], payload
@@ -470,7 +484,7 @@ def _segmentation_keys(walk: _Walk) -> dict[int, set[str]]:
     """Per task index: the label keys holding at least one image segmentation value."""
     keys: dict[int, set[str]] = {}
     for geometry in walk.geometries:
-        if not geometry.nested and _effective_type(geometry, walk.classes) == "image_segmentation":
+        if not geometry.nested and geometry.kind == "image_segmentation":
             keys.setdefault(geometry.task, set()).add(geometry.key)
     return keys
 
