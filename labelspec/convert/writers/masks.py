@@ -299,7 +299,8 @@ def iter_layers(
     target: str,
     options: WriteOptions | None = None,
     *,
-    category_filter: Any = None,
+    keep_attributes: bool = False,
+    keep_classifications: bool = False,
 ) -> Iterator[MaskLayer]:
     """Rasterise every media item's annotations (dataset order; later wins), reporting every loss."""
     by_media: dict[str, list[Annotation]] = {item.id: [] for item in dataset.media}
@@ -343,7 +344,7 @@ def iter_layers(
             if not exact:
                 what = f"{type(annotation.geometry).__name__.lower()} geometry"
                 report.approximate(what, "rasterised to pixels", annotation.id)
-            report_unwritable(annotation, report, target)
+            report_unwritable(annotation, report, target, keep_attributes=keep_attributes)
             rasters.append((annotation, mask))
         # Later annotations win: remove from each mask the pixels of every later one.
         covered = np.zeros((height, width), dtype=np.bool_)
@@ -367,8 +368,9 @@ def iter_layers(
             kept.append((annotation, visible))
         kept.reverse()
         yield MaskLayer(item, height, width, kept)
-    for classification in dataset.classifications:
-        report.drop("classification", f"{target} has no classifications", classification.media_id or "")
+    if not keep_classifications:
+        for classification in dataset.classifications:
+            report.drop("classification", f"{target} has no classifications", classification.media_id or "")
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -1,0 +1,304 @@
+"""The ``segments`` writer: a Segments.ai release file (and its label bitmaps for a bitmap task).
+
+Task type: ``segmentation-bitmap`` when the dataset has masks, else ``vector``.
+
+* **vector**: boxes → ``bbox`` (``[[x0, y0], [x1, y1]]``, upper-left first), one-ring polygons → ``polygon``,
+  polylines → ``polyline``, points → ``point``; polygons with holes lose their holes, multipolygons become one
+  polygon annotation per part, rotated boxes their corner polygon (all reported); masks, keypoints and cuboids
+  are dropped (reported).
+* **segmentation-bitmap**: every annotation with an area is rasterised like the mask writers (masks exactly,
+  polygons / boxes approximated; later annotations win where they overlap) into one RGBA label PNG per
+  image, ``<release stem>_bitmaps/<image stem>.png`` next to the release file, with instance id =
+  R + 256·G + 65536·B (:func:`labelspec.codecs.segments_bitmap.ids_to_rgba`) and ``segmentation_bitmap.url``
+  the PNG's path relative to the release file. Points, polylines, keypoints and cuboids are dropped.
+* Categories: the source's ids when they are unique integers, else 1..N (mapping reported); names; colours
+  (own, else the mask writers' palette); attribute definitions (``input_type`` = the model kind, select
+  values); ``has_instances`` = ``is_thing`` for bitmap tasks. Annotation ids are 1..N per sample.
+* Samples: ``uuid`` (the media id when it is a UUID, else a UUID5 of it), ``name`` (the file name),
+  ``attributes.image.url`` (the media URL, else its file name), ``metadata: {}``, one labelset
+  ``ground-truth`` with status ``LABELED``; image classifications become ``image_attributes`` (declared in
+  ``task_attributes.image_attributes``).
+* Fixed release envelope (name ``labelspec``, owner ``labelspec``, creation time 1970-01-01): the output is
+  byte-identical from run to run.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from labelspec.codecs.segments_bitmap import ids_to_rgba
+from labelspec.convert.atomic import write_bytes, write_json
+from labelspec.convert.media import safe_member_path
+from labelspec.convert.model import (
+    Annotation,
+    AttributeDefinition,
+    AttributeValue,
+    Box,
+    ConversionReport,
+    Cuboid,
+    Keypoints,
+    LabelledDataset,
+    Mask,
+    MultiPolygon,
+    Point,
+    Polygon,
+    Polyline,
+    RotatedBox,
+)
+from labelspec.convert.registry import WriteOptions
+from labelspec.convert.writers import rotated_corners
+from labelspec.convert.writers.coco_instance import category_ids
+from labelspec.convert.writers.masks import category_colors, iter_layers, png_names
+
+if TYPE_CHECKING:
+    from labelspec.validator.report import Report
+
+__all__ = ["LABELSET", "WRITER", "SegmentsWriter"]
+
+LABELSET = "ground-truth"
+_NAMESPACE = uuid.UUID("5e6d7a1c-2b3f-4c5d-8e9f-0a1b2c3d4e5f")
+_CREATED = "1970-01-01 00:00:00.000000+00:00"
+
+
+def _uuid(media_id: str) -> str:
+    try:
+        return str(uuid.UUID(media_id))
+    except ValueError:
+        return str(uuid.uuid5(_NAMESPACE, media_id))
+
+
+def _json_value(value: AttributeValue) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _definition(definition: AttributeDefinition) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": definition.name, "input_type": definition.kind}
+    if definition.kind in ("select", "multiselect"):
+        entry["values"] = list(definition.options)
+    if definition.required:
+        entry["is_mandatory"] = True
+    return entry
+
+
+def _image_attribute_kind(value: AttributeValue) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"input_type": "checkbox"}
+    if isinstance(value, (int, float)):
+        return {"input_type": "number"}
+    if isinstance(value, tuple):
+        return {"input_type": "multiselect", "values": []}
+    return {"input_type": "text"}
+
+
+class SegmentsWriter:
+    target_id = "segments"
+
+    def write(
+        self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
+    ) -> list[Path]:
+        release, bitmaps = self.build(dataset, report, options, bitmap_dir=f"{out.stem}_bitmaps")
+        paths = [
+            write_bytes(safe_member_path(out.parent, name), data, force=options.force)
+            for name, data in bitmaps
+        ]
+        paths.insert(0, write_json(out, release, force=options.force, indent=True))
+        return paths
+
+    def validate_output(self, paths: Sequence[Path]) -> Report:
+        from labelspec.codecs.segments_bitmap import BitmapFormatError, read_bitmap
+        from labelspec.formats._runtime import load_json
+        from labelspec.validator.api import validate
+        from labelspec.validator.report import Finding
+
+        release = paths[0]
+        report = validate(release, format="segments", profile="strict")
+        document = load_json(release)
+        findings: list[Finding] = []
+        if document["dataset"]["task_type"] == "segmentation-bitmap":
+            for n, sample in enumerate(document["dataset"]["samples"]):
+                label = sample["labels"][LABELSET]
+                if label is None:
+                    continue
+                pointer = f"/dataset/samples/{n}/labels/{LABELSET}/attributes/segmentation_bitmap/url"
+                try:
+                    url = label["attributes"]["segmentation_bitmap"]["url"]
+                    path = safe_member_path(release.parent, url)
+                    ids = read_bitmap(path, require_alpha=True)
+                except (BitmapFormatError, OSError, ValueError) as exc:
+                    findings.append(Finding("SEG-BITMAP-UNREADABLE", "error", pointer, str(exc)))
+                    continue
+                present = {int(v) for v in np.unique(ids)} - {0}
+                declared = {int(a["id"]) for a in label["attributes"]["annotations"]}
+                if present != declared:
+                    message = f"bitmap ids {sorted(present)} differ from annotation ids {sorted(declared)}"
+                    findings.append(Finding("SEG-BITMAP-ID-UNANNOTATED", "error", pointer, message))
+        if findings and report.files:
+            report.files[0].findings.extend(findings)
+        return report
+
+    def build(
+        self,
+        dataset: LabelledDataset,
+        report: ConversionReport,
+        options: WriteOptions | None = None,
+        *,
+        bitmap_dir: str = "release_bitmaps",
+    ) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+        """The release document and the bitmaps (path relative to the release's folder, PNG bytes)."""
+        bitmap = any(isinstance(a.geometry, Mask) for a in dataset.annotations)
+        task_type = "segmentation-bitmap" if bitmap else "vector"
+        cat_ids, kept = category_ids(dataset.categories)
+        if not kept:
+            report.mappings["category_id"] = dict(cat_ids)
+        colors = category_colors(dataset.categories)
+        categories: list[dict[str, Any]] = []
+        for i, category in enumerate(dataset.categories):
+            entry: dict[str, Any] = {"id": cat_ids[category.id], "name": category.name}
+            entry["color"] = list(colors[i])
+            if category.attributes:
+                entry["attributes"] = [_definition(d) for d in category.attributes]
+            if bitmap:
+                entry["has_instances"] = category.is_thing
+            categories.append(entry)
+        image_attributes: dict[str, dict[str, Any]] = {}
+        for classification in dataset.classifications:
+            if classification.media_id is None:
+                report.drop("classification", "a Segments release has no dataset-level classification", "")
+                continue
+            kind = _image_attribute_kind(classification.value)
+            spec = image_attributes.setdefault(classification.name, {"name": classification.name, **kind})
+            if spec["input_type"] == "multiselect" and isinstance(classification.value, tuple):
+                spec["values"] = sorted(set(spec["values"]) | {str(v) for v in classification.value})
+        per_media: dict[str, list[dict[str, Any]]] = {m.id: [] for m in dataset.media}
+        bitmaps: list[tuple[str, bytes]] = []
+        bitmap_urls: dict[str, str] = {}
+        if bitmap:
+            names = png_names(dataset, report)
+            layers = iter_layers(
+                dataset, report, self.target_id, options, keep_attributes=True, keep_classifications=True
+            )
+            for layer in layers:
+                ids = np.zeros((layer.height, layer.width), dtype=np.uint32)
+                for n, (annotation, mask) in enumerate(layer.instances, 1):
+                    ids[mask] = n
+                    per_media[layer.item.id].append(self._annotation_entry(n, annotation, cat_ids, report))
+                name = posixpath.join(bitmap_dir, names[layer.item.id])
+                bitmaps.append((name, _rgba_png(ids)))
+                bitmap_urls[layer.item.id] = name
+        else:
+            for annotation in dataset.annotations:
+                if annotation.media_id not in per_media:
+                    report.drop("annotation", "it refers to an unknown media item", annotation.id)
+                    continue
+                if annotation.category_id not in cat_ids:
+                    report.drop("annotation", f"unknown category {annotation.category_id!r}", annotation.id)
+                    continue
+                for shape, points in self._vector(annotation, report):
+                    entries = per_media[annotation.media_id]
+                    entry = self._annotation_entry(len(entries) + 1, annotation, cat_ids, report)
+                    entry.update(type=shape, points=points)
+                    entries.append(entry)
+        samples: list[dict[str, Any]] = []
+        for item in dataset.media:
+            if item.kind != "image":
+                report.approximate("media item", f"a {item.kind} is written as an image sample", item.id)
+            attributes: dict[str, Any] = {"format_version": "0.1", "annotations": per_media[item.id]}
+            if bitmap:
+                attributes["segmentation_bitmap"] = {"url": bitmap_urls[item.id]}
+            values = {c.name: _json_value(c.value) for c in dataset.classifications if c.media_id == item.id}
+            if values:
+                attributes["image_attributes"] = values
+            samples.append(
+                {
+                    "uuid": _uuid(item.id),
+                    "name": item.file_name,
+                    "attributes": {"image": {"url": item.url or item.file_name}},
+                    "metadata": {},
+                    "labels": {LABELSET: {"label_status": "LABELED", "attributes": attributes}},
+                }
+            )
+        task_attributes: dict[str, Any] = {"format_version": "0.1", "categories": categories}
+        if image_attributes:
+            task_attributes["image_attributes"] = list(image_attributes.values())
+        release = {
+            "name": "labelspec",
+            "description": "converted by labelspec",
+            "created_at": _CREATED,
+            "dataset": {
+                "name": str(dataset.info.get("name", "") or "labelspec"),
+                "description": "",
+                "created_at": _CREATED,
+                "owner": "labelspec",
+                "task_type": task_type,
+                "task_attributes": task_attributes,
+                "labelsets": [{"name": LABELSET, "description": ""}],
+                "samples": samples,
+            },
+        }
+        report.counts["media"] = report.counts.get("media", 0) + len(samples)
+        written = sum(map(len, per_media.values()))
+        report.counts["annotations"] = report.counts.get("annotations", 0) + written
+        return release, bitmaps
+
+    @staticmethod
+    def _annotation_entry(
+        n: int, annotation: Annotation, cat_ids: dict[str, int], report: ConversionReport
+    ) -> dict[str, Any]:
+        if annotation.confidence is not None:
+            report.drop("confidence", "a Segments label has no per-object confidence", annotation.id)
+        if annotation.track_id is not None:
+            report.drop("track id", "image samples have no tracks", annotation.id)
+        if annotation.is_crowd:
+            report.drop("iscrowd", "Segments annotations have no crowd flag", annotation.id)
+        return {
+            "id": n,
+            "category_id": cat_ids.get(annotation.category_id, 0),
+            "attributes": {k: _json_value(v) for k, v in annotation.attributes.items()},
+        }
+
+    @staticmethod
+    def _vector(annotation: Annotation, report: ConversionReport) -> list[tuple[str, list[list[float]]]]:
+        geometry = annotation.geometry
+
+        def pairs(flat: Sequence[float]) -> list[list[float]]:
+            return [[float(flat[i]), float(flat[i + 1])] for i in range(0, len(flat) - 1, 2)]
+
+        if isinstance(geometry, Box):
+            x0, x1 = sorted((geometry.x, geometry.x + geometry.w))
+            y0, y1 = sorted((geometry.y, geometry.y + geometry.h))
+            return [("bbox", [[x0, y0], [x1, y1]])]
+        if isinstance(geometry, Point):
+            return [("point", [[geometry.x, geometry.y]])]
+        if isinstance(geometry, Polyline):
+            return [("polyline", [[x, y] for x, y in geometry.points])]
+        if isinstance(geometry, RotatedBox):
+            report.approximate("rotated box", "written as its corner polygon", annotation.id)
+            return [("polygon", pairs(rotated_corners(geometry)))]
+        if isinstance(geometry, (Polygon, MultiPolygon)):
+            polygons = geometry.polygons if isinstance(geometry, MultiPolygon) else (geometry,)
+            if len(polygons) > 1:
+                report.approximate("multipolygon", "each part is written as its own polygon", annotation.id)
+            if any(len(p.rings) > 1 for p in polygons):
+                report.approximate("polygon hole", "Segments vector polygons have no holes", annotation.id)
+            return [("polygon", pairs(p.rings[0])) for p in polygons if p.rings]
+        what = {Mask: "mask", Keypoints: "keypoints", Cuboid: "cuboid"}.get(type(geometry), "annotation")
+        report.drop(f"{what} annotation", f"a vector release has no {what}", annotation.id)
+        return []
+
+
+def _rgba_png(ids: np.ndarray[Any, Any]) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(ids_to_rgba(ids)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+WRITER = SegmentsWriter()
