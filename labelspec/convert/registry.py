@@ -152,14 +152,15 @@ READERS: dict[str, ReaderSpec] = {
         ReaderSpec(
             "datagym",
             f"{_R}.datagym:read",
-            keeps="Label classes become categories (nested classes flattened as 'parent/child'); per image "
-            "task: rectangles as boxes, polygons, lines as polylines, points, image segmentations as "
-            "polygons with holes (one multipolygon per geometry); classifications of geometries as "
-            "annotation attributes, global classifications as image classifications; task status and "
-            "image name.",
-            drops="Video-project tasks (the export carries no labels for them); label metadata (labeler, "
-            "timestamps). Image sizes are not in DataGym exports: they are read from the media file "
-            "headers under --media-dir, else the conversion stops with an error saying so.",
+            keeps="Geometry and image-segmentation label classes become categories (id = class name); per "
+            "image task: rectangles as boxes, polygons, lines as polylines, points, image segmentations as "
+            "polygons with holes; nested geometries as annotations with a 'parent' attribute; a geometry's "
+            "classifications as its attributes (nested answers as 'parent/child'); global classifications "
+            "as image classifications; the image name (external_media_ID).",
+            drops="Video-project tasks (the export carries no labels for them); task metadata (status, "
+            "labeler, segmentation bitmap URLs); null rectangles/points and geometries with too few points "
+            "(reported). Image sizes are not in DataGym exports: they come from the media file headers "
+            "under --media-dir, else targets that need them stop with an error saying so.",
             needs="--media-dir (image sizes)",
         ),
         ReaderSpec(
@@ -170,10 +171,11 @@ READERS: dict[str, ReaderSpec] = {
             "polygon, polyline, point) in pixels; bitmap labels as one mask per annotation id (bitmap "
             "ids R + 256 G + 65536 B); object and image attributes; image-sequence frames as frame items "
             "with tracks; point-cloud cuboids.",
-            drops="Samples whose label is missing or filtered out by --labelset/--status (counted); "
-            "sequence vector labels without an image; point-cloud points/polygons other than cuboids; "
-            "label metadata (created_by, score). Bitmap PNGs given as URLs need the fetcher or --media-dir "
-            "(file = the URL's basename).",
+            drops="Samples without a label in the labelset (reported) or filtered out by --status (counted); "
+            "point-cloud vector and segmentation, multi-sensor and legacy text tasks (reported per "
+            "sample); zero-pixel bitmap instances and bitmap ids without an annotation (reported); label "
+            "metadata (created_by, score, links). Bitmap PNGs: --media-dir (file = the URL's basename), "
+            "local paths, or fetched over HTTP(S) into the cache.",
             needs="--labelset, --status, --media-dir (bitmaps, sizes)",
         ),
         ReaderSpec(
@@ -184,9 +186,10 @@ READERS: dict[str, ReaderSpec] = {
             "polylines, points, skeletons as keypoints, bitmasks (exact RLE codec) and cuboids, in pixels "
             "of the data unit; object answers as attributes; classifications; video and image-sequence "
             "frames as frame items with frame_index; objectHash as track id.",
-            drops="Non-visual data (audio, text, PDF, DICOM/NIfTI volumes without 2-D frames), dynamic "
-            "answers beyond the first frame they hold on (approximated to per-frame attributes), object "
-            "actions, label review metadata.",
+            drops="Rows without images (audio, plain text/HTML, PDF, scenes, data groups; reported per row); "
+            "cuboid_2d and point-cloud segmentation objects (reported); object metadata (createdBy, "
+            "timestamps, reviews, manualAnnotation). Without --ontology the category names and colours "
+            "come from the rows (reported as approximated).",
             needs="--ontology (category names), --media-dir (sizes when the export lacks them)",
         ),
         ReaderSpec(
@@ -224,8 +227,9 @@ WRITERS: dict[str, WriterSpec] = {
             "or polygon pixels; iscrowd; keypoints as flat triplets (visibility 0/1/2), keypoint names "
             "and skeletons; confidence as score. Always writes area, iscrowd and segmentation, never "
             "negative sizes (unlike the Segments SDK's exporter).",
-            drops="Polylines and cuboids (no COCO equivalent); rotated boxes become their axis-aligned "
-            "extent; holes turn a polygon into RLE (approximated); attributes, track ids and "
+            drops="Polylines and cuboids, and point-cloud items (no COCO equivalent); rotated boxes become "
+            "their 4-corner polygon and polygons with holes RLE (approximated); points are written as "
+            "keypoints [x, y, 2] of a category without keypoint names; attributes, track ids and "
             "classifications (no place in COCO).",
             validates_as="coco-instance",
         ),
@@ -235,10 +239,11 @@ WRITERS: dict[str, WriterSpec] = {
             "folder",
             keeps="One labels/<image stem>.txt per image with 'class cx cy w h' (normalised, 6 decimals) "
             "and classes.txt; class index = the 0-based line of the category in classes.txt (categories "
-            "in model order; the mapping is in the conversion report's counts and the docs).",
-            drops="Polygons, masks and keypoints become their bounding boxes (approximated); rotated boxes "
-            "their axis-aligned extent (approximated); points, polylines and cuboids are dropped; "
-            "attributes, tracks and classifications have no place in YOLO.",
+            "in model order; the mapping is in the conversion report's mappings.class_index and the README).",
+            drops="Polygons, masks, keypoints and rotated boxes become their bounding boxes, boxes are "
+            "clipped to the image (approximated); points, polylines, cuboids, point-cloud items and the "
+            "keypoints of an object that also has a region are dropped; attributes, tracks and "
+            "classifications have no place in YOLO.",
             validates_as="yolo",
         ),
         # Part B writers (labelspec/convert/writers/{coco_panoptic,masks,datagym,encord,segments}.py).

@@ -4,9 +4,9 @@
   segmentation classes become categories (id = ``class_name``); classification classes (select,
   checklist, freetext) become answers, not categories;
 - one image per task (``internal_media_ID``, or the pre-2021 ``internal_image_ID``); ``external_media_ID``
-  is the file name; the status is a media attribute; image sizes are not in DataGym exports, so they are
-  read from the media file headers under ``--media-dir`` (writers that need them stop with a clear error
-  when they are missing);
+  is the file name (task status and labeler are not carried); image sizes are not in DataGym exports,
+  so they are read from the media file headers under ``--media-dir`` (writers that need them stop with a
+  clear error when they are missing);
 - geometries (payload key = the type, or the documentation's generic ``geometry``, dispatched on the
   class's type): rectangle ``{x, y, w, h}`` -> Box, polygon -> Polygon, line -> Polyline, point -> Point,
   image segmentation rings -> Polygon (ring 0 outer, the others holes; a closing point repeating the first
@@ -115,7 +115,7 @@ def _geometry(kind: str, payload: Any, report: ConversionReport, where: str) -> 
 
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
     items = document if isinstance(document, list) else []
-    classes = []
+    classes: list[Any] = []
     if items and isinstance(items[0], dict) and "label_classes" in items[0]:
         classes = items[0]["label_classes"] or []
         items = items[1:]

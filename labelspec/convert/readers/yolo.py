@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Any
+from typing import Any, Literal
 
 from labelspec.convert.media import find_media, image_size
 from labelspec.convert.model import (
@@ -34,6 +34,10 @@ from labelspec.convert.readers import number
 from labelspec.convert.registry import ConversionError, ReadOptions
 
 __all__ = ["read"]
+
+
+def _visibility(value: float) -> Literal["visible", "occluded", "invisible"]:
+    return "visible" if value >= 2 else "occluded" if value >= 1 else "invisible"
 
 
 def _names(document: Any) -> list[str] | None:
@@ -114,8 +118,7 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
                 points = []
                 for i in range(4, len(coords), 3):
                     x, y, v = coords[i : i + 3]
-                    visibility = "visible" if v >= 2 else "occluded" if v >= 1 else "invisible"
-                    points.append(Keypoint(x * width, y * height, visibility))
+                    points.append(Keypoint(x * width, y * height, _visibility(v)))
                 geometries.append((f"{ann_id}#keypoints", Keypoints(tuple(points))))
             else:
                 report.drop("label line", "neither a box, a polygon nor a pose line", where)

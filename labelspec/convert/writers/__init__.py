@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from labelspec.convert.model import (
     Box,
+    ConversionReport,
     Cuboid,
     Geometry,
     Keypoints,
+    LabelledDataset,
     Mask,
     MediaItem,
     MultiPolygon,
@@ -21,7 +24,15 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.registry import ConversionError
 
-__all__ = ["MissingSizeError", "extent", "integer_ids", "require_size", "rotated_corners"]
+__all__ = [
+    "MissingSizeError",
+    "extent",
+    "image_items",
+    "integer_ids",
+    "mask_extent",
+    "require_size",
+    "rotated_corners",
+]
 
 
 class MissingSizeError(ConversionError):
@@ -33,6 +44,26 @@ class MissingSizeError(ConversionError):
             "say; pass --media-dir DIR with the media files (only their headers are read)",
             2,
         )
+
+
+def image_items(dataset: LabelledDataset, target: str, report: ConversionReport) -> LabelledDataset:
+    """The dataset without point-cloud media (``attributes.media_type == "pointcloud"``) and their labels,
+    which have no image and no pixel size; each dropped item and annotation is reported."""
+    clouds = {m.id for m in dataset.media if m.attributes.get("media_type") == "pointcloud"}
+    if not clouds:
+        return dataset
+    for media_id in sorted(clouds):
+        report.drop("point-cloud media item", f"{target} holds images only", media_id)
+    for annotation in dataset.annotations:
+        if annotation.media_id in clouds:
+            kind = type(annotation.geometry).__name__.lower()
+            report.drop(f"{kind} annotation", f"on a point cloud, which {target} cannot hold", annotation.id)
+    return replace(
+        dataset,
+        media=tuple(m for m in dataset.media if m.id not in clouds),
+        annotations=tuple(a for a in dataset.annotations if a.media_id not in clouds),
+        classifications=tuple(c for c in dataset.classifications if c.media_id not in clouds),
+    )
 
 
 def require_size(item: MediaItem, target: str) -> tuple[int, int]:

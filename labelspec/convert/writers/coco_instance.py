@@ -10,7 +10,8 @@ faults are deliberately not reproduced):
   reported as approximated; a rotated box becomes its 4-corner polygon (reported);
 - masks are RLE: compressed for single objects, uncompressed counts for crowds (``iscrowd: 1``), as the
   COCO files do;
-- ``area`` is the pixel area of the RLE (pycocotools ``area``) for polygons and masks, ``w*h`` for boxes;
+- ``area`` is the pixel area of the RLE (pycocotools ``area``) for polygons and masks (for a polygon
+  smaller than a pixel, which covers no pixel, its geometric area), ``w*h`` for boxes;
 - keypoints are flat ``x, y, v`` triplets in the order of the category's ``keypoints`` names with COCO
   visibility 2 visible, 1 occluded (labelled, not visible), 0 not labelled (written as 0, 0, 0); a region
   and a Keypoints annotation sharing ``track_id`` on one image are one COCO annotation (as COCO persons);
@@ -44,7 +45,14 @@ from labelspec.convert.model import (
     RotatedBox,
 )
 from labelspec.convert.registry import WriteOptions
-from labelspec.convert.writers import extent, integer_ids, mask_extent, require_size, rotated_corners
+from labelspec.convert.writers import (
+    extent,
+    image_items,
+    integer_ids,
+    mask_extent,
+    require_size,
+    rotated_corners,
+)
 from labelspec.validator.report import Report
 
 __all__ = ["WRITER", "CocoInstanceWriter", "category_ids"]
@@ -73,6 +81,12 @@ def _rounded(values: Sequence[float]) -> list[float | int]:
         rounded = round(float(value), 6)
         out.append(int(rounded) if rounded.is_integer() else rounded)
     return out
+
+
+def _shoelace(ring: Sequence[float]) -> float:
+    xs, ys = ring[0::2], ring[1::2]
+    n = len(xs)
+    return abs(sum(xs[i] * ys[(i + 1) % n] - xs[(i + 1) % n] * ys[i] for i in range(n))) / 2
 
 
 def _rle_of_polygon(polygon: Polygon, height: int, width: int) -> Any:
@@ -112,6 +126,7 @@ class CocoInstanceWriter:
     def build(self, dataset: LabelledDataset, report: ConversionReport) -> dict[str, Any]:
         from pycocotools import mask as mask_utils
 
+        dataset = image_items(dataset, "coco-instance", report)
         cat_ids, kept = category_ids(dataset.categories)
         if not kept:
             report.mappings["category_id"] = {k: v for k, v in cat_ids.items()}
@@ -138,7 +153,7 @@ class CocoInstanceWriter:
             if item.attributes:
                 report.drop("media attributes", "COCO images have no attributes", item.id)
 
-        pairs = self._pairs(dataset.annotations)
+        pairs = self.keypoint_pairs(dataset.annotations)
         merged_keypoints = {kp.id for kp in pairs.values()}
         regions = [a for a in dataset.annotations if a.id not in merged_keypoints]
         ann_ids, kept = _ids([a.id for a in regions])
@@ -153,9 +168,10 @@ class CocoInstanceWriter:
                 report.drop("annotation", "its category is not in the dataset", annotation.id)
                 continue
             width, height = sizes[annotation.media_id]
-            entry = self._annotation(annotation, width, height, dataset, report, mask_utils)
-            if entry is None:
+            built = self._annotation(annotation, width, height, dataset, report, mask_utils)
+            if built is None:
                 continue
+            entry = built
             keypoints = pairs.get(annotation.id)
             if keypoints is not None:
                 self._add_keypoints(entry, keypoints, dataset, report)
@@ -187,7 +203,7 @@ class CocoInstanceWriter:
         return document
 
     @staticmethod
-    def _pairs(annotations: Sequence[Annotation]) -> dict[str, Annotation]:
+    def keypoint_pairs(annotations: Sequence[Annotation]) -> dict[str, Annotation]:
         """Region annotation id -> the Keypoints annotation to merge into it (same media, track, category)."""
         groups: dict[tuple[str, str, str], list[Annotation]] = {}
         for annotation in annotations:
@@ -293,9 +309,12 @@ class CocoInstanceWriter:
             }
         rings = [list(p.rings[0]) for p in polygons]
         merged = mask_utils.merge(mask_utils.frPyObjects(rings, height, width))
+        area: float | int = int(mask_utils.area(merged))
+        if area == 0:  # a polygon smaller than a pixel covers no pixel centre: keep its geometric area
+            area = _rounded([sum(_shoelace(r) for r in rings)])[0]
         return {
             "segmentation": [_rounded(r) for r in rings],
-            "area": int(mask_utils.area(merged)),
+            "area": area,
             "bbox": _rounded(box),
             "iscrowd": crowd,
         }

@@ -34,7 +34,7 @@ from labelspec.convert.model import (
     Polyline,
 )
 from labelspec.convert.registry import WriteOptions
-from labelspec.convert.writers import extent, require_size
+from labelspec.convert.writers import extent, image_items, require_size
 from labelspec.validator.report import Report
 
 __all__ = ["NAMES_FILE", "WRITER", "YoloWriter", "label_name"]
@@ -61,6 +61,7 @@ class YoloWriter:
         self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
     ) -> list[Path]:
         out.mkdir(parents=True, exist_ok=options.force)
+        dataset = image_items(dataset, "yolo", report)
         class_index = {c.id: i for i, c in enumerate(dataset.categories)}
         report.mappings["class_index"] = dict(class_index)
         for category in dataset.categories:
@@ -79,6 +80,9 @@ class YoloWriter:
                 by_media[annotation.media_id].append(annotation)
             else:
                 report.drop("annotation", "its media item is not in the dataset", annotation.id)
+        from labelspec.convert.writers.coco_instance import CocoInstanceWriter
+
+        paired = {kp.id for kp in CocoInstanceWriter.keypoint_pairs(dataset.annotations).values()}
         used: set[str] = set()
         boxes = 0
         for item in dataset.media:
@@ -92,6 +96,9 @@ class YoloWriter:
             used.add(name.lower())
             lines = []
             for annotation in by_media[item.id]:
+                if annotation.id in paired:
+                    report.drop("keypoints", "YOLO detection keeps the object's box only", annotation.id)
+                    continue
                 line = self._line(annotation, class_index, width, height, report)
                 if line is not None:
                     lines.append(line)

@@ -1,0 +1,359 @@
+"""Segments.ai release file -> canonical model (notes/segments.md §1-§7).
+
+- ``task_attributes.categories`` -> categories (id = the Segments id as a string, ``source_id`` the int;
+  colour, ``has_instances`` as thing/stuff, attribute definitions); ``image_attributes`` of a label ->
+  media attributes;
+- the labelset: ``--labelset``, else ``ground-truth`` when the release has it, else the first labelset;
+  ``--status`` keeps only labels with one of the statuses (case-insensitive; a null label is
+  ``UNLABELED``, as in the SDK). Filtered samples are counted (``counts.filtered_samples``); samples
+  without a label are dropped and reported (the SDK skips them too);
+- image vector tasks (``vector``, ``bboxes``, ``keypoints``): bbox (corners in either order) -> Box,
+  polygon -> Polygon, polyline -> Polyline, point -> Point, pixel floats kept; image sizes from the
+  media headers under ``--media-dir`` (the release has none);
+- bitmap tasks (``segmentation-bitmap[-highres]``): the label PNG (``R + 256·G + 65536·B`` ids, the exact
+  codec of ``labelspec.codecs.segments_bitmap``, no 16-bit clamping unlike the SDK's cache) -> one Mask
+  per annotation id, at full 24-bit precision; zero-pixel instances and pixels whose id has no
+  annotation are reported; the image size is the bitmap's. PNGs are found under ``--media-dir`` (URL
+  basename), as local paths / ``file:`` URLs, or fetched (``labelspec.convert.fetch``, cached);
+- image sequences: one frame media item per frame (``kind="frame"``, ``sequence_id`` the sample,
+  ``frame_index``), ``track_id`` kept;
+- point-cloud cuboid tasks: cuboids (position, dimensions, yaw as rotation about z; a 3-D rotation
+  quaternion is converted to roll/pitch/yaw) on a media item marked ``media_type: pointcloud``; other
+  point-cloud, multi-sensor and text tasks are dropped and reported.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from labelspec.convert.media import media_basename
+from labelspec.convert.model import (
+    Annotation,
+    AttributeDefinition,
+    AttributeKind,
+    Box,
+    Category,
+    ConversionReport,
+    Cuboid,
+    Geometry,
+    LabelledDataset,
+    Mask,
+    MediaItem,
+    Point,
+    Polygon,
+    Polyline,
+)
+from labelspec.convert.readers import as_attribute_value, number, with_size
+from labelspec.convert.registry import ConversionError, ReadOptions
+
+__all__ = ["read"]
+
+_IMAGE_VECTOR = ("vector", "bboxes", "keypoints")
+_BITMAP = ("segmentation-bitmap", "segmentation-bitmap-highres")
+_KINDS: dict[str, AttributeKind] = {
+    "select": "select",
+    "multiselect": "multiselect",
+    "text": "text",
+    "number": "number",
+    "checkbox": "checkbox",
+}
+
+
+def _category(raw: dict[str, Any]) -> Category:
+    color = raw.get("color")
+    definitions = []
+    for attribute in raw.get("attributes") or []:
+        kind = _KINDS.get(str(attribute.get("input_type")))
+        if kind is None or not attribute.get("name"):
+            continue
+        options = tuple(str(v) for v in attribute.get("values") or ())
+        definitions.append(
+            AttributeDefinition(str(attribute["name"]), kind, options, bool(attribute.get("is_mandatory")))
+        )
+    return Category(
+        id=str(raw["id"]),
+        name=str(raw.get("name", raw["id"])),
+        color=(int(color[0]), int(color[1]), int(color[2]))
+        if isinstance(color, list) and len(color) >= 3
+        else None,
+        attributes=tuple(definitions),
+        is_thing=bool(raw.get("has_instances", True)),
+        source_id=raw["id"],
+    )
+
+
+def _attributes(raw: Any) -> dict[str, Any]:
+    return {str(k): as_attribute_value(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _vector(annotation: dict[str, Any], report: ConversionReport, where: str) -> Geometry | None:
+    kind = annotation.get("type")
+    points = []
+    for point in annotation.get("points") or []:
+        values = [number(v) for v in point[:2]] if isinstance(point, list) else []
+        if len(values) != 2 or values[0] is None or values[1] is None:
+            report.drop(f"{kind} annotation", "a point is not two numbers", where)
+            return None
+        points.append((float(values[0]), float(values[1])))
+    least = {"bbox": 2, "polygon": 3, "polyline": 2, "point": 1}.get(str(kind))
+    if least is None:
+        report.drop("annotation", f"unknown vector type {kind!r}", where)
+        return None
+    if len(points) < least:
+        report.drop(f"{kind} annotation", f"fewer than {least} point(s)", where)
+        return None
+    if kind == "bbox":
+        (x0, y0), (x1, y1) = points[0], points[1]
+        return Box(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+    if kind == "polygon":
+        return Polygon((tuple(c for p in points for c in p),))
+    if kind == "polyline":
+        return Polyline(tuple(points))
+    return Point(*points[0])
+
+
+def _euler(q: dict[str, Any]) -> tuple[float, float, float]:
+    x, y, z, w = (float(q.get(k, 0.0)) for k in ("qx", "qy", "qz", "qw"))
+    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
+    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
+    yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+    return roll, pitch, yaw
+
+
+def _xyz(raw: Any) -> tuple[float, float, float]:
+    raw = raw if isinstance(raw, dict) else {}
+    return float(raw.get("x", 0.0)), float(raw.get("y", 0.0)), float(raw.get("z", 0.0))
+
+
+def _legacy(document: dict[str, Any]) -> dict[str, Any]:
+    """The 2020 layout (``tasks`` + ``samples``, no ``dataset``) in the shape of the current one."""
+    tasks = [t for t in document.get("tasks") or [] if isinstance(t, dict)]
+    first = tasks[0] if tasks else {}
+    return {
+        "name": document.get("name"),
+        "task_type": first.get("task_type"),
+        "task_attributes": first.get("attributes") or {},
+        "labelsets": [{"name": t.get("name")} for t in tasks],
+        "samples": document.get("samples") or [],
+    }
+
+
+class _Reader:
+    def __init__(self, document: Any, options: ReadOptions, report: ConversionReport) -> None:
+        self.dataset = document.get("dataset") or _legacy(document)
+        self.options = options
+        self.report = report
+        self.media: list[MediaItem] = []
+        self.annotations: list[Annotation] = []
+
+    def labelset(self) -> str:
+        names = [str(s.get("name")) for s in self.dataset.get("labelsets") or []]
+        chosen = self.options.labelset
+        if chosen is not None:
+            if names and chosen not in names:
+                raise ConversionError(
+                    f"no labelset {chosen!r} in the release; labelsets: {', '.join(names)}", 2
+                )
+            return chosen
+        if "ground-truth" in names or not names:
+            return "ground-truth"
+        return names[0]
+
+    def bitmap(self, url: str) -> Any:
+        from labelspec.codecs.segments_bitmap import read_bitmap
+        from labelspec.convert.fetch import fetch_one
+
+        base = self.options.source_path.parent if self.options.source_path is not None else Path()
+        local = url if "://" in url else str(base / url) if not Path(url).is_absolute() else url
+        cache = self.options.cache_dir or Path(".labelspec-cache")
+        path = fetch_one(local, cache, media_dir=self.options.media_dir)
+        return read_bitmap(path)
+
+    def masks(self, media: MediaItem, label: dict[str, Any], where: str, track: bool) -> MediaItem:
+        import numpy as np
+
+        from labelspec.convert.readers.coco import mask_to_counts
+
+        url = (label.get("segmentation_bitmap") or {}).get("url")
+        annotations = label.get("annotations") or []
+        if not url:
+            if annotations:
+                self.report.drop("bitmap label", "no segmentation bitmap URL", where)
+            return media
+        ids = self.bitmap(str(url))
+        height, width = ids.shape
+        if media.width is not None and (media.width, media.height) != (width, height):
+            self.report.approximate(
+                "media size", "the image and its bitmap differ; the bitmap's is used", media.id
+            )
+        from dataclasses import replace
+
+        media = replace(media, width=width, height=height)
+        known = set()
+        for index, annotation in enumerate(annotations):
+            instance = int(annotation["id"])
+            known.add(instance)
+            pixels = ids == instance
+            if not pixels.any():
+                self.report.drop(
+                    "bitmap instance", "zero pixels in the bitmap", f"{where}/annotations/{index}"
+                )
+                continue
+            mask = Mask(height, width, mask_to_counts(pixels))
+            track_id = str(annotation.get("track_id", instance)) if track else None
+            self.annotations.append(
+                Annotation(
+                    f"{media.id}#{instance}",
+                    media.id,
+                    str(annotation["category_id"]),
+                    mask,
+                    attributes=_attributes(annotation.get("attributes")),
+                    track_id=track_id,
+                )
+            )
+        stray = set(int(v) for v in np.unique(ids)) - known - {0}
+        if stray:
+            self.report.drop(
+                "bitmap pixels", "their instance id has no annotation", f"{where} ids {sorted(stray)[:5]}"
+            )
+        return media
+
+    def vectors(self, media: MediaItem, label: dict[str, Any], where: str, track: bool) -> None:
+        for index, annotation in enumerate(label.get("annotations") or []):
+            geometry = _vector(annotation, self.report, f"{where}/annotations/{index}")
+            if geometry is None:
+                continue
+            track_id = annotation.get("track_id") if track else None
+            self.annotations.append(
+                Annotation(
+                    f"{media.id}#{annotation['id']}",
+                    media.id,
+                    str(annotation["category_id"]),
+                    geometry,
+                    attributes=_attributes(annotation.get("attributes")),
+                    track_id=str(track_id) if track_id is not None else None,
+                )
+            )
+
+    def cuboids(self, media: MediaItem, label: dict[str, Any], where: str, track: bool) -> None:
+        for index, annotation in enumerate(label.get("annotations") or []):
+            if annotation.get("type") not in ("cuboid", "cuboid-sync"):
+                self.report.drop(
+                    f"{annotation.get('type')} annotation",
+                    "only cuboids are read from point clouds",
+                    f"{where}/annotations/{index}",
+                )
+                continue
+            rotation = annotation.get("rotation")
+            angles = (
+                _euler(rotation)
+                if isinstance(rotation, dict)
+                else (0.0, 0.0, float(annotation.get("yaw", 0.0)))
+            )
+            cuboid = Cuboid(_xyz(annotation.get("position")), _xyz(annotation.get("dimensions")), angles)
+            track_id = annotation.get("track_id") if track else None
+            self.annotations.append(
+                Annotation(
+                    f"{media.id}#{annotation['id']}",
+                    media.id,
+                    str(annotation["category_id"]),
+                    cuboid,
+                    attributes=_attributes(annotation.get("attributes")),
+                    track_id=str(track_id) if track_id is not None else None,
+                )
+            )
+
+    def run(self) -> LabelledDataset:
+        task_type = str(self.dataset.get("task_type"))
+        categories = tuple(
+            _category(c) for c in (self.dataset.get("task_attributes") or {}).get("categories") or []
+        )
+        labelset = self.labelset()
+        statuses = {s.upper() for s in self.options.statuses}
+        filtered = 0
+        for number_, sample in enumerate(self.dataset.get("samples") or []):
+            where = f"/dataset/samples/{number_}"
+            label = (sample.get("labels") or {}).get(labelset)
+            status = str(label.get("label_status")).upper() if isinstance(label, dict) else "UNLABELED"
+            if statuses and status not in statuses:
+                filtered += 1
+                continue
+            if not isinstance(label, dict):
+                self.report.drop("sample", f"no label in labelset {labelset!r}", where)
+                continue
+            self.sample(task_type, sample, label.get("attributes") or {}, f"{where}/labels/{labelset}")
+        self.report.counts.update(
+            media=len(self.media),
+            categories=len(categories),
+            annotations=len(self.annotations),
+            filtered_samples=filtered,
+        )
+        return LabelledDataset(
+            tuple(self.media),
+            categories,
+            tuple(self.annotations),
+            info={"segments_release": self.dataset.get("name"), "labelset": labelset},
+        )
+
+    def sample(self, task_type: str, sample: dict[str, Any], label: dict[str, Any], where: str) -> None:
+        uuid, name = str(sample.get("uuid")), str(sample.get("name") or sample.get("uuid"))
+        attributes = sample.get("attributes") or {}
+        if task_type in _IMAGE_VECTOR or task_type in _BITMAP:
+            url = (attributes.get("image") or {}).get("url")
+            item = MediaItem(uuid, name, url=url, attributes=_attributes(label.get("image_attributes")))
+            item = with_size(item, self.options)
+            if task_type in _BITMAP:
+                item = self.masks(item, label, where, track=False)
+            else:
+                self.vectors(item, label, where, track=False)
+            self.media.append(item)
+            return
+        if task_type in ("image-vector-sequence", "image-segmentation-sequence"):
+            frames = attributes.get("frames") or []
+            for index, frame_label in enumerate(label.get("frames") or []):
+                image = frames[index] if index < len(frames) else {}
+                url = (image.get("image") or {}).get("url")
+                frame_name = str(image.get("name") or f"{index + 1:05d}")
+                extension = posixpath.splitext(media_basename(url))[1] if url else ""
+                item = MediaItem(
+                    f"{uuid}/{index}",
+                    f"{posixpath.splitext(name)[0]}-{frame_name}{extension}",
+                    kind="frame",
+                    url=url,
+                    sequence_id=uuid,
+                    frame_index=index,
+                    attributes=_attributes(frame_label.get("image_attributes")),
+                )
+                item = with_size(item, self.options)
+                if task_type == "image-segmentation-sequence":
+                    item = self.masks(item, frame_label, f"{where}/attributes/frames/{index}", track=True)
+                else:
+                    self.vectors(item, frame_label, f"{where}/attributes/frames/{index}", track=True)
+                self.media.append(item)
+            return
+        if task_type in ("pointcloud-cuboid", "pointcloud-cuboid-sequence"):
+            frames = label.get("frames") if task_type.endswith("sequence") else [label]
+            clouds = attributes.get("frames") if task_type.endswith("sequence") else [attributes]
+            for index, frame_label in enumerate(frames or []):
+                cloud = (clouds or [{}])[index] if index < len(clouds or []) else {}
+                url = (cloud.get("pcd") or {}).get("url")
+                item = MediaItem(
+                    f"{uuid}/{index}" if task_type.endswith("sequence") else uuid,
+                    name if not task_type.endswith("sequence") else f"{name}-{index + 1:05d}",
+                    kind="frame" if task_type.endswith("sequence") else "image",
+                    url=url,
+                    sequence_id=uuid if task_type.endswith("sequence") else None,
+                    frame_index=index if task_type.endswith("sequence") else None,
+                    attributes={"media_type": "pointcloud"},
+                )
+                self.cuboids(item, frame_label, where, track=task_type.endswith("sequence"))
+                self.media.append(item)
+            return
+        self.report.drop("sample", f"task type {task_type!r} has no representation in the model", where)
+
+
+def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
+    return _Reader(document, options, report).run()
