@@ -302,6 +302,23 @@ def _cmd_examples(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run a command; as the program itself (``argv`` None), exit right after it has written its output.
+
+    Tearing down the interpreter frees every object one by one and runs the cyclic collector over what
+    is left: after a large export that took longer than validating it, for a result already written.
+    """
+    code = _main(argv, out)
+    if argv is None and out is None:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        os._exit(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in arguments if not a.startswith("-")), None)
     parser = build_parser(command)

@@ -12,6 +12,13 @@ from labelspec.validator.inputs import LoadedDocument, load_bytes, load_path
 from labelspec.validator.report import FileReport, Finding, Report, pointer_sort_key
 from labelspec.validator.rules import RuleContext, semantic_findings
 from labelspec.validator.schemas import DEFAULT_PROFILE, PROFILES, list_formats
+from labelspec.validator.streaming import (
+    STREAM_THRESHOLD,
+    Fallback,
+    collector_paused,
+    plan_file,
+    validate_planned,
+)
 from labelspec.validator.structural import structural_findings
 
 Source = str | os.PathLike[str] | bytes | dict[str, Any] | list[Any]
@@ -41,6 +48,20 @@ def validate_document(
 ) -> FileReport:
     """Validate one parsed document (structure, then semantic rules); detection errors make it unreadable."""
     check_options(format, profile)
+    with collector_paused():
+        return _validate_document(document, name, format, profile, ontology, locate, png_dir, duplicate_keys)
+
+
+def _validate_document(
+    document: Any,
+    name: str,
+    format: str | None,
+    profile: str,
+    ontology: Any,
+    locate: Any,
+    png_dir: Path | None,
+    duplicate_keys: list[str] | None,
+) -> FileReport:
     try:
         format_id = format or detect_format(document)
     except DetectionError as exc:
@@ -122,30 +143,70 @@ def iter_loaded(source: Source) -> Iterable[LoadedDocument]:
     return [LoadedDocument("<document>", document=source)]
 
 
+def wants_stream(source: Source, stream: bool | None, threshold: int = STREAM_THRESHOLD) -> bool:
+    """Whether to try item-by-item validation: forced, refused, or (None) for plain JSON files of at least
+    ``threshold`` bytes."""
+    if stream is not None or not isinstance(source, (str, os.PathLike)):
+        return bool(stream) and isinstance(source, (str, os.PathLike))
+    try:
+        return Path(source).is_file() and Path(source).stat().st_size >= threshold
+    except OSError:
+        return False
+
+
+def load_ontology(ontology: Source | None, profile: str) -> tuple[list[FileReport], Any]:
+    """The ontology's own reports and its parsed document (None when absent or unreadable)."""
+    reports: list[FileReport] = []
+    document: Any = None
+    if ontology is not None:
+        for loaded in iter_loaded(ontology):
+            reports.append(report_for_loaded(loaded, "encord-ontology", profile))
+            document = loaded.document if loaded.readable else None
+    return reports, document
+
+
+def validate_in_memory(
+    source: Source, format: str | None, profile: str, ontology_document: Any, png_dir: Path | None
+) -> list[FileReport]:
+    return [
+        report_for_loaded(loaded, format, profile, ontology_document, png_dir)
+        for loaded in iter_loaded(source)
+    ]
+
+
 def validate(
     source: Source,
     format: str | None = None,
     profile: str = DEFAULT_PROFILE,
     ontology: Source | None = None,
     png_dir: str | os.PathLike[str] | None = None,
+    stream: bool | None = None,
 ) -> Report:
     """Validate an export given as a path, raw bytes or an already parsed document.
 
     ``format`` is detected when omitted. ``ontology`` (Encord) is validated as ``encord-ontology`` and
     reported first. ``png_dir`` (COCO panoptic) is the folder of the panoptic PNGs. A zip archive yields
     one file report per JSON member.
+
+    ``stream``: validate a list-shaped export (Encord, DataGym, Segments) one item at a time, in bounded
+    memory, with the same findings; ``None`` (default) does so for files of ``STREAM_THRESHOLD`` bytes and
+    more (``LABELSPEC_STREAM_THRESHOLD``), ``False`` never. Python's cyclic garbage collector is paused
+    while validating (it would dominate the cost of large documents) and restored afterwards.
     """
     check_options(format, profile)
-    report = Report()
-    ontology_document: Any = None
-    if ontology is not None:
-        for loaded in iter_loaded(ontology):
-            report.files.append(report_for_loaded(loaded, "encord-ontology", profile))
-            ontology_document = loaded.document if loaded.readable else None
-    for loaded in iter_loaded(source):
-        report.files.append(
-            report_for_loaded(
-                loaded, format, profile, ontology_document, Path(png_dir) if png_dir is not None else None
-            )
-        )
-    return report
+    with collector_paused():
+        report = Report()
+        ontology_reports, ontology_document = load_ontology(ontology, profile)
+        report.extend(ontology_reports)
+        pngs = Path(png_dir) if png_dir is not None else None
+        if wants_stream(source, stream):
+            assert isinstance(source, (str, os.PathLike))
+            plan = plan_file(source, format, profile, ontology_document, png_dir)
+            if plan is not None:
+                try:
+                    report.files.append(validate_planned(plan))
+                    return report
+                except Fallback:
+                    pass
+        report.extend(validate_in_memory(source, format, profile, ontology_document, pngs))
+        return report

@@ -69,6 +69,9 @@ def parse_json_bytes(data: bytes) -> Any:
         raise UnreadableInput(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {reason}") from None
 
 
+_NOT_GIVEN: Any = object()
+
+
 class _PairsDict(dict[str, Any]):
     """A parsed object that remembers which of its keys were repeated."""
 
@@ -94,11 +97,33 @@ class _RepeatFound(Exception):
     pass
 
 
-def find_duplicate_keys(data: bytes) -> list[str]:
+def may_repeat_keys(data: bytes, document: Any) -> bool:
+    """False when ``document`` (parsed from ``data``) certainly has no key repeated within an object.
+
+    Outside strings every ``:`` of JSON text separates a key from its value, so the text has as many keys
+    as colons outside strings; the parsed document keeps one key per name, and re-serialising it writes
+    one colon per key it kept. Colons inside strings are written back as they were read unless the text
+    escaped them (``\\u003a``), so: same number of colons in both texts and no escaped colon means no
+    key was dropped, i.e. no repeat. Exact, and about ten times cheaper than a second parse.
+    """
+    if b"\\u003a" in data or b"\\u003A" in data:
+        return True
+    try:
+        again = orjson.dumps(document)
+    except (TypeError, orjson.JSONEncodeError):
+        return True
+    return data.count(b":") != again.count(b":")
+
+
+def find_duplicate_keys(data: bytes, document: Any = _NOT_GIVEN) -> list[str]:
     """JSON Pointers of every key repeated within one object (Python's parser silently keeps the last).
 
-    A first pass only detects; the locating pass runs only for the rare documents that have repeats.
+    Given the parsed ``document``, a cheap exact test (:func:`may_repeat_keys`) answers for the usual
+    document that has no repeat; otherwise a first pass only detects, and the locating pass runs only for
+    the rare documents that have repeats.
     """
+    if document is not _NOT_GIVEN and not may_repeat_keys(data, document):
+        return []
     text = data.decode("utf-8")
     try:
         json.loads(text, object_pairs_hook=_has_repeats)
@@ -245,7 +270,7 @@ def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
 def document_from_bytes(name: str, data: bytes) -> LoadedDocument:
     """Parse JSON bytes into a document, noting repeated keys; raises :class:`UnreadableInput`."""
     document = parse_json_bytes(data)
-    return LoadedDocument(name, document=document, duplicate_keys=find_duplicate_keys(data))
+    return LoadedDocument(name, document=document, duplicate_keys=find_duplicate_keys(data, document))
 
 
 def load_bytes(data: bytes, name: str = "<bytes>") -> LoadedDocument:

@@ -12,10 +12,11 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
+if TYPE_CHECKING:  # python-jsonschema is imported when a document is rejected (it costs start-up time)
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 from labelspec.validator.report import Finding, pointer_sort_key, to_pointer
 from labelspec.validator.schemas import compiled_schema_view, definition_schema
@@ -39,6 +40,8 @@ def _schema_for(format_id: str, profile: str, definition: str | None) -> dict[st
 
 @functools.cache
 def _validator(format_id: str, profile: str, definition: str | None) -> jsonschema.Draft7Validator:
+    import jsonschema
+
     return jsonschema.Draft7Validator(_schema_for(format_id, profile, definition))
 
 
@@ -48,6 +51,8 @@ def _item_validators(
 ) -> tuple[jsonschema.Draft7Validator, jsonschema.Draft7Validator, FastCheck] | None:
     """For a root ``type: array`` with one ``items`` schema: (shallow root, item) reference validators and
     the fast checker of the item schema, so an invalid list is re-checked item by item."""
+    import jsonschema
+
     root = compiled_schema_view(format_id, profile)
     items = root.get("items")
     if not isinstance(items, dict):
@@ -231,6 +236,8 @@ def _findings_for_alternatives(
             message=f"expected one of the properties {_quote_list(names)}{suffix}",
         )
         return
+    from jsonschema.exceptions import best_match
+
     closest = best_match(context)
     for finding in _findings_for(closest, root):
         yield Finding(

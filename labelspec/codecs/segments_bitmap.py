@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,9 @@ def _decode(source: Any, require_alpha: bool) -> npt.NDArray[np.uint32]:
     except BitmapFormatError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise BitmapFormatError(f"not a readable image: {exc}") from exc
+        # Pillow names in-memory sources by address (<_io.BytesIO object at 0x...>): keep messages stable
+        reason = re.sub(r"<[^<>]* at 0x[0-9A-Fa-f]+>", "the data", str(exc))
+        raise BitmapFormatError(f"not a readable image: {reason}") from exc
     return rgba_to_ids(pixels)
 
 

@@ -142,15 +142,34 @@ def load_checks(format_id: str) -> None:
                 raise
 
 
+# Rules that compare items of a list-shaped export with each other (everything else looks at one item,
+# plus the document's header). Item-by-item validation (labelspec.validator.streaming) runs them once over
+# a skeleton of the document: each item reduced by ``project`` to what these rules read.
+@dataclass(frozen=True)
+class CrossItemRules:
+    rule_ids: frozenset[str]
+    project: Callable[[Any], Any]
+
+
+CROSS_ITEM_RULES: dict[str, CrossItemRules] = {}
+
+
+def cross_item(format_id: str, rule_ids: Iterable[str], project: Callable[[Any], Any]) -> None:
+    """Declare the rules of ``format_id`` that compare items (see :data:`CROSS_ITEM_RULES`)."""
+    CROSS_ITEM_RULES[format_id] = CrossItemRules(frozenset(rule_ids), project)
+
+
 def implementation(rule_id: str) -> Check | None:
     return _CHECKS.get(rule_id)
 
 
-def semantic_findings(context: RuleContext) -> list[Finding]:
-    """Run every catalogued rule of the context's format."""
+def semantic_findings(context: RuleContext, only: frozenset[str] | None = None) -> list[Finding]:
+    """Run every catalogued rule of the context's format (or only the rules ``only`` names)."""
     load_checks(context.format)
     findings: list[Finding] = []
     for spec in catalogue(context.format):
+        if only is not None and spec.id not in only:
+            continue
         if "ontology" in spec.needs and context.ontology is None:
             continue
         if "png_dir" in spec.needs and context.png_dir is None:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from labelspec.validator.report import to_pointer
-from labelspec.validator.rules import Hit, RuleContext, rule
+from labelspec.validator.rules import Hit, RuleContext, cross_item, rule
 
 GEOMETRY_TYPES = frozenset({"point", "line", "polygon", "rectangle", "image_segmentation"})
 CLASSIFICATION_TYPES = frozenset({"select", "checklist", "freetext", "radio"})
@@ -531,3 +531,13 @@ def segmentation_url_key_unknown(ctx: RuleContext) -> Iterator[Hit]:
                     f"{', '.join(repr(k) for k in sorted(keys[index]))}",
                     "URLs end in the URL-encoded key of an image_segmentation class of the task",
                 )
+
+
+def _media_ids(task: Any) -> Any:
+    """What DG-MEDIA-ID-DUPLICATE reads of a task (item-by-item validation runs it over these)."""
+    if not isinstance(task, dict):
+        return None
+    return {key: task[key] for key in ("internal_media_ID", "internal_image_ID") if key in task}
+
+
+cross_item("datagym", ["DG-MEDIA-ID-DUPLICATE"], _media_ids)

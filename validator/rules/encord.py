@@ -464,6 +464,46 @@ def _coordinates(obj: dict[str, Any]) -> Iterator[tuple[Path, float]]:
                 yield ("cuboid_2d", "front", k), number
 
 
+def _inside_unit(values: Any) -> bool:
+    """True when ``values`` is a list of plain numbers all within [0, 1] (allowing _EPS)."""
+    if not isinstance(values, list):
+        return False
+    for value in values:
+        if type(value) is not float and type(value) is not int:
+            return False
+        if value < -_EPS or value > 1 + _EPS:
+            return False
+    return True
+
+
+def _surely_inside(obj: dict[str, Any]) -> bool:
+    """A cheap sufficient test that :func:`_coordinates` yields nothing outside [0, 1] for ``obj``: only
+    the common forms are recognised (polygons as flat number lists, vertices as {x, y} dicts); anything
+    else takes the exact path."""
+    shape = obj.get("shape")
+    if shape == "polygon":
+        if "polygon" in obj:
+            return False
+        polygons = obj.get("polygons")
+        return isinstance(polygons, list) and all(
+            isinstance(polygon, list) and all(_inside_unit(ring) for ring in polygon) for polygon in polygons
+        )
+    if shape in ("polyline", "point", "skeleton"):
+        vertices = obj.get(shape)
+        if not isinstance(vertices, dict):
+            return False
+        for vertex in vertices.values():
+            if not isinstance(vertex, dict):
+                return False
+            x, y = vertex.get("x"), vertex.get("y")
+            if type(x) is not float or type(y) is not float:
+                return False
+            if x < -_EPS or x > 1 + _EPS or y < -_EPS or y > 1 + _EPS:
+                return False
+        return True
+    return False
+
+
 @rule("ENC-COORDINATE-OUT-OF-RANGE")
 def coordinate_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
     for row in _rows(ctx):
@@ -471,7 +511,7 @@ def coordinate_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
             if item.world or _str(item.obj.get("shape")) in _WORLD_SHAPES:
                 continue
             hit = _box_edges_out_of_range(item) if item.obj.get("shape") == "bounding_box" else None
-            if hit is None:
+            if hit is None and not _surely_inside(item.obj):
                 outside = [(p, v) for p, v in _coordinates(item.obj) if v < -_EPS or v > 1 + _EPS]
                 if outside:
                     first_path, first_value = outside[0]
@@ -732,12 +772,35 @@ _DATETIME_PATTERN = re.compile(
     r"|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
     r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?)$"
 )
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ROW_DATETIMES = ("created_at", "last_edited_at", "exported_at")
 _ITEM_DATETIMES = ("createdAt", "lastEditedAt")
 
 
 def _datetime_error(text: str) -> str | None:
     """Why a string of the datetime pattern is not a real date and time (None if it is one)."""
+    if len(text) > 10 and text[10] == " " and text[3:5] != ", ":
+        # "YYYY-MM-DD HH:MM:SS": fromisoformat accepts exactly the values strptime accepts (same ranges,
+        # checked over every boundary) at a fraction of the cost; strptime still words the error.
+        try:
+            datetime.fromisoformat(text[:19])
+            return None
+        except ValueError:
+            pass
+    if len(text) == 29 and text[3:5] == ", " and text[25:] in (" GMT", " UTC"):
+        # the same values strptime accepts (the weekday is not checked against the date by strptime either)
+        try:
+            datetime(
+                int(text[12:16]),
+                _MONTHS.index(text[8:11]) + 1,
+                int(text[5:7]),
+                int(text[17:19]),
+                int(text[20:22]),
+                int(text[23:25]),
+            )
+            return None
+        except ValueError:
+            pass
     try:
         if text[3:5] == ", ":  # "Thu, 07 Sep 2023 09:47:35 GMT"
             datetime.strptime(text[:-4], "%a, %d %b %Y %H:%M:%S")
@@ -823,12 +886,21 @@ class _Ontology:
         return f'"{feature_hash}" is an {kind} of the ontology' if kind else None
 
 
+# The last ontology indexed, held (so its id is not reused) with its index; valid while it is the same object.
+_LAST_ONTOLOGY: list[Any] = []
+
+
 def _ontology(ctx: RuleContext) -> _Ontology | None:
     if ctx.ontology is None:
         return None
     cached = ctx.__dict__.get("_encord_ontology")
     if cached is None:
-        cached = _ontology_index(ctx.ontology)
+        # item-by-item validation checks every label row against the same ontology object: index it once
+        if _LAST_ONTOLOGY and _LAST_ONTOLOGY[0] is ctx.ontology:
+            cached = _LAST_ONTOLOGY[1]
+        else:
+            cached = _ontology_index(ctx.ontology)
+            _LAST_ONTOLOGY[:] = [ctx.ontology, cached]
         ctx.__dict__["_encord_ontology"] = cached
     ontology: _Ontology = cached
     return ontology

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from labelspec.validator.report import escape_token
-from labelspec.validator.rules import Hit, RuleContext, rule
+from labelspec.validator.rules import Hit, RuleContext, cross_item, rule
 
 IMAGE_TASK_TYPES = frozenset(
     {"segmentation-bitmap", "segmentation-bitmap-highres", "vector", "bboxes", "keypoints"}
@@ -938,3 +938,13 @@ def _value_problem(value: Any, definition: dict[str, Any]) -> str | None:
 
 
 __all__ = ["RULE_IDS", "local_asset"]
+
+
+def _sample_names(sample: Any) -> Any:
+    """What the rules comparing samples read of one (item-by-item validation runs them over these)."""
+    if not isinstance(sample, dict):
+        return None
+    return {key: sample[key] for key in ("uuid", "name") if key in sample}
+
+
+cross_item("segments", ["SEG-SAMPLE-UUID-DUPLICATE", "SEG-SAMPLE-NAME-COLLISION"], _sample_names)

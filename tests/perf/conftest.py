@@ -1,0 +1,38 @@
+"""Shared inputs of the performance-path tests: generated exports (valid and single-fault mutants)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FORMATS = ("encord", "datagym", "segments")
+
+
+def generated(
+    out: Path, format_id: str, invalid: bool, count: int = 12, seed: int = 7
+) -> list[dict[str, str]]:
+    """``labelspec generate`` into ``out``: the manifest's entries with absolute paths."""
+    args = [sys.executable, "-m", "labelspec", "generate", format_id, "--count", str(count)]
+    args += ["--seed", str(seed)]
+    args += ["--out", str(out)] + (["--invalid"] if invalid else [])
+    subprocess.run(args, check=True, capture_output=True)
+    entries = json.loads((out / "manifest.json").read_text())["files"]
+    for entry in entries:
+        for key in ("path", "ontology"):
+            if key in entry:
+                entry[key] = str(out / entry[key])
+    return list(entries)
+
+
+@pytest.fixture(scope="session")
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, bool], list[dict[str, str]]]:
+    base = tmp_path_factory.mktemp("generated")
+    return {
+        (fmt, invalid): generated(base / f"{fmt}-{invalid}", fmt, invalid)
+        for fmt in FORMATS
+        for invalid in (False, True)
+    }

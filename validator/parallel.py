@@ -1,0 +1,158 @@
+"""Validation spread over processes: many files, and the items of large list-shaped exports.
+
+:func:`validate_paths` turns the inputs into independent tasks (a whole file, or a contiguous range of
+the items of a large export, see :mod:`labelspec.validator.streaming`), runs them with a *mapper* (this
+process, a local process pool for ``--jobs N``, or a Dask cluster, see :mod:`labelspec.dask`) and puts
+the results back together in input order. The report is the one a sequential run gives, finding for
+finding.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labelspec.validator.api import (
+    check_options,
+    load_ontology,
+    validate_in_memory,
+    wants_stream,
+)
+from labelspec.validator.report import FileReport, Report
+from labelspec.validator.streaming import (
+    STREAM_THRESHOLD,
+    Fallback,
+    PartResult,
+    Plan,
+    collector_paused,
+    merge,
+    plan_file,
+    validate_part,
+)
+
+# Over several processes, list-shaped exports from this size on are split into ranges of items.
+PARALLEL_THRESHOLD = int(os.environ.get("LABELSPEC_PARALLEL_THRESHOLD", 8 * 1024**2))
+
+Mapper = Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """Validate one input (file, archive, YOLO folder) in memory."""
+
+    path: str
+    format: str | None
+    profile: str
+    ontology: Any = None
+    png_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class PartTask:
+    """Validate items ``first`` to ``stop - 1`` of a planned export."""
+
+    plan: Plan
+    first: int
+    stop: int
+
+
+def run_task(task: FileTask | PartTask) -> list[FileReport] | PartResult | None:
+    """Run one task (in whatever process the mapper chose); None: the part must be redone in memory."""
+    with collector_paused():
+        if isinstance(task, PartTask):
+            try:
+                return validate_part(task.plan, task.first, task.stop)
+            except Fallback:
+                return None
+        png_dir = Path(task.png_dir) if task.png_dir is not None else None
+        return validate_in_memory(task.path, task.format, task.profile, task.ontology, png_dir)
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def local_mapper(jobs: int) -> Iterator[Mapper]:
+    """A mapper over ``jobs`` processes (this process alone when ``jobs`` is 1)."""
+    if jobs <= 1:
+        yield lambda function, tasks: map(function, tasks)
+        return
+    # fork: workers start at once and inherit the compiled schemas; elsewhere the platform's default
+    method = "fork" if sys.platform.startswith("linux") else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        yield lambda function, tasks: pool.map(function, tasks, chunksize=1)
+
+
+def validate_paths(
+    paths: Sequence[str | os.PathLike[str]],
+    format: str | None = None,
+    profile: str = "lenient",
+    ontology: str | os.PathLike[str] | None = None,
+    png_dir: str | os.PathLike[str] | None = None,
+    *,
+    stream: bool | None = None,
+    jobs: int = 1,
+    mapper: Mapper | None = None,
+    parts_per_worker: int = 4,
+) -> Report:
+    """Validate ``paths`` (the ontology, if any, goes with the first one, as on the command line).
+
+    ``jobs``: processes of the local pool (0: one per core) when no ``mapper`` is given; with a mapper it
+    only sets how many parts a large export is cut into (``jobs * parts_per_worker``).
+    """
+    check_options(format, profile)
+    workers = cpu_count() if jobs == 0 else max(1, jobs)
+    report = Report()
+    with collector_paused():
+        ontology_reports, ontology_document = load_ontology(ontology, profile)
+        report.extend(ontology_reports)
+        tasks: list[FileTask | PartTask] = []
+        layout: list[tuple[Plan | None, FileTask, list[int]]] = []
+        for number, path in enumerate(paths):
+            document = ontology_document if number == 0 else None
+            pngs = str(png_dir) if png_dir is not None else None
+            whole = FileTask(str(path), format, profile, document, pngs)
+            threshold = STREAM_THRESHOLD if workers == 1 else PARALLEL_THRESHOLD
+            split = wants_stream(path, stream, threshold)
+            plan = plan_file(path, format, profile, document, png_dir) if split else None
+            indexes: list[int] = []
+            if plan is None:
+                indexes.append(len(tasks))
+                tasks.append(whole)
+            else:
+                parts = 1 if workers == 1 else workers * parts_per_worker
+                for first, stop in plan.ranges(parts):
+                    indexes.append(len(tasks))
+                    tasks.append(PartTask(plan, first, stop))
+            layout.append((plan, whole, indexes))
+    if mapper is None:
+        with local_mapper(workers) as pool:
+            results = list(pool(run_task, tasks))
+    else:
+        results = list(mapper(run_task, tasks))
+    with collector_paused():
+        for plan, whole, indexes in layout:
+            found = [results[i] for i in indexes]
+            if plan is None:
+                report.extend(_reports(found[0]))
+            elif all(isinstance(part, PartResult) for part in found):
+                report.files.append(merge(plan, [part for part in found if isinstance(part, PartResult)]))
+            else:  # an item could not be validated on its own: the in-memory path says why
+                report.extend(_reports(run_task(whole)))
+    return report
+
+
+def _reports(result: Any) -> list[FileReport]:
+    assert isinstance(result, list)
+    return result

@@ -1,0 +1,320 @@
+"""Item-by-item validation of list-shaped exports: bounded memory, parallel processes, Dask partitions.
+
+An Encord export (root array of label rows), a DataGym export (root array: label classes, then tasks) and
+a Segments release (``dataset.samples``) are validated one item at a time, with exactly the findings of
+validating the whole parsed document (:func:`labelspec.validator.api.validate_document`):
+
+* :func:`plan_file` finds the byte ranges of the items (:mod:`labelspec.validator.split`) and reads the
+  *shell*: the document with the container emptied (the Segments dataset header; for DataGym also
+  element 0, the label classes, which every task is checked against).
+* :func:`validate_part` validates a contiguous range of items. Each item is parsed from its bytes, its
+  repeated keys found on its bytes, and validated as a one-item document (the shell with the item, after
+  the context items), so structural and semantic checks see what they would see in the whole document;
+  its findings' pointers are moved to the item's real index. Findings outside the item (the header's)
+  are the same in every one-item document and are kept once.
+* The rules that compare items with each other (``CROSS_ITEM_RULES`` in the rule engine: DataGym media
+  ids, Segments sample uuids and names) run once, in :func:`merge`, over a skeleton of the document in
+  which every item is reduced to the few keys these rules read.
+* :func:`merge` puts the parts together and sorts the findings as the in-memory path does.
+
+Parts are independent and small to describe (a path and a range of items), so they run in this process,
+in a process pool (``--jobs``) or on a Dask cluster (:mod:`labelspec.dask`). Anything unexpected (a
+document the scanner cannot split, an item that does not parse, a document too deep) makes the caller
+fall back to the in-memory path, so the findings are the same in every case.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from labelspec.validator.inputs import UnreadableInput, find_duplicate_keys
+from labelspec.validator.report import FileReport, Finding, escape_token, pointer_sort_key
+from labelspec.validator.rules import CROSS_ITEM_RULES, RuleContext, load_checks, semantic_findings
+from labelspec.validator.split import FileBytes, Layout, scan_items
+
+# List-shaped exports larger than this are validated item by item unless told otherwise.
+STREAM_THRESHOLD = int(os.environ.get("LABELSPEC_STREAM_THRESHOLD", 64 * 1024**2))
+# Leading items that are context rather than items: DataGym's element 0 (the label classes).
+_CONTEXT_ITEMS = {"datagym": 1}
+# Which formats have their items where the scanner looks (a root array, or dataset.samples).
+_SPLITTABLE = {(): ("encord", "datagym"), ("dataset", "samples"): ("segments",)}
+
+
+class Fallback(Exception):
+    """The document cannot be validated item by item; validate it in memory instead."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to validate one file item by item. Small and picklable: parts are described by it."""
+
+    path: str
+    name: str
+    format: str
+    profile: str
+    layout: Layout
+    context: int  # leading items that are context (validated once, in every part's first item's run)
+    ontology: Any = None
+    png_dir: str | None = None
+
+    @property
+    def items(self) -> int:
+        return self.layout.count - self.context
+
+    def ranges(self, parts: int) -> list[tuple[int, int]]:
+        """``parts`` contiguous, nearly equal ranges of item indexes (context items excluded)."""
+        parts = max(1, min(parts, self.items))
+        first, total = self.context, self.items
+        bounds = [first + total * k // parts for k in range(parts + 1)]
+        return [(bounds[k], bounds[k + 1]) for k in range(parts) if bounds[k] < bounds[k + 1]]
+
+
+@dataclass
+class PartResult:
+    """The findings of a range of items: theirs (pointers already moved), the header's, the skeleton."""
+
+    findings: list[Finding] = field(default_factory=list)
+    outer: list[Finding] = field(default_factory=list)
+    projections: list[Any] = field(default_factory=list)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (it dominates the cost of parsing large documents)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def _mapped(path: str) -> Iterator[Any]:
+    """The file's bytes by offset (read on demand; see :class:`~labelspec.validator.split.FileBytes`)."""
+    with FileBytes(path) as data:
+        yield data
+
+
+def _parse(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise Fallback("an item does not parse") from None
+
+
+def plan_file(
+    path: str | os.PathLike[str],
+    format: str | None,
+    profile: str,
+    ontology: Any = None,
+    png_dir: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+) -> Plan | None:
+    """A plan to validate ``path`` item by item, or None when it is not a list-shaped export of a format
+    that supports it (then validate it in memory)."""
+    from labelspec.validator.detect import DetectionError, detect_format
+
+    location = str(path)
+    if location.lower().endswith((".gz", ".zip")):
+        return None
+    with _mapped(location) as data:
+        if not data:
+            return None
+        layout = scan_items(data)
+        if layout is None:
+            return None
+        try:
+            shell = _parse(layout.shell(data))
+            if layout.container:
+                probe = shell
+            else:
+                probe = [_parse(data[a:b]) for a, b in zip(layout.starts[:5], layout.ends[:5], strict=False)]
+        except Fallback:
+            return None
+    try:
+        format_id = format or detect_format(probe)
+    except DetectionError:
+        return None
+    if format_id not in _SPLITTABLE.get(layout.container, ()):
+        return None
+    context = _CONTEXT_ITEMS.get(format_id, 0)
+    if layout.count <= context:
+        return None
+    return Plan(
+        location,
+        name or location,
+        format_id,
+        profile,
+        layout,
+        context,
+        ontology,
+        str(png_dir) if png_dir is not None else None,
+    )
+
+
+def _with_container(shell: Any, container: tuple[str, ...], items: list[Any]) -> Any:
+    """A copy of the shell (copied only along the container's path) whose container holds ``items``."""
+    if not container:
+        return items
+    root = dict(shell)
+    node = root
+    for key in container[:-1]:
+        node[key] = dict(node[key])
+        node = node[key]
+    node[container[-1]] = items
+    return root
+
+
+def _container_pointer(container: tuple[str, ...]) -> str:
+    return "".join("/" + escape_token(key) for key in container)
+
+
+class _Mover:
+    """Moves findings from the one-item document to the whole document (pointers, and pointers quoted in
+    messages when the container has a distinctive path, e.g. ``/dataset/samples/0``)."""
+
+    def __init__(self, container: tuple[str, ...], local: int) -> None:
+        self.base = _container_pointer(container)
+        self.local = f"{self.base}/{local}"
+        self.rewrite_text = bool(container)
+
+    def inside(self, pointer: str) -> bool:
+        return pointer == self.local or pointer.startswith(self.local + "/")
+
+    def move(self, finding: Finding, index: int) -> Finding:
+        target = f"{self.base}/{index}"
+        pointer = target + finding.pointer[len(self.local) :]
+        message, hint = finding.message, finding.hint
+        if self.rewrite_text:
+            message = _replace_pointer(message, self.local, target)
+            hint = _replace_pointer(hint, self.local, target) if hint else hint
+        return Finding(finding.rule, finding.severity, pointer, message, hint)
+
+
+def _replace_pointer(text: str, old: str, new: str) -> str:
+    if old not in text:
+        return text
+    out: list[str] = []
+    at = 0
+    while True:
+        found = text.find(old, at)
+        if found < 0:
+            out.append(text[at:])
+            return "".join(out)
+        end = found + len(old)
+        boundary = end == len(text) or not text[end].isdigit()
+        out.append(text[at:found] + (new if boundary else old))
+        at = end
+
+
+def validate_part(plan: Plan, first: int, stop: int) -> PartResult:
+    """Validate items ``first`` to ``stop - 1`` of the plan's file; raises :class:`Fallback`."""
+    from labelspec.validator.api import validate_document
+
+    layout = plan.layout
+    result = PartResult()
+    cross = CROSS_ITEM_RULES.get(plan.format)
+    mover = _Mover(layout.container, plan.context)
+    seen_outer: set[Finding] = set()
+    with collector_paused(), _mapped(plan.path) as data:
+        shell_bytes = layout.shell(data)
+        shell = _parse(shell_bytes)
+        outer_keys = find_duplicate_keys(shell_bytes, shell)
+        context_items: list[Any] = []
+        for index in range(plan.context):
+            raw = data[layout.starts[index] : layout.ends[index]]
+            item = _parse(raw)
+            context_items.append(item)
+            outer_keys += [f"{mover.base}/{index}{p}" for p in find_duplicate_keys(raw, item)]
+        for index in range(first, stop):
+            raw = data[layout.starts[index] : layout.ends[index]]
+            item = _parse(raw)
+            keys = outer_keys + [f"{mover.local}{p}" for p in find_duplicate_keys(raw, item)]
+            document = _with_container(shell, layout.container, [*context_items, item])
+            report = validate_document(
+                document,
+                name=plan.name,
+                format=plan.format,
+                profile=plan.profile,
+                ontology=plan.ontology,
+                png_dir=Path(plan.png_dir) if plan.png_dir is not None else None,
+                duplicate_keys=keys,
+            )
+            if not report.readable:
+                raise Fallback("an item cannot be validated")
+            for finding in report.findings:
+                if mover.inside(finding.pointer):
+                    result.findings.append(mover.move(finding, index))
+                elif index == first or finding not in seen_outer:
+                    result.outer.append(finding)
+                    seen_outer.add(finding)
+            if cross is not None:
+                result.projections.append(cross.project(item))
+            del document, item, raw
+    return result
+
+
+def merge(plan: Plan, parts: list[PartResult]) -> FileReport:
+    """One file report from the parts (in item order), sorted as the in-memory path sorts findings."""
+    findings: list[Finding] = []
+    seen: set[Finding] = set()
+    for number, part in enumerate(parts):
+        for finding in part.outer:
+            if number == 0 or finding not in seen:
+                findings.append(finding)
+        seen.update(part.outer)
+    for part in parts:
+        findings.extend(part.findings)
+    cross = CROSS_ITEM_RULES.get(plan.format)
+    if cross is not None:
+        findings.extend(_cross_item_findings(plan, parts, cross.rule_ids))
+    findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
+    return FileReport(path=plan.name, format=plan.format, profile=plan.profile, findings=findings)
+
+
+def _cross_item_findings(plan: Plan, parts: list[PartResult], rule_ids: frozenset[str]) -> list[Finding]:
+    with _mapped(plan.path) as data:
+        shell = _parse(plan.layout.shell(data))
+        context_items = [
+            _parse(data[plan.layout.starts[i] : plan.layout.ends[i]]) for i in range(plan.context)
+        ]
+    skeleton_items = context_items + [p for part in parts for p in part.projections]
+    skeleton = _with_container(shell, plan.layout.container, skeleton_items)
+    load_checks(plan.format)
+    context = RuleContext(
+        document=skeleton,
+        format=plan.format,
+        profile=plan.profile,
+        ontology=plan.ontology,
+        png_dir=Path(plan.png_dir) if plan.png_dir is not None else None,
+    )
+    return semantic_findings(context, only=rule_ids)
+
+
+def validate_planned(plan: Plan) -> FileReport:
+    """Validate a planned file in this process, one item at a time; raises :class:`Fallback`."""
+    return merge(plan, [validate_part(plan, plan.context, plan.layout.count)])
+
+
+__all__ = [
+    "STREAM_THRESHOLD",
+    "Fallback",
+    "PartResult",
+    "Plan",
+    "UnreadableInput",
+    "collector_paused",
+    "merge",
+    "plan_file",
+    "validate_part",
+    "validate_planned",
+]
