@@ -251,62 +251,84 @@ WRITERS: dict[str, WriterSpec] = {
             "coco-panoptic",
             f"{_W}.coco_panoptic:WRITER",
             "folder",
-            keeps="Panoptic JSON + one PNG per image (id = R + 256 G + 256^2 B); things and stuff "
-            "categories; "
-            "masks, polygons and boxes rasterised into non-overlapping segments.",
-            drops="Overlaps (later annotations win, approximated); points, polylines, keypoints, cuboids.",
+            keeps="panoptic.json + panoptic/<stem>.png per image (segment id = R + 256 G + 65536 B, "
+            "deterministic: the category colour, then a seeded +-30 jitter); thing categories one "
+            "segment per instance, stuff categories one segment per image; masks exact, polygons and "
+            "boxes rasterised; segments_info area, bbox and iscrowd from the mask.",
+            drops="Overlaps (the later annotation wins; approximated), stuff instances merged into one "
+            "segment (approximated); points, polylines, keypoints, cuboids, attributes, tracks, "
+            "classifications (reported).",
             validates_as="coco-panoptic",
         ),
         WriterSpec(
             "semantic-png",
             f"{_W}.masks:SEMANTIC_PNG",
             "folder",
-            keeps="One 8-bit PNG per image, pixel = category index (0 = background).",
-            drops="Instance identity, overlaps, points, polylines, keypoints, cuboids.",
+            keeps="One 8-bit grayscale PNG per image: pixel = the category's 1-based position in the "
+            "category list, 0 = background; classes.json records the mapping. Masks exact, polygons and "
+            "rotated boxes rasterised (approximated).",
+            drops="Instance identity; overlaps (later wins); points, polylines, keypoints, cuboids, "
+            "attributes, classifications (reported). More than 255 categories is an error.",
         ),
         WriterSpec(
             "semantic-png-color",
             f"{_W}.masks:SEMANTIC_PNG_COLOR",
             "folder",
-            keeps="One RGB PNG per image, pixel = the category's colour (deterministic when it has none).",
-            drops="Instance identity, overlaps, points, polylines, keypoints, cuboids.",
+            keeps="One RGB PNG per image: pixel = the category's colour, else a fixed 36-colour palette by "
+            "position (not the segments SDK's shifted lookup); classes.json records the mapping.",
+            drops="Instance identity; overlaps (later wins); points, polylines, keypoints, cuboids, "
+            "attributes, classifications (reported).",
         ),
         WriterSpec(
             "instance-png",
             f"{_W}.masks:INSTANCE_PNG",
             "folder",
-            keeps="One 16-bit PNG per image, pixel = instance number (0 = background).",
-            drops="Categories (kept in a side table only), overlaps, points, polylines, keypoints, cuboids.",
+            keeps="One 16-bit grayscale PNG per image: pixel = instance number 1..N in annotation order, "
+            "0 = background; instances.json maps each number to its annotation and category.",
+            drops="Overlaps (later wins); points, polylines, keypoints, cuboids (reported). More than 65535 "
+            "instances in one image is an error, never clamped (unlike the segments SDK).",
         ),
         WriterSpec(
             "instance-png-color",
             f"{_W}.masks:INSTANCE_PNG_COLOR",
             "folder",
-            keeps="One RGB PNG per image, pixel = a deterministic colour per instance.",
-            drops="Categories, overlaps, points, polylines, keypoints, cuboids.",
+            keeps="One RGB PNG per image: a fixed palette colour per instance number (no mod-256 "
+            "truncation, unlike the segments SDK); instances.json maps numbers to annotations.",
+            drops="Categories in the pixels (kept in instances.json); overlaps (later wins); points, "
+            "polylines, keypoints, cuboids (reported).",
         ),
         WriterSpec(
             "datagym",
             f"{_W}.datagym:WRITER",
             "file",
-            keeps="Label classes, image tasks with rectangles, polygons, lines, points, segmentations.",
-            drops="Masks without a polygon form, keypoints, cuboids, rotated boxes (approximated).",
+            keeps="One geometry label class per category and geometry type; image tasks with rectangles, "
+            "polygons, lines and points; polygons with holes and multipolygons as image_segmentation rings; "
+            "attributes and classifications as classification classes. Coordinates rounded to whole pixels "
+            "(approximated).",
+            drops="Masks (no contour tracing), keypoints, cuboids (reported); segmentation URLs (no DataGym "
+            "server behind them).",
             validates_as="datagym",
         ),
         WriterSpec(
             "encord",
             f"{_W}.encord:WRITER",
             "folder",
-            keeps="Label rows + ontology; every 2-D shape incl. bitmasks and skeletons; classifications.",
-            drops="What the ontology cannot express.",
+            keeps="labels.json (image rows) + ontology.json built from the categories (deterministic "
+            "featureNodeHash); boxes, rotated boxes, polygons, polylines and points normalised to the image; "
+            "masks as bitmasks (exact Encord RLE codec); attributes and classifications.",
+            drops="Keypoints (a skeleton needs a template) and cuboids (reported); video and sequence frames "
+            "are written as image rows (reported).",
             validates_as="encord",
         ),
         WriterSpec(
             "segments",
             f"{_W}.segments:WRITER",
             "file",
-            keeps="A release file with task_attributes categories and vector labels (or bitmaps).",
-            drops="What the chosen task type cannot express.",
+            keeps="A release file: a vector task (bbox, polygon, polyline, point) or, when the dataset has "
+            "masks, a segmentation-bitmap task with RGBA bitmaps (id = R + 256 G + 65536 B) beside the "
+            "release; categories with colours and attributes.",
+            drops="What the chosen task type cannot express (e.g. masks in a vector task, keypoints, "
+            "cuboids; reported); frames of sequences as image samples (reported).",
             validates_as="segments",
         ),
     )
