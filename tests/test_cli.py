@@ -185,3 +185,14 @@ def test_examples_command_reports_every_format(cli: list[str]) -> None:
     for fmt in ("datagym", "segments", "encord"):
         assert f"== {fmt}:" in result.stdout
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_folder_of_exports_is_validated_file_by_file(cli: list[str], tmp_path: Path) -> None:
+    (tmp_path / "batch" / "nested").mkdir(parents=True)
+    good = write(tmp_path / "batch" / "a.json", COCO_VALID)
+    bad = write(tmp_path / "batch" / "nested" / "b.json", coco_invalid())
+    (tmp_path / "batch" / "notes.md").write_text("not an export")
+    result = run(cli, "validate", "--output", "json", tmp_path / "batch")
+    assert result.returncode == 1
+    files = {f["path"]: f["valid"] for f in json.loads(result.stdout)["files"]}
+    assert files == {str(good): True, str(bad): False}

@@ -246,8 +246,28 @@ def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
                 yield LoadedDocument(label, error=f"cannot read zip member: {_os_reason(exc)}")
 
 
+_EXPORT_SUFFIXES = (".json", ".json.gz", ".zip")
+
+
 def _load_directory(path: Path) -> Iterator[LoadedDocument]:
-    yield from _load_yolo(path)
+    """A folder is a YOLO dataset when it holds label text files or a names file; otherwise every export
+    file below it (``.json``, ``.json.gz``, ``.zip``) is validated, in path order."""
+    from labelspec.validator import yolo_text
+
+    if yolo_text.is_yolo_source(path):
+        yield from _load_yolo(path)
+        return
+    exports = sorted(
+        p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_EXPORT_SUFFIXES)
+    )
+    if not exports:
+        yield LoadedDocument(
+            str(path),
+            error="is a directory with no exports (.json, .json.gz, .zip) and no YOLO dataset in it",
+        )
+        return
+    for export in exports:
+        yield from load_path(export)
 
 
 def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
