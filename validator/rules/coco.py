@@ -255,32 +255,27 @@ def category_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
         yield from _duplicate_ids(_list(ctx.document, "categories"), "categories")
 
 
+def _unknown_references(ctx: RuleContext, key: str, known: set[int], noun: str) -> Iterator[Hit]:
+    """Annotations whose integer ``key`` (image_id, category_id) names nothing in ``known``."""
+    for index, annotation in _annotations(ctx):
+        value = annotation.get(key)
+        if _is_int(value) and value not in known:
+            yield (
+                to_pointer(["annotations", index, key]),
+                f"{key} {value} names no {noun} ({_known_ids_text(known)})",
+            )
+
+
 @rule("COCO-IMAGE-ID-UNKNOWN")
 def image_id_unknown(ctx: RuleContext) -> Iterator[Hit]:
-    if ctx.format != INSTANCE:
-        return
-    known = _tables(ctx).image_ids
-    for index, annotation in _annotations(ctx):
-        image_id = annotation.get("image_id")
-        if _is_int(image_id) and image_id not in known:
-            yield (
-                to_pointer(["annotations", index, "image_id"]),
-                f"image_id {image_id} names no image ({_known_ids_text(known)})",
-            )
+    if ctx.format == INSTANCE:
+        yield from _unknown_references(ctx, "image_id", _tables(ctx).image_ids, "image")
 
 
 @rule("COCO-CATEGORY-ID-UNKNOWN")
 def category_id_unknown(ctx: RuleContext) -> Iterator[Hit]:
-    if ctx.format != INSTANCE:
-        return
-    known = _tables(ctx).category_ids
-    for index, annotation in _annotations(ctx):
-        category_id = annotation.get("category_id")
-        if _is_int(category_id) and category_id not in known:
-            yield (
-                to_pointer(["annotations", index, "category_id"]),
-                f"category_id {category_id} names no category ({_known_ids_text(known)})",
-            )
+    if ctx.format == INSTANCE:
+        yield from _unknown_references(ctx, "category_id", _tables(ctx).category_ids, "category")
 
 
 # ---------------------------------------------------------------------------------------------- masks
@@ -541,16 +536,8 @@ def panoptic_category_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("COCO-PANOPTIC-IMAGE-ID-UNKNOWN")
 def panoptic_image_id_unknown(ctx: RuleContext) -> Iterator[Hit]:
-    if ctx.format != PANOPTIC:
-        return
-    known = _tables(ctx).image_ids
-    for index, annotation in _annotations(ctx):
-        image_id = annotation.get("image_id")
-        if _is_int(image_id) and image_id not in known:
-            yield (
-                to_pointer(["annotations", index, "image_id"]),
-                f"image_id {image_id} names no image ({_known_ids_text(known)})",
-            )
+    if ctx.format == PANOPTIC:
+        yield from _unknown_references(ctx, "image_id", _tables(ctx).image_ids, "image")
 
 
 @rule("COCO-PANOPTIC-IMAGE-ANNOTATED-TWICE")
