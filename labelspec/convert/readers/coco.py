@@ -36,6 +36,8 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.readers import number, with_size
 from labelspec.convert.registry import ReadOptions
+from labelspec.formats import coco_instance
+from labelspec.formats._runtime import ListView, to_raw
 
 __all__ = ["compressed_to_counts", "mask_to_counts", "read"]
 
@@ -82,22 +84,23 @@ def _polygons(segmentation: list[Any], report: ConversionReport, where: str) -> 
     return MultiPolygon(tuple(Polygon((ring,)) for ring in rings))
 
 
-def _rle(segmentation: dict[str, Any], image: MediaItem | None) -> Mask:
-    size = segmentation.get("size")
-    if isinstance(size, list) and len(size) == 2:
+def _rle(segmentation: coco_instance.Rle, image: MediaItem | None) -> Mask:
+    raw = segmentation.to_json()
+    size = segmentation.size if "size" in raw else None
+    if isinstance(size, ListView) and len(size) == 2:
         height, width = int(size[0]), int(size[1])
     elif image is not None and image.height is not None and image.width is not None:
         height, width = image.height, image.width
     else:
         raise ValueError("an RLE segmentation without size")
-    counts = segmentation.get("counts")
+    counts = segmentation.counts if "counts" in raw else None
     if isinstance(counts, (str, bytes)):
         return Mask(height, width, compressed_to_counts(counts, height, width))
     return Mask(height, width, tuple(int(c) for c in counts or ()))
 
 
 def _box(bbox: Any, report: ConversionReport, where: str) -> Box | None:
-    if not isinstance(bbox, list) or len(bbox) != 4:
+    if not isinstance(bbox, ListView) or len(bbox) != 4:
         return None
     values = [number(v) for v in bbox]
     if any(v is None for v in values):
@@ -110,18 +113,22 @@ def _box(bbox: Any, report: ConversionReport, where: str) -> Box | None:
     return Box(x, y, w, h)
 
 
-def _category(raw: dict[str, Any]) -> Category:
-    color = raw.get("color")
-    names = raw.get("keypoints") if isinstance(raw.get("keypoints"), list) else []
-    skeleton = raw.get("skeleton") if isinstance(raw.get("skeleton"), list) else []
+def _category(category: coco_instance.Category) -> Category:
+    color = category.color
+    names = category.keypoints
+    skeleton = category.skeleton
+    supercategory = category.supercategory
+    name = category.name if "name" in category.to_json() else category.id
     return Category(
-        id=str(raw["id"]),
-        name=str(raw.get("name", raw["id"])),
-        supercategory=raw.get("supercategory") if isinstance(raw.get("supercategory"), str) else None,
-        color=tuple(int(c) for c in color[:3]) if isinstance(color, list) and len(color) >= 3 else None,  # type: ignore[arg-type]
-        keypoint_names=tuple(str(n) for n in names or ()),
-        skeleton=tuple((int(a) - 1, int(b) - 1) for a, b in skeleton or ()),
-        source_id=raw["id"],
+        id=str(category.id),
+        name=str(name),
+        supercategory=supercategory if isinstance(supercategory, str) else None,
+        color=tuple(int(c) for c in color[:3]) if isinstance(color, ListView) and len(color) >= 3 else None,  # type: ignore[arg-type]
+        keypoint_names=tuple(str(n) for n in names) if isinstance(names, ListView) else (),
+        skeleton=tuple((int(a) - 1, int(b) - 1) for a, b in skeleton)
+        if isinstance(skeleton, ListView)
+        else (),
+        source_id=category.id,
     )
 
 
@@ -138,46 +145,54 @@ def _keypoints(values: list[Any], category: Category | None) -> Keypoints | Poin
     return Keypoints(tuple(points)) if points else None
 
 
+def _size(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
-    categories = tuple(_category(c) for c in document.get("categories") or [])
+    doc = coco_instance.from_json(document)
+    raw_doc = doc.to_json()
+    categories = tuple(_category(c) for c in (doc.categories if raw_doc.get("categories") else ()))
     by_category = {c.id: c for c in categories}
     media: list[MediaItem] = []
-    for raw in document.get("images") or []:
-        width, height = raw.get("width"), raw.get("height")
+    for image in doc.images if raw_doc.get("images") else ():
+        coco_url = image.coco_url
         item = MediaItem(
-            id=str(raw["id"]),
-            file_name=str(raw.get("file_name") or raw["id"]),
-            width=int(width) if isinstance(width, int) and not isinstance(width, bool) else None,
-            height=int(height) if isinstance(height, int) and not isinstance(height, bool) else None,
-            url=raw.get("coco_url") if isinstance(raw.get("coco_url"), str) else None,
+            id=str(image.id),
+            file_name=str(image.file_name if image.to_json().get("file_name") else image.id),
+            width=_size(image.width),
+            height=_size(image.height),
+            url=coco_url if isinstance(coco_url, str) else None,
         )
         media.append(with_size(item, options))
     by_media = {m.id: m for m in media}
     annotations: list[Annotation] = []
-    for index, raw in enumerate(document.get("annotations") or []):
+    for index, raw in enumerate(doc.annotations if raw_doc.get("annotations") else ()):
         where = f"/annotations/{index}"
-        ann_id, media_id, category_id = str(raw["id"]), str(raw["image_id"]), str(raw["category_id"])
-        segmentation = raw.get("segmentation")
+        ann_id, media_id, category_id = str(raw.id), str(raw.image_id), str(raw.category_id)
+        segmentation = raw.segmentation
+        points = raw.points
         region: Geometry | None = None
         if isinstance(segmentation, list) and segmentation:
             region = _polygons(segmentation, report, where)
-        elif isinstance(segmentation, dict):
+        elif isinstance(segmentation, coco_instance.Rle):
             region = _rle(segmentation, by_media.get(media_id))
-        elif isinstance(raw.get("points"), list) and len(raw["points"]) >= 3:  # Segments.ai SDK polygons
-            region = Polygon((tuple(float(c) for p in raw["points"] for c in p[:2]),))
+        elif isinstance(points, ListView) and len(points) >= 3:  # Segments.ai SDK polygons
+            region = Polygon((tuple(float(c) for p in points for c in p[:2]),))
         if region is None:
-            region = _box(raw.get("bbox"), report, where)
+            region = _box(raw.bbox, report, where)
         keypoints = None
-        if isinstance(raw.get("keypoints"), list) and raw["keypoints"]:
-            keypoints = _keypoints(raw["keypoints"], by_category.get(category_id))
+        values = raw.keypoints
+        if isinstance(values, ListView) and values:
+            keypoints = _keypoints(list(values), by_category.get(category_id))
         if region is None and keypoints is None:
             report.drop("annotation", "no geometry (no segmentation, bbox or keypoints)", where)
             continue
         common: dict[str, Any] = {
             "media_id": media_id,
             "category_id": category_id,
-            "is_crowd": raw.get("iscrowd") == 1,
-            "confidence": number(raw.get("score")),
+            "is_crowd": raw.iscrowd == 1,
+            "confidence": number(raw.score),
         }
         track = ann_id if region is not None and isinstance(keypoints, Keypoints) else None
         if region is not None:
@@ -186,8 +201,9 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
             kp_id = f"{ann_id}#keypoints" if region is not None else ann_id
             annotations.append(Annotation(id=kp_id, geometry=keypoints, track_id=track, **common))
     info: dict[str, Any] = {}
-    for key in ("info", "licenses"):
-        if key in document:
-            info[f"coco_{key}"] = document[key]
+    if "info" in raw_doc:
+        info["coco_info"] = to_raw(doc.info)
+    if "licenses" in raw_doc:
+        info["coco_licenses"] = to_raw(doc.licenses)
     report.counts.update(media=len(media), categories=len(categories), annotations=len(annotations))
     return LabelledDataset(tuple(media), categories, tuple(annotations), info=info)

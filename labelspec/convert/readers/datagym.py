@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from labelspec.convert.model import (
@@ -38,6 +39,8 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.readers import number, with_size
 from labelspec.convert.registry import ReadOptions
+from labelspec.formats import datagym
+from labelspec.formats._runtime import JsonObject, ListView, MissingPropertyError
 
 __all__ = ["read"]
 
@@ -56,19 +59,35 @@ def _answers(key: str, values: Any, out: dict[str, AttributeValue]) -> None:
             _answers(f"{key}/{child_key}", child_values, out)
 
 
+def _get(view: JsonObject, name: str) -> Any:
+    """The property ``name`` of a view; None when a required one is absent (readers never fail on that)."""
+    try:
+        return getattr(view, name)
+    except MissingPropertyError:
+        return None
+
+
+def _coordinate(point: Any, key: str) -> float | None:
+    """A coordinate of a point/rectangle: a typed view, or a plain object (the generic ``geometry`` payload
+    is typed ``Any``)."""
+    if isinstance(point, JsonObject):
+        return number(_get(point, key))
+    return number(point.get(key)) if isinstance(point, dict) else None
+
+
 def _classifications(block: Any) -> dict[str, AttributeValue]:
     out: dict[str, AttributeValue] = {}
-    for key, values in (block or {}).items() if isinstance(block, dict) else ():
-        _answers(str(key), values, out)
+    for key, values in block.items() if isinstance(block, Mapping) else ():
+        _answers(str(key), values, out)  # answer arrays are typed list[Any]: read as JSON
     return out
 
 
 def _points(raw: Any) -> list[tuple[float, float]] | None:
-    if not isinstance(raw, list):
+    if not isinstance(raw, (list, ListView)):
         return None
     points = []
     for point in raw:
-        x, y = (number(point.get("x")), number(point.get("y"))) if isinstance(point, dict) else (None, None)
+        x, y = _coordinate(point, "x"), _coordinate(point, "y")
         if x is None or y is None:
             return None
         points.append((x, y))
@@ -77,8 +96,8 @@ def _points(raw: Any) -> list[tuple[float, float]] | None:
 
 def _geometry(kind: str, payload: Any, report: ConversionReport, where: str) -> Geometry | None:
     if kind == "rectangle":
-        box = payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], dict) else {}
-        values = [number(box.get(k)) for k in ("x", "y", "w", "h")]
+        box = payload[0] if isinstance(payload, (list, ListView)) and payload else None
+        values = [_coordinate(box, k) for k in ("x", "y", "w", "h")]
         if any(v is None for v in values):
             report.drop("rectangle", "null coordinates (DataGym writes them for invalid rectangles)", where)
             return None
@@ -86,7 +105,7 @@ def _geometry(kind: str, payload: Any, report: ConversionReport, where: str) -> 
         return Box(x, y, w, h)
     if kind == "image_segmentation":
         rings = []
-        for ring in payload if isinstance(payload, list) else []:
+        for ring in payload if isinstance(payload, (list, ListView)) else []:
             points = _points(ring)
             if points and len(points) > 3 and points[0] == points[-1]:
                 points = points[:-1]
@@ -114,16 +133,17 @@ def _geometry(kind: str, payload: Any, report: ConversionReport, where: str) -> 
 
 
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
-    items = document if isinstance(document, list) else []
-    classes: list[Any] = []
-    if items and isinstance(items[0], dict) and "label_classes" in items[0]:
-        classes = items[0]["label_classes"] or []
-        items = items[1:]
+    doc = datagym.from_json(document if isinstance(document, list) else [])
+    items: Any = [datagym.from_json_as("task", task) for task in doc.to_json()]
+    classes: Any = ()
+    if items and isinstance(doc[0], dict) and "label_classes" in doc[0]:
+        classes = doc.label_classes_element.label_classes or ()
+        items = doc.tasks
     kinds: dict[str, str] = {}
     categories: list[Category] = []
     for entry in classes:
-        name = str(entry.get("class_name"))
-        kind = entry.get("geometry_type") or entry.get("classification_type")
+        name = str(_get(entry, "class_name"))
+        kind = entry.geometry_type or entry.classification_type
         if kind in _GEOMETRY_TYPES and name not in kinds:
             kinds[name] = str(kind)
             categories.append(Category(id=name, name=name, source_id=name))
@@ -131,11 +151,13 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
     annotations: list[Annotation] = []
     classifications: list[Classification] = []
 
-    def add(key: str, entry: Any, media_id: str, ann_id: str, where: str, parent: str | None) -> None:
-        if not isinstance(entry, dict):
+    def add(key: str, item: Any, media_id: str, ann_id: str, where: str, parent: str | None) -> None:
+        if not isinstance(item, JsonObject):
             return
+        # nested entries are read as top-level ones (a superset: image_segmentation, nested_geometries)
+        entry = datagym.GeometryEntry.from_json(item.to_json(), item.pointer)
         kind = kinds.get(key)
-        payload_key = next((k for k in (*_GEOMETRY_TYPES, "geometry") if k in entry), None)
+        payload_key = next((k for k in (*_GEOMETRY_TYPES, "geometry") if k in entry.to_json()), None)
         if kind is None:
             kind = payload_key if payload_key in _GEOMETRY_TYPES else None
             if kind is None:
@@ -143,33 +165,36 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
                 return
             kinds[key] = kind
             categories.append(Category(id=key, name=key, source_id=key))
-        geometry = _geometry(kind, entry.get(payload_key) if payload_key else None, report, where)
-        attributes = _classifications(entry.get("classifications"))
+        geometry = _geometry(kind, getattr(entry, payload_key) if payload_key else None, report, where)
+        attributes = _classifications(_get(entry, "classifications"))
         if parent is not None:
             attributes["parent"] = parent
         if geometry is not None:
             annotations.append(Annotation(ann_id, media_id, key, geometry, attributes=attributes))
-        for child_key, children in (entry.get("nested_geometries") or {}).items():
-            for index, child in enumerate(children if isinstance(children, list) else []):
+        for child_key, children in (entry.nested_geometries or {}).items():
+            for index, child in enumerate(children if isinstance(children, ListView) else []):
                 child_where = f"{where}/nested_geometries/{child_key}/{index}"
                 add(str(child_key), child, media_id, f"{ann_id}/{child_key}/{index}", child_where, ann_id)
 
     for number_, task in enumerate(items, 1):
-        if not isinstance(task, dict):
+        if not isinstance(task, datagym.Task):
             continue
-        media_id = task.get("internal_media_ID", task.get("internal_image_ID"))
-        file_name = task.get("external_media_ID", task.get("external_image_ID")) or media_id
-        if "labels" not in task and "global_classifications" not in task:
+        raw = task.to_json()  # which keys are present (a null ID does not fall back to the legacy key)
+        media_id = task.internal_media_id if "internal_media_ID" in raw else task.internal_image_id
+        file_name = (
+            task.external_media_id if "external_media_ID" in raw else task.external_image_id
+        ) or media_id
+        if "labels" not in raw and "global_classifications" not in raw:
             report.drop("video task", "DataGym video-project exports carry no labels", f"/{number_}")
             continue
         item = MediaItem(
-            id=str(media_id), file_name=str(file_name), attributes={"status": task.get("status")}
+            id=str(media_id), file_name=str(file_name), attributes={"status": _get(task, "status")}
         )
         media.append(with_size(item, options))
-        for name, value in _classifications(task.get("global_classifications")).items():
+        for name, value in _classifications(task.global_classifications).items():
             classifications.append(Classification(name, value, media_id=item.id))
-        for key, entries in (task.get("labels") or {}).items():
-            for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        for key, entries in (task.labels or {}).items():
+            for index, entry in enumerate(entries if isinstance(entries, ListView) else []):
                 where = f"/{number_}/labels/{key}/{index}"
                 add(str(key), entry, item.id, f"{item.id}/{key}/{index}", where, None)
     report.counts.update(media=len(media), categories=len(categories), annotations=len(annotations))

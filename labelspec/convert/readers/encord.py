@@ -47,6 +47,8 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.readers import number, with_size
 from labelspec.convert.registry import ConversionError, ReadOptions
+from labelspec.formats import encord, encord_ontology
+from labelspec.formats._runtime import JsonObject, ListView, MissingPropertyError, child_pointer
 
 __all__ = ["read"]
 
@@ -59,6 +61,14 @@ _KINDS: dict[str, AttributeKind] = {
 }
 
 
+def _get(view: JsonObject, name: str) -> Any:
+    """The property ``name`` of a view; None when a required one is absent (readers never fail on that)."""
+    try:
+        return getattr(view, name)
+    except MissingPropertyError:
+        return None
+
+
 def _colour(value: Any) -> tuple[int, int, int] | None:
     if isinstance(value, str) and len(value) == 7 and value.startswith("#"):
         try:
@@ -68,20 +78,25 @@ def _colour(value: Any) -> tuple[int, int, int] | None:
     return None
 
 
-def _answer(entry: dict[str, Any]) -> AttributeValue:
-    answers = entry.get("answers")
+def _answer(entry: encord.AttributeAnswer) -> AttributeValue:
+    answers = _get(entry, "answers")  # typed Any: radio/checklist option lists, or a text/number
     if isinstance(answers, list):
         names = tuple(str(a.get("name", a.get("value"))) for a in answers if isinstance(a, dict))
-        return names[0] if len(names) == 1 and entry.get("type", "radio") != "checklist" else names
+        # "type" is not in the schema of an answer (older exports write it): read from the JSON
+        kind = entry.to_json().get("type", "radio")
+        return names[0] if len(names) == 1 and kind != "checklist" else names
     if isinstance(answers, (str, int, float, bool)) or answers is None:
         return answers
     return str(answers)
 
 
-def _answers(entries: Any) -> dict[str, AttributeValue]:
-    return {
-        str(e.get("name", e.get("featureHash"))): _answer(e) for e in entries or [] if isinstance(e, dict)
-    }
+def _answer_name(entry: encord.AttributeAnswer) -> str:
+    name = entry.name
+    return str(name if name is not None or "name" in entry.to_json() else _get(entry, "feature_hash"))
+
+
+def _answers(entries: ListView[encord.AttributeAnswer] | None) -> dict[str, AttributeValue]:
+    return {_answer_name(e): _answer(e) for e in entries or () if isinstance(e, encord.AttributeAnswer)}
 
 
 def _points(raw: Any) -> list[tuple[float, float]]:
@@ -95,13 +110,31 @@ def _points(raw: Any) -> list[tuple[float, float]]:
     return [(float(p["x"]), float(p["y"])) for p in values if isinstance(p, dict)]
 
 
-def _visibility(point: dict[str, Any]) -> Literal["visible", "occluded", "invisible"]:
-    value = point.get("visibility")
-    if value == "invisible" or point.get("invisible"):
+def _visibility(point: encord.SkeletonPoint) -> Literal["visible", "occluded", "invisible"]:
+    value = point.visibility
+    if value == "invisible" or point.invisible:
         return "invisible"
-    if value in ("occluded", "selfOccluded") or point.get("occluded") or point.get("selfOccluded"):
+    if value in ("occluded", "selfOccluded") or point.occluded or point.self_occluded:
         return "occluded"
     return "visible"
+
+
+def _option_label(option: Any) -> str:
+    if isinstance(option, encord_ontology.OptionCommon):
+        return str(_get(option, "label"))
+    return str(option.get("label"))  # options of an attribute type the schema does not detail
+
+
+def _definition(attribute: encord_ontology.OntologyAttribute) -> AttributeDefinition | None:
+    kind = _get(attribute, "type")
+    if kind not in _KINDS:
+        return None
+    return AttributeDefinition(
+        str(_get(attribute, "name")),
+        _KINDS[kind],
+        tuple(_option_label(o) for o in attribute.options or ()),
+        bool(attribute.required),
+    )
 
 
 class _Reader:
@@ -113,53 +146,59 @@ class _Reader:
         self.media: list[MediaItem] = []
         self.annotations: list[Annotation] = []
         self.classifications: list[Classification] = []
-        ontology = options.ontology
-        if isinstance(ontology, dict):
-            for obj in ontology.get("objects") or []:
-                definitions = tuple(
-                    AttributeDefinition(
-                        str(a.get("name")),
-                        _KINDS[a["type"]],
-                        tuple(str(o.get("label")) for o in a.get("options") or []),
-                        bool(a.get("required")),
-                    )
-                    for a in obj.get("attributes") or []
-                    if a.get("type") in _KINDS
-                )
-                self.categories[str(obj["featureNodeHash"])] = Category(
-                    id=str(obj["featureNodeHash"]),
-                    name=str(obj.get("name")),
-                    color=_colour(obj.get("color")),
+        if isinstance(options.ontology, dict):
+            ontology = encord_ontology.from_json(options.ontology)
+            for obj in _get(ontology, "objects") or ():
+                definitions = tuple(d for d in map(_definition, obj.attributes or ()) if d is not None)
+                node = obj.feature_node_hash
+                self.categories[str(node)] = Category(
+                    id=str(node),
+                    name=str(_get(obj, "name")),
+                    color=_colour(_get(obj, "color")),
                     attributes=definitions,
-                    source_id=obj["featureNodeHash"],
+                    source_id=node,
                 )
-            for cls in ontology.get("classifications") or []:
-                attributes = cls.get("attributes") or [{}]
-                self.classification_names[str(cls.get("featureNodeHash"))] = str(attributes[0].get("name"))
-        elif ontology is None:
+            for cls in _get(ontology, "classifications") or ():
+                attributes = _get(cls, "attributes")
+                first = attributes[0] if attributes else None
+                name = _get(first, "name") if isinstance(first, JsonObject) else None
+                self.classification_names[str(_get(cls, "feature_node_hash"))] = str(name)
+        elif options.ontology is None:
             self.report.approximate(
                 "category names", "no --ontology: names and colours taken from the label rows"
             )
 
-    def category(self, obj: dict[str, Any], where: str) -> str:
-        feature = str(obj.get("featureHash"))
+    def category(self, obj: encord.FrameObject, where: str) -> str:
+        feature = str(_get(obj, "feature_hash"))
         if feature not in self.categories:
             if self.options.ontology is not None:
                 self.report.approximate(
                     "category", "featureHash not in the ontology: the row's name is used", where
                 )
+            name = _get(obj, "name")
             self.categories[feature] = Category(
-                feature, str(obj.get("name", feature)), color=_colour(obj.get("color")), source_id=feature
+                feature,
+                str(name if name is not None or "name" in obj.to_json() else feature),
+                color=_colour(_get(obj, "color")),
+                source_id=feature,
             )
         return feature
 
-    def geometry(self, obj: dict[str, Any], item: MediaItem, where: str) -> Geometry | None:
-        shape = obj.get("shape")
-        if "bitmask" in obj or shape == "bitmask":
-            return self.bitmask(obj["bitmask"], item, where)
-        if "cuboid" in obj and shape != "cuboid_2d":
-            c = obj["cuboid"]
-            return Cuboid(tuple(c["position"]), tuple(c["size"]), tuple(c["orientation"]))
+    def geometry(self, obj: encord.FrameObject, item: MediaItem, where: str) -> Geometry | None:
+        shape = _get(obj, "shape")
+        bitmask = _get(obj, "bitmask")
+        if bitmask is not None or shape == "bitmask":
+            if bitmask is None:
+                raise MissingPropertyError(child_pointer(obj.pointer, "bitmask"))
+            return self.bitmask(bitmask, item, where)
+        cuboid = _get(obj, "cuboid")
+        if cuboid is not None and shape != "cuboid_2d":
+            # the numbers as the export wrote them (the typed view reads vector3 items as floats)
+            return Cuboid(
+                tuple(cuboid.position.to_json()),
+                tuple(cuboid.size.to_json()),
+                tuple(cuboid.orientation.to_json()),
+            )
         if shape in ("cuboid_2d", "segmentation", "audio", "text"):
             self.report.drop(f"{shape} object", "no equivalent in the model", where)
             return None
@@ -170,23 +209,25 @@ class _Reader:
                 2,
             )
         w, h = float(item.width), float(item.height)
-        if "skeleton" in obj:
-            points = [obj["skeleton"][k] for k in sorted(obj["skeleton"], key=int)]
+        skeleton = _get(obj, "skeleton")
+        if skeleton is not None:
+            points = [skeleton[k] for k in sorted(skeleton, key=int)]
             return Keypoints(
                 tuple(
-                    Keypoint(float(p["x"]) * w, float(p["y"]) * h, _visibility(p), p.get("name"))
-                    for p in points
+                    Keypoint(float(p.x) * w, float(p.y) * h, _visibility(p), _get(p, "name")) for p in points
                 )
             )
         if shape == "bounding_box":
-            b = obj["boundingBox"]
-            return Box(b["x"] * w, b["y"] * h, b["w"] * w, b["h"] * h)
+            b = obj.bounding_box
+            assert b is not None, "a bounding_box object has a boundingBox (validated)"
+            return Box(b.x * w, b.y * h, b.w * w, b.h * h)
         if shape == "rotatable_bounding_box":
-            b = obj["rotatableBoundingBox"]
-            return RotatedBox(b["x"] * w, b["y"] * h, b["w"] * w, b["h"] * h, float(b["theta"]))
+            r = obj.rotatable_bounding_box
+            assert r is not None, "a rotatable_bounding_box object has a rotatableBoundingBox (validated)"
+            return RotatedBox(r.x * w, r.y * h, r.w * w, r.h * h, float(r.theta))
         if shape == "polygon":
-            polygons = obj.get("polygons")
-            if isinstance(polygons, list) and polygons:
+            polygons = _get(obj, "polygons")
+            if isinstance(polygons, ListView) and polygons:
                 built = tuple(
                     Polygon(
                         tuple(
@@ -196,26 +237,28 @@ class _Reader:
                     for rings in polygons
                 )
                 return built[0] if len(built) == 1 else MultiPolygon(built)
-            ring = tuple(c for x, y in _points(obj.get("polygon")) for c in (x * w, y * h))
+            ring = tuple(c for x, y in _points(_get(obj, "polygon")) for c in (x * w, y * h))
             return Polygon((ring,)) if len(ring) >= 6 else None
         if shape == "polyline":
-            return Polyline(tuple((x * w, y * h) for x, y in _points(obj.get("polyline"))))
+            return Polyline(tuple((x * w, y * h) for x, y in _points(_get(obj, "polyline"))))
         if shape == "point":
-            p = obj["point"]["0"]
-            return Point(float(p["x"]) * w, float(p["y"]) * h)
+            point = obj.point
+            assert point is not None, "a point object has a point (validated)"
+            p = point.p_0
+            return Point(float(p.x) * w, float(p.y) * h)
         self.report.drop("object", f"unknown shape {shape!r}", where)
         return None
 
-    def bitmask(self, raw: dict[str, Any], item: MediaItem, where: str) -> Mask | None:
+    def bitmask(self, mask: encord.Bitmask, item: MediaItem, where: str) -> Mask | None:
         import numpy as np
 
         from labelspec.codecs.encord_bitmask import decode_mask
         from labelspec.convert.readers.coco import mask_to_counts
 
-        height, width = int(raw["height"]), int(raw["width"])
-        pixels = decode_mask(raw["rleString"], height, width)
+        height, width = int(mask.height), int(mask.width)
+        pixels = decode_mask(mask.rle_string, height, width)
         full_h, full_w = item.height or height, item.width or width
-        top, left = int(raw.get("top", 0)), int(raw.get("left", 0))
+        top, left = int(_get(mask, "top") or 0), int(_get(mask, "left") or 0)
         if (top, left, height, width) != (0, 0, full_h, full_w):
             canvas = np.zeros((full_h, full_w), dtype=bool)
             part = pixels[: max(0, full_h - top), : max(0, full_w - left)]
@@ -225,24 +268,30 @@ class _Reader:
             pixels = canvas
         return Mask(full_h, full_w, mask_to_counts(pixels))
 
-    def frame(self, blob: Any, item: MediaItem, frame: int | None, row: dict[str, Any], where: str) -> None:
-        if not isinstance(blob, dict):
+    def frame(self, blob: Any, item: MediaItem, frame: int | None, row: encord.LabelRow, where: str) -> None:
+        if not isinstance(blob, (encord.ImageLabels, encord.FrameLabels)):
             return
-        static = row.get("object_answers") or {}
-        dynamic = row.get("object_actions") or {}
-        for index, obj in enumerate(blob.get("objects") or []):
+        static = _get(row, "object_answers") or {}  # a map of ObjectAnswer (a plain dict in the base class)
+        dynamic = _get(row, "object_actions") or {}
+        for index, obj in enumerate(blob.objects or ()):
             at = f"{where}/objects/{index}"
             category = self.category(obj, at)
             geometry = self.geometry(obj, item, at)
             if geometry is None:
                 continue
-            object_hash = str(obj.get("objectHash"))
-            attributes = _answers((static.get(object_hash) or {}).get("classifications"))
-            for action in (dynamic.get(object_hash) or {}).get("actions") or []:
-                ranges = action.get("range") or []
+            object_hash = str(_get(obj, "object_hash"))
+            answer = static.get(object_hash)
+            if isinstance(answer, dict):  # rows of no known data type: the map's values are not typed
+                answer = encord.from_json_as("object_answer", answer)
+            attributes = _answers(
+                _get(answer, "classifications") if isinstance(answer, encord.ObjectAnswer) else None
+            )
+            action = dynamic.get(object_hash)
+            for dynamic_answer in (_get(action, "actions") if action else None) or ():
+                ranges = _get(dynamic_answer, "range") or ()
                 if frame is None or any(s <= frame <= e for s, e in ranges):
-                    attributes[str(action.get("name", action.get("featureHash")))] = _answer(action)
-            confidence = number(obj.get("confidence"))
+                    attributes[_answer_name(dynamic_answer)] = _answer(dynamic_answer)
+            confidence = number(obj.confidence)
             ann_id = object_hash if frame is None else f"{object_hash}@{frame}"
             self.annotations.append(
                 Annotation(
@@ -255,41 +304,47 @@ class _Reader:
                     confidence=confidence,
                 )
             )
-        answers = row.get("classification_answers") or {}
-        for cls in blob.get("classifications") or []:
-            entry = answers.get(cls.get("classificationHash")) or {}
-            for name, value in _answers(entry.get("classifications")).items():
+        answers = _get(row, "classification_answers") or {}
+        for cls in blob.classifications or ():
+            entry = answers.get(_get(cls, "classification_hash"))
+            classifications = entry.classifications if entry else None
+            for name, value in _answers(classifications).items():
                 self.classifications.append(Classification(name, value, media_id=item.id))
 
-    def row(self, row: dict[str, Any], where: str) -> None:
-        data_type = str(row.get("data_type"))
-        units = row.get("data_units") or {}
+    def row(self, row: encord.LabelRow, where: str) -> None:
+        data_type = str(_get(row, "data_type"))
+        units = _get(row, "data_units") or {}
         if data_type not in ("image", "img_group", *_FRAMED):
             self.report.drop("label row", f"data type {data_type!r} has no image representation", where)
             return
-        sequence = bool(row.get("is_image_sequence"))
+        sequence = bool(row.is_image_sequence)
         for data_hash, unit in units.items():
             at = f"{where}/data_units/{data_hash}"
             base = MediaItem(
                 str(data_hash),
-                str(unit.get("data_title") or data_hash),
-                width=unit.get("width") or None,
-                height=unit.get("height") or None,
-                url=unit.get("data_link"),
+                str(_get(unit, "data_title") or data_hash),
+                width=unit.width or None,
+                height=unit.height or None,
+                url=unit.data_link,
             )
             base = with_size(base, self.options)
-            labels = unit.get("labels") or {}
+            labels: Any = unit.labels or {}
             if data_type in ("image", "img_group"):
+                if isinstance(labels, dict):  # a data unit the schema does not type: wrap as image labels
+                    labels = encord.from_json_as("image_labels", labels)
                 if sequence:
+                    data_sequence = _get(unit, "data_sequence")
                     base = replace(
                         base,
                         kind="frame",
-                        sequence_id=str(row.get("data_hash")),
-                        frame_index=int(unit.get("data_sequence", 0)),
+                        sequence_id=str(_get(row, "data_hash")),
+                        frame_index=int(0 if data_sequence is None else data_sequence),
                     )
                 self.media.append(base)
                 self.frame(labels, base, None, row, f"{at}/labels")
                 continue
+            if isinstance(labels, dict):
+                labels = encord.from_json_as("frame_keyed_labels", labels)
             kind: Literal["frame", "slice"] = "frame" if data_type == "video" else "slice"
             stem = base.file_name.rsplit(".", 1)[0]
             for key in sorted(labels, key=int):
@@ -304,17 +359,25 @@ class _Reader:
                 )
                 self.media.append(item)
                 self.frame(labels[key], item, frame, row, f"{at}/labels/{key}")
-        for entry in (row.get("classification_answers") or {}).values():
-            if isinstance(entry, dict) and entry.get("createdBy") is not None and entry.get("range") == []:
-                for name, value in _answers(entry.get("classifications")).items():
+        for entry in (_get(row, "classification_answers") or {}).values():
+            if (
+                isinstance(entry, encord.ClassificationAnswer)
+                and entry.created_by is not None
+                and entry.range == []
+            ):
+                for name, value in _answers(entry.classifications).items():
                     self.classifications.append(Classification(name, value, media_id=None))
 
 
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
     reader = _Reader(options, report)
-    rows = document if isinstance(document, list) else [document]
+    rows = (
+        encord.from_json(document)
+        if isinstance(document, list)
+        else [encord.from_json_as("label_row", document)]
+    )
     for index, row in enumerate(rows):
-        if isinstance(row, dict):
+        if isinstance(row, encord.LabelRow):
             reader.row(row, f"/{index}")
     categories = tuple(reader.categories.values())
     report.counts.update(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.readers import as_attribute_value, number, with_size
 from labelspec.convert.registry import ConversionError, ReadOptions
+from labelspec.formats import segments
+from labelspec.formats._runtime import JsonObject, JsonView, ListView, MissingPropertyError, to_raw
 
 __all__ = ["read"]
 
@@ -62,38 +65,59 @@ _KINDS: dict[str, AttributeKind] = {
 }
 
 
-def _category(raw: dict[str, Any]) -> Category:
-    color = raw.get("color")
+def _get(view: Any, name: str) -> Any:
+    """The property ``name`` of a view; None when a required one is absent or ``view`` is not a view."""
+    if not isinstance(view, JsonObject):
+        return None
+    try:
+        return getattr(view, name)
+    except MissingPropertyError:
+        return None
+
+
+def _as(definition: str, value: Any) -> Any:
+    """``value`` (a view or plain JSON) as a view of ``#/definitions/<definition>``: sample and label
+    attributes are typed by the dataset's task type, which the base classes do not know."""
+    return segments.from_json_as(definition, value.to_json() if isinstance(value, JsonView) else value)
+
+
+def _url(ref: Any) -> Any:
+    return _get(ref, "url")
+
+
+def _category(raw: segments.Category) -> Category:
+    color = raw.color
     definitions = []
-    for attribute in raw.get("attributes") or []:
-        kind = _KINDS.get(str(attribute.get("input_type")))
-        if kind is None or not attribute.get("name"):
+    for attribute in raw.attributes or ():
+        kind = _KINDS.get(str(_get(attribute, "input_type")))
+        name = _get(attribute, "name")
+        if kind is None or not name:
             continue
-        options = tuple(str(v) for v in attribute.get("values") or ())
-        definitions.append(
-            AttributeDefinition(str(attribute["name"]), kind, options, bool(attribute.get("is_mandatory")))
-        )
+        options = tuple(str(v) for v in _get(attribute, "values") or ())
+        definitions.append(AttributeDefinition(str(name), kind, options, bool(attribute.is_mandatory)))
+    name = raw.name if "name" in raw.to_json() else raw.id
     return Category(
-        id=str(raw["id"]),
-        name=str(raw.get("name", raw["id"])),
+        id=str(raw.id),
+        name=str(name),
         color=(int(color[0]), int(color[1]), int(color[2]))
-        if isinstance(color, list) and len(color) >= 3
+        if isinstance(color, ListView) and len(color) >= 3
         else None,
         attributes=tuple(definitions),
-        is_thing=bool(raw.get("has_instances", True)),
-        source_id=raw["id"],
+        is_thing=bool(raw.has_instances if "has_instances" in raw.to_json() else True),
+        source_id=raw.id,
     )
 
 
 def _attributes(raw: Any) -> dict[str, Any]:
-    return {str(k): as_attribute_value(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    # attribute values are typed Any: read as JSON
+    return {str(k): as_attribute_value(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
 
 
-def _vector(annotation: dict[str, Any], report: ConversionReport, where: str) -> Geometry | None:
-    kind = annotation.get("type")
+def _vector(annotation: segments.VectorAnnotation, report: ConversionReport, where: str) -> Geometry | None:
+    kind = _get(annotation, "type")
     points = []
-    for point in annotation.get("points") or []:
-        values = [number(v) for v in point[:2]] if isinstance(point, list) else []
+    for point in _get(annotation, "points") or ():
+        values = [number(v) for v in point[:2]] if isinstance(point, ListView) else []
         if len(values) != 2 or values[0] is None or values[1] is None:
             report.drop(f"{kind} annotation", "a point is not two numbers", where)
             return None
@@ -115,8 +139,13 @@ def _vector(annotation: dict[str, Any], report: ConversionReport, where: str) ->
     return Point(*points[0])
 
 
-def _euler(q: dict[str, Any]) -> tuple[float, float, float]:
-    x, y, z, w = (float(q.get(k, 0.0)) for k in ("qx", "qy", "qz", "qw"))
+def _number(view: JsonObject, name: str, default: float = 0.0) -> float:
+    value = _get(view, name)
+    return default if value is None and name not in view.to_json() else float(value)
+
+
+def _euler(q: segments.Xyzw) -> tuple[float, float, float]:
+    x, y, z, w = (_number(q, k) for k in ("qx", "qy", "qz", "qw"))
     roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
     pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
     yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
@@ -124,33 +153,55 @@ def _euler(q: dict[str, Any]) -> tuple[float, float, float]:
 
 
 def _xyz(raw: Any) -> tuple[float, float, float]:
-    raw = raw if isinstance(raw, dict) else {}
-    return float(raw.get("x", 0.0)), float(raw.get("y", 0.0)), float(raw.get("z", 0.0))
+    if not isinstance(raw, JsonObject):
+        return 0.0, 0.0, 0.0
+    return _number(raw, "x"), _number(raw, "y"), _number(raw, "z")
 
 
-def _legacy(document: dict[str, Any]) -> dict[str, Any]:
+def _legacy(document: segments.Document) -> segments.Dataset:
     """The 2020 layout (``tasks`` + ``samples``, no ``dataset``) in the shape of the current one."""
-    tasks = [t for t in document.get("tasks") or [] if isinstance(t, dict)]
-    first = tasks[0] if tasks else {}
-    return {
-        "name": document.get("name"),
-        "task_type": first.get("task_type"),
-        "task_attributes": first.get("attributes") or {},
-        "labelsets": [{"name": t.get("name")} for t in tasks],
-        "samples": document.get("samples") or [],
-    }
+    tasks = [t for t in document.tasks or () if isinstance(t, segments.DocumentTasksItem)]
+    first = tasks[0] if tasks else None
+    dataset: segments.Dataset = segments.Dataset.from_json(
+        {
+            "name": document.name,
+            "task_type": _get(first, "task_type"),
+            "task_attributes": to_raw(_get(first, "attributes")) or {},
+            "labelsets": [{"name": _get(t, "name")} for t in tasks],
+            "samples": to_raw(document.samples) or [],
+        }
+    )
+    return dataset
+
+
+_SAMPLE_ATTRIBUTES = {
+    "image-vector-sequence": "image_sequence_sample_attributes",
+    "image-segmentation-sequence": "image_sequence_sample_attributes",
+    "pointcloud-cuboid": "pointcloud_sample_attributes",
+    "pointcloud-cuboid-sequence": "pointcloud_sequence_sample_attributes",
+}
+_LABEL_ATTRIBUTES = {
+    "segmentation-bitmap": "image_segmentation_label_attributes",
+    "segmentation-bitmap-highres": "image_segmentation_label_attributes",
+    "image-vector-sequence": "image_sequence_vector_label_attributes",
+    "image-segmentation-sequence": "image_sequence_segmentation_label_attributes",
+    "pointcloud-cuboid": "pointcloud_cuboid_label_attributes",
+    "pointcloud-cuboid-sequence": "pointcloud_cuboid_sequence_label_attributes",
+}
 
 
 class _Reader:
     def __init__(self, document: Any, options: ReadOptions, report: ConversionReport) -> None:
-        self.dataset = document.get("dataset") or _legacy(document)
+        doc = segments.from_json(document)
+        dataset = doc.dataset
+        self.dataset = dataset if dataset is not None and dataset.to_json() else _legacy(doc)
         self.options = options
         self.report = report
         self.media: list[MediaItem] = []
         self.annotations: list[Annotation] = []
 
     def labelset(self) -> str:
-        names = [str(s.get("name")) for s in self.dataset.get("labelsets") or []]
+        names = [str(_get(s, "name")) for s in self.dataset.labelsets or ()]
         chosen = self.options.labelset
         if chosen is not None:
             if names and chosen not in names:
@@ -172,13 +223,14 @@ class _Reader:
         path = fetch_one(local, cache, media_dir=self.options.media_dir)
         return read_bitmap(path)
 
-    def masks(self, media: MediaItem, label: dict[str, Any], where: str, track: bool) -> MediaItem:
+    def masks(self, media: MediaItem, label: Any, where: str, track: bool) -> MediaItem:
+        """``label``: the attributes of a segmentation label, or one frame of a sequence's."""
         import numpy as np
 
         from labelspec.convert.readers.coco import mask_to_counts
 
-        url = (label.get("segmentation_bitmap") or {}).get("url")
-        annotations = label.get("annotations") or []
+        url = _url(_get(label, "segmentation_bitmap"))
+        annotations = _get(label, "annotations") or ()
         if not url:
             if annotations:
                 self.report.drop("bitmap label", "no segmentation bitmap URL", where)
@@ -194,7 +246,7 @@ class _Reader:
         media = replace(media, width=width, height=height)
         known = set()
         for index, annotation in enumerate(annotations):
-            instance = int(annotation["id"])
+            instance = int(annotation.id)
             known.add(instance)
             pixels = ids == instance
             if not pixels.any():
@@ -203,14 +255,15 @@ class _Reader:
                 )
                 continue
             mask = Mask(height, width, mask_to_counts(pixels))
-            track_id = str(annotation.get("track_id", instance)) if track else None
+            has_track = "track_id" in annotation.to_json()
+            track_id = str(annotation.track_id if has_track else instance) if track else None
             self.annotations.append(
                 Annotation(
                     f"{media.id}#{instance}",
                     media.id,
-                    str(annotation["category_id"]),
+                    str(annotation.category_id),
                     mask,
-                    attributes=_attributes(annotation.get("attributes")),
+                    attributes=_attributes(annotation.attributes),
                     track_id=track_id,
                 )
             )
@@ -221,70 +274,78 @@ class _Reader:
             )
         return media
 
-    def vectors(self, media: MediaItem, label: dict[str, Any], where: str, track: bool) -> None:
-        for index, annotation in enumerate(label.get("annotations") or []):
+    def vectors(self, media: MediaItem, label: Any, where: str, track: bool) -> None:
+        """``label``: the attributes of a vector label, or one frame of a sequence's."""
+        for index, annotation in enumerate(_get(label, "annotations") or ()):
             geometry = _vector(annotation, self.report, f"{where}/annotations/{index}")
             if geometry is None:
                 continue
-            track_id = annotation.get("track_id") if track else None
+            track_id = _get(annotation, "track_id") if track else None
             self.annotations.append(
                 Annotation(
-                    f"{media.id}#{annotation['id']}",
+                    f"{media.id}#{annotation.id}",
                     media.id,
-                    str(annotation["category_id"]),
+                    str(annotation.category_id),
                     geometry,
-                    attributes=_attributes(annotation.get("attributes")),
+                    attributes=_attributes(annotation.attributes),
                     track_id=str(track_id) if track_id is not None else None,
                 )
             )
 
-    def cuboids(self, media: MediaItem, label: dict[str, Any], where: str, track: bool) -> None:
-        for index, annotation in enumerate(label.get("annotations") or []):
-            if annotation.get("type") not in ("cuboid", "cuboid-sync"):
+    def cuboids(self, media: MediaItem, label: Any, where: str, track: bool) -> None:
+        """``label``: the attributes of a cuboid label, or one frame of a sequence's."""
+        for index, annotation in enumerate(_get(label, "annotations") or ()):
+            kind = _get(annotation, "type")
+            if kind not in ("cuboid", "cuboid-sync"):
                 self.report.drop(
-                    f"{annotation.get('type')} annotation",
+                    f"{kind} annotation",
                     "only cuboids are read from point clouds",
                     f"{where}/annotations/{index}",
                 )
                 continue
-            rotation = annotation.get("rotation")
+            rotation = annotation.rotation
             angles = (
                 _euler(rotation)
-                if isinstance(rotation, dict)
-                else (0.0, 0.0, float(annotation.get("yaw", 0.0)))
+                if isinstance(rotation, segments.Xyzw)
+                else (0.0, 0.0, _number(annotation, "yaw"))
             )
-            cuboid = Cuboid(_xyz(annotation.get("position")), _xyz(annotation.get("dimensions")), angles)
-            track_id = annotation.get("track_id") if track else None
+            position, dimensions = _get(annotation, "position"), _get(annotation, "dimensions")
+            cuboid = Cuboid(_xyz(position), _xyz(dimensions), angles)
+            track_id = _get(annotation, "track_id") if track else None
             self.annotations.append(
                 Annotation(
-                    f"{media.id}#{annotation['id']}",
+                    f"{media.id}#{annotation.id}",
                     media.id,
-                    str(annotation["category_id"]),
+                    str(annotation.category_id),
                     cuboid,
-                    attributes=_attributes(annotation.get("attributes")),
+                    attributes=_attributes(annotation.attributes),
                     track_id=str(track_id) if track_id is not None else None,
                 )
             )
 
     def run(self) -> LabelledDataset:
-        task_type = str(self.dataset.get("task_type"))
-        categories = tuple(
-            _category(c) for c in (self.dataset.get("task_attributes") or {}).get("categories") or []
-        )
+        task_type = str(_get(self.dataset, "task_type"))
+        task_attributes = self.dataset.task_attributes
+        categories = tuple(_category(c) for c in _get(task_attributes, "categories") or ())
         labelset = self.labelset()
         statuses = {s.upper() for s in self.options.statuses}
         filtered = 0
-        for number_, sample in enumerate(self.dataset.get("samples") or []):
+        for number_, sample in enumerate(_get(self.dataset, "samples") or ()):
             where = f"/dataset/samples/{number_}"
-            label = (sample.get("labels") or {}).get(labelset)
-            status = str(label.get("label_status")).upper() if isinstance(label, dict) else "UNLABELED"
+            label = (_get(sample, "labels") or {}).get(labelset)
+            is_label = isinstance(label, JsonObject)
+            status = str(_get(label, "label_status")).upper() if is_label else "UNLABELED"
             if statuses and status not in statuses:
                 filtered += 1
                 continue
-            if not isinstance(label, dict):
+            if not is_label:
                 self.report.drop("sample", f"no label in labelset {labelset!r}", where)
                 continue
-            self.sample(task_type, sample, label.get("attributes") or {}, f"{where}/labels/{labelset}")
+            attributes = _as(
+                _LABEL_ATTRIBUTES.get(task_type, "image_vector_label_attributes"),
+                _get(label, "attributes") or {},
+            )
+            self.sample(task_type, sample, attributes, f"{where}/labels/{labelset}")
         self.report.counts.update(
             media=len(self.media),
             categories=len(categories),
@@ -295,15 +356,17 @@ class _Reader:
             tuple(self.media),
             categories,
             tuple(self.annotations),
-            info={"segments_release": self.dataset.get("name"), "labelset": labelset},
+            info={"segments_release": _get(self.dataset, "name"), "labelset": labelset},
         )
 
-    def sample(self, task_type: str, sample: dict[str, Any], label: dict[str, Any], where: str) -> None:
-        uuid, name = str(sample.get("uuid")), str(sample.get("name") or sample.get("uuid"))
-        attributes = sample.get("attributes") or {}
+    def sample(self, task_type: str, sample: segments.Sample, label: Any, where: str) -> None:
+        uuid, name = str(sample.uuid), str(_get(sample, "name") or sample.uuid)
+        attributes = _as(
+            _SAMPLE_ATTRIBUTES.get(task_type, "image_sample_attributes"), _get(sample, "attributes") or {}
+        )
         if task_type in _IMAGE_VECTOR or task_type in _BITMAP:
-            url = (attributes.get("image") or {}).get("url")
-            item = MediaItem(uuid, name, url=url, attributes=_attributes(label.get("image_attributes")))
+            url = _url(_get(attributes, "image"))
+            item = MediaItem(uuid, name, url=url, attributes=_attributes(_get(label, "image_attributes")))
             item = with_size(item, self.options)
             if task_type in _BITMAP:
                 item = self.masks(item, label, where, track=False)
@@ -312,11 +375,11 @@ class _Reader:
             self.media.append(item)
             return
         if task_type in ("image-vector-sequence", "image-segmentation-sequence"):
-            frames = attributes.get("frames") or []
-            for index, frame_label in enumerate(label.get("frames") or []):
-                image = frames[index] if index < len(frames) else {}
-                url = (image.get("image") or {}).get("url")
-                frame_name = str(image.get("name") or f"{index + 1:05d}")
+            frames = _get(attributes, "frames") or ()
+            for index, frame_label in enumerate(_get(label, "frames") or ()):
+                image = frames[index] if index < len(frames) else None
+                url = _url(_get(image, "image"))
+                frame_name = str(_get(image, "name") or f"{index + 1:05d}")
                 extension = posixpath.splitext(media_basename(url))[1] if url else ""
                 item = MediaItem(
                     f"{uuid}/{index}",
@@ -325,7 +388,7 @@ class _Reader:
                     url=url,
                     sequence_id=uuid,
                     frame_index=index,
-                    attributes=_attributes(frame_label.get("image_attributes")),
+                    attributes=_attributes(_get(frame_label, "image_attributes")),
                 )
                 item = with_size(item, self.options)
                 if task_type == "image-segmentation-sequence":
@@ -335,21 +398,22 @@ class _Reader:
                 self.media.append(item)
             return
         if task_type in ("pointcloud-cuboid", "pointcloud-cuboid-sequence"):
-            frames = label.get("frames") if task_type.endswith("sequence") else [label]
-            clouds = attributes.get("frames") if task_type.endswith("sequence") else [attributes]
-            for index, frame_label in enumerate(frames or []):
-                cloud = (clouds or [{}])[index] if index < len(clouds or []) else {}
-                url = (cloud.get("pcd") or {}).get("url")
+            sequence = task_type.endswith("sequence")
+            frames = _get(label, "frames") if sequence else [label]
+            clouds = _get(attributes, "frames") if sequence else [attributes]
+            for index, frame_label in enumerate(frames or ()):
+                cloud = (clouds or [None])[index] if index < len(clouds or ()) else None
+                url = _url(_get(cloud, "pcd"))
                 item = MediaItem(
-                    f"{uuid}/{index}" if task_type.endswith("sequence") else uuid,
-                    name if not task_type.endswith("sequence") else f"{name}-{index + 1:05d}",
-                    kind="frame" if task_type.endswith("sequence") else "image",
+                    f"{uuid}/{index}" if sequence else uuid,
+                    name if not sequence else f"{name}-{index + 1:05d}",
+                    kind="frame" if sequence else "image",
                     url=url,
-                    sequence_id=uuid if task_type.endswith("sequence") else None,
-                    frame_index=index if task_type.endswith("sequence") else None,
+                    sequence_id=uuid if sequence else None,
+                    frame_index=index if sequence else None,
                     attributes={"media_type": "pointcloud"},
                 )
-                self.cuboids(item, frame_label, where, track=task_type.endswith("sequence"))
+                self.cuboids(item, frame_label, where, track=sequence)
                 self.media.append(item)
             return
         self.report.drop("sample", f"task type {task_type!r} has no representation in the model", where)

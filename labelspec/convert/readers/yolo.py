@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from labelspec.convert.media import find_media, image_size
@@ -32,6 +33,8 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.readers import number
 from labelspec.convert.registry import ConversionError, ReadOptions
+from labelspec.formats import yolo
+from labelspec.formats._runtime import ListView, MapView
 
 __all__ = ["read"]
 
@@ -40,11 +43,11 @@ def _visibility(value: float) -> Literal["visible", "occluded", "invisible"]:
     return "visible" if value >= 2 else "occluded" if value >= 1 else "invisible"
 
 
-def _names(document: Any) -> list[str] | None:
-    names = document.get("names")
-    if isinstance(names, list):
+def _names(document: yolo.Document) -> list[str] | None:
+    names = document.names
+    if isinstance(names, ListView):
         return [str(n) for n in names]
-    if isinstance(names, dict):
+    if isinstance(names, MapView):
         size = max((int(k) for k in names), default=-1) + 1
         return [str(names.get(str(i), i)) for i in range(size)]
     return None
@@ -69,8 +72,9 @@ def _find_image(key: str, options: ReadOptions) -> tuple[str, tuple[int, int]] |
 
 
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
-    names = _names(document)
-    labels: dict[str, list[list[Any]]] = document.get("labels") or {}
+    doc = yolo.from_json(document)
+    names = _names(doc)
+    labels: Mapping[str, Sequence[list[Any]]] = doc.labels if doc.to_json().get("labels") else {}
     if names is None:
         used = sorted({int(line[0]) for lines in labels.values() for line in lines if line})
         size = (used[-1] + 1) if used else 0

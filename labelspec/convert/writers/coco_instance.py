@@ -4,6 +4,8 @@ Conventions (and where they differ from the Segments.ai SDK's exporter, notes/se
 faults are deliberately not reproduced):
 
 - every annotation has ``segmentation``, ``area``, ``bbox`` and ``iscrowd``; sizes are never negative;
+- coordinates, sizes and areas are rounded to 6 decimals (a millionth of a pixel), so float noise from
+  unit conversions (``12.000000000001``) is not written; integral values are written as integers;
 - ``bbox`` is ``[x, y, w, h]`` of the geometry's extent (polygon vertices; set pixels of a mask);
 - polygons are written as polygon segmentations; a polygon with holes cannot be expressed as COCO
   polygons, so it becomes compressed RLE (outer rings merged, holes subtracted, via pycocotools) and is
@@ -53,6 +55,7 @@ from labelspec.convert.writers import (
     require_size,
     rotated_corners,
 )
+from labelspec.formats import coco_instance
 from labelspec.validator.report import Report
 
 __all__ = ["WRITER", "CocoInstanceWriter", "category_ids"]
@@ -102,9 +105,24 @@ def _rle_of_polygon(polygon: Polygon, height: int, width: int) -> Any:
     return mask_utils.encode(np.asfortranarray(pixels.astype(np.uint8)))
 
 
-def _compressed(rle: Any) -> dict[str, Any]:
+def _compressed(rle: Any) -> coco_instance.Rle:
     counts = rle["counts"]
-    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": counts.decode("ascii")}
+    return coco_instance.Rle.create(
+        size=[int(rle["size"][0]), int(rle["size"][1])], counts=counts.decode("ascii")
+    )
+
+
+def _region(
+    entry: coco_instance.Annotation,
+    segmentation: list[Any] | coco_instance.Rle,
+    area: float,
+    bbox: Sequence[float],
+    crowd: int,
+) -> None:
+    entry.segmentation = segmentation
+    entry.area = area
+    entry.bbox = bbox
+    entry.iscrowd = crowd
 
 
 class CocoInstanceWriter:
@@ -124,6 +142,11 @@ class CocoInstanceWriter:
     # ------------------------------------------------------------------------------------------ build
 
     def build(self, dataset: LabelledDataset, report: ConversionReport) -> dict[str, Any]:
+        """The COCO document as JSON (the value of the generated :class:`coco_instance.Document`)."""
+        document: dict[str, Any] = coco_instance.to_json(self.build_document(dataset, report))
+        return document
+
+    def build_document(self, dataset: LabelledDataset, report: ConversionReport) -> coco_instance.Document:
         from pycocotools import mask as mask_utils
 
         dataset = image_items(dataset, "coco-instance", report)
@@ -134,22 +157,28 @@ class CocoInstanceWriter:
         if not kept:
             report.mappings["image_id"] = dict(image_ids)
         sizes = {m.id: require_size(m, "coco-instance") for m in dataset.media}
-        categories = []
+        categories: list[coco_instance.Category] = []
         for category in dataset.categories:
-            entry: dict[str, Any] = {"id": cat_ids[category.id], "name": category.name}
-            entry["supercategory"] = category.supercategory or category.name
-            if category.keypoint_names:
-                entry["keypoints"] = list(category.keypoint_names)
-                entry["skeleton"] = [[a + 1, b + 1] for a, b in category.skeleton]
-            if category.color is not None:
-                entry["color"] = list(category.color)
-            categories.append(entry)
-        images = []
+            names = category.keypoint_names
+            categories.append(
+                coco_instance.Category.create(
+                    id=cat_ids[category.id],
+                    name=category.name,
+                    supercategory=category.supercategory or category.name,
+                    keypoints=list(names) if names else None,
+                    skeleton=[[a + 1, b + 1] for a, b in category.skeleton] if names else None,
+                    color=list(category.color) if category.color is not None else None,
+                )
+            )
+        images: list[coco_instance.Image] = []
         for item in dataset.media:
             width, height = sizes[item.id]
-            images.append(
-                {"id": image_ids[item.id], "file_name": item.file_name, "width": width, "height": height}
-            )
+            # COCO's own files (and pycocotools' examples) write file_name before the size: create() would
+            # put width/height first (schema order), so they are set afterwards to keep that key order.
+            image = coco_instance.Image.create(id=image_ids[item.id], file_name=item.file_name)
+            image.width = width
+            image.height = height
+            images.append(image)
             if item.attributes:
                 report.drop("media attributes", "COCO images have no attributes", item.id)
 
@@ -159,7 +188,7 @@ class CocoInstanceWriter:
         ann_ids, kept = _ids([a.id for a in regions])
         if not kept:
             report.mappings["annotation_id"] = dict(ann_ids)
-        annotations = []
+        annotations: list[coco_instance.Annotation] = []
         for annotation in regions:
             if annotation.media_id not in sizes:
                 report.drop("annotation", "its media item is not in the dataset", annotation.id)
@@ -168,21 +197,17 @@ class CocoInstanceWriter:
                 report.drop("annotation", "its category is not in the dataset", annotation.id)
                 continue
             width, height = sizes[annotation.media_id]
-            built = self._annotation(annotation, width, height, dataset, report, mask_utils)
-            if built is None:
+            entry = coco_instance.Annotation.create(
+                id=ann_ids[annotation.id],
+                image_id=image_ids[annotation.media_id],
+                category_id=cat_ids[annotation.category_id],
+            )
+            if not self._annotation(entry, annotation, width, height, dataset, report, mask_utils):
                 continue
-            entry = built
             keypoints = pairs.get(annotation.id)
             if keypoints is not None:
                 self._add_keypoints(entry, keypoints, dataset, report)
-            entry = {
-                "id": ann_ids[annotation.id],
-                "image_id": image_ids[annotation.media_id],
-                "category_id": cat_ids[annotation.category_id],
-                **entry,
-            }
-            if annotation.confidence is not None:
-                entry["score"] = annotation.confidence
+            entry.score = annotation.confidence
             if annotation.attributes:
                 report.drop("object attributes", "COCO annotations have no attributes", annotation.id)
             if annotation.track_id is not None and keypoints is None:
@@ -193,12 +218,21 @@ class CocoInstanceWriter:
                 "classification", "COCO instance files have no classifications", classification.media_id or ""
             )
         info = dataset.info.get("coco_info")
-        document: dict[str, Any] = {
-            "info": info if isinstance(info, dict) else {"description": "converted by labelspec"},
-        }
-        if isinstance(dataset.info.get("coco_licenses"), list):
-            document["licenses"] = dataset.info["coco_licenses"]
-        document.update(images=images, annotations=annotations, categories=categories)
+        licenses = dataset.info.get("coco_licenses")
+        document = coco_instance.Document.create(
+            info=(
+                coco_instance.Info.from_json(info)
+                if isinstance(info, dict)
+                else coco_instance.Info.create(description="converted by labelspec")
+            ),
+            # the source's licences, as they were (items that are not objects are kept unwrapped)
+            licenses=[coco_instance.from_json_as("license", x) for x in licenses]
+            if isinstance(licenses, list)
+            else None,
+            images=images,
+            annotations=annotations,
+            categories=categories,
+        )
         report.counts.update(written_images=len(images), written_annotations=len(annotations))
         return document
 
@@ -220,50 +254,56 @@ class CocoInstanceWriter:
 
     def _annotation(
         self,
+        entry: coco_instance.Annotation,
         annotation: Annotation,
         width: int,
         height: int,
         dataset: LabelledDataset,
         report: ConversionReport,
         mask_utils: Any,
-    ) -> dict[str, Any] | None:
+    ) -> bool:
+        """Set the geometry of ``entry`` (False: the annotation is dropped and reported).
+
+        The keys are set in the order labelspec has always written them (schema order, except that a
+        Keypoints annotation has ``iscrowd`` before ``area`` and ``bbox``).
+        """
         geometry = annotation.geometry
         crowd = 1 if annotation.is_crowd else 0
         if isinstance(geometry, (Polyline, Cuboid)):
             kind = "polyline" if isinstance(geometry, Polyline) else "cuboid"
             report.drop(f"{kind} annotation", f"COCO instance has no {kind}s", annotation.id)
-            return None
+            return False
         if isinstance(geometry, Box):
             if geometry.w < 0 or geometry.h < 0:
                 report.drop("box annotation", "negative width or height", annotation.id)
-                return None
+                return False
             x, y, w, h = geometry.x, geometry.y, geometry.w, geometry.h
-            return {
-                "segmentation": [_rounded([x, y, x + w, y, x + w, y + h, x, y + h])],
-                "area": _rounded([w * h])[0],
-                "bbox": _rounded([x, y, w, h]),
-                "iscrowd": crowd,
-            }
+            _region(
+                entry,
+                [_rounded([x, y, x + w, y, x + w, y + h, x, y + h])],
+                _rounded([w * h])[0],
+                _rounded([x, y, w, h]),
+                crowd,
+            )
+            return True
         if isinstance(geometry, RotatedBox):
             report.approximate(
                 "rotated box", "written as its 4-corner polygon (COCO has no rotation)", annotation.id
             )
             geometry = Polygon((rotated_corners(geometry),))
         if isinstance(geometry, Point):
-            return {
-                "segmentation": [],
-                "area": 0,
-                "bbox": _rounded([geometry.x, geometry.y, 0, 0]),
-                "iscrowd": crowd,
-                "keypoints": [*_rounded([geometry.x, geometry.y]), 2],
-                "num_keypoints": 1,
-            }
+            _region(entry, [], 0, _rounded([geometry.x, geometry.y, 0, 0]), crowd)
+            entry.keypoints = [*_rounded([geometry.x, geometry.y]), 2]
+            entry.num_keypoints = 1
+            return True
         if isinstance(geometry, Keypoints):
-            entry: dict[str, Any] = {"segmentation": [], "iscrowd": crowd}
             box = extent(geometry) or (0.0, 0.0, 0.0, 0.0)
-            entry.update(area=_rounded([box[2] * box[3]])[0], bbox=_rounded(box))
+            entry.segmentation = []
+            entry.iscrowd = crowd
+            entry.area = _rounded([box[2] * box[3]])[0]
+            entry.bbox = _rounded(box)
             self._add_keypoints(entry, annotation, dataset, report)
-            return entry
+            return True
         if isinstance(geometry, Mask):
             if (geometry.height, geometry.width) != (height, width):
                 report.drop(
@@ -271,25 +311,23 @@ class CocoInstanceWriter:
                     f"mask size {geometry.width}x{geometry.height} differs from the image ({width}x{height})",
                     annotation.id,
                 )
-                return None
+                return False
             rle = mask_utils.frPyObjects(
                 {"size": [height, width], "counts": list(geometry.counts)}, height, width
             )
             box = mask_extent(geometry) or (0.0, 0.0, 0.0, 0.0)
-            segmentation: Any = (
-                {"size": [height, width], "counts": list(geometry.counts)} if crowd else _compressed(rle)
+            segmentation = (
+                coco_instance.Rle.create(size=[height, width], counts=list(geometry.counts))
+                if crowd
+                else _compressed(rle)
             )
-            return {
-                "segmentation": segmentation,
-                "area": int(mask_utils.area(rle)),
-                "bbox": _rounded(box),
-                "iscrowd": crowd,
-            }
+            _region(entry, segmentation, int(mask_utils.area(rle)), _rounded(box), crowd)
+            return True
         polygons = geometry.polygons if isinstance(geometry, MultiPolygon) else (geometry,)
         polygons = tuple(p for p in polygons if p.rings and len(p.rings[0]) >= 6)
         if not polygons:
             report.drop("polygon annotation", "fewer than 3 points", annotation.id)
-            return None
+            return False
         box = extent(MultiPolygon(polygons)) or (0.0, 0.0, 0.0, 0.0)
         if any(len(p.rings) > 1 for p in polygons):
             report.approximate(
@@ -301,27 +339,22 @@ class CocoInstanceWriter:
             for polygon in polygons:
                 pixels |= mask_utils.decode(_rle_of_polygon(polygon, height, width)).astype(bool)
             rle = mask_utils.encode(np.asfortranarray(pixels.astype(np.uint8)))
-            return {
-                "segmentation": _compressed(rle),
-                "area": int(mask_utils.area(rle)),
-                "bbox": _rounded(box),
-                "iscrowd": crowd,
-            }
+            _region(entry, _compressed(rle), int(mask_utils.area(rle)), _rounded(box), crowd)
+            return True
         rings = [list(p.rings[0]) for p in polygons]
         merged = mask_utils.merge(mask_utils.frPyObjects(rings, height, width))
         area: float | int = int(mask_utils.area(merged))
         if area == 0:  # a polygon smaller than a pixel covers no pixel centre: keep its geometric area
             area = _rounded([sum(_shoelace(r) for r in rings)])[0]
-        return {
-            "segmentation": [_rounded(r) for r in rings],
-            "area": area,
-            "bbox": _rounded(box),
-            "iscrowd": crowd,
-        }
+        _region(entry, [_rounded(r) for r in rings], area, _rounded(box), crowd)
+        return True
 
     @staticmethod
     def _add_keypoints(
-        entry: dict[str, Any], annotation: Annotation, dataset: LabelledDataset, report: ConversionReport
+        entry: coco_instance.Annotation,
+        annotation: Annotation,
+        dataset: LabelledDataset,
+        report: ConversionReport,
     ) -> None:
         assert isinstance(annotation.geometry, Keypoints)
         points = list(annotation.geometry.points)
@@ -344,8 +377,8 @@ class CocoInstanceWriter:
                 flat += [0, 0, 0]
             else:
                 flat += [*_rounded([point.x, point.y]), _VISIBILITY[point.visibility]]
-        entry["keypoints"] = flat
-        entry["num_keypoints"] = sum(1 for v in flat[2::3] if v)
+        entry.keypoints = flat
+        entry.num_keypoints = sum(1 for v in flat[2::3] if v)
 
 
 WRITER = CocoInstanceWriter()

@@ -48,6 +48,7 @@ from labelspec.convert.registry import WriteOptions
 from labelspec.convert.writers import integer_ids
 from labelspec.convert.writers.coco_instance import category_ids
 from labelspec.convert.writers.masks import BoolArray, category_colors, iter_layers, png_names
+from labelspec.formats import coco_panoptic
 
 if TYPE_CHECKING:
     from labelspec.validator.report import Report
@@ -118,11 +119,11 @@ class CocoPanopticWriter:
     ) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         png_dir = out / PNG_DIR
-        document, pngs = self.build(dataset, report, options)
+        document, pngs = self.build_document(dataset, report, options)
         paths = [
             write_bytes(safe_member_path(png_dir, name), data, force=options.force) for name, data in pngs
         ]
-        paths.insert(0, write_json(out / JSON_NAME, document, force=options.force))
+        paths.insert(0, write_json(out / JSON_NAME, coco_panoptic.to_json(document), force=options.force))
         return paths
 
     def validate_output(self, paths: Sequence[Path]) -> Report:
@@ -136,6 +137,14 @@ class CocoPanopticWriter:
         self, dataset: LabelledDataset, report: ConversionReport, options: WriteOptions | None = None
     ) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
         """The panoptic JSON document and the PNGs (relative name, bytes) of ``dataset``."""
+        document, pngs = self.build_document(dataset, report, options)
+        raw: dict[str, Any] = coco_panoptic.to_json(document)
+        return raw, pngs
+
+    def build_document(
+        self, dataset: LabelledDataset, report: ConversionReport, options: WriteOptions | None = None
+    ) -> tuple[coco_panoptic.Document, list[tuple[str, bytes]]]:
+        """The panoptic document and the PNGs (relative name, bytes) of ``dataset``."""
         cat_ids, kept = category_ids(dataset.categories)
         if not kept:
             report.mappings["category_id"] = dict(cat_ids)
@@ -150,25 +159,27 @@ class CocoPanopticWriter:
         position = {c.id: i for i, c in enumerate(dataset.categories)}
         names = png_names(dataset, report)
         categories = [
-            {
-                "id": cat_ids[c.id],
-                "name": c.name,
-                "supercategory": c.supercategory or c.name,
-                "isthing": int(c.is_thing),
-                "color": list(colors[i]),
-            }
+            coco_panoptic.PanopticCategory.create(
+                id=cat_ids[c.id],
+                name=c.name,
+                supercategory=c.supercategory or c.name,
+                isthing=int(c.is_thing),
+                color=list(colors[i]),
+            )
             for i, c in enumerate(dataset.categories)
         ]
-        images: list[dict[str, Any]] = []
-        annotations: list[dict[str, Any]] = []
+        images: list[coco_panoptic.Image] = []
+        annotations: list[coco_panoptic.PanopticAnnotation] = []
         pngs: list[tuple[str, bytes]] = []
         segments = 0
         for layer in iter_layers(dataset, report, self.target_id, options):
             item = layer.item
             image_id = image_ids[item.id]
-            images.append(
-                {"id": image_id, "file_name": item.file_name, "width": layer.width, "height": layer.height}
-            )
+            # file_name before the size, as COCO writes it (create() would use the schema's order)
+            image = coco_panoptic.Image.create(id=image_id, file_name=item.file_name)
+            image.width = layer.width
+            image.height = layer.height
+            images.append(image)
             # group: things one segment per annotation; stuff one segment per category
             groups: list[tuple[str, list[tuple[Annotation, BoolArray]]]] = []
             stuff_index: dict[str, int] = {}
@@ -192,7 +203,7 @@ class CocoPanopticWriter:
             ids = np.zeros((layer.height, layer.width), dtype=np.uint32)
             generator = SegmentIds()
             ordinals: dict[str, int] = {}
-            segments_info: list[dict[str, Any]] = []
+            segments_info: list[coco_panoptic.SegmentInfo] = []
             for category_id, members in groups:
                 pos = position[category_id]
                 ordinal = ordinals.get(category_id, 0)
@@ -203,25 +214,36 @@ class CocoPanopticWriter:
                     mask |= other
                 ids[mask] = segment_id
                 segments_info.append(
-                    {
-                        "id": segment_id,
-                        "category_id": cat_ids[category_id],
-                        "area": int(mask.sum()),
-                        "bbox": _bbox(mask),
-                        "iscrowd": int(any(a.is_crowd for a, _ in members)),
-                    }
+                    coco_panoptic.SegmentInfo.create(
+                        id=segment_id,
+                        category_id=cat_ids[category_id],
+                        area=int(mask.sum()),
+                        bbox=_bbox(mask),
+                        iscrowd=int(any(a.is_crowd for a, _ in members)),
+                    )
                 )
             segments += len(segments_info)
             name = names[item.id]
-            annotations.append({"image_id": image_id, "file_name": name, "segments_info": segments_info})
+            annotations.append(
+                coco_panoptic.PanopticAnnotation.create(
+                    image_id=image_id, file_name=name, segments_info=segments_info
+                )
+            )
             pngs.append((name, _png(ids)))
         info = dataset.info.get("coco_info")
-        document: dict[str, Any] = {
-            "info": info if isinstance(info, dict) else {"description": "converted by labelspec"},
-        }
-        if isinstance(dataset.info.get("coco_licenses"), list):
-            document["licenses"] = dataset.info["coco_licenses"]
-        document.update(images=images, categories=categories, annotations=annotations)
+        licenses = dataset.info.get("coco_licenses")
+        # categories before annotations (panopticapi's files): set one by one, not in the schema's order
+        document = coco_panoptic.Document()
+        document.info = (
+            coco_panoptic.Info.from_json(info)
+            if isinstance(info, dict)
+            else coco_panoptic.Info.create(description="converted by labelspec")
+        )
+        if isinstance(licenses, list):  # the source's licences, as they were
+            document.licenses = [coco_panoptic.from_json_as("license", x) for x in licenses]
+        document.images = images
+        document.categories = categories
+        document.annotations = annotations
         report.counts["media"] = report.counts.get("media", 0) + len(images)
         report.counts["segments"] = report.counts.get("segments", 0) + segments
         return document, pngs

@@ -48,6 +48,7 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.registry import WriteOptions
 from labelspec.convert.writers import rotated_corners
+from labelspec.formats import datagym
 
 if TYPE_CHECKING:
     from labelspec.validator.report import Report
@@ -133,10 +134,10 @@ class _Coords:
             self.changed = True
         return out
 
-    def point(self, x: float, y: float) -> dict[str, int]:
-        return {"x": self.value(x), "y": self.value(y)}
+    def point(self, x: float, y: float) -> datagym.PointXy:
+        return datagym.PointXy.create(x=self.value(x), y=self.value(y))
 
-    def ring(self, flat: Sequence[float]) -> list[dict[str, int]]:
+    def ring(self, flat: Sequence[float]) -> list[datagym.PointXy]:
         return [self.point(flat[i], flat[i + 1]) for i in range(0, len(flat) - 1, 2)]
 
 
@@ -164,7 +165,8 @@ class DatagymWriter:
     def write(
         self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
     ) -> list[Path]:
-        return [write_json(out, self.build(dataset, report), force=options.force, indent=True)]
+        document = datagym.to_json(self.build_document(dataset, report))
+        return [write_json(out, document, force=options.force, indent=True)]
 
     def validate_output(self, paths: Sequence[Path]) -> Report:
         from labelspec.validator.api import validate
@@ -172,8 +174,13 @@ class DatagymWriter:
         return validate(paths[0], format="datagym", profile="strict")
 
     def build(self, dataset: LabelledDataset, report: ConversionReport) -> list[Any]:
+        """The export as JSON."""
+        document: list[Any] = datagym.to_json(self.build_document(dataset, report))
+        return document
+
+    def build_document(self, dataset: LabelledDataset, report: ConversionReport) -> datagym.Document:
         roots: set[str] = set()
-        classes: list[dict[str, str]] = []
+        classes: list[datagym.LabelClass] = []
         # category -> DataGym geometry types in first-use order
         used: dict[str, list[str]] = {c.id: [] for c in dataset.categories}
         for annotation in dataset.annotations:
@@ -197,9 +204,9 @@ class DatagymWriter:
                     )
                 class_key[(category.id, kind)] = key
                 if kind == "image_segmentation":
-                    classes.append({"class_name": key, "classification_type": kind})
+                    classes.append(datagym.LabelClass.create(class_name=key, classification_type=kind))
                 else:
-                    classes.append({"class_name": key, "geometry_type": kind})
+                    classes.append(datagym.LabelClass.create(class_name=key, geometry_type=kind))
                 nested: set[str] = {key}
                 for definition in category.attributes:
                     attr_key = export_key(definition.name, nested)
@@ -207,17 +214,22 @@ class DatagymWriter:
                         definition.kind, "freetext"
                     )
                     attribute_keys[(key, definition.name)] = (attr_key, attr_type)
-                    classes.append({"class_name": attr_key, "classification_type": attr_type})
+                    classes.append(
+                        datagym.LabelClass.create(class_name=attr_key, classification_type=attr_type)
+                    )
         global_keys: dict[str, str] = {}
         global_types: dict[str, str] = {}
         for classification in dataset.classifications:
             if classification.name not in global_keys:
                 global_keys[classification.name] = export_key(classification.name, roots)
                 global_types[classification.name] = _answer(classification.value)[0]
-                entry = {"class_name": global_keys[classification.name]}
-                entry["classification_type"] = global_types[classification.name]
-                classes.append(entry)
-        tasks: list[Any] = []
+                classes.append(
+                    datagym.LabelClass.create(
+                        class_name=global_keys[classification.name],
+                        classification_type=global_types[classification.name],
+                    )
+                )
+        tasks: list[datagym.Task] = []
         by_media: dict[str, list[Annotation]] = {m.id: [] for m in dataset.media}
         for annotation in dataset.annotations:
             if annotation.media_id in by_media:
@@ -227,7 +239,7 @@ class DatagymWriter:
         for item in dataset.media:
             if item.kind != "image":
                 report.approximate("media item", f"a {item.kind} is written as an image task", item.id)
-            labels: dict[str, list[Any]] = {}
+            labels: dict[str, list[datagym.GeometryEntry]] = {}
             for annotation in by_media[item.id]:
                 self._annotation(annotation, dataset, class_key, attribute_keys, labels, report)
             global_classifications: dict[str, Any] = {}
@@ -246,17 +258,20 @@ class DatagymWriter:
             for key in global_keys.values():
                 global_classifications.setdefault(key, [None])
             tasks.append(
-                {
-                    "internal_media_ID": _media_uuid(item.id),
-                    "external_media_ID": item.file_name,
-                    "labeler": None,
-                    "status": "completed",
-                    "global_classifications": global_classifications,
-                    "labels": labels,
-                }
+                datagym.Task.create(
+                    internal_media_id=_media_uuid(item.id),
+                    external_media_id=item.file_name,
+                    labeler=None,
+                    status="completed",
+                    global_classifications=global_classifications,
+                    labels=labels,
+                )
             )
         report.counts["media"] = report.counts.get("media", 0) + len(tasks)
-        return [{"label_classes": classes}, *tasks]
+        document = datagym.Document()
+        document.append(datagym.LabelClassesElement.create(label_classes=classes))
+        document.extend(tasks)
+        return document
 
     def _annotation(
         self,
@@ -264,7 +279,7 @@ class DatagymWriter:
         dataset: LabelledDataset,
         class_key: dict[tuple[str, str], str],
         attribute_keys: dict[tuple[str, str], tuple[str, str]],
-        labels: dict[str, list[Any]],
+        labels: dict[str, list[datagym.GeometryEntry]],
         report: ConversionReport,
     ) -> None:
         geometry = annotation.geometry
@@ -285,7 +300,7 @@ class DatagymWriter:
             if w <= 0 or h <= 0:
                 report.drop("box annotation", "it is empty in whole pixels", annotation.id)
                 return
-            payloads.append([{"x": x0, "y": y0, "w": w, "h": h}])
+            payloads.append([datagym.RectangleBox.create(x=x0, y=y0, w=w, h=h)])
         elif isinstance(geometry, Point):
             payloads.append([coords.point(geometry.x, geometry.y)])
         elif isinstance(geometry, Polyline):
@@ -313,7 +328,15 @@ class DatagymWriter:
         classifications = self._attributes(annotation, key, dataset, attribute_keys, report)
         for payload in payloads:
             labels.setdefault(key, []).append(
-                {kind: payload, "classifications": dict(classifications), "nested_geometries": {}}
+                datagym.GeometryEntry.create(
+                    point=payload if kind == "point" else None,
+                    line=payload if kind == "line" else None,
+                    polygon=payload if kind == "polygon" else None,
+                    rectangle=payload if kind == "rectangle" else None,
+                    image_segmentation=payload if kind == "image_segmentation" else None,
+                    classifications=dict(classifications),
+                    nested_geometries={},
+                )
             )
 
     @staticmethod

@@ -62,6 +62,7 @@ from labelspec.convert.model import (
 from labelspec.convert.registry import WriteOptions
 from labelspec.convert.writers import require_size
 from labelspec.convert.writers.masks import category_colors, decode_mask
+from labelspec.formats import encord, encord_ontology
 
 if TYPE_CHECKING:
     from labelspec.validator.report import Report
@@ -121,26 +122,28 @@ class _Attribute:
     def option_hash(self, value: str) -> str:
         return short_hash(f"{self.path}/option/{value}")
 
-    def to_json(self) -> dict[str, Any]:
-        node: dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "type": self.kind,
-            "featureNodeHash": short_hash(self.path),
-            "required": self.required,
-            "dynamic": False,
-        }
+    def node(self) -> encord_ontology.OntologyAttribute:
+        # Encord's own ontologies give name and type before featureNodeHash (not the schema's order):
+        # the keys are set one by one in that order.
+        node = encord_ontology.OntologyAttribute()
+        node.id = self.id
+        node.name = self.name
+        node.type = self.kind
+        node.feature_node_hash = short_hash(self.path)
+        node.required = self.required
+        node.dynamic = False
         if self.kind in ("radio", "checklist"):
-            node["options"] = [
-                {
-                    "id": f"{self.id}.{n}",
-                    "label": value,
-                    "value": _snake(value),
-                    "featureNodeHash": self.option_hash(value),
-                }
+            option = encord_ontology.NestableOption if self.kind == "radio" else encord_ontology.FlatOption
+            node.options = [
+                option.create(
+                    id=f"{self.id}.{n}",
+                    label=value,
+                    value=_snake(value),
+                    feature_node_hash=self.option_hash(value),
+                )
                 for n, value in enumerate(self.options, 1)
             ]
-        return node
+        return encord_ontology.OntologyAttribute.from_json(node.to_json())  # the class of its type
 
     def answer(self, value: AttributeValue) -> tuple[Any, bool] | None:
         """(answers, exact) for a value; None when it cannot be written."""
@@ -160,17 +163,23 @@ class _Attribute:
         for s in strings:
             if s not in self.options:
                 self.options.append(s)
-        answers = [{"name": s, "value": _snake(s), "featureHash": self.option_hash(s)} for s in strings]
-        return answers, exact
+        return [self._option_answer(s) for s in strings], exact
 
-    def answer_dict(self, answers: Any) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "value": _snake(self.name),
-            "featureHash": short_hash(self.path),
-            "answers": answers,
-            "manualAnnotation": True,
-        }
+    def _option_answer(self, option: str) -> encord.OptionAnswer:
+        answer = encord.OptionAnswer()  # name, value, featureHash: the order Encord writes
+        answer.name = option
+        answer.value = _snake(option)
+        answer.feature_hash = self.option_hash(option)
+        return answer
+
+    def answer_node(self, answers: Any) -> encord.AttributeAnswer:
+        return encord.AttributeAnswer.create(
+            name=self.name,
+            value=_snake(self.name),
+            feature_hash=short_hash(self.path),
+            answers=answers,
+            manual_annotation=True,
+        )
 
 
 class _OntologyObject:
@@ -187,18 +196,16 @@ class _OntologyObject:
             for n, d in enumerate(category.attributes, 1)
         }
 
-    def to_json(self) -> dict[str, Any]:
-        node: dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "color": self.color,
-            "shape": self.shape,
-            "featureNodeHash": self.feature_hash,
-            "required": False,
-        }
-        if self.attributes:
-            node["attributes"] = [a.to_json() for a in self.attributes.values()]
-        return node
+    def node(self) -> encord_ontology.OntologyObject:
+        return encord_ontology.OntologyObject.create(
+            id=self.id,
+            name=self.name,
+            color=self.color,
+            shape=self.shape,
+            feature_node_hash=self.feature_hash,
+            required=False,
+            attributes=[a.node() for a in self.attributes.values()] if self.attributes else None,
+        )
 
 
 def _classification_kind(value: AttributeValue) -> AttributeKind:
@@ -217,11 +224,13 @@ class EncordWriter:
     def write(
         self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
     ) -> list[Path]:
-        rows, ontology = self.build(dataset, report)
+        rows, ontology = self.build_documents(dataset, report)
         out.mkdir(parents=True, exist_ok=True)
         return [
-            write_json(out / LABELS_NAME, rows, force=options.force, indent=True),
-            write_json(out / ONTOLOGY_NAME, ontology, force=options.force, indent=True),
+            write_json(out / LABELS_NAME, encord.to_json(rows), force=options.force, indent=True),
+            write_json(
+                out / ONTOLOGY_NAME, encord_ontology.to_json(ontology), force=options.force, indent=True
+            ),
         ]
 
     def validate_output(self, paths: Sequence[Path]) -> Report:
@@ -232,6 +241,13 @@ class EncordWriter:
         return validate(labels, format="encord", profile="strict", ontology=ontology)
 
     def build(self, dataset: LabelledDataset, report: ConversionReport) -> tuple[list[Any], dict[str, Any]]:
+        """The label rows and the ontology of ``dataset`` (as JSON)."""
+        rows, ontology = self.build_documents(dataset, report)
+        return encord.to_json(rows), encord_ontology.to_json(ontology)
+
+    def build_documents(
+        self, dataset: LabelledDataset, report: ConversionReport
+    ) -> tuple[encord.Document, encord_ontology.Document]:
         """The label rows and the ontology of ``dataset``."""
         colors = category_colors(dataset.categories)
         shapes: dict[str, list[str]] = {c.id: [] for c in dataset.categories}
@@ -274,19 +290,19 @@ class EncordWriter:
         for classification in dataset.classifications:
             if classification.media_id is None:
                 report.drop("classification", "Encord image rows have no dataset-level classification", "")
-        ontology = {
-            "objects": [o.to_json() for o in objects.values()],
-            "classifications": [
-                {
-                    "id": str(n),
-                    "featureNodeHash": short_hash(f"classification/{name}/node"),
-                    "attributes": [attribute.to_json()],
-                }
+        ontology = encord_ontology.Document.create(
+            objects=[o.node() for o in objects.values()],
+            classifications=[
+                encord_ontology.OntologyClassification.create(
+                    id=str(n),
+                    feature_node_hash=short_hash(f"classification/{name}/node"),
+                    attributes=[attribute.node()],
+                )
                 for n, (name, attribute) in enumerate(classifications.items(), 1)
             ],
-        }
+        )
         report.counts["media"] = report.counts.get("media", 0) + len(rows)
-        return rows, ontology
+        return encord.from_json([row.to_json() for row in rows]), ontology
 
     def _row(
         self,
@@ -297,14 +313,14 @@ class EncordWriter:
         dataset_hash: str,
         dataset_title: str,
         report: ConversionReport,
-    ) -> dict[str, Any]:
+    ) -> encord.LabelRowImage:
         item = dataset.media[index]
         if item.kind != "image":
             report.approximate("media item", f"a {item.kind} is written as an image label row", item.id)
         width, height = require_size(item, "encord")
         data_hash = _uuid(f"data/{item.id}")
-        frame_objects: list[dict[str, Any]] = []
-        object_answers: dict[str, Any] = {}
+        frame_objects: list[encord.FrameObject] = []
+        object_answers: dict[str, encord.ObjectAnswer] = {}
         for annotation in dataset.annotations_of(item.id):
             shape = _shape(annotation)
             if shape is None:
@@ -318,25 +334,23 @@ class EncordWriter:
             if node is None:
                 report.drop("annotation", f"unknown category {annotation.category_id!r}", annotation.id)
                 continue
-            payload = self._payload(annotation, width, height, report)
-            if payload is None:
-                continue
+            # the keys in the order the Encord SDK writes them (not the schema's): set one by one
+            entry = encord.FrameObject()
+            entry.name = node.name
+            entry.color = node.color
+            entry.shape = shape
+            entry.value = _snake(node.name)
+            entry.created_at = _CREATED
+            entry.created_by = None
+            entry.confidence = 1 if annotation.confidence is None else annotation.confidence
             object_hash = short_hash(f"object/{annotation.track_id or annotation.id}")
-            entry: dict[str, Any] = {
-                "name": node.name,
-                "color": node.color,
-                "shape": shape,
-                "value": _snake(node.name),
-                "createdAt": _CREATED,
-                "createdBy": None,
-                "confidence": 1 if annotation.confidence is None else annotation.confidence,
-                "objectHash": object_hash,
-                "featureHash": node.feature_hash,
-                "manualAnnotation": True,
-                **payload,
-            }
+            entry.object_hash = object_hash
+            entry.feature_hash = node.feature_hash
+            entry.manual_annotation = True
+            if not self._payload(entry, annotation, width, height, report):  # the shape's payload last
+                continue
             frame_objects.append(entry)
-            answers: list[dict[str, Any]] = []
+            answers: list[encord.AttributeAnswer] = []
             for name, value in annotation.attributes.items():
                 attribute = node.attributes.get(name)
                 result = attribute.answer(value) if attribute is not None else None
@@ -347,12 +361,14 @@ class EncordWriter:
                     continue
                 if not result[1]:
                     report.approximate("object attribute", f"{name!r} written as text", annotation.id)
-                answers.append(attribute.answer_dict(result[0]))
-            object_answers[object_hash] = {"objectHash": object_hash, "classifications": answers}
+                answers.append(attribute.answer_node(result[0]))
+            object_answers[object_hash] = encord.ObjectAnswer.create(
+                object_hash=object_hash, classifications=answers
+            )
             if annotation.is_crowd:
                 report.drop("iscrowd", "Encord objects have no crowd flag", annotation.id)
-        frame_classifications: list[dict[str, Any]] = []
-        classification_answers: dict[str, Any] = {}
+        frame_classifications: list[encord.FrameClassification] = []
+        classification_answers: dict[str, encord.ClassificationAnswer] = {}
         for n, classification in enumerate(dataset.classifications):
             if classification.media_id != item.id:
                 continue
@@ -363,96 +379,105 @@ class EncordWriter:
                 continue
             classification_hash = short_hash(f"classification/{item.id}/{n}")
             feature_hash = short_hash(f"classification/{classification.name}/node")
-            frame_classifications.append(
-                {
-                    "name": attribute.name,
-                    "value": _snake(attribute.name),
-                    "createdAt": _CREATED,
-                    "createdBy": None,
-                    "confidence": 1,
-                    "featureHash": feature_hash,
-                    "classificationHash": classification_hash,
-                    "manualAnnotation": True,
-                }
+            frame_classification = encord.FrameClassification()  # the SDK's key order, not the schema's
+            frame_classification.name = attribute.name
+            frame_classification.value = _snake(attribute.name)
+            frame_classification.created_at = _CREATED
+            frame_classification.created_by = None
+            frame_classification.confidence = 1
+            frame_classification.feature_hash = feature_hash
+            frame_classification.classification_hash = classification_hash
+            frame_classification.manual_annotation = True
+            frame_classifications.append(frame_classification)
+            classification_answers[classification_hash] = encord.ClassificationAnswer.create(
+                classification_hash=classification_hash,
+                feature_hash=feature_hash,
+                classifications=[attribute.answer_node(result[0])],
+                spaces={},
             )
-            classification_answers[classification_hash] = {
-                "classificationHash": classification_hash,
-                "featureHash": feature_hash,
-                "classifications": [attribute.answer_dict(result[0])],
-                "spaces": {},
-            }
         mime = mimetypes.guess_type(item.file_name)[0] or "image/jpeg"
-        return {
-            "label_hash": _uuid(f"label/{item.id}"),
-            "branch_name": "main",
-            "created_at": None,
-            "last_edited_at": None,
-            "data_hash": data_hash,
-            "dataset_hash": dataset_hash,
-            "dataset_title": dataset_title,
-            "data_title": item.file_name,
-            "data_type": "image",
-            "object_answers": object_answers,
-            "classification_answers": classification_answers,
-            "object_actions": {},
-            "label_status": "LABELLED",
-            "data_units": {
-                data_hash: {
-                    "data_hash": data_hash,
-                    "data_title": item.file_name,
-                    "data_link": item.url or item.file_name,
-                    "data_type": mime,
-                    "data_sequence": 0,
-                    "width": width,
-                    "height": height,
-                    "labels": {"objects": frame_objects, "classifications": frame_classifications},
-                }
-            },
-        }
+        # Label rows and data units keep the key order of Encord's exports (not the schema's): set one by one.
+        unit = encord.ImageDataUnit()
+        unit.data_hash = data_hash
+        unit.data_title = item.file_name
+        unit.data_link = item.url or item.file_name
+        unit.data_type = mime
+        unit.data_sequence = 0
+        unit.width = width
+        unit.height = height
+        labels = encord.ImageLabels.create(objects=frame_objects, classifications=frame_classifications)
+        unit.labels = labels.to_json()  # the generated setter is typed as the base class's (a dict)
+        row = encord.LabelRowImage()
+        row.label_hash = _uuid(f"label/{item.id}")
+        row.branch_name = "main"
+        row.created_at = None
+        row.last_edited_at = None
+        row.data_hash = data_hash
+        row.dataset_hash = dataset_hash
+        row.dataset_title = dataset_title
+        row.data_title = item.file_name
+        row.data_type = "image"
+        row.object_answers = object_answers
+        row.classification_answers = classification_answers
+        row.object_actions = {}
+        row.label_status = "LABELLED"
+        row.data_units = {data_hash: unit}
+        return row
 
     @staticmethod
     def _payload(
-        annotation: Annotation, width: int, height: int, report: ConversionReport
-    ) -> dict[str, Any] | None:
+        entry: encord.FrameObject, annotation: Annotation, width: int, height: int, report: ConversionReport
+    ) -> bool:
+        """Set the shape's payload of ``entry``; False when the annotation cannot be written (reported)."""
         geometry = annotation.geometry
 
-        def xy(x: float, y: float) -> dict[str, float]:
-            return {"x": x / width, "y": y / height}
+        def vertex(x: float, y: float) -> encord.Vertex:
+            return encord.Vertex.create(x=x / width, y=y / height)
 
         def flat(ring: Sequence[float]) -> list[float]:
             return [v / (width if i % 2 == 0 else height) for i, v in enumerate(ring)]
 
+        # boxes: h, w, x, y (then theta), the key order of the Encord SDK, not the schema's
         if isinstance(geometry, Box):
-            return {
-                "boundingBox": {
-                    "h": geometry.h / height,
-                    "w": geometry.w / width,
-                    **xy(geometry.x, geometry.y),
-                }
-            }
+            box = encord.BoundingBox()
+            box.h, box.w = geometry.h / height, geometry.w / width
+            box.x, box.y = geometry.x / width, geometry.y / height
+            entry.bounding_box = box
+            return True
         if isinstance(geometry, RotatedBox):
-            box = {"h": geometry.h / height, "w": geometry.w / width, **xy(geometry.x, geometry.y)}
-            return {"rotatableBoundingBox": {**box, "theta": geometry.theta}}
+            rotated = encord.RotatableBoundingBox()
+            rotated.h, rotated.w = geometry.h / height, geometry.w / width
+            rotated.x, rotated.y = geometry.x / width, geometry.y / height
+            rotated.theta = geometry.theta
+            entry.rotatable_bounding_box = rotated
+            return True
         if isinstance(geometry, (Polygon, MultiPolygon)):
             polygons = geometry.polygons if isinstance(geometry, MultiPolygon) else (geometry,)
             parts = [[flat(ring) for ring in p.rings] for p in polygons if p.rings and len(p.rings[0]) >= 6]
             if not parts:
                 report.drop("polygon annotation", "it has fewer than 3 points", annotation.id)
-                return None
+                return False
             outer = parts[0][0]
-            legacy = {str(i // 2): {"x": outer[i], "y": outer[i + 1]} for i in range(0, len(outer) - 1, 2)}
-            return {"polygon": legacy, "polygons": parts}
+            entry.polygon = {  # the legacy ring (typed Any: a map of vertices)
+                str(i // 2): encord.Vertex.create(x=outer[i], y=outer[i + 1])
+                for i in range(0, len(outer) - 1, 2)
+            }
+            entry.polygons = parts
+            return True
         if isinstance(geometry, Polyline):
-            return {"polyline": {str(i): xy(x, y) for i, (x, y) in enumerate(geometry.points)}}
+            entry.polyline = {str(i): vertex(x, y) for i, (x, y) in enumerate(geometry.points)}
+            return True
         if isinstance(geometry, Point):
-            return {"point": {"0": xy(geometry.x, geometry.y)}}
+            entry.point = encord.Point.create(p_0=vertex(geometry.x, geometry.y))
+            return True
         if isinstance(geometry, Mask):
             if geometry.height != height or geometry.width != width:
                 report.drop("mask annotation", "its size differs from the image's", annotation.id)
-                return None
+                return False
             rle = encode_mask(decode_mask(geometry))
-            return {"bitmask": {"rleString": rle, "top": 0, "left": 0, "width": width, "height": height}}
-        return None
+            entry.bitmask = encord.Bitmask.create(rle_string=rle, top=0, left=0, width=width, height=height)
+            return True
+        return False
 
 
 WRITER = EncordWriter()

@@ -56,6 +56,7 @@ from labelspec.convert.registry import WriteOptions
 from labelspec.convert.writers import rotated_corners
 from labelspec.convert.writers.coco_instance import category_ids
 from labelspec.convert.writers.masks import category_colors, iter_layers, png_names
+from labelspec.formats import segments
 
 if TYPE_CHECKING:
     from labelspec.validator.report import Report
@@ -78,12 +79,13 @@ def _json_value(value: AttributeValue) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _definition(definition: AttributeDefinition) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": definition.name, "input_type": definition.kind}
+def _definition(definition: AttributeDefinition) -> segments.TaskAttribute:
+    # values before is_mandatory (the order this writer has always used, not the schema's): set one by one
+    entry = segments.TaskAttribute.create(name=definition.name, input_type=definition.kind)
     if definition.kind in ("select", "multiselect"):
-        entry["values"] = list(definition.options)
+        entry.values = list(definition.options)
     if definition.required:
-        entry["is_mandatory"] = True
+        entry.is_mandatory = True
     return entry
 
 
@@ -103,7 +105,8 @@ class SegmentsWriter:
     def write(
         self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
     ) -> list[Path]:
-        release, bitmaps = self.build(dataset, report, options, bitmap_dir=f"{out.stem}_bitmaps")
+        document, bitmaps = self.build_document(dataset, report, options, bitmap_dir=f"{out.stem}_bitmaps")
+        release = segments.to_json(document)
         paths = [
             write_bytes(safe_member_path(out.parent, name), data, force=options.force)
             for name, data in bitmaps
@@ -151,6 +154,19 @@ class SegmentsWriter:
         *,
         bitmap_dir: str = "release_bitmaps",
     ) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+        """The release document (as JSON) and the bitmaps (path relative to the release folder, PNG bytes)."""
+        document, bitmaps = self.build_document(dataset, report, options, bitmap_dir=bitmap_dir)
+        release: dict[str, Any] = segments.to_json(document)
+        return release, bitmaps
+
+    def build_document(
+        self,
+        dataset: LabelledDataset,
+        report: ConversionReport,
+        options: WriteOptions | None = None,
+        *,
+        bitmap_dir: str = "release_bitmaps",
+    ) -> tuple[segments.Document, list[tuple[str, bytes]]]:
         """The release document and the bitmaps (path relative to the release's folder, PNG bytes)."""
         bitmap = any(isinstance(a.geometry, Mask) for a in dataset.annotations)
         task_type = "segmentation-bitmap" if bitmap else "vector"
@@ -158,14 +174,16 @@ class SegmentsWriter:
         if not kept:
             report.mappings["category_id"] = dict(cat_ids)
         colors = category_colors(dataset.categories)
-        categories: list[dict[str, Any]] = []
+        categories: list[segments.Category] = []
         for i, category in enumerate(dataset.categories):
-            entry: dict[str, Any] = {"id": cat_ids[category.id], "name": category.name}
-            entry["color"] = list(colors[i])
+            # attributes before has_instances (not the schema's order): set one by one
+            entry = segments.Category.create(
+                id=cat_ids[category.id], name=category.name, color=list(colors[i])
+            )
             if category.attributes:
-                entry["attributes"] = [_definition(d) for d in category.attributes]
+                entry.attributes = [_definition(d) for d in category.attributes]
             if bitmap:
-                entry["has_instances"] = category.is_thing
+                entry.has_instances = category.is_thing
             categories.append(entry)
         image_attributes: dict[str, dict[str, Any]] = {}
         for classification in dataset.classifications:
@@ -176,7 +194,9 @@ class SegmentsWriter:
             spec = image_attributes.setdefault(classification.name, {"name": classification.name, **kind})
             if spec["input_type"] == "multiselect" and isinstance(classification.value, tuple):
                 spec["values"] = sorted(set(spec["values"]) | {str(v) for v in classification.value})
-        per_media: dict[str, list[dict[str, Any]]] = {m.id: [] for m in dataset.media}
+        per_media: dict[str, list[segments.SegmentationAnnotation | segments.VectorAnnotation]] = {
+            m.id: [] for m in dataset.media
+        }
         bitmaps: list[tuple[str, bytes]] = []
         bitmap_urls: dict[str, str] = {}
         if bitmap:
@@ -188,7 +208,11 @@ class SegmentsWriter:
                 ids = np.zeros((layer.height, layer.width), dtype=np.uint32)
                 for n, (annotation, mask) in enumerate(layer.instances, 1):
                     ids[mask] = n
-                    per_media[layer.item.id].append(self._annotation_entry(n, annotation, cat_ids, report))
+                    per_media[layer.item.id].append(
+                        segments.SegmentationAnnotation.create(
+                            **self._annotation_entry(n, annotation, cat_ids, report)
+                        )
+                    )
                 name = posixpath.join(bitmap_dir, names[layer.item.id])
                 bitmaps.append((name, _rgba_png(ids)))
                 bitmap_urls[layer.item.id] = name
@@ -202,46 +226,76 @@ class SegmentsWriter:
                     continue
                 for shape, points in self._vector(annotation, report):
                     entries = per_media[annotation.media_id]
-                    entry = self._annotation_entry(len(entries) + 1, annotation, cat_ids, report)
-                    entry.update(type=shape, points=points)
-                    entries.append(entry)
-        samples: list[dict[str, Any]] = []
+                    fields = self._annotation_entry(len(entries) + 1, annotation, cat_ids, report)
+                    # id, category_id, attributes, type, points: set one by one (not the schema's order)
+                    vector = segments.VectorAnnotation()
+                    vector.id = fields["id"]
+                    vector.category_id = fields["category_id"]
+                    vector.attributes = fields["attributes"]
+                    vector.type = shape
+                    vector.points = points
+                    entries.append(vector)
+        samples: list[segments.Sample] = []
         for item in dataset.media:
             if item.kind != "image":
                 report.approximate("media item", f"a {item.kind} is written as an image sample", item.id)
-            attributes: dict[str, Any] = {"format_version": "0.1", "annotations": per_media[item.id]}
-            if bitmap:
-                attributes["segmentation_bitmap"] = {"url": bitmap_urls[item.id]}
             values = {c.name: _json_value(c.value) for c in dataset.classifications if c.media_id == item.id}
-            if values:
-                attributes["image_attributes"] = values
+            label_attributes: segments.ImageSegmentationLabelAttributes | segments.ImageVectorLabelAttributes
+            if bitmap:
+                label_attributes = segments.ImageSegmentationLabelAttributes.create(
+                    format_version="0.1",
+                    annotations=[
+                        a for a in per_media[item.id] if isinstance(a, segments.SegmentationAnnotation)
+                    ],
+                    segmentation_bitmap=segments.UrlRef.create(url=bitmap_urls[item.id]),
+                    image_attributes=values or None,
+                )
+            else:
+                label_attributes = segments.ImageVectorLabelAttributes.create(
+                    format_version="0.1",
+                    annotations=[a for a in per_media[item.id] if isinstance(a, segments.VectorAnnotation)],
+                    image_attributes=values or None,
+                )
+            image = segments.UrlRef.create(url=item.url or item.file_name)
             samples.append(
-                {
-                    "uuid": _uuid(item.id),
-                    "name": item.file_name,
-                    "attributes": {"image": {"url": item.url or item.file_name}},
-                    "metadata": {},
-                    "labels": {LABELSET: {"label_status": "LABELED", "attributes": attributes}},
-                }
+                segments.Sample.create(
+                    uuid=_uuid(item.id),
+                    name=item.file_name,
+                    attributes=segments.ImageSampleAttributes.create(image=image).to_json(),
+                    metadata={},
+                    labels={
+                        LABELSET: segments.Label.create(
+                            label_status="LABELED", attributes=label_attributes.to_json()
+                        )
+                    },
+                )
             )
-        task_attributes: dict[str, Any] = {"format_version": "0.1", "categories": categories}
-        if image_attributes:
-            task_attributes["image_attributes"] = list(image_attributes.values())
-        release = {
-            "name": "labelspec",
-            "description": "converted by labelspec",
-            "created_at": _CREATED,
-            "dataset": {
-                "name": str(dataset.info.get("name", "") or "labelspec"),
-                "description": "",
-                "created_at": _CREATED,
-                "owner": "labelspec",
-                "task_type": task_type,
-                "task_attributes": task_attributes,
-                "labelsets": [{"name": LABELSET, "description": ""}],
-                "samples": samples,
-            },
-        }
+        task_attributes = segments.TaskAttributes.create(
+            format_version="0.1",
+            categories=categories,
+            image_attributes=[
+                segments.TaskAttribute.create(
+                    name=spec["name"], input_type=spec["input_type"], values=spec.get("values")
+                )
+                for spec in image_attributes.values()
+            ]
+            or None,
+        )
+        release = segments.Document.create(
+            name="labelspec",
+            description="converted by labelspec",
+            created_at=_CREATED,
+            dataset=segments.Dataset.create(
+                name=str(dataset.info.get("name", "") or "labelspec"),
+                description="",
+                created_at=_CREATED,
+                owner="labelspec",
+                task_type=task_type,
+                task_attributes=task_attributes,
+                labelsets=[segments.Labelset.create(name=LABELSET, description="")],
+                samples=samples,
+            ),
+        )
         report.counts["media"] = report.counts.get("media", 0) + len(samples)
         written = sum(map(len, per_media.values()))
         report.counts["annotations"] = report.counts.get("annotations", 0) + written

@@ -20,6 +20,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from labelspec.convert.atomic import write_bytes
 from labelspec.convert.media import safe_member_path
@@ -35,6 +36,7 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.registry import WriteOptions
 from labelspec.convert.writers import extent, image_items, require_size
+from labelspec.formats import yolo
 from labelspec.validator.report import Report
 
 __all__ = ["NAMES_FILE", "WRITER", "YoloWriter", "label_name"]
@@ -54,6 +56,14 @@ def _fmt(value: float) -> str:
     return "0.000000" if text == "-0.000000" else text
 
 
+def _text(lines: Sequence[list[Any]]) -> bytes:
+    """A label file: ``class cx cy w h`` lines, the coordinates with 6 decimals.
+
+    (Not ``yolo.write``: the generated writer prints numbers in full precision, as Python's ``repr``.)
+    """
+    return "".join(f"{line[0]} {' '.join(_fmt(v) for v in line[1:])}\n" for line in lines).encode()
+
+
 class YoloWriter:
     target_id = "yolo"
 
@@ -71,9 +81,6 @@ class YoloWriter:
             c.name if c.name.strip() and "\n" not in c.name and "\r" not in c.name else f"class_{c.id}"
             for c in dataset.categories
         ]
-        written = [
-            write_bytes(out / NAMES_FILE, "".join(f"{n}\n" for n in names).encode(), force=options.force)
-        ]
         by_media: dict[str, list[Annotation]] = {m.id: [] for m in dataset.media}
         for annotation in dataset.annotations:
             if annotation.media_id in by_media:
@@ -84,6 +91,8 @@ class YoloWriter:
 
         paired = {kp.id for kp in CocoInstanceWriter.keypoint_pairs(dataset.annotations).values()}
         used: set[str] = set()
+        labels: dict[str, list[list[Any]]] = {}  # label file (relative to out/) -> its lines
+        paths: dict[str, Path] = {}
         boxes = 0
         for item in dataset.media:
             width, height = require_size(item, "yolo")
@@ -94,7 +103,7 @@ class YoloWriter:
                     "label file name", "two media items share a name: the media id was appended", item.id
                 )
             used.add(name.lower())
-            lines = []
+            lines: list[list[Any]] = []
             for annotation in by_media[item.id]:
                 if annotation.id in paired:
                     report.drop("keypoints", "YOLO detection keeps the object's box only", annotation.id)
@@ -103,19 +112,32 @@ class YoloWriter:
                 if line is not None:
                     lines.append(line)
             boxes += len(lines)
-            path = safe_member_path(out / "labels", name)
-            written.append(write_bytes(path, "".join(lines).encode(), force=options.force))
+            key = f"labels/{name}"
+            paths[key] = safe_member_path(out / "labels", name)
+            labels[key] = lines
             if item.attributes:
                 report.drop("media attributes", "YOLO has no attributes", item.id)
         for classification in dataset.classifications:
             report.drop("classification", "YOLO has no classifications", classification.media_id or "")
         report.counts.update(written_label_files=len(dataset.media), written_boxes=boxes)
+        document = yolo.Document.create(names=names, names_file=NAMES_FILE, labels=labels)
+        return self._write(document, out, paths, options.force)
+
+    @staticmethod
+    def _write(document: yolo.Document, out: Path, paths: dict[str, Path], force: bool) -> list[Path]:
+        """The names file first (``validate_output`` finds the folder by it), then the label files."""
+        names = document.names or ()
+        names_file = document.names_file or NAMES_FILE
+        written = [write_bytes(out / names_file, "".join(f"{n}\n" for n in names).encode(), force=force)]
+        for key, lines in document.labels.items():
+            written.append(write_bytes(paths[key], _text(lines), force=force))
         return written
 
     @staticmethod
     def _line(
         annotation: Annotation, class_index: dict[str, int], width: int, height: int, report: ConversionReport
-    ) -> str | None:
+    ) -> list[Any] | None:
+        """The fields of the label line (``class cx cy w h``, fractions of the image size)."""
         geometry = annotation.geometry
         if annotation.category_id not in class_index:
             report.drop("annotation", "its category is not in the dataset", annotation.id)
@@ -150,7 +172,7 @@ class YoloWriter:
             (cx1 - cx0) / width,
             (cy1 - cy0) / height,
         )
-        return f"{class_index[annotation.category_id]} {' '.join(_fmt(v) for v in values)}\n"
+        return [class_index[annotation.category_id], *values]
 
     def validate_output(self, paths: Sequence[Path]) -> Report:
         from labelspec.validator.api import validate
