@@ -68,3 +68,14 @@ def test_definition_name_clash_across_files_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(SchemaError, match="defined in both"):
         compile_file(root, "lenient")
+
+
+def test_cache_keeps_one_entry_per_format_and_profile(tmp_path: Path) -> None:
+    from labelspec.validator.schemas import _write_cache
+
+    old, new = tmp_path / "encord-lenient-aaaa.json", tmp_path / "encord-lenient-bbbb.json"
+    other = tmp_path / "encord-ontology-lenient-cccc.json"
+    _write_cache(old, {"v": 1})
+    _write_cache(other, {"v": 1})
+    _write_cache(new, {"v": 2})
+    assert sorted(p.name for p in tmp_path.iterdir()) == [new.name, other.name]

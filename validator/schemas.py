@@ -270,6 +270,11 @@ def _write_cache(path: Path, document: dict[str, Any]) -> None:
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(orjson.dumps(document))
         os.replace(partial, path)
+        # Entries of earlier schema versions of the same format and profile are never read again.
+        stem = path.name.rsplit("-", 1)[0]
+        for stale in path.parent.glob(f"{stem}-*.json"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only home is fine: we just compile again next time
 
