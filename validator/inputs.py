@@ -257,9 +257,7 @@ def _load_directory(path: Path) -> Iterator[LoadedDocument]:
     if yolo_text.is_yolo_source(path):
         yield from _load_yolo(path)
         return
-    exports = sorted(
-        p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_EXPORT_SUFFIXES)
-    )
+    exports = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_EXPORT_SUFFIXES))
     if not exports:
         yield LoadedDocument(
             str(path),

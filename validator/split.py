@@ -102,6 +102,7 @@ class _Events:
 def _bracket_events(data: Any, max_depth: int, chunk: int = CHUNK) -> _Events | None:
     """Every bracket outside strings whose (outer) depth is at most ``max_depth``; None if unbalanced."""
     import numpy as np  # only here: numpy costs start-up time to every command
+
     total = len(data)
     in_string = 0  # parity carried into the next chunk
     depth = 0
@@ -148,6 +149,7 @@ def _bracket_events(data: Any, max_depth: int, chunk: int = CHUNK) -> _Events | 
 def _unescape_quotes(buf: npt.NDArray[np.uint8], is_quote: npt.NDArray[np.bool_], carried: int) -> int:
     """Clear the quotes preceded by an odd run of backslashes; returns the run that ends the chunk."""
     import numpy as np
+
     slashes = np.flatnonzero(buf == _BACKSLASH)
     if slashes.size == 0:
         if carried % 2 and buf.size and is_quote[0]:
