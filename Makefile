@@ -29,6 +29,7 @@ demo: $(STAMP_RUN)
 ## test: the whole suite (lint, types, unit, property, interoperability, CLI acceptance)
 test: $(STAMP_TEST)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python tools/typecheck.py
 	$(BIN)/labelspec codegen --check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -39,6 +40,7 @@ docs: $(STAMP_TEST)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP_TEST)

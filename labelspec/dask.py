@@ -34,9 +34,7 @@ def _client(client_or_address: Any) -> tuple[Any, Callable[[], None]]:
     except ImportError as exc:  # pragma: no cover - depends on the installation
         from labelspec.validator.api import UsageError
 
-        raise UsageError(
-            "validating on Dask needs dask.distributed: pip install 'labelspec[dask]'"
-        ) from exc
+        raise UsageError("validating on Dask needs dask.distributed: pip install 'labelspec[dask]'") from exc
     if isinstance(client_or_address, Client):
         return client_or_address, lambda: None
     if client_or_address in (None, "local"):

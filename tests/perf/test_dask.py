@@ -23,9 +23,12 @@ def test_dask_local_cluster(fixtures: Any, tmp_path: Path) -> None:
     large.write_text(json.dumps(rows * 4))
     paths.append(str(large))
     local = validate_paths(paths, stream=True)
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         assert len(client.scheduler_info()["workers"]) == 2
         on_dask = validate_on_dask(paths, client, stream=True)
     assert on_dask.to_json() == local.to_json()

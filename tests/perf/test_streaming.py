@@ -109,9 +109,10 @@ def test_streamed_duplicate_keys(tmp_path: Path) -> None:
     text = text.replace('"label_hash"', '"label_hash": "x", "label_hash"', 2)
     path = tmp_path / "dup.json"
     path.write_text("[" + text[1:-1] + "]")
-    assert validate(str(path), format="encord", stream=True).to_json() == validate(
-        str(path), format="encord", stream=False
-    ).to_json()
+    assert (
+        validate(str(path), format="encord", stream=True).to_json()
+        == validate(str(path), format="encord", stream=False).to_json()
+    )
     streamed = validate(str(path), format="encord", stream=True)
     assert any(f.rule == "JSON-DUPLICATE-KEY" for f in streamed.findings)
 
