@@ -41,7 +41,6 @@ docs: $(STAMP_TEST)
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP_TEST)
 	$(BIN)/python tools/typecheck.py
