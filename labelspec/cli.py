@@ -85,7 +85,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Validate export files. Exit code 0: all valid; 1: some invalid; "
         "2: some input unreadable or bad usage.",
     )
-    check.add_argument("paths", nargs="+", metavar="PATH", help="export files, archives or YOLO folders")
+    check.add_argument(
+        "paths", nargs="+", metavar="PATH", help="export files, archives, folders of exports or YOLO datasets"
+    )
     check.add_argument("--format", choices=list_formats(), help="the format (default: detected per file)")
     check.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE, help="default: %(default)s")
     check.add_argument("--ontology", metavar="FILE", help="Encord ontology the label rows refer to")
