@@ -11,7 +11,6 @@ import base64
 import copy
 import io
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -627,7 +626,9 @@ def test_malformed_documents_do_not_break_the_rules(document: Any) -> None:
             assert not finding.rule.startswith("internal.")
 
 
-def test_one_pass_is_fast_on_a_large_release() -> None:
+def test_a_large_clean_release_has_no_findings() -> None:
+    """Speed is measured by benchmarks/run.py; this checks that shared tables across many samples stay
+    correct (no finding leaks from one sample's lookups into another's)."""
     categories = [
         {"id": i, "name": f"c{i}", "attributes": [{"name": "color", "input_type": "select", "values": ["r"]}]}
         for i in range(10)
@@ -637,6 +638,4 @@ def test_one_pass_is_fast_on_a_large_release() -> None:
         image_sample({"annotations": copy.deepcopy(annotations)}, f"s{i}.jpg", f"u{i}") for i in range(5000)
     ]
     document = release("vector", samples, categories)
-    started = time.perf_counter()
     assert semantic_findings(RuleContext(document, "segments", "lenient")) == []
-    assert time.perf_counter() - started < 5  # a generous ceiling; typically about 0.1 s
