@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from labelspec.codecs.encord_bitmask import RleError, decode_rle_string
 from labelspec.validator.report import to_pointer
 from labelspec.validator.rules import Hit, RuleContext, rule
@@ -476,41 +478,74 @@ def _inside_unit(values: Any) -> bool:
     return True
 
 
+def _vertices_inside(vertices: Any) -> bool:
+    """True when ``vertices`` (a dict or list of {x, y} dicts) has only float x, y within [0, 1]."""
+    if type(vertices) is dict:
+        values: Any = vertices.values()
+    elif type(vertices) is list:
+        values = vertices
+    else:
+        return False
+    low, high = -_EPS, 1 + _EPS
+    for vertex in values:
+        if type(vertex) is not dict:
+            return False
+        x, y = vertex.get("x"), vertex.get("y")
+        if type(x) is not float or type(y) is not float:
+            return False
+        if x < low or x > high or y < low or y > high:
+            return False
+    return True
+
+
+# Shapes :func:`_coordinates` reads; for any other shape it yields nothing.
+_COORDINATE_SHAPES = frozenset(
+    {"rotatable_bounding_box", "polygon", "polyline", "point", "skeleton", "cuboid_2d"}
+)
+
+
 def _surely_inside(obj: dict[str, Any]) -> bool:
     """A cheap sufficient test that :func:`_coordinates` yields nothing outside [0, 1] for ``obj``: only
-    the common forms are recognised (polygons as flat number lists, vertices as {x, y} dicts); anything
-    else takes the exact path."""
+    the common forms are recognised (polygons as flat number lists, vertices as {x, y} dicts, boxes and
+    cuboid fronts of plain numbers); anything else takes the exact path."""
     shape = obj.get("shape")
+    if not isinstance(shape, str) or shape not in _COORDINATE_SHAPES:
+        return True  # _coordinates yields nothing
     if shape == "polygon":
-        if "polygon" in obj:
+        legacy = obj.get("polygon")
+        if legacy is not None and not _vertices_inside(legacy):
             return False
         polygons = obj.get("polygons")
+        if polygons is None:
+            return True
         return isinstance(polygons, list) and all(
             isinstance(polygon, list) and all(_inside_unit(ring) for ring in polygon) for polygon in polygons
         )
-    if shape in ("polyline", "point", "skeleton"):
-        vertices = obj.get(shape)
-        if not isinstance(vertices, dict):
+    if shape == "rotatable_bounding_box":
+        box = obj.get("rotatableBoundingBox")
+        if type(box) is not dict:
             return False
-        for vertex in vertices.values():
-            if not isinstance(vertex, dict):
+        for side in ("x", "y", "w", "h"):
+            value = box.get(side)
+            if type(value) is not float and type(value) is not int:
                 return False
-            x, y = vertex.get("x"), vertex.get("y")
-            if type(x) is not float or type(y) is not float:
-                return False
-            if x < -_EPS or x > 1 + _EPS or y < -_EPS or y > 1 + _EPS:
+            if value < -_EPS or value > 1 + _EPS:
                 return False
         return True
-    return False
+    if shape == "cuboid_2d":
+        cuboid = obj.get("cuboid_2d")
+        return type(cuboid) is dict and _inside_unit(cuboid.get("front"))
+    return _vertices_inside(obj.get(shape))
 
 
 @rule("ENC-COORDINATE-OUT-OF-RANGE")
 def coordinate_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
     for row in _rows(ctx):
         for item in row.objects:
-            if item.world or _str(item.obj.get("shape")) in _WORLD_SHAPES:
+            shape = item.obj.get("shape")
+            if item.world or (isinstance(shape, str) and shape in _WORLD_SHAPES):
                 continue
-            hit = _box_edges_out_of_range(item) if item.obj.get("shape") == "bounding_box" else None
+            hit = _box_edges_out_of_range(item) if shape == "bounding_box" else None
             if hit is None and not _surely_inside(item.obj):
                 outside = [(p, v) for p, v in _coordinates(item.obj) if v < -_EPS or v > 1 + _EPS]
                 if outside:
@@ -652,35 +687,103 @@ def polyline_mixed_dimensions(ctx: RuleContext) -> Iterator[Hit]:
                 )
 
 
+_RLE_CHARS = re.compile(r"[0-o]+")  # '0' .. 'o': the 64 characters of the encoding
+
+
+def _rle_totals(strings: list[str]) -> list[int | None]:
+    """The pixel count (sum of the run lengths) of each rleString, decoded together in one numpy pass.
+
+    None where the string is not surely valid or the batch cannot be exact (values too large for int64
+    sums): :func:`decode_rle_string` then decodes it alone, with its own error. Where a number is given,
+    the string decodes without error and the number is ``sum(decode_rle_string(string))``.
+    """
+    out: list[int | None] = [None] * len(strings)
+    chosen: list[int] = []
+    for k, text in enumerate(strings):
+        if not text:
+            out[k] = 0  # decodes to no runs
+        elif text.isascii() and text[-1] <= "O" and _RLE_CHARS.fullmatch(text):
+            chosen.append(k)
+    if not chosen:
+        return out
+    picked = [strings[k] for k in chosen]
+    chars: Any = np.frombuffer("".join(picked).encode("ascii"), dtype=np.uint8).astype(np.int64) - 48
+    ends: Any = np.flatnonzero((chars & 0x20) == 0)
+    starts: Any = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lengths: Any = ends - starts + 1
+    if int(lengths.max()) > 12:
+        return out  # a run length of more than 60 bits somewhere: decode one by one
+    position = np.arange(chars.size, dtype=np.int64) - np.repeat(starts, lengths)
+    values: Any = np.add.reduceat((chars & 0x1F) << (5 * position), starts)
+    negative = (chars[ends] & 0x10) != 0
+    values[negative] -= np.left_shift(np.int64(1), 5 * lengths[negative])
+    if int(np.abs(values).max()) > 2**31:
+        return out
+    # Groups never cross strings (each string ends on a last character): the string of each group.
+    boundaries = np.cumsum(np.fromiter((len(text) for text in picked), dtype=np.int64, count=len(picked)))
+    owner = np.searchsorted(boundaries, ends, side="right")
+    group_count: Any = np.bincount(owner, minlength=len(picked))
+    if int(group_count.max()) > 2**14:
+        return out
+    first = np.cumsum(group_count) - group_count
+    local = np.arange(values.size, dtype=np.int64) - np.repeat(first, group_count)
+    # counts[i] = values[i] + counts[i - 2] from i = 3 on: per string, a running sum over the odd groups
+    # and one over the even groups from 2 on.
+    counts = values.copy()
+    for mask in ((local & 1) == 1, ((local & 1) == 0) & (local >= 2)):
+        running = np.cumsum(np.where(mask, values, 0))
+        before = running[first] - np.where(mask[first], values[first], 0)
+        counts[mask] = (running - np.repeat(before, group_count))[mask]
+    lowest = np.minimum.reduceat(counts, first).tolist()
+    totals = np.add.reduceat(counts, first).tolist()
+    for k, low, total in zip(chosen, lowest, totals, strict=True):
+        if low >= 0:
+            out[k] = total
+    return out
+
+
 @rule("ENC-BITMASK-RLE-INVALID")
 def bitmask_rle_invalid(ctx: RuleContext) -> Iterator[Hit]:
+    candidates: list[tuple[_FrameObject, bool, str]] = []  # (object, is bitmask, RLE string)
     for row in _rows(ctx):
         for item in row.objects:
-            shape = item.obj.get("shape")
+            obj = item.obj
+            shape = obj.get("shape")
             if shape == "bitmask":
-                mask = item.obj.get("bitmask")
-                if not isinstance(mask, dict) or not isinstance(mask.get("rleString"), str):
-                    continue
+                mask = obj.get("bitmask")
+                if isinstance(mask, dict) and isinstance(mask.get("rleString"), str):
+                    candidates.append((item, True, mask["rleString"]))
+            elif shape == "segmentation" and isinstance(obj.get("segmentation"), str):
+                candidates.append((item, False, obj["segmentation"]))
+    if not candidates:
+        return
+    totals = _rle_totals([text for _, _, text in candidates])
+    for (item, is_bitmask, text), total in zip(candidates, totals, strict=True):
+        if is_bitmask:
+            mask = item.obj["bitmask"]
+            if total is None:
                 try:
-                    counts = decode_rle_string(mask["rleString"])
+                    total = sum(decode_rle_string(text))
                 except RleError as exc:
                     yield (
                         to_pointer((*item.path, "bitmask", "rleString")),
                         f"rleString does not decode: {exc}",
                     )
                     continue
-                width, height = _int(mask.get("width")), _int(mask.get("height"))
-                if width is not None and height is not None and sum(counts) > width * height:
-                    yield (
-                        to_pointer((*item.path, "bitmask", "rleString")),
-                        f"rleString covers {sum(counts)} pixels, more than the {width}x{height} = "
-                        f"{width * height} of the bitmask (the SDK raises IndexError)",
-                    )
-            elif shape == "segmentation" and isinstance(item.obj.get("segmentation"), str):
-                try:
-                    decode_rle_string(item.obj["segmentation"])
-                except RleError as exc:
-                    yield to_pointer((*item.path, "segmentation")), f"segmentation RLE does not decode: {exc}"
+            width, height = _int(mask.get("width")), _int(mask.get("height"))
+            if width is not None and height is not None and total > width * height:
+                yield (
+                    to_pointer((*item.path, "bitmask", "rleString")),
+                    f"rleString covers {total} pixels, more than the {width}x{height} = "
+                    f"{width * height} of the bitmask (the SDK raises IndexError)",
+                )
+        elif total is None:
+            try:
+                decode_rle_string(text)
+            except RleError as exc:
+                yield to_pointer((*item.path, "segmentation")), f"segmentation RLE does not decode: {exc}"
 
 
 @rule("ENC-BITMASK-SIZE-MISMATCH")
@@ -772,6 +875,21 @@ _DATETIME_PATTERN = re.compile(
     r"|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
     r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?)$"
 )
+# Datetimes surely real (every field within its range, days 29-31 only in months that have them): the
+# common forms skip _datetime_error, whose verdict for them is always None. Anything else takes that path.
+_MONTH_DAY = (
+    r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+)
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+_SURELY_REAL_DATETIME = re.compile(
+    rf"(?:(?!0000)[0-9]{{4}}-{_MONTH_DAY} {_TIME}(?:\.[0-9]+)?"
+    rf"|(?!0000)[0-9]{{4}}-{_MONTH_DAY}T{_TIME}(?:Z|\+00:00)?"
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), "
+    r"(?:(?:0[1-9]|1[0-9]|2[0-8]) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r"|(?:29|30) (?:Jan|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r"|31 (?:Jan|Mar|May|Jul|Aug|Oct|Dec))"
+    rf" (?!0000)[0-9]{{4}} {_TIME} (?:GMT|UTC))"
+)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ROW_DATETIMES = ("created_at", "last_edited_at", "exported_at")
 _ITEM_DATETIMES = ("createdAt", "lastEditedAt")
@@ -813,38 +931,63 @@ def _datetime_error(text: str) -> str | None:
     return None
 
 
-def _datetime_fields(row: _Row) -> Iterator[tuple[Path, Any]]:
+def _datetime_fields(row: _Row) -> Iterator[tuple[Path, str, str]]:
+    """Every string in a datetime field of a row, as (path of its container, key, value): the pointer is
+    built only for the few values that turn out invalid."""
+    row_path = row.path
+    data = row.row
     for key in _ROW_DATETIMES:
-        yield (*row.path, key), row.row.get(key)
-    for n, entry in enumerate(_list(row.row.get("export_history"))):
-        if isinstance(entry, dict):
-            yield (*row.path, "export_history", n, "exported_at"), entry.get("exported_at")
+        value = data.get(key)
+        if isinstance(value, str):
+            yield row_path, key, value
+    history = data.get("export_history")
+    if isinstance(history, list):
+        for n, entry in enumerate(history):
+            if isinstance(entry, dict):
+                value = entry.get("exported_at")
+                if isinstance(value, str):
+                    yield (*row_path, "export_history", n), "exported_at", value
     for item in row.objects:
+        obj = item.obj
         for key in _ITEM_DATETIMES:
-            yield (*item.path, key), item.obj.get(key)
+            value = obj.get(key)
+            if isinstance(value, str):
+                yield item.path, key, value
     for path, classification in row.classifications:
         for key in _ITEM_DATETIMES:
-            yield (*path, key), classification.get(key)
+            value = classification.get(key)
+            if isinstance(value, str):
+                yield path, key, value
     for section in ("object_answers", "classification_answers"):
-        for name, entry in _dict(row.row.get(section)).items():
+        entries = data.get(section)
+        if not isinstance(entries, dict):
+            continue
+        for name, entry in entries.items():
             if isinstance(entry, dict):
                 for key in _ITEM_DATETIMES:
-                    yield (*row.path, section, name, key), entry.get(key)
+                    value = entry.get(key)
+                    if isinstance(value, str):
+                        yield (*row_path, section, name), key, value
+
+
+_UNSEEN = object()
 
 
 @rule("ENC-DATETIME-INVALID")
 def datetime_invalid(ctx: RuleContext) -> Iterator[Hit]:
-    verdicts: dict[str, str | None] = {}  # exports repeat the same few timestamps: parse each once
+    verdicts: dict[str, Any] = {}  # exports repeat the same few timestamps: parse each once
+    match = _DATETIME_PATTERN.match
+    surely_real = _SURELY_REAL_DATETIME.fullmatch
     for row in _rows(ctx):
-        for path, value in _datetime_fields(row):
-            if not isinstance(value, str):
-                continue
-            if value not in verdicts:
-                verdicts[value] = _datetime_error(value) if _DATETIME_PATTERN.match(value) else None
-            error = verdicts[value]
+        for base, key, value in _datetime_fields(row):
+            error = verdicts.get(value, _UNSEEN)
+            if error is _UNSEEN:
+                real = surely_real(value) or not match(value)
+                error = None if real else _datetime_error(value)
+                verdicts[value] = error
             if error is not None:
                 yield (
-                    to_pointer(path),
+                    to_pointer((*base, key)),
                     f'"{value}" has the form of a datetime but is not a real one ({error})',
                 )
 
@@ -1088,16 +1231,32 @@ def _answer_lists(row: _Row, ontology: _Ontology) -> Iterator[_AnswerList]:
             )
 
 
-def _answered(ctx: RuleContext) -> Iterator[tuple[_AnswerList, int, dict[str, Any], _Attribute | None]]:
-    """Every answer of every list whose owner is known, with its ontology attribute (None if unknown)."""
+_Answered = tuple[_AnswerList, int, dict[str, Any], _Attribute | None]
+
+
+def _answered(ctx: RuleContext) -> list[_Answered]:
+    """Every answer of every list whose owner is known, with its ontology attribute (None if unknown).
+
+    Built once per validation and cached on the context: seven rules read it."""
     ontology = _ontology(ctx)
     if ontology is None:
-        return
+        return []
+    cached = ctx.__dict__.get("_encord_answered")
+    if cached is not None and cached[0] is ontology:
+        answered: list[_Answered] = cached[1]
+        return answered
+    answered = []
+    append = answered.append
     for row in _rows(ctx):
         for answer_list in _answer_lists(row, ontology):
+            attributes = answer_list.owner.attributes
             for n, answer in enumerate(answer_list.answers):
-                if isinstance(answer, dict) and isinstance(answer.get("featureHash"), str):
-                    yield answer_list, n, answer, answer_list.owner.attributes.get(answer["featureHash"])
+                if type(answer) is dict or isinstance(answer, dict):
+                    feature = answer.get("featureHash")
+                    if isinstance(feature, str):
+                        append((answer_list, n, answer, attributes.get(feature)))
+    ctx.__dict__["_encord_answered"] = (ontology, answered)
+    return answered
 
 
 @rule("ENC-ATTRIBUTE-UNKNOWN")
