@@ -285,37 +285,30 @@ def payload_key_mismatch(ctx: RuleContext) -> Iterator[Hit]:
 # ---------------------------------------------------------------------------------------------- shapes
 
 
-@rule("DG-POLYGON-TOO-FEW-POINTS")
-def polygon_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
-    walk = _walk(ctx)
-    for geometry in walk.geometries:
-        if geometry.kind != "polygon":
+def _too_few_points(ctx: RuleContext, kind: str, minimum: int) -> Iterator[Hit]:
+    """Geometries of ``kind`` with fewer than ``minimum`` points (the backend still exports them)."""
+    for geometry in _walk(ctx).geometries:
+        if geometry.kind != kind:
             continue
-        key = geometry.payload_key or "polygon"
+        key = geometry.payload_key or kind
         payload = geometry.entry.get(key)
-        if isinstance(payload, list) and len(payload) < 3:
+        if isinstance(payload, list) and len(payload) < minimum:
             yield (
                 to_pointer([*geometry.path, key]),
-                f"polygon has {len(payload)} point{'s' if len(payload) != 1 else ''}; a polygon needs at "
-                "least 3",
+                f"{kind} has {len(payload)} point{'s' if len(payload) != 1 else ''}; a {kind} needs at "
+                f"least {minimum}",
                 "the editor saves it as invalid and the export still writes it",
             )
+
+
+@rule("DG-POLYGON-TOO-FEW-POINTS")
+def polygon_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
+    yield from _too_few_points(ctx, "polygon", 3)
 
 
 @rule("DG-LINE-TOO-FEW-POINTS")
 def line_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
-    walk = _walk(ctx)
-    for geometry in walk.geometries:
-        if geometry.kind != "line":
-            continue
-        key = geometry.payload_key or "line"
-        payload = geometry.entry.get(key)
-        if isinstance(payload, list) and len(payload) < 2:
-            yield (
-                to_pointer([*geometry.path, key]),
-                f"line has {len(payload)} point{'s' if len(payload) != 1 else ''}; a line needs at least 2",
-                "the editor saves it as invalid and the export still writes it",
-            )
+    yield from _too_few_points(ctx, "line", 2)
 
 
 @rule("DG-RECTANGLE-EMPTY")
