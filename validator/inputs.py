@@ -175,10 +175,6 @@ def _zip_member_consumed(stream: Any, member: zipfile.ZipInfo) -> Callable[[], i
     return lambda: member.compress_size - int(getattr(stream, "_compress_left", 0))
 
 
-def _is_yolo_candidate(path: Path) -> bool:
-    return path.suffix.lower() == ".txt" or path.is_dir()
-
-
 def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[LoadedDocument]:
     """The documents held by one path given on the command line or to the API."""
     name = str(path)
@@ -198,7 +194,7 @@ def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Loaded
                 data = read_limited(stream, raw.tell, max_bytes, "the gzip stream")
             yield document_from_bytes(name, data)
             return
-        if _is_yolo_candidate(path):
+        if lower.endswith(".txt"):  # a single YOLO label file
             yield from _load_yolo(path)
             return
         yield document_from_bytes(name, path.read_bytes())
@@ -269,18 +265,9 @@ def _load_directory(path: Path) -> Iterator[LoadedDocument]:
 
 
 def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
-    try:
-        from labelspec.validator import yolo_text
-    except ImportError:  # pragma: no cover - the module ships with labelspec
-        yield LoadedDocument(str(path), error="YOLO text datasets are not supported by this build")
-        return
-    if path.is_dir() and not any(
-        p.suffix.lower() in (".txt", ".names", ".yaml", ".yml") for p in path.rglob("*")
-    ):
-        yield LoadedDocument(
-            str(path), error="is a directory with no YOLO dataset in it; pass export files instead"
-        )
-        return
+    """A YOLO dataset folder (already recognised by ``yolo_text.is_yolo_source``) or one label file."""
+    from labelspec.validator import yolo_text
+
     parsed = yolo_text.parse_yolo(path)
     yield LoadedDocument(str(path), document=parsed.document, format_hint="yolo", locate=parsed.locate)
 
