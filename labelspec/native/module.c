@@ -1,0 +1,413 @@
+/* labelspec._native: the native fast path of `labelspec validate` (see validator/fastpath.py).
+ *
+ * check_file() maps an export, parses it into a tape (one root-list item at a time when the schema allows
+ * it, so memory stays bounded) and runs the compiled schema program and the format's rule deciders on
+ * it. It answers only "certainly clean" or "not certainly clean"; the Python reference path writes the
+ * findings of everything else. The small wrapper types (Schema, Regex, EncordRules, EncordOntology) are
+ * built once per format/profile/ontology by validator/fastpath.py and also serve the tests.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "encord_ontology.h"
+#include "encord_rules.h"
+#include "regex.h"
+#include "schema.h"
+#include "tape.h"
+
+/* ------------------------------------------------------------------------------------ wrapper types */
+
+typedef struct {
+    PyObject_HEAD
+    lschema *schema;
+} SchemaObject;
+
+typedef struct {
+    PyObject_HEAD
+    ldfa *dfa;
+} RegexObject;
+
+typedef struct {
+    PyObject_HEAD
+    lenc *rules;
+} EncordRulesObject;
+
+typedef struct {
+    PyObject_HEAD
+    lonto *onto;
+} EncordOntologyObject;
+
+static PyTypeObject SchemaType, RegexType, EncordRulesType, EncordOntologyType;
+
+#define WRAPPER_NEW(Name, Obj, field, build)                                                            \
+    static PyObject *Name##_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {                   \
+        PyObject *spec;                                                                                 \
+        if (kwds && PyDict_Size(kwds)) {                                                                \
+            PyErr_SetString(PyExc_TypeError, #Name "() takes no keyword arguments");                    \
+            return NULL;                                                                                \
+        }                                                                                               \
+        if (!PyArg_ParseTuple(args, "O", &spec)) return NULL;                                           \
+        Obj *self = (Obj *)type->tp_alloc(type, 0);                                                     \
+        if (!self) return NULL;                                                                         \
+        self->field = build(spec);                                                                      \
+        if (!self->field) {                                                                             \
+            Py_DECREF(self);                                                                            \
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, #Name ": cannot build");           \
+            return NULL;                                                                                \
+        }                                                                                               \
+        return (PyObject *)self;                                                                        \
+    }
+
+#define WRAPPER_DEALLOC(Name, Obj, field, release)                                                      \
+    static void Name##_dealloc(Obj *self) {                                                             \
+        if (self->field) release(self->field);                                                          \
+        Py_TYPE(self)->tp_free((PyObject *)self);                                                       \
+    }
+
+WRAPPER_NEW(Schema, SchemaObject, schema, ls_build)
+WRAPPER_DEALLOC(Schema, SchemaObject, schema, ls_free)
+WRAPPER_NEW(Regex, RegexObject, dfa, ldfa_build)
+WRAPPER_DEALLOC(Regex, RegexObject, dfa, ldfa_free)
+WRAPPER_NEW(EncordRules, EncordRulesObject, rules, lenc_build)
+WRAPPER_DEALLOC(EncordRules, EncordRulesObject, rules, lenc_free)
+WRAPPER_NEW(EncordOntology, EncordOntologyObject, onto, lonto_build)
+WRAPPER_DEALLOC(EncordOntology, EncordOntologyObject, onto, lonto_free)
+
+/* Parse `data` as one document into `t`; 0 and a Python-free failure when it is not plain JSON. */
+static int parse_bytes(ltape *t, Py_buffer *view) {
+    return lt_parse_document(t, (const char *)view->buf, (size_t)view->len) == LT_OK;
+}
+
+static PyObject *Schema_valid(SchemaObject *self, PyObject *args) {
+    Py_buffer view;
+    unsigned int entry;
+    if (!PyArg_ParseTuple(args, "y*I", &view, &entry)) return NULL;
+    ltape t;
+    lt_init(&t);
+    int ok = parse_bytes(&t, &view) && ls_valid(self->schema, &t, 0, entry);
+    lt_free(&t);
+    PyBuffer_Release(&view);
+    if (PyErr_Occurred()) return NULL;
+    return PyBool_FromLong(ok);
+}
+
+static PyObject *Regex_search(RegexObject *self, PyObject *arg) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(arg, &n);
+    if (!s) return NULL;
+    int found = ldfa_search(self->dfa, s, (size_t)n);
+    if (found < 0) Py_RETURN_NONE;
+    return PyBool_FromLong(found);
+}
+
+static PyObject *EncordRules_row_clean(EncordRulesObject *self, PyObject *args) {
+    Py_buffer view;
+    unsigned int index = 0;
+    if (!PyArg_ParseTuple(args, "y*|I", &view, &index)) return NULL;
+    ltape t;
+    lt_init(&t);
+    int ok = parse_bytes(&t, &view) && lenc_row_clean(self->rules, &t, 0, index);
+    lt_free(&t);
+    PyBuffer_Release(&view);
+    if (PyErr_Occurred()) return NULL;
+    return PyBool_FromLong(ok);
+}
+
+static PyObject *EncordOntology_row_clean(EncordOntologyObject *self, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    ltape t;
+    lt_init(&t);
+    int ok = parse_bytes(&t, &view) && lonto_row_clean(self->onto, &t, 0);
+    lt_free(&t);
+    PyBuffer_Release(&view);
+    if (PyErr_Occurred()) return NULL;
+    return PyBool_FromLong(ok);
+}
+
+static PyMethodDef Schema_methods[] = {
+    {"valid", (PyCFunction)Schema_valid, METH_VARARGS,
+     "valid(data: bytes, entry: int) -> bool: the document conforms to the program's schema `entry`."},
+    {NULL, NULL, 0, NULL}};
+static PyMethodDef Regex_methods[] = {
+    {"search", (PyCFunction)Regex_search, METH_O,
+     "search(s: str) -> bool | None: re.search(pattern, s) is not None; None when undecided (non-ASCII)."},
+    {NULL, NULL, 0, NULL}};
+static PyMethodDef EncordRules_methods[] = {
+    {"row_clean", (PyCFunction)EncordRules_row_clean, METH_VARARGS,
+     "row_clean(row: bytes, index: int = 0) -> bool: no non-ontology Encord rule fires on the row."},
+    {NULL, NULL, 0, NULL}};
+static PyMethodDef EncordOntology_methods[] = {
+    {"row_clean", (PyCFunction)EncordOntology_row_clean, METH_VARARGS,
+     "row_clean(row: bytes) -> bool: no ontology rule fires on the row."},
+    {NULL, NULL, 0, NULL}};
+
+#define WRAPPER_TYPE(Name, Obj, doc)                                                                    \
+    static PyTypeObject Name##Type = {                                                                  \
+        PyVarObject_HEAD_INIT(NULL, 0).tp_name = "labelspec._native." #Name,                            \
+        .tp_basicsize = sizeof(Obj),                                                                    \
+        .tp_flags = Py_TPFLAGS_DEFAULT,                                                                 \
+        .tp_doc = doc,                                                                                  \
+        .tp_new = Name##_new,                                                                           \
+        .tp_dealloc = (destructor)Name##_dealloc,                                                       \
+        .tp_methods = Name##_methods,                                                                   \
+    };
+
+WRAPPER_TYPE(Schema, SchemaObject, "A compiled schema program (validator/native_schema.py builds its IR).")
+WRAPPER_TYPE(Regex, RegexObject, "A pattern compiled to a DFA (validator/native_regex.py builds the tables).")
+WRAPPER_TYPE(EncordRules, EncordRulesObject, "The Encord rules that need no ontology, as a clean decider.")
+WRAPPER_TYPE(EncordOntology, EncordOntologyObject, "The Encord ontology rules, as a clean decider.")
+
+/* ------------------------------------------------------------------------------------------ checking */
+
+typedef struct {
+    const char *data;
+    size_t size;
+    int fd;
+    void *map;
+} mapped_file;
+
+static int map_file(PyObject *path, mapped_file *m) {
+    memset(m, 0, sizeof *m);
+    m->fd = -1;
+    PyObject *encoded;
+    if (!PyUnicode_FSConverter(path, &encoded)) return 0;
+    m->fd = open(PyBytes_AS_STRING(encoded), O_RDONLY | O_CLOEXEC);
+    Py_DECREF(encoded);
+    struct stat st;
+    if (m->fd < 0 || fstat(m->fd, &st) != 0 || !S_ISREG(st.st_mode)) return 1; /* size 0: not clean */
+    m->size = (size_t)st.st_size;
+    if (m->size == 0) return 1;
+    m->map = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, m->fd, 0);
+    if (m->map == MAP_FAILED) {
+        m->map = NULL;
+        m->size = 0;
+        return 1;
+    }
+    madvise(m->map, m->size, MADV_SEQUENTIAL);
+    m->data = m->map;
+    return 1;
+}
+
+static void unmap_file(mapped_file *m) {
+    if (m->map) munmap(m->map, m->size);
+    if (m->fd >= 0) close(m->fd);
+}
+
+static size_t skip_ws(const char *s, size_t pos, size_t len) {
+    while (pos < len && (s[pos] == ' ' || s[pos] == '\n' || s[pos] == '\r' || s[pos] == '\t')) pos++;
+    return pos;
+}
+
+static PyObject *verdict(int clean, const char *reason, long long where, Py_ssize_t items) {
+    return Py_BuildValue("(NsLn)", PyBool_FromLong(clean), reason ? reason : "", where, items);
+}
+
+/* The already checked part of the mapping leaves the page cache accounting of this process (RSS). */
+static void release_done(mapped_file *m, size_t done) {
+    long page = sysconf(_SC_PAGESIZE);
+    size_t upto = done / (size_t)page * (size_t)page;
+    if (upto) madvise(m->map, upto, MADV_DONTNEED);
+}
+
+static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
+    (void)self;
+    static char *kwlist[] = {"path", "schema", "root", "items", "rules", "ontology", NULL};
+    PyObject *path, *rules_obj = Py_None, *onto_obj = Py_None;
+    SchemaObject *schema;
+    int root, items;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OO", kwlist, &path, &SchemaType, &schema, &root, &items,
+                                     &rules_obj, &onto_obj))
+        return NULL;
+    lenc *rules = NULL;
+    lonto *onto = NULL;
+    if (rules_obj != Py_None) {
+        if (!PyObject_TypeCheck(rules_obj, &EncordRulesType)) return PyErr_Format(PyExc_TypeError, "rules");
+        rules = ((EncordRulesObject *)rules_obj)->rules;
+    }
+    if (onto_obj != Py_None) {
+        if (!PyObject_TypeCheck(onto_obj, &EncordOntologyType)) return PyErr_Format(PyExc_TypeError, "ontology");
+        onto = ((EncordOntologyObject *)onto_obj)->onto;
+    }
+    mapped_file m;
+    if (!map_file(path, &m)) return NULL;
+    PyObject *result = NULL;
+    ltape t;
+    lt_init(&t);
+    if (!m.data) {
+        result = verdict(0, "not a readable, non-empty regular file", 0, 0);
+        goto done;
+    }
+    if (items < 0) { /* the whole document at once; per-item deciders need item mode */
+        if (rules || onto) {
+            result = verdict(0, "rule deciders need item mode", 0, 0);
+            goto done;
+        }
+        int rc = lt_parse_document(&t, m.data, m.size);
+        if (rc != LT_OK) {
+            result = verdict(0, rc == LT_NOMEM ? "out of memory" : t.error, (long long)t.error_at, 0);
+            goto done;
+        }
+        int ok = ls_valid(schema->schema, &t, 0, (uint32_t)root);
+        if (PyErr_Occurred()) goto done;
+        result = verdict(ok, ok ? NULL : "structure", 0, 0);
+        goto done;
+    }
+    size_t pos = skip_ws(m.data, 0, m.size), released = 0;
+    if (pos >= m.size || m.data[pos] != '[') {
+        result = verdict(0, "not a list", (long long)pos, 0);
+        goto done;
+    }
+    pos = skip_ws(m.data, pos + 1, m.size);
+    Py_ssize_t count = 0;
+    if (pos < m.size && m.data[pos] == ']') {
+        pos++;
+    } else {
+        for (;;) {
+            size_t start = pos;
+            lt_reset(&t);
+            int rc = lt_parse_value(&t, m.data, m.size, &pos);
+            if (rc != LT_OK) {
+                result = verdict(0, rc == LT_NOMEM ? "out of memory" : t.error, (long long)t.error_at, count);
+                goto done;
+            }
+            const char *failed = NULL;
+            if (!ls_valid(schema->schema, &t, 0, (uint32_t)items)) failed = "structure";
+            else if (rules && !lenc_row_clean(rules, &t, 0, (uint32_t)count)) failed = "rules";
+            else if (onto && !lonto_row_clean(onto, &t, 0)) failed = "ontology rules";
+            if (PyErr_Occurred()) goto done;
+            if (failed) {
+                result = verdict(0, failed, (long long)start, count);
+                goto done;
+            }
+            count++;
+            if (pos - released > (64u << 20)) {
+                release_done(&m, pos);
+                released = pos;
+            }
+            pos = skip_ws(m.data, pos, m.size);
+            if (pos < m.size && m.data[pos] == ',') {
+                pos++;
+                continue;
+            }
+            if (pos < m.size && m.data[pos] == ']') {
+                pos++;
+                break;
+            }
+            result = verdict(0, "expected ',' or ']'", (long long)pos, count);
+            goto done;
+        }
+    }
+    pos = skip_ws(m.data, pos, m.size);
+    result = pos == m.size ? verdict(1, NULL, 0, count) : verdict(0, "data after the document", (long long)pos, count);
+done:
+    lt_free(&t);
+    unmap_file(&m);
+    return result;
+}
+
+/* (start, end) byte ranges of the first `limit` items of a root list, or None: a cheap probe for format
+ * detection without parsing the whole file. */
+static PyObject *head_items(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *path;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "On", &path, &limit)) return NULL;
+    mapped_file m;
+    if (!map_file(path, &m)) return NULL;
+    PyObject *out = NULL;
+    ltape t;
+    lt_init(&t);
+    size_t pos = skip_ws(m.data, 0, m.size);
+    if (!m.data || pos >= m.size || m.data[pos] != '[') {
+        out = Py_NewRef(Py_None);
+        goto done;
+    }
+    out = PyList_New(0);
+    pos = skip_ws(m.data, pos + 1, m.size);
+    while (out && PyList_GET_SIZE(out) < limit && pos < m.size && m.data[pos] != ']') {
+        size_t start = pos;
+        lt_reset(&t);
+        if (lt_parse_value(&t, m.data, m.size, &pos) != LT_OK) {
+            Py_SETREF(out, Py_NewRef(Py_None));
+            break;
+        }
+        PyObject *range = Py_BuildValue("(nn)", (Py_ssize_t)start, (Py_ssize_t)pos);
+        if (!range || PyList_Append(out, range) < 0) Py_CLEAR(out);
+        Py_XDECREF(range);
+        pos = skip_ws(m.data, pos, m.size);
+        if (pos < m.size && m.data[pos] == ',') pos = skip_ws(m.data, pos + 1, m.size);
+    }
+done:
+    lt_free(&t);
+    unmap_file(&m);
+    return out;
+}
+
+/* (ok, reason, offset) for parsing `data` as one document: the parser's own verdict, for tests. */
+static PyObject *parse_check(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    ltape t;
+    lt_init(&t);
+    int rc = lt_parse_document(&t, (const char *)view.buf, (size_t)view.len);
+    PyObject *result = Py_BuildValue("(Nsn)", PyBool_FromLong(rc == LT_OK), rc == LT_OK ? "" : t.error ? t.error : "out of memory",
+                                     (Py_ssize_t)t.error_at);
+    lt_free(&t);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* True when both JSON documents are equal as python-jsonschema compares values (for tests of lt_equal). */
+static PyObject *json_equal(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer a, b;
+    if (!PyArg_ParseTuple(args, "y*y*", &a, &b)) return NULL;
+    ltape ta, tb;
+    lt_init(&ta);
+    lt_init(&tb);
+    PyObject *result;
+    if (!parse_bytes(&ta, &a) || !parse_bytes(&tb, &b)) {
+        result = NULL;
+        PyErr_SetString(PyExc_ValueError, "not plain JSON");
+    } else {
+        result = PyBool_FromLong(lt_equal(&ta, 0, &tb, 0));
+    }
+    lt_free(&ta);
+    lt_free(&tb);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"check_file", (PyCFunction)(void (*)(void))check_file, METH_VARARGS | METH_KEYWORDS,
+     "check_file(path, schema, root, items, rules=None, ontology=None) -> (clean, reason, offset, items)"},
+    {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
+    {"parse_check", parse_check, METH_O, "parse_check(data) -> (ok, reason, offset)"},
+    {"json_equal", json_equal, METH_VARARGS, "json_equal(a: bytes, b: bytes) -> bool"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef native_module = {PyModuleDef_HEAD_INIT, "labelspec._native",
+                                           "The native fast path of labelspec validate.", -1, module_methods,
+                                           NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    PyTypeObject *types[] = {&SchemaType, &RegexType, &EncordRulesType, &EncordOntologyType};
+    const char *names[] = {"Schema", "Regex", "EncordRules", "EncordOntology"};
+    PyObject *module = PyModule_Create(&native_module);
+    if (!module) return NULL;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(module, names[i], (PyObject *)types[i]) < 0) {
+            Py_DECREF(module);
+            return NULL;
+        }
+    }
+    return module;
+}
