@@ -89,6 +89,24 @@ def encord_input(size: int, profile: str = "lenient") -> tuple[Path, Path]:
     return path, ontology_path
 
 
+def faulty_encord_input(path: Path) -> Path:
+    """``path`` with one rule finding in its last row (an impossible date): the native fast path reads the
+    whole file before it hands the file to the reference path, its worst case."""
+    from labelspec.validator.split import scan_items
+
+    faulty = path.with_name(path.stem + ".faulty.json")
+    if faulty.exists():
+        return faulty
+    data = path.read_bytes()
+    layout = scan_items(data)
+    assert layout is not None
+    start, end = layout.starts[-1], layout.ends[-1]
+    row = orjson.loads(data[start:end])
+    row["created_at"] = "2022-02-30 21:33:02"  # ENC-DATETIME-INVALID
+    faulty.write_bytes(data[:start] + orjson.dumps(row) + data[end:])
+    return faulty
+
+
 def _repeated(items: list[Any], count: int, refresh: Any) -> Iterator[Any]:
     for number in range(count):
         item = items[number % len(items)]
@@ -217,11 +235,19 @@ sys.exit(1 if failed else 0)
 """
 
 
-def run(command: list[str], timeout: float = 3600) -> tuple[float, int, int]:
-    """(seconds, peak RSS in bytes, exit code) of one process."""
+def run(
+    command: list[str], env: dict[str, str] | None = None, timeout: float = 3600
+) -> tuple[float, int, int]:
+    """(seconds, peak RSS in bytes, exit code) of one process (``env``: extra environment variables)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
+    done = subprocess.run(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if done.returncode not in (0, 1):
@@ -230,24 +256,30 @@ def run(command: list[str], timeout: float = 3600) -> tuple[float, int, int]:
     return seconds, (peak if peak > before else 0) * 1024, done.returncode
 
 
-def measured(command: list[str], repeat: int) -> tuple[float, int, int]:
+def measured(command: list[str], repeat: int, env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """Best time of ``repeat`` runs, and the peak RSS measured in a separate /usr/bin/time-free way."""
     best: tuple[float, int, int] | None = None
     for _ in range(repeat):
-        result = run(command)
+        result = run(command, env)
         if best is None or result[0] < best[0]:
             best = (result[0], max(result[1], best[1] if best else 0), result[2])
     assert best is not None
     return best
 
 
-def peak_rss(command: list[str]) -> int:
+def peak_rss(command: list[str], env: dict[str, str] | None = None) -> int:
     """Peak RSS of one run, measured in a fresh wrapper process (ru_maxrss of its only child)."""
     probe = (
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
         "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)"
     )
-    out = subprocess.run([PYTHON, "-c", probe, *command], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [PYTHON, "-c", probe, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
     return int(out.stdout.strip())
 
 
@@ -286,10 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     peers = not args.no_peers
 
     def bench(
-        input_name: str, path: Path, tool: str, command: list[str], baseline: float | None, times: int
+        input_name: str,
+        path: Path,
+        tool: str,
+        command: list[str],
+        baseline: float | None,
+        times: int,
+        env: dict[str, str] | None = None,
     ) -> float:
-        seconds, _, code = measured(command, times)
-        rss = peak_rss(command)
+        seconds, _, code = measured(command, times, env)
+        rss = peak_rss(command, env)
         ratio = seconds / baseline if baseline else 1.0
         size = path.stat().st_size
         rows.append(
@@ -308,8 +346,35 @@ def main(argv: list[str] | None = None) -> int:
         full = ["--ontology", str(ontology), str(path)]
         bench(name, path, "labelspec validate (full, lenient)", labelspec(*full), base, times)
         bench(name, path, "labelspec validate --jobs 2", labelspec("--jobs", "2", *full), base, times)
+        reference = {"LABELSPEC_NATIVE": "0"}
+        bench(
+            name,
+            path,
+            "labelspec, reference path (LABELSPEC_NATIVE=0)",
+            labelspec(*full),
+            base,
+            times,
+            reference,
+        )
+        bench(
+            name,
+            path,
+            "labelspec, reference path, --jobs 2",
+            labelspec("--jobs", "2", *full),
+            base,
+            times,
+            reference,
+        )
         if size != "1GB":
-            bench(name, path, "labelspec validate --no-stream", labelspec("--no-stream", *full), base, times)
+            faulty = faulty_encord_input(path)
+            bench(
+                name,
+                faulty,
+                "labelspec, one fault in the last row",
+                labelspec(*full[:-1], str(faulty)),
+                base,
+                times,
+            )
         if not peers or size == "1GB":
             continue
         schema = str(schema_file("encord"))

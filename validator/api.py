@@ -190,7 +190,10 @@ def validate(
 
     ``stream``: validate a list-shaped export (Encord, DataGym, Segments) one item at a time, in bounded
     memory, with the same findings; ``None`` (default) does so for files of ``STREAM_THRESHOLD`` bytes and
-    more (``LABELSPEC_STREAM_THRESHOLD``), ``False`` never. Python's cyclic garbage collector is paused
+    more (``LABELSPEC_STREAM_THRESHOLD``), ``False`` never. A plain JSON file is first offered to the
+    native fast path (:mod:`labelspec.validator.fastpath`), which certifies clean files without building
+    Python objects and leaves every other file to the path that writes findings. Python's cyclic
+    garbage collector is paused
     while validating (it would dominate the cost of large documents) and restored afterwards.
     """
     check_options(format, profile)
@@ -199,6 +202,13 @@ def validate(
         ontology_reports, ontology_document = load_ontology(ontology, profile)
         report.extend(ontology_reports)
         pngs = Path(png_dir) if png_dir is not None else None
+        if isinstance(source, (str, os.PathLike)):
+            from labelspec.validator.fastpath import native_report
+
+            fast = native_report(source, format, profile, ontology_document)
+            if fast is not None:
+                report.files.append(fast)
+                return report
         if wants_stream(source, stream):
             assert isinstance(source, (str, os.PathLike))
             plan = plan_file(source, format, profile, ontology_document, png_dir)

@@ -25,6 +25,7 @@ from labelspec.validator.api import (
     validate_in_memory,
     wants_stream,
 )
+from labelspec.validator.fastpath import native_report
 from labelspec.validator.report import FileReport, Report
 from labelspec.validator.streaming import (
     STREAM_THRESHOLD,
@@ -118,11 +119,18 @@ def validate_paths(
         ontology_reports, ontology_document = load_ontology(ontology, profile)
         report.extend(ontology_reports)
         tasks: list[FileTask | PartTask] = []
-        layout: list[tuple[Plan | None, FileTask, list[int]]] = []
+        # per input: its plan (None: one task), its whole-file task, its task indexes, or its report when
+        # the native fast path made it (no task then)
+        layout: list[tuple[Plan | None, FileTask, list[int], FileReport | None]] = []
         for number, path in enumerate(paths):
             document = ontology_document if number == 0 else None
             pngs = str(png_dir) if png_dir is not None else None
             whole = FileTask(str(path), format, profile, document, pngs)
+            # the native fast path; a file with many uncertified items is better spread over the workers
+            fast = native_report(path, format, profile, document, max_dirty=1.0 if workers == 1 else 0.02)
+            if fast is not None:
+                layout.append((None, whole, [], fast))
+                continue
             threshold = STREAM_THRESHOLD if workers == 1 else PARALLEL_THRESHOLD
             split = wants_stream(path, stream, threshold)
             plan = plan_file(path, format, profile, document, png_dir) if split else None
@@ -135,16 +143,18 @@ def validate_paths(
                 for first, stop in plan.ranges(parts):
                     indexes.append(len(tasks))
                     tasks.append(PartTask(plan, first, stop))
-            layout.append((plan, whole, indexes))
+            layout.append((plan, whole, indexes, None))
     if mapper is None:
         with local_mapper(workers) as pool:
             results = list(pool(run_task, tasks))
     else:
         results = list(mapper(run_task, tasks))
     with collector_paused():
-        for plan, whole, indexes in layout:
+        for plan, whole, indexes, certified in layout:
             found = [results[i] for i in indexes]
-            if plan is None:
+            if certified is not None:
+                report.files.append(certified)
+            elif plan is None:
                 report.extend(_reports(found[0]))
             elif all(isinstance(part, PartResult) for part in found):
                 report.files.append(merge(plan, [part for part in found if isinstance(part, PartResult)]))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +219,13 @@ def _replace_pointer(text: str, old: str, new: str) -> str:
 
 def validate_part(plan: Plan, first: int, stop: int) -> PartResult:
     """Validate items ``first`` to ``stop - 1`` of the plan's file; raises :class:`Fallback`."""
+    layout = plan.layout
+    return validate_items(plan, [(i, layout.starts[i], layout.ends[i]) for i in range(first, stop)])
+
+
+def validate_items(plan: Plan, items: Sequence[tuple[int, int, int]]) -> PartResult:
+    """Validate the items given as (index, start, end) byte ranges of the plan's file, in that order; raises
+    :class:`Fallback`. (The native fast path hands over only the items it could not certify.)"""
     from labelspec.validator.api import validate_document
 
     layout = plan.layout
@@ -236,8 +243,8 @@ def validate_part(plan: Plan, first: int, stop: int) -> PartResult:
             item = _parse(raw)
             context_items.append(item)
             outer_keys += [f"{mover.base}/{index}{p}" for p in find_duplicate_keys(raw, item)]
-        for index in range(first, stop):
-            raw = data[layout.starts[index] : layout.ends[index]]
+        for number, (index, start, end) in enumerate(items):
+            raw = data[start:end]
             item = _parse(raw)
             keys = outer_keys + [f"{mover.local}{p}" for p in find_duplicate_keys(raw, item)]
             document = _with_container(shell, layout.container, [*context_items, item])
@@ -255,7 +262,7 @@ def validate_part(plan: Plan, first: int, stop: int) -> PartResult:
             for finding in report.findings:
                 if mover.inside(finding.pointer):
                     result.findings.append(mover.move(finding, index))
-                elif index == first or finding not in seen_outer:
+                elif number == 0 or finding not in seen_outer:
                     result.outer.append(finding)
                     seen_outer.add(finding)
             if cross is not None:
@@ -315,6 +322,7 @@ __all__ = [
     "collector_paused",
     "merge",
     "plan_file",
+    "validate_items",
     "validate_part",
     "validate_planned",
 ]

@@ -204,8 +204,12 @@ static size_t skip_ws(const char *s, size_t pos, size_t len) {
     return pos;
 }
 
-static PyObject *verdict(int clean, const char *reason, long long where, Py_ssize_t items) {
-    return Py_BuildValue("(NsLn)", PyBool_FromLong(clean), reason ? reason : "", where, items);
+/* The result of check_file (see its docstring in module_methods). */
+static PyObject *verdict(int complete, const char *reason, size_t where, Py_ssize_t items, PyObject *dirty, size_t open,
+                         size_t close) {
+    return Py_BuildValue("{s:N,s:s,s:n,s:n,s:O,s:n,s:n}", "complete", PyBool_FromLong(complete), "reason",
+                         reason ? reason : "", "offset", (Py_ssize_t)where, "items", items, "dirty", dirty ? dirty : Py_None,
+                         "open", (Py_ssize_t)open, "close", (Py_ssize_t)close);
 }
 
 /* The already checked part of the mapping leaves the page cache accounting of this process (RSS). */
@@ -215,14 +219,23 @@ static void release_done(mapped_file *m, size_t done) {
     if (upto) madvise(m->map, upto, MADV_DONTNEED);
 }
 
+/* Add (index, start, end) to `dirty`; 0 on a Python error. */
+static int note_dirty(PyObject *dirty, Py_ssize_t index, size_t start, size_t end) {
+    PyObject *entry = Py_BuildValue("(nnn)", index, (Py_ssize_t)start, (Py_ssize_t)end);
+    int ok = entry && PyList_Append(dirty, entry) == 0;
+    Py_XDECREF(entry);
+    return ok;
+}
+
 static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
-    static char *kwlist[] = {"path", "schema", "root", "items", "rules", "ontology", NULL};
+    static char *kwlist[] = {"path", "schema", "root", "items", "rules", "ontology", "max_dirty", NULL};
     PyObject *path, *rules_obj = Py_None, *onto_obj = Py_None;
     SchemaObject *schema;
     int root, items;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OO", kwlist, &path, &SchemaType, &schema, &root, &items,
-                                     &rules_obj, &onto_obj))
+    Py_ssize_t max_dirty = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOn", kwlist, &path, &SchemaType, &schema, &root, &items,
+                                     &rules_obj, &onto_obj, &max_dirty))
         return NULL;
     lenc *rules = NULL;
     lonto *onto = NULL;
@@ -236,35 +249,37 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     mapped_file m;
     if (!map_file(path, &m)) return NULL;
-    PyObject *result = NULL;
+    PyObject *result = NULL, *dirty = PyList_New(0);
     ltape t;
     lt_init(&t);
+    if (!dirty) goto done;
     if (!m.data) {
-        result = verdict(0, "not a readable, non-empty regular file", 0, 0);
+        result = verdict(0, "not a readable, non-empty regular file", 0, 0, NULL, 0, 0);
         goto done;
     }
     if (items < 0) { /* the whole document at once; per-item deciders need item mode */
         if (rules || onto) {
-            result = verdict(0, "rule deciders need item mode", 0, 0);
+            result = verdict(0, "rule deciders need item mode", 0, 0, NULL, 0, 0);
             goto done;
         }
         int rc = lt_parse_document(&t, m.data, m.size);
         if (rc != LT_OK) {
-            result = verdict(0, rc == LT_NOMEM ? "out of memory" : t.error, (long long)t.error_at, 0);
+            result = verdict(0, rc == LT_NOMEM ? "out of memory" : t.error, t.error_at, 0, NULL, 0, 0);
             goto done;
         }
         int ok = ls_valid(schema->schema, &t, 0, (uint32_t)root);
         if (PyErr_Occurred()) goto done;
-        result = verdict(ok, ok ? NULL : "structure", 0, 0);
+        result = verdict(ok, ok ? NULL : "structure", 0, 0, dirty, 0, 0);
         goto done;
     }
-    size_t pos = skip_ws(m.data, 0, m.size), released = 0;
+    size_t pos = skip_ws(m.data, 0, m.size), released = 0, open = pos;
     if (pos >= m.size || m.data[pos] != '[') {
-        result = verdict(0, "not a list", (long long)pos, 0);
+        result = verdict(0, "not a list", pos, 0, NULL, 0, 0);
         goto done;
     }
     pos = skip_ws(m.data, pos + 1, m.size);
     Py_ssize_t count = 0;
+    const char *first_failure = NULL;
     if (pos < m.size && m.data[pos] == ']') {
         pos++;
     } else {
@@ -273,7 +288,7 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
             lt_reset(&t);
             int rc = lt_parse_value(&t, m.data, m.size, &pos);
             if (rc != LT_OK) {
-                result = verdict(0, rc == LT_NOMEM ? "out of memory" : t.error, (long long)t.error_at, count);
+                result = verdict(0, rc == LT_NOMEM ? "out of memory" : t.error, t.error_at, count, NULL, 0, 0);
                 goto done;
             }
             const char *failed = NULL;
@@ -282,8 +297,12 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
             else if (onto && !lonto_row_clean(onto, &t, 0)) failed = "ontology rules";
             if (PyErr_Occurred()) goto done;
             if (failed) {
-                result = verdict(0, failed, (long long)start, count);
-                goto done;
+                if (!first_failure) first_failure = failed;
+                if (PyList_GET_SIZE(dirty) >= max_dirty) {
+                    result = verdict(0, failed, start, count, NULL, 0, 0);
+                    goto done;
+                }
+                if (!note_dirty(dirty, count, start, pos)) goto done;
             }
             count++;
             if (pos - released > (64u << 20)) {
@@ -299,13 +318,16 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
                 pos++;
                 break;
             }
-            result = verdict(0, "expected ',' or ']'", (long long)pos, count);
+            result = verdict(0, "expected ',' or ']'", pos, count, NULL, 0, 0);
             goto done;
         }
     }
+    size_t close = pos - 1;
     pos = skip_ws(m.data, pos, m.size);
-    result = pos == m.size ? verdict(1, NULL, 0, count) : verdict(0, "data after the document", (long long)pos, count);
+    if (pos == m.size) result = verdict(1, first_failure, 0, count, dirty, open, close);
+    else result = verdict(0, "data after the document", pos, count, NULL, 0, 0);
 done:
+    Py_XDECREF(dirty);
     lt_free(&t);
     unmap_file(&m);
     return result;
@@ -388,7 +410,10 @@ static PyObject *json_equal(PyObject *self, PyObject *args) {
 
 static PyMethodDef module_methods[] = {
     {"check_file", (PyCFunction)(void (*)(void))check_file, METH_VARARGS | METH_KEYWORDS,
-     "check_file(path, schema, root, items, rules=None, ontology=None) -> (clean, reason, offset, items)"},
+     "check_file(path, schema, root, items, rules=None, ontology=None, max_dirty=0) -> dict\n\n"
+     "complete: the whole file was read and every item is either certified clean or listed in dirty "
+     "(index, start, end) -- at most max_dirty of them; otherwise the reference path must judge the whole "
+     "file (reason, offset say why). open/close: offsets of the root list's brackets."},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
     {"parse_check", parse_check, METH_O, "parse_check(data) -> (ok, reason, offset)"},
     {"json_equal", json_equal, METH_VARARGS, "json_equal(a: bytes, b: bytes) -> bool"},

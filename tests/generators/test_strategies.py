@@ -13,6 +13,7 @@ from labelspec import generators
 from labelspec.codecs.encord_bitmask import decode_mask
 from labelspec.generators.fixtures import encord, segments, yolo
 from labelspec.generators.fixtures.common import RandomDraw
+from labelspec.validator.api import validate_document
 
 PROFILES = ("lenient", "strict")
 
@@ -65,6 +66,42 @@ def test_encord_rows_are_valid_with_their_ontology(data_type: str, profile: str)
         assert errors(rows, "encord", profile, ontology=ontology) == []
 
     check()
+
+
+def _all_required(node: Any) -> Any:
+    """``node`` with every attribute (top-level, nested under an option, dynamic) marked ``required``."""
+    if isinstance(node, list):
+        return [_all_required(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _all_required(value) for key, value in node.items()}
+    if "type" in node and "featureNodeHash" in node:
+        out["required"] = True
+    return out
+
+
+@pytest.mark.parametrize(
+    ("profile", "data_type"),
+    [("strict", t) for t in encord.DATA_TYPES]
+    + [("lenient", t) for t in encord.DATA_TYPES + encord.LENIENT_ONLY_DATA_TYPES],
+)
+def test_encord_rows_have_no_findings_with_their_ontology(profile: str, data_type: str) -> None:
+    """Seeded exports are clean (no warning either), required attributes included: with the drawn
+    ontology and with every attribute of it marked required. Strict exports are clean under both profiles,
+    lenient ones (which draw older platform forms) under lenient."""
+    checked = {"strict": PROFILES, "lenient": ("lenient",)}[profile]
+    for seed in range(8):
+        draw = RandomDraw(f"clean/{data_type}/{profile}/{seed}")
+        ontology = encord.build_ontology(draw, profile=profile)
+        for variant in (ontology, _all_required(ontology)):
+            rows, used = encord.build_export(draw, variant, profile=profile, data_types=[data_type])
+            assert used is variant
+            for validation_profile in checked:
+                report = validate_document(
+                    rows, format="encord", ontology=variant, profile=validation_profile
+                )
+                found = [f"{f.pointer} {f.rule} {f.message}" for f in report.findings]
+                assert found == [], (seed, validation_profile, found)
 
 
 @pytest.mark.parametrize("task_type", segments.TASK_TYPES + segments.LENIENT_ONLY_TASK_TYPES)

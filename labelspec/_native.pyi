@@ -1,0 +1,41 @@
+"""Types of the C extension labelspec._native (labelspec/native/module.c): the native fast path."""
+
+from typing import Any
+
+class Schema:
+    """A compiled schema program (IR from labelspec.validator.native_schema.compile_program)."""
+
+    def __init__(self, ir: Any, /) -> None: ...
+    def valid(self, data: bytes, entry: int, /) -> bool: ...
+
+class Regex:
+    """A pattern compiled to a DFA (tables from labelspec.validator.native_regex.compile_pattern)."""
+
+    def __init__(self, tables: Any, /) -> None: ...
+    def search(self, text: str, /) -> bool | None: ...
+
+class EncordRules:
+    """The Encord rules that need no ontology, as a clean decider (labelspec.validator.native_encord)."""
+
+    def __init__(self, config: Any, /) -> None: ...
+    def row_clean(self, row: bytes, index: int = 0, /) -> bool: ...
+
+class EncordOntology:
+    """The Encord ontology rules, as a clean decider (labelspec.validator.native_encord_ontology)."""
+
+    def __init__(self, tables: Any, /) -> None: ...
+    def row_clean(self, row: bytes, /) -> bool: ...
+
+def check_file(
+    path: str,
+    schema: Schema,
+    root: int,
+    items: int,
+    rules: EncordRules | None = None,
+    ontology: EncordOntology | None = None,
+) -> tuple[bool, str, int, int]:
+    """(clean, reason, byte offset of the problem, items checked) for one export file."""
+
+def head_items(path: str, limit: int, /) -> list[tuple[int, int]] | None: ...
+def parse_check(data: bytes, /) -> tuple[bool, str, int]: ...
+def json_equal(left: bytes, right: bytes, /) -> bool: ...

@@ -1,0 +1,158 @@
+"""The native fast path end to end: `validate` reports exactly what the reference path reports, the fast
+path certifies ordinary valid exports (so it is really used), and it never certifies a file with a finding.
+
+Files are written to disk and validated by path, as `labelspec validate` does; the reference is the same
+call with the fast path turned off (LABELSPEC_NATIVE=0).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+
+from labelspec.generators.fixtures.common import RandomDraw
+from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for
+from labelspec.validator import fastpath
+from labelspec.validator.api import validate
+from labelspec.validator.schemas import PROFILES
+from tests.conftest import CORPUS
+
+ENCORD_DATA_TYPES = ("video", "image", "img_group", "image_sequence")
+
+
+@pytest.fixture
+def reference(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A function validating with the fast path off."""
+
+    def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        with monkeypatch.context() as patch:
+            patch.setenv("LABELSPEC_NATIVE", "0")
+            fastpath.native.cache_clear()
+            try:
+                return validate(*args, **kwargs).to_json()  # type: ignore[no-any-return]
+            finally:
+                fastpath.native.cache_clear()
+
+    yield run
+
+
+def _write(folder: Path, name: str, document: Any) -> Path:
+    path = folder / name
+    path.write_bytes(orjson.dumps(document))
+    return path
+
+
+def _same(reference: Any, path: Path, profile: str, ontology: Path | None = None) -> dict[str, Any]:
+    fast = validate(path, format="encord", profile=profile, ontology=ontology).to_json()
+    assert fast == reference(path, format="encord", profile=profile, ontology=ontology)
+    result: dict[str, Any] = fast
+    return result
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_corpus_reports_are_the_reference_reports(
+    native: ModuleType, reference: Any, profile: str, tmp_path: Path
+) -> None:
+    index = yaml.safe_load((CORPUS / "encord" / "index.yaml").read_text())
+    for entry in index:
+        path = CORPUS / "encord" / entry["file"]
+        if path.suffix != ".json":
+            continue
+        document = json.loads(path.read_text())
+        rows = document if isinstance(document, list) else [document]
+        listed = _write(tmp_path, "rows.json", rows)  # the corpus holds single rows too
+        _same(reference, listed, profile)
+        ontology = entry.get("ontology")
+        if ontology:
+            _same(reference, listed, profile, CORPUS / "encord" / ontology)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("data_type", ENCORD_DATA_TYPES)
+def test_generated_exports_are_certified(
+    native: ModuleType, reference: Any, profile: str, data_type: str, tmp_path: Path
+) -> None:
+    for seed in range(3):
+        subject = build_subject(RandomDraw(f"{data_type}-{seed}"), "encord", profile, data_types=[data_type])
+        rows = _write(tmp_path, "export.json", subject.document)
+        ontology = _write(tmp_path, "ontology.json", subject.ontology)
+        report = _same(reference, rows, profile, ontology)
+        assert report["files"][-1]["findings"] == []
+        # certified by the native checks, not merely equal: the fast path is really taken
+        assert fastpath.uncertified_items(rows, "encord", profile, subject.ontology) == []
+        assert fastpath.uncertified_items(rows, None, profile, subject.ontology) == []
+        assert fastpath.uncertified_items(rows, "encord", profile, None) == []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_mutants_are_never_certified(
+    native: ModuleType, reference: Any, profile: str, tmp_path: Path
+) -> None:
+    operators = operators_for("encord", profile)
+    made = 0
+    for number, operator_id in enumerate(operators):
+        draw = RandomDraw(f"mutant-{operator_id}-{profile}")
+        data_type = ENCORD_DATA_TYPES[number % len(ENCORD_DATA_TYPES)]
+        subject = build_subject(draw, "encord", profile, data_types=[data_type, "video"])
+        mutant = mutate(draw, subject, operator_id)
+        if mutant is None:
+            continue
+        made += 1
+        rows = tmp_path / "mutant.json"
+        text = mutant.subject.text
+        rows.write_bytes(text.encode() if text is not None else orjson.dumps(mutant.subject.document))
+        ontology = _write(tmp_path, "ontology.json", mutant.subject.ontology)
+        assert fastpath.uncertified_items(rows, "encord", profile, mutant.subject.ontology) is None, (
+            operator_id
+        )
+        report = _same(reference, rows, profile, ontology)
+        assert report["files"][-1]["findings"], operator_id
+    assert made >= len(operators) * 2 // 3
+
+
+def test_cli_certified_and_faulty_files(native: ModuleType, cli: list[str], tmp_path: Path) -> None:
+    subject = build_subject(RandomDraw("cli"), "encord", "lenient", data_types=["video"])
+    rows = _write(tmp_path, "export.json", subject.document)
+    ontology = _write(tmp_path, "ontology.json", subject.ontology)
+    bad_rows = [*subject.document[:-1], {**subject.document[-1], "created_at": "2022-02-30 10:00:00"}]
+    bad = _write(tmp_path, "faulty.json", bad_rows)
+    env = {**os.environ, "LABELSPEC_NATIVE_DEBUG": "1"}
+    run = subprocess.run(
+        [*cli, "validate", "--ontology", str(ontology), str(rows)], capture_output=True, env=env
+    )
+    assert run.returncode == 0 and b"not certified" not in run.stderr
+    outputs = []
+    for native_on in ("1", "0"):
+        run = subprocess.run(
+            [*cli, "validate", "--output", "json", "--ontology", str(ontology), str(bad)],
+            capture_output=True,
+            env={**env, "LABELSPEC_NATIVE": native_on},
+        )
+        assert run.returncode == 1
+        outputs.append(json.loads(run.stdout))
+    assert outputs[0] == outputs[1]
+    assert any(f["rule"] == "ENC-DATETIME-INVALID" for f in outputs[0]["files"][-1]["findings"])
+
+
+def test_turned_off_or_unusable_inputs_take_the_reference_path(native: ModuleType, tmp_path: Path) -> None:
+    subject = build_subject(RandomDraw("off"), "encord", "lenient", data_types=["video"])
+    rows = _write(tmp_path, "export.json", subject.document)
+    assert fastpath.uncertified_items(rows, None, "lenient") == []
+    gz = tmp_path / "export.json.gz"
+    gz.write_bytes(b"")
+    assert fastpath.uncertified_items(gz, None, "lenient") is None
+    assert fastpath.uncertified_items(tmp_path, None, "lenient") is None  # a folder
+    assert fastpath.uncertified_items(tmp_path / "missing.json", None, "lenient") is None
+    single = _write(tmp_path, "row.json", subject.document[0])  # a lone row: not the list form
+    assert fastpath.uncertified_items(single, None, "lenient") is None
+    coco = _write(tmp_path, "coco.json", {"images": [], "annotations": [], "categories": []})
+    assert fastpath.uncertified_items(coco, None, "lenient") is None

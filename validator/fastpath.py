@@ -1,0 +1,217 @@
+"""The native fast path: certify a file clean without building Python objects, or step aside.
+
+Most exports gated in CI are valid, and for them the whole Python pipeline (``orjson`` objects, the
+structural check, the semantic rules) is pure cost. The C extension ``labelspec._native`` parses the file
+into a flat tape, checks the structure with the compiled schema program
+(:mod:`labelspec.validator.native_schema`) and runs the format's rule *deciders*
+(:mod:`labelspec.validator.native_encord`, :mod:`labelspec.validator.native_encord_ontology`), one
+root-list item at a time. For each item it answers only "certainly clean" (no finding of any severity) or
+"not certainly clean". :func:`native_report` skips the certified items and hands the others to the
+reference path item by item, which writes their findings; a file the native parser refuses (not plain
+JSON, a repeated key...) goes to the reference path whole. So the fast path changes how long validation
+takes, never what it reports (tests/native compares reports with the reference path on the corpus,
+generated exports and every rule mutant).
+
+Used for: plain JSON files (not archives) of the formats that have rule deciders (:data:`DECIDED`). Turned
+off by ``LABELSPEC_NATIVE=0`` or when the extension is not built (then everything takes the reference
+path). ``LABELSPEC_NATIVE_DEBUG=1`` prints why a file was not certified.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+
+from labelspec.validator.report import FileReport
+
+# Formats whose every semantic rule has a native decider (a format is listed only when all of them do).
+DECIDED = frozenset({"encord"})
+_PROBE_ITEMS = 5  # format detection looks at the first few items (as labelspec.validator.detect does)
+_NOT_PLAIN_JSON = (".gz", ".zip", ".txt")
+_MIN_ITEM_BYTES = 64  # no label row is smaller: bounds how many dirty items max_dirty can allow
+
+
+@functools.cache
+def native() -> ModuleType | None:
+    """The extension module, or None when it is turned off or not built."""
+    if os.environ.get("LABELSPEC_NATIVE", "1") == "0":
+        return None
+    try:
+        from labelspec import _native
+    except ImportError:
+        return None
+    module: ModuleType = _native
+    return module
+
+
+def available() -> bool:
+    return native() is not None
+
+
+@dataclass(frozen=True)
+class _Program:
+    schema: Any  # labelspec._native.Schema
+    root: int
+    items: int  # -1: the root is not a list checked item by item
+
+
+@functools.cache
+def _program(format_id: str, profile: str) -> _Program | None:
+    from labelspec.validator.native_schema import NotCompilable, compile_program
+    from labelspec.validator.schemas import compile_schema
+
+    module = native()
+    assert module is not None
+    try:
+        program = compile_program(compile_schema(format_id, profile))
+    except NotCompilable as exc:
+        _debug(f"{format_id}/{profile}: schema not compilable: {exc}")
+        return None
+    return _Program(module.Schema(program.ir), program.entries["root"], program.entries.get("items", -1))
+
+
+@functools.cache
+def _encord_rules(profile: str) -> Any:
+    from labelspec.validator.native_encord import decider_config
+
+    module = native()
+    assert module is not None
+    return module.EncordRules(decider_config(profile))
+
+
+def _encord_ontology(ontology: Any, profile: str) -> Any:
+    """The ontology decider, None without an ontology, or False when this ontology cannot be modelled."""
+    if ontology is None:
+        return None
+    from labelspec.validator.native_encord_ontology import ontology_tables
+
+    tables = ontology_tables(ontology, profile)
+    if tables is None:
+        return False
+    module = native()
+    assert module is not None
+    return module.EncordOntology(tables)
+
+
+def _debug(message: str) -> None:
+    if os.environ.get("LABELSPEC_NATIVE_DEBUG"):
+        sys.stderr.write(f"labelspec native: {message}\n")
+
+
+def _detect(path: str) -> str | None:
+    from labelspec.validator.detect import DetectionError, detect_format
+
+    module = native()
+    assert module is not None
+    ranges = module.head_items(path, _PROBE_ITEMS)
+    if ranges is None:
+        return None  # not a root list: no format with a decider has another shape
+    with open(path, "rb") as handle:
+        probe = []
+        for start, end in ranges:
+            handle.seek(start)
+            probe.append(orjson.loads(handle.read(end - start)))
+    try:
+        return detect_format(probe)
+    except DetectionError:
+        return None
+
+
+def native_report(
+    path: str | os.PathLike[str],
+    format: str | None,
+    profile: str,
+    ontology: Any = None,
+    *,
+    max_dirty: float = 1.0,
+) -> FileReport | None:
+    """The report of ``path`` with the native checks doing what they can, or None (then the caller runs the
+    reference path on the whole file).
+
+    Items the native checks certify clean are done; the others (structure or rule deciders not
+    certain) are validated by the reference path one item at a time
+    (:func:`labelspec.validator.streaming.validate_items`), exactly as streaming validation does, so a
+    large export with a few faulty items costs one native pass plus those items. ``max_dirty``: the
+    share of items (0..1) beyond which to give up (a caller with several processes spreads a very faulty
+    file better itself). ``ontology``: the parsed Encord ontology the rules check against.
+    """
+    location = str(path)
+    checked = _check(location, format, profile, ontology, max_dirty)
+    if checked is None:
+        return None
+    format_id, result = checked
+    dirty: list[tuple[int, int, int]] = result["dirty"]
+    if not dirty:
+        return FileReport(path=location, format=format_id, profile=profile, findings=[])
+    if len(dirty) > max_dirty * result["items"]:
+        _debug(f"{location}: {len(dirty)} of {result['items']} items not certified: reference path")
+        return None
+    _debug(f"{location}: {len(dirty)} of {result['items']} items not certified: to the reference path")
+    return _report_for_items(location, format_id, profile, ontology, result, dirty)
+
+
+def uncertified_items(
+    path: str | os.PathLike[str], format: str | None, profile: str, ontology: Any = None
+) -> list[int] | None:
+    """Indexes of the items the native checks cannot certify clean, or None when the whole file goes to
+    the reference path (for tests and diagnostics)."""
+    checked = _check(str(path), format, profile, ontology, 1.0)
+    return None if checked is None else [index for index, _start, _end in checked[1]["dirty"]]
+
+
+def _check(
+    location: str, format: str | None, profile: str, ontology: Any, max_dirty: float
+) -> tuple[str, dict[str, Any]] | None:
+    """(format, native verdict) of one file, or None when the native checks do not apply or give up."""
+    module = native()
+    if module is None or location.lower().endswith(_NOT_PLAIN_JSON) or not Path(location).is_file():
+        return None
+    try:
+        format_id = format or _detect(location)
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if format_id not in DECIDED:
+        return None
+    program = _program(format_id, profile)
+    if program is None or program.items < 0:
+        return None
+    onto = _encord_ontology(ontology, profile)
+    if onto is False:
+        _debug(f"{location}: the ontology has constructs the native deciders do not model")
+        return None
+    size = Path(location).stat().st_size
+    limit = int(max_dirty * size / _MIN_ITEM_BYTES) + 1 if max_dirty < 1.0 else sys.maxsize
+    result: dict[str, Any] = module.check_file(
+        location, program.schema, program.root, program.items, _encord_rules(profile), onto, max_dirty=limit
+    )
+    if not result["complete"]:
+        where = f"item {result['items']}, byte {result['offset']}"
+        _debug(f"{location}: the reference path judges the whole file: {result['reason']} ({where})")
+        return None
+    return format_id, result
+
+
+def _report_for_items(
+    location: str,
+    format_id: str,
+    profile: str,
+    ontology: Any,
+    checked: dict[str, Any],
+    dirty: list[tuple[int, int, int]],
+) -> FileReport | None:
+    from labelspec.validator.split import Layout
+    from labelspec.validator.streaming import Fallback, Plan, merge, validate_items
+
+    layout = Layout((), checked["open"], checked["close"], (), ())
+    plan = Plan(location, location, format_id, profile, layout, 0, ontology)
+    try:
+        return merge(plan, [validate_items(plan, dirty)])
+    except Fallback:
+        return None
