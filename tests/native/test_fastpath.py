@@ -28,7 +28,6 @@ from labelspec.validator.schemas import PROFILES
 from tests.conftest import CORPUS
 
 
-
 @pytest.fixture
 def reference(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A function validating with the fast path off."""
