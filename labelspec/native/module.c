@@ -305,7 +305,7 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
                 if (!note_dirty(dirty, count, start, pos)) goto done;
             }
             count++;
-            if (pos - released > (64u << 20)) {
+            if (pos - released > (16u << 20)) {
                 release_done(&m, pos);
                 released = pos;
             }
