@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -36,6 +37,12 @@ DECIDED = frozenset({"encord"})
 _PROBE_ITEMS = 5  # format detection looks at the first few items (as labelspec.validator.detect does)
 _NOT_PLAIN_JSON = (".gz", ".zip", ".txt")
 _MIN_ITEM_BYTES = 64  # no label row is smaller: bounds how many dirty items max_dirty can allow
+# With several processes, files from this size on are checked in parts (smaller ones: not worth a fork).
+SPLIT_BYTES = int(os.environ.get("LABELSPEC_NATIVE_SPLIT_BYTES", 32 * 1024**2))
+# Between two items of the root list: guesses where a part may start (verified, see _check_parts). Label
+# rows are written with label_hash first; nested objects never start with it.
+_ITEM_JOINTS = {"encord": re.compile(rb'\}\s*,\s*(\{\s*"label_hash"\s*:)')}
+_SPLIT_WINDOW = 1 << 20
 
 
 @functools.cache
@@ -131,6 +138,7 @@ def native_report(
     ontology: Any = None,
     *,
     max_dirty: float = 1.0,
+    jobs: int = 1,
 ) -> FileReport | None:
     """The report of ``path`` with the native checks doing what they can, or None (then the caller runs the
     reference path on the whole file).
@@ -140,10 +148,11 @@ def native_report(
     (:func:`labelspec.validator.streaming.validate_items`), exactly as streaming validation does, so a
     large export with a few faulty items costs one native pass plus those items. ``max_dirty``: the
     share of items (0..1) beyond which to give up (a caller with several processes spreads a very faulty
-    file better itself). ``ontology``: the parsed Encord ontology the rules check against.
+    file better itself). ``ontology``: the parsed Encord ontology the rules check against. ``jobs``:
+    processes for the native pass over a large file (its list is cut into contiguous parts).
     """
     location = str(path)
-    checked = _check(location, format, profile, ontology, max_dirty)
+    checked = _check(location, format, profile, ontology, max_dirty, jobs)
     if checked is None:
         return None
     format_id, result = checked
@@ -158,20 +167,53 @@ def native_report(
 
 
 def uncertified_items(
-    path: str | os.PathLike[str], format: str | None, profile: str, ontology: Any = None
+    path: str | os.PathLike[str], format: str | None, profile: str, ontology: Any = None, jobs: int = 1
 ) -> list[int] | None:
     """Indexes of the items the native checks cannot certify clean, or None when the whole file goes to
     the reference path (for tests and diagnostics)."""
-    checked = _check(str(path), format, profile, ontology, 1.0)
+    checked = _check(str(path), format, profile, ontology, 1.0, jobs)
     return None if checked is None else [index for index, _start, _end in checked[1]["dirty"]]
 
 
+@dataclass(frozen=True)
+class _Part:
+    """Check the items of one file from byte ``start`` up to byte ``stop`` (-1: from '[' / to ']')."""
+
+    location: str
+    format: str
+    profile: str
+    ontology: Any
+    limit: int  # uncertified items allowed before giving up
+    start: int = -1
+    stop: int = -1
+
+
+def _check_part(part: _Part) -> dict[str, Any] | None:
+    """The native verdict on one part, or None when the native checks do not apply (run in any process)."""
+    module = native()
+    program = _program(part.format, part.profile) if module is not None else None
+    onto = _encord_ontology(part.ontology, part.profile) if program is not None else False
+    if module is None or program is None or program.items < 0 or onto is False:
+        return None
+    result: dict[str, Any] = module.check_file(
+        part.location,
+        program.schema,
+        program.root,
+        program.items,
+        _encord_rules(part.profile),
+        onto,
+        max_dirty=part.limit,
+        start=part.start,
+        stop=part.stop,
+    )
+    return result
+
+
 def _check(
-    location: str, format: str | None, profile: str, ontology: Any, max_dirty: float
+    location: str, format: str | None, profile: str, ontology: Any, max_dirty: float, jobs: int
 ) -> tuple[str, dict[str, Any]] | None:
     """(format, native verdict) of one file, or None when the native checks do not apply or give up."""
-    module = native()
-    if module is None or location.lower().endswith(_NOT_PLAIN_JSON) or not Path(location).is_file():
+    if native() is None or location.lower().endswith(_NOT_PLAIN_JSON) or not Path(location).is_file():
         return None
     try:
         format_id = format or _detect(location)
@@ -179,23 +221,69 @@ def _check(
         return None
     if format_id not in DECIDED:
         return None
-    program = _program(format_id, profile)
-    if program is None or program.items < 0:
-        return None
-    onto = _encord_ontology(ontology, profile)
-    if onto is False:
-        _debug(f"{location}: the ontology has constructs the native deciders do not model")
-        return None
     size = Path(location).stat().st_size
     limit = int(max_dirty * size / _MIN_ITEM_BYTES) + 1 if max_dirty < 1.0 else sys.maxsize
-    result: dict[str, Any] = module.check_file(
-        location, program.schema, program.root, program.items, _encord_rules(profile), onto, max_dirty=limit
-    )
+    whole = _Part(location, format_id, profile, ontology, limit)
+    result = _check_parts(whole, size, jobs) if jobs > 1 and size >= SPLIT_BYTES else None
+    if result is None:
+        result = _check_part(whole)
+    if result is None:
+        _debug(f"{location}: no native checks for {format_id}/{profile} (or for this ontology)")
+        return None
     if not result["complete"]:
         where = f"item {result['items']}, byte {result['offset']}"
         _debug(f"{location}: the reference path judges the whole file: {result['reason']} ({where})")
         return None
     return format_id, result
+
+
+def _check_parts(whole: _Part, size: int, jobs: int) -> dict[str, Any] | None:
+    """The native verdict of the whole file from ``jobs`` processes, each checking a contiguous part of its
+    list; None when the parts do not join up (a guessed split was not an item start: then check whole).
+
+    Split points are guessed near equal offsets (the next joint between two rows after them); a part ends
+    only exactly at the next part's start, which proves every guess was an item start, by induction from the
+    first part.
+    """
+    from labelspec.validator.parallel import local_mapper
+
+    points = _split_points(whole.location, size, jobs, _ITEM_JOINTS[whole.format])
+    if not points:
+        return None
+    program = _program(whole.format, whole.profile)  # compiled here, so the forked workers inherit it
+    if program is None or program.items < 0:
+        return None
+    _encord_rules(whole.profile)
+    starts, stops = [-1, *points], [*points, -1]
+    parts = [replace(whole, start=a, stop=b) for a, b in zip(starts, stops, strict=True)]
+    with local_mapper(jobs) as pool:
+        results: list[dict[str, Any] | None] = list(pool(_check_part, parts))
+    merged: dict[str, Any] = {"complete": True, "reason": "", "offset": 0, "items": 0, "dirty": []}
+    for result in results:
+        if result is None or result["reason"] == "the split is not at an item":
+            return None
+        if not result["complete"]:
+            return result
+        merged["dirty"] += [(merged["items"] + i, a, b) for i, a, b in result["dirty"]]
+        merged["items"] += result["items"]
+    first, last = results[0], results[-1]
+    assert first is not None and last is not None
+    merged["open"], merged["close"] = first["open"], last["close"]
+    return merged
+
+
+def _split_points(location: str, size: int, parts: int, joint: re.Pattern[bytes]) -> list[int]:
+    """Guessed item starts near ``size * k / parts``: where ``joint`` (its group 1) first matches after
+    each offset."""
+    points: list[int] = []
+    with open(location, "rb") as handle:
+        for k in range(1, parts):
+            offset = size * k // parts
+            handle.seek(offset)
+            found = joint.search(handle.read(_SPLIT_WINDOW))
+            if found and (not points or offset + found.start(1) > points[-1]):
+                points.append(offset + found.start(1))
+    return points
 
 
 def _report_for_items(

@@ -118,37 +118,34 @@ def validate_paths(
     with collector_paused():
         ontology_reports, ontology_document = load_ontology(ontology, profile)
         report.extend(ontology_reports)
+    with _mapper_for(workers, mapper) as run_all:
+        documents = [ontology_document if number == 0 else None for number in range(len(paths))]
+        natives = _native_reports(paths, documents, format, profile, workers, run_all, mapper is None)
         tasks: list[FileTask | PartTask] = []
         # per input: its plan (None: one task), its whole-file task, its task indexes, or its report when
         # the native fast path made it (no task then)
         layout: list[tuple[Plan | None, FileTask, list[int], FileReport | None]] = []
-        for number, path in enumerate(paths):
-            document = ontology_document if number == 0 else None
-            pngs = str(png_dir) if png_dir is not None else None
-            whole = FileTask(str(path), format, profile, document, pngs)
-            # the native fast path; a file with many uncertified items is better spread over the workers
-            fast = native_report(path, format, profile, document, max_dirty=1.0 if workers == 1 else 0.02)
-            if fast is not None:
-                layout.append((None, whole, [], fast))
-                continue
-            threshold = STREAM_THRESHOLD if workers == 1 else PARALLEL_THRESHOLD
-            split = wants_stream(path, stream, threshold)
-            plan = plan_file(path, format, profile, document, png_dir) if split else None
-            indexes: list[int] = []
-            if plan is None:
-                indexes.append(len(tasks))
-                tasks.append(whole)
-            else:
-                parts = 1 if workers == 1 else workers * parts_per_worker
-                for first, stop in plan.ranges(parts):
+        with collector_paused():
+            for path, document, fast in zip(paths, documents, natives, strict=True):
+                pngs = str(png_dir) if png_dir is not None else None
+                whole = FileTask(str(path), format, profile, document, pngs)
+                if fast is not None:
+                    layout.append((None, whole, [], fast))
+                    continue
+                threshold = STREAM_THRESHOLD if workers == 1 else PARALLEL_THRESHOLD
+                split = wants_stream(path, stream, threshold)
+                plan = plan_file(path, format, profile, document, png_dir) if split else None
+                indexes: list[int] = []
+                if plan is None:
                     indexes.append(len(tasks))
-                    tasks.append(PartTask(plan, first, stop))
-            layout.append((plan, whole, indexes, None))
-    if mapper is None:
-        with local_mapper(workers) as pool:
-            results = list(pool(run_task, tasks))
-    else:
-        results = list(mapper(run_task, tasks))
+                    tasks.append(whole)
+                else:
+                    parts = 1 if workers == 1 else workers * parts_per_worker
+                    for first, stop in plan.ranges(parts):
+                        indexes.append(len(tasks))
+                        tasks.append(PartTask(plan, first, stop))
+                layout.append((plan, whole, indexes, None))
+        results = list(run_all(run_task, tasks)) if tasks else []
     with collector_paused():
         for plan, whole, indexes, certified in layout:
             found = [results[i] for i in indexes]
@@ -161,6 +158,51 @@ def validate_paths(
             else:  # an item could not be validated on its own: the in-memory path says why
                 report.extend(_reports(run_task(whole)))
     return report
+
+
+@contextmanager
+def _mapper_for(workers: int, mapper: Mapper | None) -> Iterator[Mapper]:
+    if mapper is not None:
+        yield mapper
+        return
+    with local_mapper(workers) as pool:
+        yield pool
+
+
+@dataclass(frozen=True)
+class NativeTask:
+    """Run the native fast path on one input (see :func:`labelspec.validator.fastpath.native_report`)."""
+
+    path: str
+    format: str | None
+    profile: str
+    ontology: Any = None
+    max_dirty: float = 1.0
+
+
+def run_native(task: NativeTask) -> FileReport | None:
+    with collector_paused():
+        return native_report(task.path, task.format, task.profile, task.ontology, max_dirty=task.max_dirty)
+
+
+def _native_reports(
+    paths: Sequence[str | os.PathLike[str]],
+    documents: list[Any],
+    format: str | None,
+    profile: str,
+    workers: int,
+    run_all: Mapper,
+    local: bool,
+) -> list[FileReport | None]:
+    """The native fast path's report per input (None: it goes the reference way). One input is cut into
+    parts over the local workers; many inputs are spread over the workers, one each."""
+    # with several processes, a file with many uncertified items is better spread over them item by item
+    max_dirty = 1.0 if workers == 1 else 0.02
+    if len(paths) == 1:
+        jobs = workers if local else 1
+        return [native_report(paths[0], format, profile, documents[0], max_dirty=max_dirty, jobs=jobs)]
+    tasks = [NativeTask(str(p), format, profile, d, max_dirty) for p, d in zip(paths, documents, strict=True)]
+    return list(run_all(run_native, tasks))
 
 
 def _reports(result: Any) -> list[FileReport]:

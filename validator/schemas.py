@@ -17,6 +17,7 @@ import copy
 import functools
 import hashlib
 import os
+import pickle
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -63,13 +64,48 @@ def list_formats() -> tuple[str, ...]:
 
 @functools.cache
 def load_yaml(path: Path) -> Any:
+    """A parsed YAML source file; parsed once per content (cached in the cache folder: the rule catalogues
+    are large and every validation reads one)."""
     try:
-        with path.open("rb") as handle:
-            return yaml.load(handle, Loader=_YamlLoader)
+        text = path.read_bytes()
     except OSError as exc:
         raise SchemaError(f"cannot read schema file {path}: {exc}") from exc
+    folder = cache_folder()
+    cache = None
+    if folder is not None:
+        cache = folder / f"yaml-{hashlib.sha256(text + Path(__file__).read_bytes()).hexdigest()[:24]}.pickle"
+        try:
+            return pickle.loads(cache.read_bytes())  # our own cache entry, written below
+        except (OSError, pickle.UnpicklingError, EOFError):
+            pass
+    try:
+        document = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
         raise SchemaError(f"schema file {path} is not valid YAML: {exc}") from exc
+    if cache is not None:
+        _write_atomic(cache, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+    return document
+
+
+def cache_folder() -> Path | None:
+    """The cache folder (compiled schemas, parsed YAML): ``LABELSPEC_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/labelspec``; None when ``LABELSPEC_CACHE_DIR`` is set empty (no caching)."""
+    base = os.environ.get("LABELSPEC_CACHE_DIR")
+    if base == "":
+        return None
+    home_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return Path(base) if base else home_cache / "labelspec"
+
+
+def _write_atomic(path: Path, data: bytes) -> bool:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError:
+        return False  # a read-only home is fine: we just parse again next time
+    return True
 
 
 def load_format_yaml(format_id: str, name: str) -> Any:
@@ -250,11 +286,9 @@ def _cache_file(format_id: str, profile: str) -> Path | None:
     Compiling means parsing YAML, which costs more than the rest of a small validation; the cache makes
     start-up cheap. ``LABELSPEC_CACHE_DIR=`` (empty) disables it.
     """
-    base = os.environ.get("LABELSPEC_CACHE_DIR")
-    if base == "":
+    folder = cache_folder()
+    if folder is None:
         return None
-    home_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    folder = Path(base) if base else home_cache / "labelspec"
     digest = hashlib.sha256(profile.encode())
     for path in sorted(schemas_root().rglob("*.yaml")):
         if path.parent.name != "examples" and path.name not in ("rules.yaml", "discrepancies.yaml"):
@@ -265,18 +299,13 @@ def _cache_file(format_id: str, profile: str) -> Path | None:
 
 
 def _write_cache(path: Path, document: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(orjson.dumps(document))
-        os.replace(partial, path)
-        # Entries of earlier schema versions of the same format and profile are never read again.
-        stem = path.name.rsplit("-", 1)[0]
-        for stale in path.parent.glob(f"{stem}-*.json"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only home is fine: we just compile again next time
+    if not _write_atomic(path, orjson.dumps(document)):
+        return
+    # Entries of earlier schema versions of the same format and profile are never read again.
+    stem = path.name.rsplit("-", 1)[0]
+    for stale in path.parent.glob(f"{stem}-*.json"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
 
 
 def compile_schema(format_id: str, profile: str = DEFAULT_PROFILE) -> dict[str, Any]:

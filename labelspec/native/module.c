@@ -229,13 +229,13 @@ static int note_dirty(PyObject *dirty, Py_ssize_t index, size_t start, size_t en
 
 static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
-    static char *kwlist[] = {"path", "schema", "root", "items", "rules", "ontology", "max_dirty", NULL};
+    static char *kwlist[] = {"path", "schema", "root", "items", "rules", "ontology", "max_dirty", "start", "stop", NULL};
     PyObject *path, *rules_obj = Py_None, *onto_obj = Py_None;
     SchemaObject *schema;
     int root, items;
-    Py_ssize_t max_dirty = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOn", kwlist, &path, &SchemaType, &schema, &root, &items,
-                                     &rules_obj, &onto_obj, &max_dirty))
+    Py_ssize_t max_dirty = 0, start_at = -1, stop_at = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOnnn", kwlist, &path, &SchemaType, &schema, &root, &items,
+                                     &rules_obj, &onto_obj, &max_dirty, &start_at, &stop_at))
         return NULL;
     lenc *rules = NULL;
     lonto *onto = NULL;
@@ -272,15 +272,20 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
         result = verdict(ok, ok ? NULL : "structure", 0, 0, dirty, 0, 0);
         goto done;
     }
+    /* A part of the list (start/stop: offsets of item starts, -1: from the '[' / to the ']') or all of it. */
     size_t pos = skip_ws(m.data, 0, m.size), released = 0, open = pos;
-    if (pos >= m.size || m.data[pos] != '[') {
-        result = verdict(0, "not a list", pos, 0, NULL, 0, 0);
-        goto done;
+    if (start_at >= 0) {
+        pos = open = (size_t)start_at;
+    } else {
+        if (pos >= m.size || m.data[pos] != '[') {
+            result = verdict(0, "not a list", pos, 0, NULL, 0, 0);
+            goto done;
+        }
+        pos = skip_ws(m.data, pos + 1, m.size);
     }
-    pos = skip_ws(m.data, pos + 1, m.size);
     Py_ssize_t count = 0;
     const char *first_failure = NULL;
-    if (pos < m.size && m.data[pos] == ']') {
+    if (start_at < 0 && pos < m.size && m.data[pos] == ']') {
         pos++;
     } else {
         for (;;) {
@@ -311,14 +316,24 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
             }
             pos = skip_ws(m.data, pos, m.size);
             if (pos < m.size && m.data[pos] == ',') {
-                pos++;
+                pos = skip_ws(m.data, pos + 1, m.size);
+                if (stop_at >= 0 && pos >= (size_t)stop_at) {
+                    /* the part ends where the next one starts: only then were both splits item starts */
+                    if (pos == (size_t)stop_at) {
+                        result = verdict(1, first_failure, 0, count, dirty, open, 0);
+                    } else {
+                        result = verdict(0, "the split is not at an item", pos, count, NULL, 0, 0);
+                    }
+                    goto done;
+                }
                 continue;
             }
-            if (pos < m.size && m.data[pos] == ']') {
+            if (pos < m.size && m.data[pos] == ']' && stop_at < 0) {
                 pos++;
                 break;
             }
-            result = verdict(0, "expected ',' or ']'", pos, count, NULL, 0, 0);
+            result = verdict(0, stop_at < 0 ? "expected ',' or ']'" : "the split is not at an item", pos, count,
+                             NULL, 0, 0);
             goto done;
         }
     }
@@ -410,10 +425,12 @@ static PyObject *json_equal(PyObject *self, PyObject *args) {
 
 static PyMethodDef module_methods[] = {
     {"check_file", (PyCFunction)(void (*)(void))check_file, METH_VARARGS | METH_KEYWORDS,
-     "check_file(path, schema, root, items, rules=None, ontology=None, max_dirty=0) -> dict\n\n"
+     "check_file(path, schema, root, items, rules=None, ontology=None, max_dirty=0, start=-1, stop=-1) -> dict\n\n"
      "complete: the whole file was read and every item is either certified clean or listed in dirty "
      "(index, start, end) -- at most max_dirty of them; otherwise the reference path must judge the whole "
-     "file (reason, offset say why). open/close: offsets of the root list's brackets."},
+     "file (reason, offset say why). open/close: offsets of the root list's brackets. start/stop: check only "
+     "the items from offset start (an item's first byte) up to offset stop, which must be where an item starts "
+     "(else complete is false): a part of the list for another process; item indexes are then local."},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
     {"parse_check", parse_check, METH_O, "parse_check(data) -> (ok, reason, offset)"},
     {"json_equal", json_equal, METH_VARARGS, "json_equal(a: bytes, b: bytes) -> bool"},

@@ -162,3 +162,59 @@ def test_turned_off_or_unusable_inputs_take_the_reference_path(native: ModuleTyp
     assert fastpath.uncertified_items(single, None, "lenient") is None
     coco = _write(tmp_path, "coco.json", {"images": [], "annotations": [], "categories": []})
     assert fastpath.uncertified_items(coco, None, "lenient") is None
+
+
+def _video_export(rows: int, seed: str) -> list[Any]:
+    document: list[Any] = []
+    draw = RandomDraw(seed)
+    while len(document) < rows:
+        document += build_subject(draw, "encord", "lenient", data_types=["video"]).document
+    return document[:rows]
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_parts_over_processes_find_the_same_items(
+    native: ModuleType, jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath, "SPLIT_BYTES", 0)
+    rows = _video_export(30, "parts")
+    faulty = {3, 14, 15, 29}
+    for index in faulty:
+        rows[index] = {**rows[index], "created_at": "2022-02-30 10:00:00"}
+    path = _write(tmp_path, "export.json", rows)
+    assert fastpath.uncertified_items(path, "encord", "lenient", jobs=jobs) == sorted(faulty)
+    assert fastpath.uncertified_items(path, None, "lenient", jobs=1) == sorted(faulty)
+    assert fastpath.native_report(path, None, "lenient", jobs=jobs) == fastpath.native_report(
+        path, None, "lenient"
+    )
+
+
+def test_a_split_guessed_inside_a_string_is_caught(
+    native: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath, "SPLIT_BYTES", 0)
+    rows = _video_export(9, "joints")
+    # the middle row holds objects that look like rows (label_hash first), wherever the split falls
+    rows[4] = {**rows[4], "export_notes": [{"label_hash": str(i)} for i in range(40_000)]}
+    path = _write(tmp_path, "export.json", rows)
+    middle = path.stat().st_size // 2
+    assert path.read_bytes().find(b'},{"label_hash"', middle) - middle < 32  # the guess lands in that row
+    assert fastpath.uncertified_items(path, None, "lenient", jobs=2) == fastpath.uncertified_items(
+        path, None, "lenient", jobs=1
+    )
+
+
+def test_cli_jobs_reports_equal(native: ModuleType, cli: list[str], tmp_path: Path) -> None:
+    rows = _video_export(12, "cli-jobs")
+    rows[7] = {**rows[7], "last_edited_at": "2021-13-01 00:00:00"}
+    path = _write(tmp_path, "export.json", rows)
+    outputs = []
+    for jobs, native_on in (("1", "1"), ("2", "1"), ("2", "0")):
+        run = subprocess.run(
+            [*cli, "validate", "--output", "json", "--jobs", jobs, str(path)],
+            capture_output=True,
+            env={**os.environ, "LABELSPEC_NATIVE": native_on, "LABELSPEC_NATIVE_SPLIT_BYTES": "0"},
+        )
+        assert run.returncode == 1, run.stderr
+        outputs.append(json.loads(run.stdout))
+    assert outputs[0] == outputs[1] == outputs[2]

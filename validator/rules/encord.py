@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
-from labelspec.codecs.encord_bitmask import RleError, decode_rle_string
 from labelspec.validator.report import to_pointer
 from labelspec.validator.rules import Hit, RuleContext, rule
 
@@ -707,6 +704,8 @@ def _rle_totals(strings: list[str]) -> list[int | None]:
     if not chosen:
         return out
     picked = [strings[k] for k in chosen]
+    import numpy as np  # here: numpy costs start-up time, and only bitmasks need it
+
     chars: Any = np.frombuffer("".join(picked).encode("ascii"), dtype=np.uint8).astype(np.int64) - 48
     ends: Any = np.flatnonzero((chars & 0x20) == 0)
     starts: Any = np.empty_like(ends)
@@ -746,6 +745,9 @@ def _rle_totals(strings: list[str]) -> list[int | None]:
 
 @rule("ENC-BITMASK-RLE-INVALID")
 def bitmask_rle_invalid(ctx: RuleContext) -> Iterator[Hit]:
+    # imported here: the codec needs numpy, which costs start-up time to every validation
+    from labelspec.codecs.encord_bitmask import RleError, decode_rle_string
+
     candidates: list[tuple[_FrameObject, bool, str]] = []  # (object, is bitmask, RLE string)
     for row in _rows(ctx):
         for item in row.objects:
