@@ -46,8 +46,9 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 @st.composite
-def mutated_documents(draw: st.DrawFn) -> tuple[str, Any]:
-    format_id, original = draw(st.sampled_from(SEEDS))
+def mutated_documents(draw: st.DrawFn, formats: frozenset[str] | None = None) -> tuple[str, Any]:
+    """A corpus document (of one of ``formats``, default all) with one to three random edits."""
+    format_id, original = draw(st.sampled_from([s for s in SEEDS if formats is None or s[0] in formats]))
     document = copy.deepcopy(original)
     for _ in range(draw(st.integers(1, 3))):
         paths = _paths(document)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.generators.fixtures.encord import DATA_TYPES
@@ -26,22 +28,27 @@ from labelspec.validator import fastpath
 from labelspec.validator.api import validate
 from labelspec.validator.schemas import PROFILES
 from tests.conftest import CORPUS
+from tests.json_strategies import mutated_documents
 
 
-@pytest.fixture
-def reference(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A function validating with the fast path off."""
+def _reference_report(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """``validate`` with the fast path off."""
+    before = os.environ.get("LABELSPEC_NATIVE")
+    os.environ["LABELSPEC_NATIVE"] = "0"
+    fastpath.native.cache_clear()
+    try:
+        return validate(*args, **kwargs).to_json()  # type: ignore[no-any-return]
+    finally:
+        if before is None:
+            del os.environ["LABELSPEC_NATIVE"]
+        else:
+            os.environ["LABELSPEC_NATIVE"] = before
+        fastpath.native.cache_clear()
 
-    def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        with monkeypatch.context() as patch:
-            patch.setenv("LABELSPEC_NATIVE", "0")
-            fastpath.native.cache_clear()
-            try:
-                return validate(*args, **kwargs).to_json()  # type: ignore[no-any-return]
-            finally:
-                fastpath.native.cache_clear()
 
-    yield run
+@pytest.fixture(scope="session")
+def reference() -> Any:
+    return _reference_report
 
 
 def _write(folder: Path, name: str, document: Any) -> Path:
@@ -218,3 +225,15 @@ def test_cli_jobs_reports_equal(native: ModuleType, cli: list[str], tmp_path: Pa
         assert run.returncode == 1, run.stderr
         outputs.append(json.loads(run.stdout))
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+@given(mutated_documents(frozenset({"encord"})), st.sampled_from(PROFILES))
+def test_randomly_edited_exports_report_as_the_reference(
+    native: ModuleType, reference: Any, case: tuple[str, Any], profile: str
+) -> None:
+    _format, document = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.json"
+        path.write_text(json.dumps(document if isinstance(document, list) else [document]))
+        fast = validate(path, profile=profile).to_json()
+        assert fast == reference(path, profile=profile)
