@@ -119,24 +119,8 @@ struct lonto {
 
 /* ------------------------------------------------------------------------------------------- hashing */
 
-static uint32_t str_hash(const char *s, uint32_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        s += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, s, n);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-    }
-    h *= 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(h >> 32);
+static inline uint32_t str_hash(const char *s, uint32_t n) {
+    return (uint32_t)((lt_hash(s, n) * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
 static inline uint32_t pair_hash(uint64_t key) { return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32); }

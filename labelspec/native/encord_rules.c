@@ -116,22 +116,6 @@ struct lenc {
     size_t hashes_cap;
 };
 
-static uint64_t hash_bytes(const char *s, uint32_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        s += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 29);
-}
-
 static void stab_clear(stab *t) {
     t->count = 0;
     if (++t->gen == 0) { /* wrapped: forget every slot for real */
@@ -148,7 +132,7 @@ static int stab_grow(stab *t) {
     for (uint32_t i = 0; i < t->cap; i++) {
         sslot *old = &t->slots[i];
         if (old->gen != t->gen) continue;
-        uint32_t j = (uint32_t)hash_bytes(old->key, old->len) & (cap - 1);
+        uint32_t j = (uint32_t)lt_hash(old->key, old->len) & (cap - 1);
         while (slots[j].gen == t->gen) j = (j + 1) & (cap - 1);
         slots[j] = *old;
     }
@@ -161,7 +145,7 @@ static int stab_grow(stab *t) {
 /* The slot of `key`, added (flags 0) when absent; NULL when out of memory. */
 static sslot *stab_upsert(stab *t, const char *key, uint32_t len, int *added) {
     if ((t->count + 1) * 2 > t->cap && !stab_grow(t)) return NULL;
-    uint32_t mask = t->cap - 1, j = (uint32_t)hash_bytes(key, len) & mask;
+    uint32_t mask = t->cap - 1, j = (uint32_t)lt_hash(key, len) & mask;
     for (;;) {
         sslot *s = &t->slots[j];
         if (s->gen != t->gen) {
@@ -185,7 +169,7 @@ static sslot *stab_upsert(stab *t, const char *key, uint32_t len, int *added) {
 
 static const sslot *stab_find(const stab *t, const char *key, uint32_t len) {
     if (!t->count) return NULL;
-    uint32_t mask = t->cap - 1, j = (uint32_t)hash_bytes(key, len) & mask;
+    uint32_t mask = t->cap - 1, j = (uint32_t)lt_hash(key, len) & mask;
     for (;;) {
         const sslot *s = &t->slots[j];
         if (s->gen != t->gen) return NULL;
@@ -211,7 +195,7 @@ static int itab_add(itab *t, int64_t key) {
         if (!slots) return -1;
         for (uint32_t i = 0; i < t->cap; i++) {
             if (t->slots[i].gen != t->gen) continue;
-            uint32_t j = (uint32_t)hash_bytes((const char *)&t->slots[i].key, 8) & (cap - 1);
+            uint32_t j = (uint32_t)lt_hash((const char *)&t->slots[i].key, 8) & (cap - 1);
             while (slots[j].gen == t->gen) j = (j + 1) & (cap - 1);
             slots[j] = t->slots[i];
         }
@@ -219,7 +203,7 @@ static int itab_add(itab *t, int64_t key) {
         t->slots = slots;
         t->cap = cap;
     }
-    uint32_t mask = t->cap - 1, j = (uint32_t)hash_bytes((const char *)&key, 8) & mask;
+    uint32_t mask = t->cap - 1, j = (uint32_t)lt_hash((const char *)&key, 8) & mask;
     for (;;) {
         islot *s = &t->slots[j];
         if (s->gen != t->gen) {

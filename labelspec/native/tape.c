@@ -336,12 +336,6 @@ static int keys_equal(const lnode *a, const lnode *b) {
     return a->len == b->len && memcmp(a->v.s, b->v.s, a->len) == 0;
 }
 
-static uint64_t key_hash(const lnode *k) {
-    uint64_t h = 1469598103934665603ull;
-    for (uint32_t i = 0; i < k->len; i++) h = (h ^ (unsigned char)k->v.s[i]) * 1099511628211ull;
-    return h;
-}
-
 /* Repeated keys: Python keeps the last, the reference reports JSON-DUPLICATE-KEY; either way not clean. */
 static int has_duplicate_keys(const ltape *t, uint32_t obj) {
     uint32_t members = t->n[obj].len;
@@ -362,7 +356,7 @@ static int has_duplicate_keys(const ltape *t, uint32_t obj) {
     }
     memset(dup_slots, 0xFF, cap * sizeof *dup_slots);
     for (uint32_t k = obj + 1; k < t->n[obj].end; k = t->n[k + 1].end) {
-        size_t slot = (size_t)key_hash(&t->n[k]) & (cap - 1);
+        size_t slot = (size_t)lt_hash(t->n[k].v.s, t->n[k].len) & (cap - 1);
         while (dup_slots[slot] != LT_NONE) {
             if (keys_equal(&t->n[dup_slots[slot]], &t->n[k])) return 1;
             slot = (slot + 1) & (cap - 1);

@@ -96,6 +96,23 @@ static inline size_t lt_codepoints(const lnode *n) {
     return count;
 }
 
+/* A fast 64-bit hash of bytes, for the hash tables of the native checks (not for anything persistent). */
+static inline uint64_t lt_hash(const char *s, uint32_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
 /* JSON value equality as python-jsonschema's `equal`: 1 == 1.0, true != 1, objects unordered. */
 int lt_equal(const ltape *a, uint32_t i, const ltape *b, uint32_t j);
 
