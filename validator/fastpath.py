@@ -20,17 +20,23 @@ path). ``LABELSPEC_NATIVE_DEBUG=1`` prints why a file was not certified.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import pickle
 import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from labelspec.validator.report import FileReport
+from labelspec.validator.schemas import write_cache_entry
+
+if TYPE_CHECKING:
+    from labelspec.validator.native_schema import Program
 
 # Formats whose every semantic rule has a native decider (a format is listed only when all of them do).
 DECIDED = frozenset({"encord"})
@@ -71,17 +77,44 @@ class _Program:
 
 @functools.cache
 def _program(format_id: str, profile: str) -> _Program | None:
-    from labelspec.validator.native_schema import NotCompilable, compile_program
-    from labelspec.validator.schemas import compile_schema
-
     module = native()
     assert module is not None
+    program = _compiled_program(format_id, profile)
+    if program is None:
+        return None
+    return _Program(module.Schema(program.ir), program.entries["root"], program.entries.get("items", -1))
+
+
+def _compiled_program(format_id: str, profile: str) -> Program | None:
+    """The schema program of a format, from the cache folder when its sources have not changed (compiling
+    the patterns into DFAs costs more than checking a 10 MB export)."""
+    from labelspec.validator.native_schema import NotCompilable, compile_program
+    from labelspec.validator.schemas import cache_folder, compile_schema, compiled_cache_key
+
+    folder, key = cache_folder(), compiled_cache_key(format_id, profile)
+    cache = None
+    if folder is not None and key is not None:
+        digest = hashlib.sha256(key.encode())
+        for source in ("native_schema.py", "native_regex.py"):
+            digest.update((Path(__file__).parent / source).read_bytes())
+        cache = folder / f"program-{format_id}-{profile}-{digest.hexdigest()[:16]}.pickle"
+        try:
+            cached: Program = pickle.loads(cache.read_bytes())  # our own entry, written below
+            return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass
     try:
         program = compile_program(compile_schema(format_id, profile))
     except NotCompilable as exc:
         _debug(f"{format_id}/{profile}: schema not compilable: {exc}")
         return None
-    return _Program(module.Schema(program.ir), program.entries["root"], program.entries.get("items", -1))
+    if cache is not None:
+        write_cache_entry(
+            cache,
+            pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL),
+            stale=f"program-{format_id}-{profile}-*",
+        )
+    return program
 
 
 @functools.cache

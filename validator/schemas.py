@@ -83,7 +83,7 @@ def load_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         raise SchemaError(f"schema file {path} is not valid YAML: {exc}") from exc
     if cache is not None:
-        _write_atomic(cache, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+        write_cache_entry(cache, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
     return document
 
 
@@ -97,14 +97,19 @@ def cache_folder() -> Path | None:
     return Path(base) if base else home_cache / "labelspec"
 
 
-def _write_atomic(path: Path, data: bytes) -> bool:
+def write_cache_entry(path: Path, data: bytes, stale: str | None = None) -> bool:
+    """Write a cache entry atomically; ``stale``: a glob of the entries it replaces (removed). False when
+    the cache cannot be written (a read-only home is fine: the entry is computed again next time)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(data)
         os.replace(partial, path)
+        for old in path.parent.glob(stale) if stale else ():
+            if old != path:
+                old.unlink(missing_ok=True)
     except OSError:
-        return False  # a read-only home is fine: we just parse again next time
+        return False
     return True
 
 
@@ -299,13 +304,15 @@ def _cache_file(format_id: str, profile: str) -> Path | None:
 
 
 def _write_cache(path: Path, document: dict[str, Any]) -> None:
-    if not _write_atomic(path, orjson.dumps(document)):
-        return
     # Entries of earlier schema versions of the same format and profile are never read again.
-    stem = path.name.rsplit("-", 1)[0]
-    for stale in path.parent.glob(f"{stem}-*.json"):
-        if stale != path:
-            stale.unlink(missing_ok=True)
+    write_cache_entry(path, orjson.dumps(document), stale=f"{path.name.rsplit('-', 1)[0]}-*.json")
+
+
+def compiled_cache_key(format_id: str, profile: str) -> str | None:
+    """A key that changes whenever the compiled schema of ``format_id``/``profile`` may change (None when
+    caching is off): for caches of what is derived from it."""
+    cache = _cache_file(format_id, profile)
+    return cache.name if cache is not None else None
 
 
 def compile_schema(format_id: str, profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
