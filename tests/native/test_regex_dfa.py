@@ -42,6 +42,9 @@ PROJECT_PATTERNS = sorted(
     {p for f in list_formats() for profile in PROFILES for p in _schema_patterns(compile_schema(f, profile))}
 )
 
+# re backtracks exponentially on some texts of these (the DFA does not): their texts stay short.
+EXPONENTIAL_IN_RE = ("(a*)*b", "(a|b*)*c$")
+
 TRICKY_PATTERNS = [
     "",
     "a",
@@ -64,8 +67,7 @@ TRICKY_PATTERNS = [
     "(?:a|$)b?",
     "(?:$)*a",
     "(^|a)+b",
-    "(a*)*b",
-    "(a|b*)*c$",
+    *EXPONENTIAL_IN_RE,
     "(?:a?){3}a{3}",
     "(?:ab|a)(?:bc|c)*?$",
     "x{2,4}y",
@@ -129,9 +131,10 @@ def _texts(pattern: str) -> st.SearchStrategy[str]:
     edited = st.tuples(near, noise, st.integers(0, 40), st.integers(0, 3)).map(
         lambda t: t[0][: t[2]] + t[1][: t[3]] + t[0][t[2] + t[3] :]
     )
+    longest = 14 if pattern in EXPONENTIAL_IN_RE else 48
     return st.one_of(
         near, edited, st.tuples(noise, near, noise).map("".join), noise, near.map(lambda s: s + "\n")
-    )
+    ).map(lambda s: s[-longest:])
 
 
 def _expected(pattern: str, text: str) -> bool:
