@@ -53,6 +53,8 @@ def test_streaming_memory_is_bounded(fixtures: Any, tmp_path: Path) -> None:
 
     streamed, streamed_findings = growth("stream")
     whole, whole_findings = growth("memory")
+    if whole <= size:  # seen once on a loaded machine: a peak RSS that did not move; measure again
+        whole, whole_findings = growth("memory")
     assert streamed_findings == whole_findings
     assert streamed < size / 4, (streamed, size)
     assert whole > size  # the in-memory path holds the parsed document: the comparison means something
