@@ -45,11 +45,17 @@ def validate_document(
     locate: Any = None,
     png_dir: Path | None = None,
     duplicate_keys: list[str] | None = None,
+    skip_rules: frozenset[str] = frozenset(),
 ) -> FileReport:
-    """Validate one parsed document (structure, then semantic rules); detection errors make it unreadable."""
+    """Validate one parsed document (structure, then semantic rules); detection errors make it unreadable.
+
+    ``skip_rules``: rule ids not to run (item-by-item validation runs the rules that compare items once,
+    over the whole export, see :mod:`labelspec.validator.streaming`)."""
     check_options(format, profile)
     with collector_paused():
-        return _validate_document(document, name, format, profile, ontology, locate, png_dir, duplicate_keys)
+        return _validate_document(
+            document, name, format, profile, ontology, locate, png_dir, duplicate_keys, skip_rules
+        )
 
 
 def _validate_document(
@@ -61,6 +67,7 @@ def _validate_document(
     locate: Any,
     png_dir: Path | None,
     duplicate_keys: list[str] | None,
+    skip_rules: frozenset[str] = frozenset(),
 ) -> FileReport:
     try:
         format_id = format or detect_format(document)
@@ -92,7 +99,7 @@ def _validate_document(
         png_dir=png_dir,
         duplicate_keys=duplicate_keys or [],
     )
-    findings.extend(semantic_findings(context))
+    findings.extend(semantic_findings(context, skip=skip_rules))
     findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
     if locate is not None:
         findings = [_with_location(f, locate) for f in findings]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,16 @@ def fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, bool],
         for fmt in FORMATS
         for invalid in (False, True)
     }
+
+
+@pytest.fixture(autouse=True)
+def reference_path_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """These tests compare the reference path's ways of working (in memory, item by item, over processes);
+    the native fast path, which would otherwise take Encord files first, is compared in tests/native."""
+    from labelspec.validator import fastpath
+
+    monkeypatch.setenv("LABELSPEC_NATIVE", "0")
+    fastpath.native.cache_clear()
+    yield
+    monkeypatch.undo()
+    fastpath.native.cache_clear()

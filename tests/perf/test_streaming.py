@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from labelspec.validator import streaming
 from labelspec.validator.api import validate
 from labelspec.validator.inputs import find_duplicate_keys
 from labelspec.validator.parallel import validate_paths
@@ -47,13 +48,16 @@ def _concatenated(entries: list[dict[str, str]], format_id: str, out: Path) -> P
 
 
 @pytest.mark.parametrize("format_id", FORMATS)
-def test_parts_and_jobs_equal_in_memory(fixtures: Any, format_id: str, tmp_path: Path) -> None:
+def test_parts_and_jobs_equal_in_memory(
+    fixtures: Any, format_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     entries = fixtures[(format_id, False)] + fixtures[(format_id, True)]
     path = str(_concatenated(entries, format_id, tmp_path / f"{format_id}.json"))
     whole = validate(path, stream=False)
     plan = plan_file(path, None, "lenient")
     assert plan is not None
-    for parts in (1, 2, 5):
+    for parts, batch in ((1, 64), (2, 1), (5, 3)):  # items validated together, `batch` at a time
+        monkeypatch.setattr(streaming, "BATCH_ITEMS", batch)
         merged = merge(plan, [validate_part(plan, a, b) for a, b in plan.ranges(parts)])
         assert [f.to_json() for f in merged.findings] == [f.to_json() for f in whole.files[0].findings]
     assert validate_paths([path], stream=True, jobs=2).to_json() == whole.to_json()

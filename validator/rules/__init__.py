@@ -163,12 +163,15 @@ def implementation(rule_id: str) -> Check | None:
     return _CHECKS.get(rule_id)
 
 
-def semantic_findings(context: RuleContext, only: frozenset[str] | None = None) -> list[Finding]:
-    """Run every catalogued rule of the context's format (or only the rules ``only`` names)."""
+def semantic_findings(
+    context: RuleContext, only: frozenset[str] | None = None, skip: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """Run every catalogued rule of the context's format (or only the rules ``only`` names), but those
+    ``skip`` names."""
     load_checks(context.format)
     findings: list[Finding] = []
     for spec in catalogue(context.format):
-        if only is not None and spec.id not in only:
+        if (only is not None and spec.id not in only) or spec.id in skip:
             continue
         if "ontology" in spec.needs and context.ontology is None:
             continue
