@@ -27,7 +27,8 @@ print(before * 1024, after * 1024, len(report.findings))
 def test_streaming_memory_is_bounded(fixtures: Any, tmp_path: Path) -> None:
     rows = [row for e in fixtures[("encord", False)] for row in json.loads(Path(e["path"]).read_text())]
     small = tmp_path / "small.json"
-    small.write_text(json.dumps(rows[:1]))
+    # the warm-up (imports, compiled schemas) must not set the peak itself: the smallest row
+    small.write_text(json.dumps([min(rows, key=lambda row: len(json.dumps(row)))]))
     big = tmp_path / "big.json"
     with big.open("w") as out:
         out.write("[")
@@ -53,8 +54,6 @@ def test_streaming_memory_is_bounded(fixtures: Any, tmp_path: Path) -> None:
 
     streamed, streamed_findings = growth("stream")
     whole, whole_findings = growth("memory")
-    if whole <= size:  # seen once on a loaded machine: a peak RSS that did not move; measure again
-        whole, whole_findings = growth("memory")
     assert streamed_findings == whole_findings
     assert streamed < size / 4, (streamed, size)
     assert whole > size  # the in-memory path holds the parsed document: the comparison means something
