@@ -13,8 +13,9 @@ from labelspec.validator.parallel import validate_paths
 distributed = pytest.importorskip("distributed")
 
 
-def test_dask_local_cluster(fixtures: Any, tmp_path: Path) -> None:
+def test_dask_local_cluster(fixtures: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from labelspec.dask import validate_on_dask
+    from labelspec.validator import fastpath
 
     entries = fixtures[("encord", True)] + fixtures[("segments", False)] + fixtures[("datagym", True)]
     paths = [e["path"] for e in entries]
@@ -22,7 +23,10 @@ def test_dask_local_cluster(fixtures: Any, tmp_path: Path) -> None:
     large = tmp_path / "large.json"
     large.write_text(json.dumps(rows * 4))
     paths.append(str(large))
-    local = validate_paths(paths, stream=True)
+    local = validate_paths(paths, stream=True)  # the reference path (tests/perf turn the native one off)
+    # on the cluster with the native fast path (the Encord files), as users run it; workers inherit this
+    monkeypatch.setenv("LABELSPEC_NATIVE", "1")
+    fastpath.native.cache_clear()
     with (
         distributed.LocalCluster(
             n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
@@ -32,4 +36,6 @@ def test_dask_local_cluster(fixtures: Any, tmp_path: Path) -> None:
         assert len(client.scheduler_info()["workers"]) == 2
         on_dask = validate_on_dask(paths, client, stream=True)
     assert on_dask.to_json() == local.to_json()
+    monkeypatch.setenv("LABELSPEC_NATIVE", "0")
+    fastpath.native.cache_clear()
     assert validate_paths(paths, stream=False).to_json() == local.to_json()
