@@ -64,10 +64,6 @@ def native() -> ModuleType | None:
     return module
 
 
-def available() -> bool:
-    return native() is not None
-
-
 @dataclass(frozen=True)
 class _Program:
     schema: Any  # labelspec._native.Schema
@@ -101,7 +97,7 @@ def _compiled_program(format_id: str, profile: str) -> Program | None:
         try:
             cached: Program = pickle.loads(cache.read_bytes())  # our own entry, written below
             return cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        except Exception:  # missing, or damaged in any way: compile again (and rewrite it)
             pass
     try:
         program = compile_program(compile_schema(format_id, profile))

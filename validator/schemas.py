@@ -76,7 +76,7 @@ def load_yaml(path: Path) -> Any:
         cache = folder / f"yaml-{hashlib.sha256(text + Path(__file__).read_bytes()).hexdigest()[:24]}.pickle"
         try:
             return pickle.loads(cache.read_bytes())  # our own cache entry, written below
-        except (OSError, pickle.UnpicklingError, EOFError):
+        except Exception:  # missing, or damaged in any way: parse again (and rewrite it)
             pass
     try:
         document = yaml.load(text, Loader=_YamlLoader)

@@ -237,3 +237,27 @@ def test_randomly_edited_exports_report_as_the_reference(
         path.write_text(json.dumps(document if isinstance(document, list) else [document]))
         fast = validate(path, profile=profile).to_json()
         assert fast == reference(path, profile=profile)
+
+
+def test_damaged_cache_entries_are_rebuilt(
+    native: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from labelspec.validator import schemas
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LABELSPEC_CACHE_DIR", str(cache))
+    rows = _write(tmp_path, "export.json", _video_export(3, "cache"))
+
+    def fresh_report() -> dict[str, Any]:
+        for cached in (fastpath._program, schemas.load_yaml, schemas._compiled):
+            cached.cache_clear()
+        return validate(rows, profile="lenient").to_json()  # type: ignore[no-any-return]
+
+    first = fresh_report()
+    entries = sorted(cache.glob("*.pickle"))
+    assert any(e.name.startswith("program-encord-") for e in entries)
+    for entry in entries:
+        entry.write_bytes(b"\x80\x05damaged")
+    assert fresh_report() == first
+    program = next(cache.glob("program-encord-*.pickle"))
+    assert program.read_bytes() != b"\x80\x05damaged"  # compiled again and rewritten
