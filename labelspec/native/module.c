@@ -83,17 +83,32 @@ static int parse_bytes(ltape *t, Py_buffer *view) {
     return lt_parse_document(t, (const char *)view->buf, (size_t)view->len) == LT_OK;
 }
 
+/* The test entry points: parse `view` (released here) and ask `decide` about its root; a document the
+ * parser refuses is never clean. */
+typedef int (*decide_fn)(void *checker, const ltape *t, unsigned int arg);
+
+static PyObject *decide_on_bytes(Py_buffer *view, decide_fn decide, void *checker, unsigned int arg) {
+    ltape t;
+    lt_init(&t);
+    int ok = parse_bytes(&t, view) && decide(checker, &t, arg);
+    lt_free(&t);
+    PyBuffer_Release(view);
+    if (PyErr_Occurred()) return NULL;
+    return PyBool_FromLong(ok);
+}
+
+static int schema_valid(void *schema, const ltape *t, unsigned int entry) { return ls_valid(schema, t, 0, entry); }
+static int rules_clean(void *rules, const ltape *t, unsigned int index) { return lenc_row_clean(rules, t, 0, index); }
+static int onto_clean(void *onto, const ltape *t, unsigned int unused) {
+    (void)unused;
+    return lonto_row_clean(onto, t, 0);
+}
+
 static PyObject *Schema_valid(SchemaObject *self, PyObject *args) {
     Py_buffer view;
     unsigned int entry;
     if (!PyArg_ParseTuple(args, "y*I", &view, &entry)) return NULL;
-    ltape t;
-    lt_init(&t);
-    int ok = parse_bytes(&t, &view) && ls_valid(self->schema, &t, 0, entry);
-    lt_free(&t);
-    PyBuffer_Release(&view);
-    if (PyErr_Occurred()) return NULL;
-    return PyBool_FromLong(ok);
+    return decide_on_bytes(&view, schema_valid, self->schema, entry);
 }
 
 static PyObject *Regex_search(RegexObject *self, PyObject *arg) {
@@ -109,25 +124,13 @@ static PyObject *EncordRules_row_clean(EncordRulesObject *self, PyObject *args) 
     Py_buffer view;
     unsigned int index = 0;
     if (!PyArg_ParseTuple(args, "y*|I", &view, &index)) return NULL;
-    ltape t;
-    lt_init(&t);
-    int ok = parse_bytes(&t, &view) && lenc_row_clean(self->rules, &t, 0, index);
-    lt_free(&t);
-    PyBuffer_Release(&view);
-    if (PyErr_Occurred()) return NULL;
-    return PyBool_FromLong(ok);
+    return decide_on_bytes(&view, rules_clean, self->rules, index);
 }
 
 static PyObject *EncordOntology_row_clean(EncordOntologyObject *self, PyObject *args) {
     Py_buffer view;
     if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
-    ltape t;
-    lt_init(&t);
-    int ok = parse_bytes(&t, &view) && lonto_row_clean(self->onto, &t, 0);
-    lt_free(&t);
-    PyBuffer_Release(&view);
-    if (PyErr_Occurred()) return NULL;
-    return PyBool_FromLong(ok);
+    return decide_on_bytes(&view, onto_clean, self->onto, 0);
 }
 
 static PyMethodDef Schema_methods[] = {
