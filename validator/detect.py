@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-_SAMPLE = 5  # list-shaped exports: look at the first few items only
+SAMPLE_ITEMS = 5  # list-shaped exports: look at the first few items only (the fast path reads just these)
 
 
 def _dicts(items: list[Any]) -> list[dict[str, Any]]:
-    return [item for item in items[:_SAMPLE] if isinstance(item, dict)]
+    return [item for item in items[:SAMPLE_ITEMS] if isinstance(item, dict)]
 
 
 def _looks_datagym(doc: Any) -> bool:
@@ -63,7 +63,7 @@ def _looks_coco_panoptic(doc: Any) -> bool:
     return (
         not annotations
         and isinstance(categories, list)
-        and any(isinstance(c, dict) and "isthing" in c for c in categories[:_SAMPLE])
+        and any(isinstance(c, dict) and "isthing" in c for c in categories[:SAMPLE_ITEMS])
     )
 
 

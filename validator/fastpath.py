@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 # Formats whose every semantic rule has a native decider (a format is listed only when all of them do).
 DECIDED = frozenset({"encord"})
-_PROBE_ITEMS = 5  # format detection looks at the first few items (as labelspec.validator.detect does)
 _NOT_PLAIN_JSON = (".gz", ".zip", ".txt")
 _MIN_ITEM_BYTES = 64  # no label row is smaller: bounds how many dirty items max_dirty can allow
 # With several processes, files from this size on are checked in parts (smaller ones: not worth a fork).
@@ -142,11 +141,11 @@ def _debug(message: str) -> None:
 
 
 def _detect(path: str) -> str | None:
-    from labelspec.validator.detect import DetectionError, detect_format
+    from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
 
     module = native()
     assert module is not None
-    ranges = module.head_items(path, _PROBE_ITEMS)
+    ranges = module.head_items(path, SAMPLE_ITEMS)  # all that detection looks at
     if ranges is None:
         return None  # not a root list: no format with a decider has another shape
     with open(path, "rb") as handle:
