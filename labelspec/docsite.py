@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labelspec import audit
 from labelspec.validator.api import validate
 from labelspec.validator.examples import DocumentedExample, check_example, documented_examples
 from labelspec.validator.report import FileReport, Report
@@ -1188,7 +1189,7 @@ def discrepancy_register(format_id: str) -> str:
     )
     if not entries:
         out.append("*No discrepancies are registered for this format.*")
-        return "\n\n".join(out) + "\n"
+        return "\n\n".join([*out, error_audit(format_id)]) + "\n"
     cited: dict[str, list[str]] = {}
     for example in documented_examples(format_id):
         for entry_id in example.discrepancies:
@@ -1222,7 +1223,38 @@ def discrepancy_register(format_id: str) -> str:
             )
             rows.append(["**Documented examples**", links])
         out.append(table(["Source", "What it says or does"], rows))
+    out.append(error_audit(format_id))
     return "\n\n".join(out) + "\n"
+
+
+def error_audit(format_id: str) -> str:
+    """The audit of every error: constraint → why lenient rejects it, and the SDK code strict protects."""
+    out = [
+        "## Audit of errors {#audit}",
+        "Every check that can make a document invalid, and why. Under **lenient**, a constraint is an error "
+        "only when no real producer writes what it rejects; under **strict**, only when the current vendor "
+        "SDK (or, for COCO and YOLO, the reference tools) fails on it or silently loses data. Sources: the "
+        f"`audit:` fields of `schemas/{format_id}/rules.yaml` and `schemas/{format_id}/audit.yaml`. A "
+        "structural constraint is named `<where> <keyword>`: `$` is the document root, other names are "
+        "definitions of the [format reference](../formats/" + format_id + ".md), `.key` a property, `[]` "
+        "the items of an array, `/allOf/N/then` a conditional branch.",
+    ]
+    for profile, header in (("lenient", "Why no real producer writes it"), ("strict", "SDK code that fails")):
+        out.append(f"### {profile.capitalize()} errors {{#audit-{profile}}}")
+        rows = [
+            [
+                f"[{code(a.subject)}](../rules/{format_id}.md#{anchor(a.subject)})",
+                prose(a.demand, cell=True),
+                prose(a.reason or "—", cell=True),
+            ]
+            for a in audit.semantic(format_id, profile)
+        ]
+        rows += [
+            [code(a.subject), code(a.demand), prose(a.reason or "—", cell=True)]
+            for a in audit.structural(format_id, profile)
+        ]
+        out.append(table(["Constraint", "Demands", header], rows))
+    return "\n\n".join(out)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ class RuleSpec:
     example_definition: str | None = None
     passing_example: Any = None
     needs: tuple[str, ...] = ()
+    # Why the rule is an error, per profile where it is one (labelspec.audit; rules.yaml `audit:`).
+    audit: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +111,7 @@ def catalogue(format_id: str) -> tuple[RuleSpec, ...]:
                     example_definition=entry.get("example_definition"),
                     passing_example=entry.get("passing_example"),
                     needs=tuple(entry.get("needs", [])),
+                    audit=entry.get("audit"),
                 )
             )
     return tuple(specs)
