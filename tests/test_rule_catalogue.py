@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import labelspec
 from labelspec.validator.rules import all_rules, implementation, load_checks
@@ -49,21 +52,36 @@ def test_rule_is_catalogued_completely(spec: Any) -> None:
     assert spec.passing_example is not None, "a passing example is required"
 
 
-def _validate(spec: Any, document: Any, profile: str) -> labelspec.Report:
+def _draw_pngs(described: dict[str, Any], folder: Path) -> None:
+    """The catalogue's example PNG folder, drawn here: ids become colours R + 256*G + 65536*B."""
+    for name, png in described.items():
+        ids = np.zeros((png["height"], png["width"]), dtype=np.uint32)
+        for x, y, w, h, segment in png.get("rectangles", []):
+            ids[y : y + h, x : x + w] = segment
+        rgb = np.stack([ids % 256, ids // 256 % 256, ids // 65536 % 256], axis=-1).astype(np.uint8)
+        Image.fromarray(rgb, "RGB").convert(png.get("mode", "RGB")).save(folder / name, format="PNG")
+
+
+def _validate(spec: Any, document: Any, profile: str, tmp_path: Path) -> labelspec.Report:
     entry = next(e for e in load_format_yaml(spec.format, "rules.yaml") if e["id"] == spec.id)
     ontology = entry.get("example_ontology")
-    report = labelspec.validate(document, format=spec.format, profile=profile, ontology=ontology)
-    return report
+    png_dir = None
+    if "png_dir" in spec.needs:
+        assert entry.get("example_pngs"), f"{spec.id} needs a PNG folder: describe it in example_pngs"
+        _draw_pngs(entry["example_pngs"], tmp_path)
+        png_dir = str(tmp_path)
+    return labelspec.validate(
+        document, format=spec.format, profile=profile, ontology=ontology, png_dir=png_dir
+    )
 
 
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("spec", RULES, ids=_id)
-def test_failing_example_triggers_the_rule(spec: Any, profile: str) -> None:
-    report = _validate(spec, spec.example, profile)
+def test_failing_example_triggers_the_rule(spec: Any, profile: str, tmp_path: Path) -> None:
+    report = _validate(spec, spec.example, profile, tmp_path)
     document_report = report.files[-1]
     hits = [f for f in document_report.findings if f.rule == spec.id]
-    if "png_dir" not in spec.needs:  # needs a PNG folder: triggered in tests/rules/ with real PNGs
-        assert hits, f"{spec.id} not raised by its example; findings: {document_report.findings}"
+    assert hits, f"{spec.id} not raised by its example; findings: {document_report.findings}"
     assert all(f.severity == spec.severity[profile] for f in hits)
     structural = [f for f in document_report.findings if f.rule.startswith("schema.")]
     if profile == "lenient":
@@ -72,8 +90,8 @@ def test_failing_example_triggers_the_rule(spec: Any, profile: str) -> None:
 
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("spec", RULES, ids=_id)
-def test_passing_example_does_not_trigger_the_rule(spec: Any, profile: str) -> None:
-    report = _validate(spec, spec.passing_example, profile)
+def test_passing_example_does_not_trigger_the_rule(spec: Any, profile: str, tmp_path: Path) -> None:
+    report = _validate(spec, spec.passing_example, profile, tmp_path)
     hits = [f for f in report.files[-1].findings if f.rule == spec.id]
     assert not hits, hits
 
