@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from labelspec import __version__
+from labelspec.config import Config
 from labelspec.validator.api import UsageError, validate
 from labelspec.validator.examples import check_example, documented_examples, verdict_matches
 from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, Report
@@ -88,12 +89,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     check.add_argument(
         "paths", nargs="+", metavar="PATH", help="export files, archives, folders of exports or YOLO datasets"
     )
-    check.add_argument("--format", choices=list_formats(), help="the format (default: detected per file)")
-    check.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE, help="default: %(default)s")
+    check.add_argument(
+        "--format",
+        choices=list_formats(),
+        help="the format (default: the configuration's, or detected per file)",
+    )
+    check.add_argument(
+        "--profile", choices=PROFILES, help=f"default: the configuration's, or {DEFAULT_PROFILE}"
+    )
     check.add_argument("--ontology", metavar="FILE", help="Encord ontology the label rows refer to")
     check.add_argument("--png-dir", metavar="DIR", help="COCO panoptic: the folder of the panoptic PNGs")
     check.add_argument("--output", choices=sorted(REPORTERS), default="text", help="default: %(default)s")
     check.add_argument("--quiet", "-q", action="store_true", help="print only documents with findings")
+    _add_ci_options(check)
     check.add_argument(
         "--jobs",
         "-j",
@@ -132,8 +140,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     schema.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE)
     schema.set_defaults(run=_cmd_schema)
 
-    rules = commands.add_parser("rules", help="list the semantic rules (all formats, or one)")
-    rules.add_argument("format", nargs="?", choices=list_formats(), metavar="FORMAT")
+    rules = commands.add_parser(
+        "rules",
+        help="list the semantic rules (all formats, or one), or explain one rule",
+        description="'labelspec rules' lists every rule, 'labelspec rules FORMAT' the rules of one format, "
+        "'labelspec rules RULE-ID' explains one rule: severity per profile, rationale, failing and passing "
+        "examples, and its fix if one exists.",
+    )
+    rules.add_argument("format", nargs="?", metavar="FORMAT|RULE-ID")
     rules.add_argument("--output", choices=("text", "json"), default="text")
     rules.set_defaults(run=_cmd_rules)
 
@@ -154,6 +168,60 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _add_ci_options(check: argparse.ArgumentParser) -> None:
+    """The options a CI gate needs (ruff-like); they override the project configuration."""
+    config = check.add_mutually_exclusive_group()
+    config.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a labelspec.toml or pyproject.toml ([tool.labelspec]) to read (default: the nearest one "
+        "from the current folder upwards)",
+    )
+    config.add_argument("--no-config", action="store_true", help="ignore any configuration file")
+    check.add_argument(
+        "--select",
+        action="append",
+        type=_rule_ids,
+        metavar="RULE",
+        help="report only these rules (ids or prefixes such as ENC or schema; repeatable or "
+        "comma-separated; replaces the configuration's select)",
+    )
+    check.add_argument(
+        "--ignore",
+        action="append",
+        type=_rule_ids,
+        metavar="RULE",
+        help="do not report these rules (ids or prefixes; repeatable or comma-separated; added to the "
+        "configuration's ignore)",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=("error", "warning"),
+        help="exit 1 when a finding of this severity or worse is reported (default: the configuration's, "
+        "or error)",
+    )
+    check.add_argument(
+        "--max-findings",
+        type=_positive,
+        metavar="N",
+        help="text output: show at most N findings per document (alike findings are grouped anyway)",
+    )
+
+
+def _rule_ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected 1 or more")
+    return value
+
+
 def _jobs(text: str) -> int:
     try:
         value = int(text)
@@ -165,53 +233,97 @@ def _jobs(text: str) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    from labelspec.config import fails, rule_filter
+    from labelspec.validator.report import FileReport
+
+    config = _config(args)
+    profile = args.profile or config.profile or DEFAULT_PROFILE
+    paths = [p for p in args.paths if not config.excluded(p)]
     report = Report()
+    # Paths sharing a format and an ontology (from the command line, else from the configuration's globs)
+    # are validated together.
+    groups: dict[tuple[str | None, str | None], list[str]] = {}
+    for path in paths:
+        key = (args.format or config.format_for(path), args.ontology or config.ontology_for(path))
+        groups.setdefault(key, []).append(path)
+    for (format_id, ontology), members in groups.items():
+        report.extend(_validate_paths(args, members, format_id, profile, ontology).files)
+    filters = rule_filter(config, _flat(args.select), _flat(args.ignore))
+    if filters:
+        report.files = [filters.apply(file) for file in report.files]
+    fail_on = args.fail_on or config.fail_on or "error"
+    max_findings = args.max_findings or config.max_findings
+    if args.output == "text":
+        write_text(report, out, quiet=args.quiet, max_findings=max_findings)
+    else:
+        REPORTERS[args.output](report, out)
+    if any(not f.readable for f in report.files):
+        return EXIT_UNUSABLE
+    failing: list[FileReport] = [f for f in report.files if fails(f, fail_on)]
+    return EXIT_INVALID if failing else EXIT_VALID
+
+
+def _flat(values: list[list[str]] | None) -> list[str] | None:
+    return [v for group in values for v in group] if values else None
+
+
+def _config(args: argparse.Namespace) -> Config:
+    from pathlib import Path
+
+    from labelspec.config import find_config, load_config
+
+    if args.no_config:
+        return Config()
+    if args.config:
+        return load_config(Path(args.config))
+    return load_config(find_config())
+
+
+def _validate_paths(
+    args: argparse.Namespace, paths: list[str], format_id: str | None, profile: str, ontology: str | None
+) -> Report:
+    if not paths:
+        return Report()
     if args.dask:
         from labelspec.dask import validate_on_dask
 
-        report = validate_on_dask(
-            args.paths,
+        return validate_on_dask(
+            paths,
             args.dask,
-            format=args.format,
-            profile=args.profile,
-            ontology=args.ontology,
+            format=format_id,
+            profile=profile,
+            ontology=ontology,
             png_dir=args.png_dir,
             stream=args.stream,
         )
-    elif args.jobs != 1:
+    if args.jobs != 1:
         from labelspec.validator.parallel import validate_paths
 
-        report = validate_paths(
-            args.paths,
-            args.format,
-            args.profile,
-            args.ontology,
-            args.png_dir,
-            stream=args.stream,
-            jobs=args.jobs,
+        return validate_paths(
+            paths, format_id, profile, ontology, args.png_dir, stream=args.stream, jobs=args.jobs
         )
-    else:
-        progress = Progress(len(args.paths))
-        for number, path in enumerate(args.paths):
-            progress.show(number, path)
-            partial = validate(
-                path,
-                format=args.format,
-                profile=args.profile,
-                ontology=args.ontology if number == 0 else None,
-                png_dir=args.png_dir,
-                stream=args.stream,
-            )
-            report.extend(partial.files)
-        progress.done()
-    if args.output == "text":
-        write_text(report, out, quiet=args.quiet)
-    else:
-        REPORTERS[args.output](report, out)
-    return report.exit_code
+    report = Report()
+    progress = Progress(len(paths))
+    for number, path in enumerate(paths):
+        progress.show(number, path)
+        partial = validate(
+            path,
+            format=format_id,
+            profile=profile,
+            ontology=ontology if number == 0 else None,
+            png_dir=args.png_dir,
+            stream=args.stream,
+        )
+        report.extend(partial.files)
+    progress.done()
+    return report
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
+    if args.format is not None and args.format not in list_formats():
+        from labelspec.validator.explain import explain_rule
+
+        return explain_rule(args.format, out, as_json=args.output == "json")
     specs = all_rules(args.format)
     if args.output == "json":
         json.dump([spec.to_json() for spec in specs], out, indent=2)

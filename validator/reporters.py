@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from typing import TextIO
 
-from labelspec.validator.report import FileReport, Report
+from labelspec.validator.report import FileReport, Finding, Report
 
 
 def _plural(count: int, word: str) -> str:
@@ -26,17 +28,59 @@ def _file_header(file: FileReport) -> str:
     return f"{file.path}: {verdict} as {fmt} ({file.profile}){tail}"
 
 
-def write_text(report: Report, out: TextIO, quiet: bool = False) -> None:
-    """One header line per file, one line per finding (pointer, severity, rule, message), then totals."""
+# In text output, findings of one rule whose messages differ only in quoted values and numbers form a
+# group: the first GROUP_SHOWN are printed, then one "... and N more like this" line.
+GROUP_SHOWN = 3
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def message_shape(finding: Finding) -> tuple[str, str]:
+    """What makes findings 'alike': the rule, and the message with its quoted values and numbers blanked."""
+    text = finding.message.split(" [", 1)[0]  # drop an appended source location ("[file:line]")
+    return finding.rule, _NUMBER.sub("#", _QUOTED.sub("'…'", text))
+
+
+def _finding_lines(finding: Finding) -> str:
+    pointer = finding.pointer or "/"
+    line = f"  {pointer}  {finding.severity}  {finding.rule}  {finding.message}\n"
+    if finding.hint:
+        line += f"      hint: {finding.hint}\n"
+    return line
+
+
+def write_findings(findings: list[Finding], out: TextIO, max_findings: int | None = None) -> None:
+    """The findings of one document, grouped, at most ``max_findings`` lines of findings."""
+    totals = Counter(message_shape(f) for f in findings)
+    seen: Counter[tuple[str, str]] = Counter()
+    shown: list[tuple[Finding, int]] = []  # a finding, and how many alike ones it stands for beyond itself
+    for finding in findings:
+        shape = message_shape(finding)
+        seen[shape] += 1
+        if seen[shape] < GROUP_SHOWN:
+            shown.append((finding, 0))
+        elif seen[shape] == GROUP_SHOWN:
+            shown.append((finding, totals[shape] - GROUP_SHOWN))
+    limit = len(shown) if max_findings is None else max_findings
+    for finding, more in shown[:limit]:
+        out.write(_finding_lines(finding))
+        if more:
+            out.write(f"  … and {more} more like this ({finding.rule})\n")
+    hidden = sum(1 + more for _, more in shown[limit:])
+    if hidden:
+        out.write(f"  … {_plural(hidden, 'more finding')} not shown (--max-findings {max_findings})\n")
+
+
+def write_text(report: Report, out: TextIO, quiet: bool = False, max_findings: int | None = None) -> None:
+    """One header line per file, one line per finding (pointer, severity, rule, message), then totals.
+
+    Alike findings are grouped (see :func:`message_shape`); ``max_findings`` caps the finding lines per
+    document. The JSON, JUnit, SARIF and GitHub outputs always carry every finding."""
     for file in report.files:
         if quiet and file.valid and not file.findings:
             continue
         out.write(_file_header(file) + "\n")
-        for finding in file.findings:
-            pointer = finding.pointer or "/"
-            out.write(f"  {pointer}  {finding.severity}  {finding.rule}  {finding.message}\n")
-            if finding.hint:
-                out.write(f"      hint: {finding.hint}\n")
+        write_findings(file.findings, out, max_findings)
     if quiet:
         return
     valid = sum(1 for f in report.files if f.valid)
@@ -113,19 +157,33 @@ def _gh_escape(text: str, property_value: bool = False) -> str:
 
 
 def write_github(report: Report, out: TextIO) -> None:
-    """GitHub Actions workflow commands: one ``::error``/``::warning`` annotation per finding."""
+    """GitHub Actions workflow commands: one ``::error``/``::warning`` annotation per finding, placed on the
+    line and column of the finding's JSON Pointer when the file can be re-read (see ``locate``)."""
+    from labelspec.validator.locate import locate_report_file
+
     for file in report.files:
         path = file.path.split("!", 1)[0]
+        positions = locate_report_file(file.path, (f.pointer for f in file.findings)) if file.readable else {}
         for finding in file.findings:
             level = "error" if finding.severity == "error" else "warning"
             title = _gh_escape(f"{finding.rule} ({file.format or 'unknown'}, {file.profile})", True)
             where = finding.pointer or "/"
             member = f"{file.path.split('!', 1)[1]} " if "!" in file.path else ""
             message = _gh_escape(f"{member}{where}: {finding.message}")
-            out.write(f"::{level} file={_gh_escape(path, True)},title={title}::{message}\n")
+            place = positions.get(finding.pointer)
+            at = f",line={place.line},col={place.column}" if place else ""
+            out.write(f"::{level} file={_gh_escape(path, True)}{at},title={title}::{message}\n")
     valid = sum(1 for f in report.files if f.valid)
     out.write(f"labelspec: {len(report.files)} documents checked, {valid} valid\n")
 
 
+def write_sarif(report: Report, out: TextIO) -> None:
+    """SARIF 2.1.0 (see :mod:`labelspec.validator.sarif`)."""
+    from labelspec.validator.sarif import write_sarif as write
+
+    write(report, out)
+
+
 REPORTERS["junit"] = write_junit
 REPORTERS["github"] = write_github
+REPORTERS["sarif"] = write_sarif
