@@ -958,6 +958,10 @@ def format_reference(format_id: str) -> str:
         facts.append(("Vendor documentation", ", ".join(code(str(d)) for d in meta["documentation"])))
     if meta.get("notes"):
         facts.append(("Research notes", code(str(meta["notes"]))))
+    if meta.get("envelope"):
+        facts.append(
+            ("Also read wrapped", prose(f"an object whose {code(str(meta['envelope']))} holds the document"))
+        )
     schemas = ", ".join(f"[{p}](../schemas/{format_id}/{p}.json)" for p in PROFILES)
     facts.append(("Compiled schemas", f"{schemas} (or `labelspec schema {format_id} --profile PROFILE`)"))
     facts.append(

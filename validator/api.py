@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.validator.detect import DetectionError, detect_format
+from labelspec.validator.envelope import prefixed, unwrap
 from labelspec.validator.inputs import LoadedDocument, load_bytes, load_path
 from labelspec.validator.report import FileReport, Finding, Report, pointer_sort_key
 from labelspec.validator.rules import RuleContext, semantic_findings
@@ -80,7 +81,8 @@ def _validate_document(
             findings=[Finding("input.format-unknown", "error", "", str(exc))],
         )
     try:
-        findings = structural_findings(document, format_id, profile)
+        inner, inner_path = unwrap(format_id, document)
+        findings = prefixed(structural_findings(inner, format_id, profile), inner_path)
     except RecursionError:
         return FileReport(
             path=name,

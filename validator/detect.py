@@ -34,7 +34,11 @@ def _looks_encord(doc: Any) -> bool:
 
 
 def _looks_encord_ontology(doc: Any) -> bool:
-    return isinstance(doc, dict) and "objects" in doc and "classifications" in doc and "dataset" not in doc
+    if not isinstance(doc, dict):
+        return False
+    if "objects" not in doc and "classifications" not in doc and isinstance(doc.get("editor"), dict):
+        doc = doc["editor"]  # the ontology as the Encord API returns it (x-format envelope)
+    return "objects" in doc and "classifications" in doc and "dataset" not in doc
 
 
 def _looks_segments(doc: Any) -> bool:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -358,12 +361,128 @@ def test_wrapped_ontology_is_accepted() -> None:
 # -------------------------------------------------------------------------------------------- encord-ontology
 
 
-def test_duplicate_feature_node_hash_points_at_the_second_node() -> None:
+def _duplicates(onto: Any, profile: str = "strict") -> list[Any]:
+    return _hits(onto, "ENCO-FEATURE-NODE-HASH-DUPLICATE", fmt="encord-ontology", profile=profile)
+
+
+def test_equal_hashes_in_different_lookup_scopes_never_collide() -> None:
+    """Attributes and options of different owners may share hashes: the SDK resolves answers within their
+    object or classification (the old rule rejected this ontology)."""
     onto = copy.deepcopy(ONTOLOGY)
-    onto["classifications"][0]["attributes"][0]["options"][1]["featureNodeHash"] = "objCar01"
-    (hit,) = _hits(onto, "ENCO-FEATURE-NODE-HASH-DUPLICATE", fmt="encord-ontology")
-    assert hit.pointer == "/classifications/0/attributes/0/options/1/featureNodeHash"
-    assert "/objects/0" in hit.message
+    onto["classifications"][0]["attributes"][0]["options"][1]["featureNodeHash"] = "attCol01"
+    onto["objects"].append(copy.deepcopy(onto["objects"][0]))
+    onto["objects"][-1]["featureNodeHash"] = "objBus01"
+    assert not _duplicates(onto)
+    # an option may also repeat its own attribute's hash: attribute lookups find the attribute first,
+    # option lookups search below the attribute
+    onto["objects"][0]["attributes"][1]["options"][0]["featureNodeHash"] = "attPrt01"
+    assert not _duplicates(onto)
+
+
+@pytest.mark.parametrize(
+    ("where", "pointer", "first"),
+    [
+        # two object classes: the lookup returns the first
+        (("objects", 2, "featureNodeHash"), "/objects/2/featureNodeHash", "/objects/0"),
+        # a classification named like an object class: found as an object, the type check fails
+        (("classifications", 0, "featureNodeHash"), "/classifications/0/featureNodeHash", "/objects/0"),
+    ],
+)
+def test_top_level_hashes_are_looked_up_in_the_whole_ontology(
+    where: tuple[Any, ...], pointer: str, first: str
+) -> None:
+    onto = copy.deepcopy(ONTOLOGY)
+    onto["objects"].append(copy.deepcopy(onto["objects"][0]))
+    onto["objects"][2]["featureNodeHash"] = "objBus01"
+    for n, attribute in enumerate(onto["objects"][2]["attributes"]):
+        attribute["featureNodeHash"] = f"attBus{n}"
+    node = onto
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = "objCar01"
+    (hit,) = _duplicates(onto)
+    assert hit.pointer == pointer and first in hit.message and hit.severity == "error"
+    assert _duplicates(onto, profile="lenient")[0].severity == "warning"
+
+
+def test_a_class_hash_shadowed_by_an_attribute_of_an_earlier_class() -> None:
+    onto = copy.deepcopy(ONTOLOGY)
+    onto["classifications"][0]["featureNodeHash"] = "attSpd01"  # an attribute of the object class
+    (hit,) = _duplicates(onto)
+    assert hit.pointer == "/classifications/0/featureNodeHash"
+    assert "/objects/0/attributes/2" in hit.message and "raises an error" in hit.message
+    # the other way round nothing collides: the class is found before the later attribute
+    onto = copy.deepcopy(ONTOLOGY)
+    onto["classifications"][0]["attributes"][0]["featureNodeHash"] = "objCar01"
+    assert not _duplicates(onto)
+
+
+def test_attributes_collide_within_their_owner_and_options_within_their_attribute() -> None:
+    onto = copy.deepcopy(ONTOLOGY)
+    attributes = onto["objects"][0]["attributes"]
+    attributes[2]["featureNodeHash"] = "attShd01"  # Speed named like Shade, nested under Red
+    attributes[0]["options"][1]["featureNodeHash"] = "optRed01"  # Blue named like its sibling Red
+    attributes[1]["options"][1]["featureNodeHash"] = "attCol01"  # Door named like an attribute elsewhere
+    hits = _duplicates(onto)
+    assert [h.pointer for h in hits] == [
+        "/objects/0/attributes/0/options/1/featureNodeHash",
+        "/objects/0/attributes/2/featureNodeHash",
+    ]
+    assert "/objects/0/attributes/0/options/0" in hits[0].message
+    assert "/objects/0/attributes/0/options/0/options/0" in hits[1].message
+
+
+def test_sdk_built_ontology_with_shared_attribute_hashes_is_valid() -> None:
+    """Built at test time with the SDK's builders (two classes whose attributes and options carry the same
+    hashes, as in the SDK's all-types ontology): from_dict loads it, and both profiles accept it."""
+    pytest.importorskip("encord")
+    from encord.objects import ChecklistAttribute, RadioAttribute, Shape, TextAttribute
+    from encord.objects.ontology_structure import OntologyStructure
+
+    structure = OntologyStructure()
+    for name, shape in (("Car", Shape.BOUNDING_BOX), ("Lane", Shape.POLYLINE)):
+        obj = structure.add_object(name=name, shape=shape)
+        radio = obj.add_attribute(RadioAttribute, "Colour", feature_node_hash="sharedR1")
+        red = radio.add_option("Red", feature_node_hash="sharedO1")
+        red.add_nested_attribute(TextAttribute, "Shade", feature_node_hash="sharedT1")
+        checklist = obj.add_attribute(ChecklistAttribute, "Parts", feature_node_hash="sharedC1")
+        checklist.add_option("Wheel", feature_node_hash="sharedO2")
+    document = structure.to_dict()
+    loaded = OntologyStructure.from_dict(document)
+    lane = loaded.objects[1]
+    assert lane.get_child_by_hash("sharedR1").uid == lane.attributes[0].uid  # resolved within its object
+    for profile in ("lenient", "strict"):
+        assert not _duplicates(document, profile=profile)
+        report = labelspec.validate(document, format="encord-ontology", profile=profile)
+        assert report.valid and not report.findings
+    # the same builders refuse a duplicate among siblings
+    with pytest.raises(ValueError):
+        structure.objects[0].add_attribute(TextAttribute, "Again", feature_node_hash="sharedR1")
+
+
+def test_ontology_as_the_api_returns_it() -> None:
+    """The API's {..., "editor": structure} is detected, validated at /editor, and usable as --ontology."""
+    onto = copy.deepcopy(ONTOLOGY)
+    onto["objects"][0]["attributes"][0]["options"][1]["featureNodeHash"] = "optRed01"
+    response = {
+        "ontology_hash": "5e0ca2c6-5d8f-4f6b-9d7e-2a1b0c3d4e5f",
+        "title": "Cars",
+        "description": "",
+        "editor": onto,
+        "created_at": "2025-01-07 16:12:23",
+        "last_edited_at": "2025-01-07 16:12:23",
+    }
+    report = labelspec.validate(response, profile="strict")
+    assert report.files[0].format == "encord-ontology"
+    (hit,) = [f for f in report.files[0].findings]
+    assert hit.pointer == "/editor/objects/0/attributes/0/options/1/featureNodeHash"
+    del onto["objects"][0]["attributes"][0]["name"]
+    pointers = {f.pointer for f in labelspec.validate(response, profile="strict").files[0].findings}
+    assert "/editor/objects/0/attributes/0" in pointers
+    # as the ontology of label rows
+    doc = _video(_obj(feature="nowhere"))
+    (unknown,) = _hits(doc, "ENC-OBJECT-FEATURE-UNKNOWN", ontology=response)
+    assert unknown.pointer == f"{LABELS}/0/objects/0/featureHash"
 
 
 def test_dynamic_nested_attribute() -> None:
@@ -413,3 +532,23 @@ def test_odd_documents_never_raise(doc: Any) -> None:
         labelspec.validate(
             doc, format="encord", profile=profile, ontology={"objects": 1, "classifications": [1]}
         )
+
+
+def test_cli_takes_the_api_ontology_as_ontology(cli: list[str], tmp_path: Path) -> None:
+    """`validate rows.json --ontology response.json` (the API response saved to a file): the ontology file
+    is reported valid and the rows are checked against its structure, on both the native and reference paths."""
+    response = {"ontology_hash": "o-1", "title": "Cars", "description": "", "editor": ONTOLOGY}
+    ontology = tmp_path / "ontology.json"
+    ontology.write_text(json.dumps(response), encoding="utf-8")
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps(_video(_obj(feature="nowhere"))), encoding="utf-8")
+    result = subprocess.run(
+        [*cli, "validate", str(rows), "--ontology", str(ontology), "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    files = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
+    assert files["ontology.json"]["format"] == "encord-ontology" and not files["ontology.json"]["findings"]
+    assert [f["rule"] for f in files["rows.json"]["findings"]] == ["ENC-OBJECT-FEATURE-UNKNOWN"]

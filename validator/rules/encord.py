@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from labelspec.validator.envelope import unwrap
 from labelspec.validator.report import to_pointer
 from labelspec.validator.rules import Hit, RuleContext, rule
 
@@ -1053,12 +1054,11 @@ def _ontology(ctx: RuleContext) -> _Ontology | None:
 
 def _ontology_index(structure: Any) -> _Ontology:
     index = _Ontology()
-    if (
-        isinstance(structure, dict)
-        and "objects" not in structure
-        and isinstance(structure.get("structure"), dict)
-    ):
-        structure = structure["structure"]  # a project ontology wrapping its structure
+    if isinstance(structure, dict) and "objects" not in structure:
+        for key in ("structure", "editor"):  # a project ontology, an API response (ENCO-D08)
+            if isinstance(structure.get(key), dict):
+                structure = structure[key]
+                break
     if not isinstance(structure, dict):
         return index
     for kind, items, target in (
@@ -1491,20 +1491,26 @@ def _missing_required(owner: _Owner, answered: set[str], path: Path, instance: s
 # -------------------------------------------------------------------------------------- encord-ontology rules
 
 
+def _ontology_root(document: Any) -> tuple[dict[str, Any], Path]:
+    """The ontology structure of an encord-ontology document and its path in the document (an API
+    response holds it under ``editor``); an empty structure when the document is not an object."""
+    inner, path = unwrap("encord-ontology", document)
+    return (inner if isinstance(inner, dict) else {}), path
+
+
 def _ontology_nodes(document: Any) -> Iterator[tuple[Path, dict[str, Any], bool]]:
     """Every object, classification, attribute and option of an ontology, as (path, node, dynamic-ok).
 
     ``dynamic-ok`` is true only for the top-level attributes of object classes.
     """
-    if not isinstance(document, dict):
-        return
+    structure, root = _ontology_root(document)
     stack: list[tuple[Path, Any, bool, int]] = []
     for section in ("objects", "classifications"):
-        for n, item in enumerate(_list(document.get(section))):
+        for n, item in enumerate(_list(structure.get(section))):
             if isinstance(item, dict):
-                yield (section, n), item, False
+                yield (*root, section, n), item, False
                 for a, attribute in enumerate(_list(item.get("attributes"))):
-                    stack.append(((section, n, "attributes", a), attribute, section == "objects", 0))
+                    stack.append(((*root, section, n, "attributes", a), attribute, section == "objects", 0))
     stack.reverse()
     while stack:
         path, node, dynamic_ok, depth = stack.pop()
@@ -1517,21 +1523,103 @@ def _ontology_nodes(document: Any) -> Iterator[tuple[Path, dict[str, Any], bool]
         stack.extend(reversed(children))
 
 
+@dataclass(slots=True)
+class _Node:
+    """A node of the ontology tree as the SDK builds it."""
+
+    path: Path
+    hash: str | None
+    kind: str  # object, classification, attribute, option
+    depth: int  # 0 for objects and classifications
+
+
+def _sdk_descendants(item: dict[str, Any], path: Path) -> list[_Node]:
+    """The attributes and options under an object or classification, depth first in document order, as the
+    SDK's _get_element_by_hash walks them: radio options hold nested attributes (NestableOption), checklist
+    options none (FlatOption), text and numeric attributes no options (encord 0.1.211 attributes.py
+    Attribute.from_dict, options.py)."""
+    out: list[_Node] = []
+    # (path, node, kind, depth, whether an option's `options` are nested attributes)
+    stack: list[tuple[Path, Any, str, int, bool]] = [
+        ((*path, "attributes", a), node, "attribute", 1, False)
+        for a, node in reversed(list(enumerate(_list(item.get("attributes")))))
+    ]
+    while stack:
+        node_path, node, kind, depth, nestable = stack.pop()
+        if not isinstance(node, dict) or depth > 100:
+            continue
+        out.append(_Node(node_path, _str(node.get("featureNodeHash")), kind, depth))
+        if kind == "attribute":
+            child_kind, child_nestable = "option", node.get("type") == "radio"
+            if node.get("type") not in ("radio", "checklist"):
+                continue
+        elif nestable:
+            child_kind, child_nestable = "attribute", False
+        else:
+            continue
+        children = _list(node.get("options"))
+        for o in range(len(children) - 1, -1, -1):
+            stack.append(((*node_path, "options", o), children[o], child_kind, depth + 1, child_nestable))
+    return out
+
+
+def _shadowed(node: _Node, earlier: _Node, scope: str) -> Hit:
+    consequence = (
+        "rows naming it are read as that node"
+        if earlier.kind == node.kind
+        else f"the SDK finds a {earlier.kind} where it expects a {node.kind} and raises an error"
+    )
+    return (
+        to_pointer((*node.path, "featureNodeHash")),
+        f'featureNodeHash "{node.hash}" of this {node.kind} is also the hash of the {earlier.kind} at '
+        f"{to_pointer(earlier.path)}, which the SDK finds first when it looks the hash up {scope}: "
+        f"{consequence}",
+    )
+
+
 @rule("ENCO-FEATURE-NODE-HASH-DUPLICATE")
 def feature_node_hash_duplicate(ctx: RuleContext) -> Iterator[Hit]:
-    seen: dict[str, Path] = {}
-    for path, node, _ in _ontology_nodes(ctx.document):
-        feature = _str(node.get("featureNodeHash"))
-        if feature is None:
+    """A node whose hash an SDK lookup resolves to another node: object classes and classifications are
+    looked up in the whole ontology (OntologyStructure.get_child_by_hash: the objects with their trees, then
+    the classifications with theirs), attributes within their owner's tree (_get_attribute_by_hash), options
+    within their attribute's subtree (Attribute.get_child_by_hash). Equal hashes in different scopes, such
+    as attributes of two object classes, never meet."""
+    structure, root = _ontology_root(ctx.document)
+    everything: dict[str, _Node] = {}  # hash -> first node in the whole-ontology search order
+    for section, kind in (("objects", "object"), ("classifications", "classification")):
+        for n, item in enumerate(_list(structure.get(section))):
+            if not isinstance(item, dict):
+                continue
+            top = _Node((*root, section, n), _str(item.get("featureNodeHash")), kind, 0)
+            if top.hash is not None:
+                first = everything.setdefault(top.hash, top)
+                if first is not top:
+                    yield _shadowed(top, first, "in the whole ontology (get_child_by_hash)")
+            tree = _sdk_descendants(item, top.path)
+            in_owner: dict[str, _Node] = {}
+            for i, node in enumerate(tree):
+                if node.hash is None:
+                    continue
+                everything.setdefault(node.hash, node)
+                first = in_owner.setdefault(node.hash, node)
+                if node.kind == "attribute":
+                    if first is not node:
+                        yield _shadowed(node, first, f"among the attributes of its {kind}")
+                    yield from _shadowed_options(tree, i)
+
+
+def _shadowed_options(tree: list[_Node], at: int) -> Iterator[Hit]:
+    """Options of the attribute ``tree[at]`` whose hash an earlier node of the attribute's subtree has."""
+    depth = tree[at].depth
+    seen: dict[str, _Node] = {}
+    for node in tree[at + 1 :]:
+        if node.depth <= depth:
+            break
+        if node.hash is None:
             continue
-        first = seen.setdefault(feature, path)
-        if first is not path:
-            yield (
-                to_pointer((*path, "featureNodeHash")),
-                f'featureNodeHash "{feature}" is also used at {to_pointer(first)}: label rows refer to '
-                "nodes by "
-                "this hash and the SDK resolves it to the first node only",
-            )
+        first = seen.setdefault(node.hash, node)
+        if first is not node and node.kind == "option" and node.depth == depth + 1:
+            yield _shadowed(node, first, "among the options of its attribute")
 
 
 @rule("ENCO-DYNAMIC-NOT-TOP-LEVEL")
@@ -1548,28 +1636,27 @@ def dynamic_not_top_level(ctx: RuleContext) -> Iterator[Hit]:
 
 
 def _templates(document: Any) -> Iterator[tuple[Path, dict[str, Any]]]:
-    if isinstance(document, dict):
-        for n, entry in enumerate(_list(document.get("skeleton_templates"))):
-            template = _dict(entry).get("template")
-            if isinstance(template, dict):
-                yield ("skeleton_templates", n, "template"), template
+    structure, root = _ontology_root(document)
+    for n, entry in enumerate(_list(structure.get("skeleton_templates"))):
+        template = _dict(entry).get("template")
+        if isinstance(template, dict):
+            yield (*root, "skeleton_templates", n, "template"), template
 
 
 @rule("ENCO-SKELETON-OBJECT-WITHOUT-TEMPLATE")
 def skeleton_object_without_template(ctx: RuleContext) -> Iterator[Hit]:
-    if not isinstance(ctx.document, dict):
-        return
+    structure, root = _ontology_root(ctx.document)
     names: set[str | None] = set()
     hashes: set[str | None] = set()
     for _, template in _templates(ctx.document):
         names.add(_str(template.get("name")))
         hashes.add(_str(template.get("feature_node_hash")))
-    for n, item in enumerate(_list(ctx.document.get("objects"))):
+    for n, item in enumerate(_list(structure.get("objects"))):
         if isinstance(item, dict) and item.get("shape") == "skeleton":
             if _str(item.get("featureNodeHash")) in hashes or _str(item.get("name")) in names:
                 continue
             yield (
-                to_pointer(("objects", n)),
+                to_pointer((*root, "objects", n)),
                 f'skeleton class "{item.get("name")}" has no skeleton template (none with feature_node_hash '
                 f'"{item.get("featureNodeHash")}" or name "{item.get("name")}"): its points cannot be drawn',
             )
@@ -1577,11 +1664,10 @@ def skeleton_object_without_template(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("ENCO-SKELETON-TEMPLATE-UNLINKED")
 def skeleton_template_unlinked(ctx: RuleContext) -> Iterator[Hit]:
-    if not isinstance(ctx.document, dict):
-        return
+    structure, _ = _ontology_root(ctx.document)
     skeletons = {
         item["featureNodeHash"]: item.get("shape")
-        for item in _list(ctx.document.get("objects"))
+        for item in _list(structure.get("objects"))
         if isinstance(item, dict) and isinstance(item.get("featureNodeHash"), str)
     }
     for path, template in _templates(ctx.document):
