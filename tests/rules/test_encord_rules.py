@@ -536,7 +536,7 @@ def test_odd_documents_never_raise(doc: Any) -> None:
 
 def test_cli_takes_the_api_ontology_as_ontology(cli: list[str], tmp_path: Path) -> None:
     """`validate rows.json --ontology response.json` (the API response saved to a file): the ontology file
-    is reported valid and the rows are checked against its structure, on both the native and reference paths."""
+    is reported valid and the rows are checked against its structure."""
     response = {"ontology_hash": "o-1", "title": "Cars", "description": "", "editor": ONTOLOGY}
     ontology = tmp_path / "ontology.json"
     ontology.write_text(json.dumps(response), encoding="utf-8")
