@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "labelspec.generators.codegen_cli",
     "labelspec.generators.fixtures.cli",
     "labelspec.convert.cli",
+    "labelspec.fix.cli",
 )
 
 

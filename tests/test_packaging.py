@@ -32,11 +32,16 @@ def test_every_package_folder_is_listed() -> None:
 
 @pytest.mark.slow
 def test_wheel_carries_schemas_and_namespace(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--verbose", "-w", str(tmp_path), str(ROOT)],
         check=True,
         timeout=600,
+        capture_output=True,
+        text=True,
     )
+    # setuptools warns when it takes files of a folder that is not a listed package as package data
+    # ("Package 'labelspec.native' is absent from the `packages` configuration").
+    assert "absent from the" not in build.stdout + build.stderr
     (wheel,) = tmp_path.glob("labelspec-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
@@ -51,3 +56,5 @@ def test_wheel_carries_schemas_and_namespace(tmp_path: Path) -> None:
         assert required in names, f"{required} missing from the wheel"
     assert any(n.startswith("labelspec/schemas/encord/examples/") and n.endswith(".json") for n in names)
     assert not any(n.startswith(("tests/", "validator/", "schemas/")) for n in names)
+    assert "labelspec/_native.pyi" in names
+    assert not any(n.startswith("labelspec/native/") for n in names), "C sources belong to the sdist only"

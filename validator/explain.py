@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any, TextIO
 
 from labelspec.validator.api import UsageError
@@ -54,7 +55,8 @@ def explain_rule(rule_id: str, out: TextIO, as_json: bool = False) -> int:
     out.write("severity: " + ", ".join(f"{p}: {s}" for p, s in spec.severity.items()) + "\n")
     if spec.needs:
         out.write(f"runs only with: --{', --'.join(n.replace('_', '-') for n in spec.needs)}\n")
-    out.write("\nwhy:\n" + _indent(" ".join(spec.rationale.split())) + "\n")
+    out.write("\nwhy:\n" + textwrap.fill(" ".join(spec.rationale.split()), 100, initial_indent="    ",
+                                          subsequent_indent="    ") + "\n")  # fmt: skip
     if spec.example is not None:
         out.write("\nfails (this document triggers the rule):\n" + _indent(_example(spec.example)) + "\n")
     if spec.passing_example is not None:
@@ -62,6 +64,11 @@ def explain_rule(rule_id: str, out: TextIO, as_json: bool = False) -> int:
     if data["fixes"]:
         for fix in data["fixes"]:
             out.write(f"\nfix {fix['id']} ({fix['safety']}): {fix['title']}\n")
+            if fix.get("rationale"):
+                out.write(
+                    textwrap.fill(fix["rationale"], 100, initial_indent="    ", subsequent_indent="    ")
+                    + "\n"
+                )
             flag = "" if fix["safety"] == "safe" else " --unsafe-fixes"
             out.write(f"    labelspec fix EXPORT --rule {spec.id}{flag} -o FIXED\n")
     else:

@@ -50,7 +50,10 @@ class FixSpec:
         return self.message is None or self.message in finding.message
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "rule": self.rule, "safety": self.safety, "title": self.title}
+        out = {"id": self.id, "rule": self.rule, "safety": self.safety, "title": self.title}
+        if self.rationale:
+            out["rationale"] = self.rationale
+        return out
 
 
 def _safety(value: Any, where: str) -> Safety:

@@ -1,0 +1,181 @@
+"""``labelspec fix``: every declared fix, applied by the installed CLI to a mutant of its rule (built by the
+project's mutant operators), leaves no finding of that rule and no finding the valid original did not have."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import labelspec
+from labelspec.fix.catalogue import all_fixes
+from labelspec.generators.fixtures import mutants
+from labelspec.generators.fixtures.common import RandomDraw
+from labelspec.generators.fixtures.mutants.core import Subject, clone, edit, walk, without
+
+# Knobs under which each rule's operator finds a site (as in tests/generators/test_mutants.py).
+KNOBS: dict[str, list[dict[str, Any]]] = {
+    "encord": [{"data_types": [t], "min_items": 2, "max_items": 3} for t in ("video", "image", "img_group")],
+    "coco-instance": [{"min_items": 2, "shapes": ["keypoints", "polygon"]}, {"min_items": 2}],
+    "segments": [{"task_types": ["vector"], "min_items": 2}],
+}
+SEMANTIC_FIXES = sorted(f.id for f in all_fixes() if f.id == f.rule)
+SCHEMA_FIXES = sorted(f.id for f in all_fixes() if f.id != f.rule)
+
+
+def run(cli: list[str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*cli, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+def rules_of(subject: Subject, document: Any) -> Counter[str]:
+    report = labelspec.validate(
+        document, format=subject.format, profile=subject.profile, ontology=subject.ontology
+    )
+    return Counter(f.rule for f in report.files[-1].findings)
+
+
+def fix_with_cli(cli: list[str], tmp_path: Path, subject: Subject, *extra: str) -> Any:
+    source = tmp_path / "export.json"
+    source.write_text(json.dumps(subject.document, indent=2))
+    args: list[str | Path] = [
+        "fix",
+        source,
+        "-o",
+        tmp_path / "fixed.json",
+        "--profile",
+        subject.profile,
+        *extra,
+    ]
+    if subject.ontology is not None:
+        (tmp_path / "ontology.json").write_text(json.dumps(subject.ontology))
+        args += ["--ontology", tmp_path / "ontology.json"]
+    result = run(cli, *args)
+    assert result.returncode in (0, 1), result.stderr
+    assert (tmp_path / "fixed.json").exists(), result.stdout + result.stderr
+    return json.loads((tmp_path / "fixed.json").read_text())
+
+
+def _owner(rule_id: str) -> str:
+    return next(f.format for f in all_fixes() if f.id == rule_id)
+
+
+@pytest.mark.parametrize("fix_id", SEMANTIC_FIXES)
+def test_fix_repairs_a_mutant_of_its_rule(cli: list[str], tmp_path: Path, fix_id: str) -> None:
+    format_id = _owner(fix_id)
+    for seed, knobs in enumerate(KNOBS[format_id] * 2):
+        original = mutants.build_subject(RandomDraw(f"fix/{fix_id}/{seed}"), format_id, "lenient", **knobs)
+        mutant = mutants.mutate(RandomDraw(f"fix/{fix_id}/{seed}"), original, fix_id, budget=25)
+        if mutant is None:
+            continue
+        assert rules_of(mutant.subject, mutant.subject.document)[fix_id]
+        fixed = fix_with_cli(cli, tmp_path, mutant.subject, "--unsafe-fixes")
+        after = rules_of(mutant.subject, fixed)
+        assert not after[fix_id], after
+        assert not after - rules_of(original, original.document), "the fix added findings"
+        return
+    pytest.fail(f"no mutant of {fix_id} found")
+
+
+def _first(document: Any, accept: Any) -> tuple[Any, ...]:
+    return next(path for path, value in walk(document) if accept(path, value))
+
+
+def _schema_mutant(fix_id: str) -> tuple[Subject, Subject]:
+    """(valid original, mutant with the fault the fix repairs), built by tree edits."""
+    draw = RandomDraw(f"fix/{fix_id}")
+    if fix_id == "ENC-FIX-BRANCH-NAME":
+        original = mutants.build_subject(draw, "encord", "strict", **KNOBS["encord"][0])
+        return original, edit(original, (0,), without("branch_name"))
+    if fix_id == "ENC-FIX-ROWS-LIST":
+        original = mutants.build_subject(
+            draw, "encord", "lenient", data_types=["image"], min_items=1, max_items=1
+        )
+        return original, Subject("encord", "lenient", clone(original.document[0]), ontology=original.ontology)
+    if fix_id == "COCO-FIX-ISCROWD":
+        original = mutants.build_subject(draw, "coco-instance", "strict", min_items=2, shapes=["polygon"])
+        path = _first(
+            original.document, lambda p, v: len(p) == 2 and p[0] == "annotations" and v.get("iscrowd") == 0
+        )
+        return original, edit(original, (*path, "iscrowd"), lambda _: "false")
+    task = {
+        "SEG-FIX-PCD-TYPE": "pointcloud-cuboid",
+        "SEG-FIX-POINT-ANNOTATIONS": "pointcloud-segmentation-sequence",
+        "SEG-FIX-SAMPLE-METADATA": "vector",
+    }[fix_id]
+    original = mutants.build_subject(draw, "segments", "strict", task_types=[task], min_items=1)
+    key = {"SEG-FIX-PCD-TYPE": "type", "SEG-FIX-POINT-ANNOTATIONS": "point_annotations",
+           "SEG-FIX-SAMPLE-METADATA": "metadata"}[fix_id]  # fmt: skip
+    where = {
+        "SEG-FIX-PCD-TYPE": lambda p, v: p and p[-1] == "pcd" and isinstance(v, dict) and "type" in v,
+        "SEG-FIX-POINT-ANNOTATIONS": lambda p, v: (
+            isinstance(v, dict) and "point_annotations" in v and "frames" in p
+        ),
+        "SEG-FIX-SAMPLE-METADATA": lambda p, v: p == ("dataset", "samples", 0),
+    }[fix_id]
+    return original, edit(original, _first(original.document, where), without(key))
+
+
+@pytest.mark.parametrize("fix_id", SCHEMA_FIXES)
+def test_schema_fix_repairs_its_fault(cli: list[str], tmp_path: Path, fix_id: str) -> None:
+    original, mutant = _schema_mutant(fix_id)
+    spec = next(f for f in all_fixes() if f.id == fix_id)
+    report = labelspec.validate(
+        mutant.document, format=mutant.format, profile=mutant.profile, ontology=mutant.ontology
+    )
+    assert any(spec.repairs(f) for f in report.files[-1].findings), report.files[-1].findings
+    fixed = fix_with_cli(cli, tmp_path, mutant)
+    after = labelspec.validate(fixed, format=mutant.format, profile=mutant.profile, ontology=mutant.ontology)
+    assert not any(spec.repairs(f) for f in after.files[-1].findings)
+    assert not Counter(f.rule for f in after.files[-1].findings) - rules_of(original, original.document)
+    if fix_id == "ENC-FIX-ROWS-LIST":
+        assert fixed == original.document
+    if fix_id == "ENC-FIX-BRANCH-NAME":
+        assert fixed[0]["branch_name"] == "main"
+
+
+def test_nothing_is_written_without_o_and_unsafe_fixes_need_asking(cli: list[str], tmp_path: Path) -> None:
+    original = mutants.build_subject(RandomDraw("fix/cli"), "encord", "lenient", **KNOBS["encord"][0])
+    mutant = mutants.mutate(RandomDraw("fix/cli"), original, "ENC-OBJECT-ANSWER-ORPHAN", budget=25)
+    assert mutant is not None
+    source = tmp_path / "rows.json"
+    text = json.dumps(mutant.subject.document)
+    source.write_text(text)
+    dry = run(cli, "fix", source, "--unsafe-fixes", "--diff")
+    assert source.read_text() == text and list(tmp_path.iterdir()) == [source]
+    assert "nothing written" in dry.stdout and dry.stdout.startswith("--- a/rows.json")
+    assert any(line.startswith("-") and "object_answers" not in line for line in dry.stdout.splitlines()[2:])
+    safe_only = run(cli, "fix", source, "-o", tmp_path / "same.json")
+    assert "0 change(s)" in safe_only.stdout and not (tmp_path / "same.json").exists()
+    unsafe = run(cli, "fix", source, "--unsafe-fixes", "--in-place", "--output", "json")
+    report = json.loads(unsafe.stdout)
+    [change] = report["changes"]
+    assert change["fix"] == "ENC-OBJECT-ANSWER-ORPHAN" and change["pointer"].startswith("/")
+    assert report["written"] == str(source)
+    assert "ENC-OBJECT-ANSWER-ORPHAN" not in run(cli, "validate", source).stdout
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temporary file
+
+
+def test_rule_selection_and_usage_errors(cli: list[str], tmp_path: Path) -> None:
+    doc = {"images": [{"id": 1, "width": 4, "height": 4, "file_name": "a.jpg"}],
+           "categories": [{"id": 1, "name": "p", "supercategory": "x", "keypoints": ["a", "b"]}],
+           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2], "area": 0,
+                            "iscrowd": "false", "segmentation": [[0, 0, 2, 0, 2, 2]],
+                            "keypoints": [1, 1, 2, 0, 0, 0], "num_keypoints": 2}]}  # fmt: skip
+    source = tmp_path / "coco.json.gz"
+    source.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    only = run(cli, "fix", source, "--rule", "COCO-NUM-KEYPOINTS-MISMATCH", "-o", tmp_path / "out.json.gz")
+    fixed = json.loads(gzip.decompress((tmp_path / "out.json.gz").read_bytes()))
+    assert fixed["annotations"][0]["num_keypoints"] == 1 and fixed["annotations"][0]["iscrowd"] == "false"
+    assert only.returncode == 1  # the iscrowd error is left
+    every = run(cli, "fix", source, "-o", tmp_path / "all.json")
+    fixed = json.loads((tmp_path / "all.json").read_text())
+    assert every.returncode == 0, every.stdout
+    assert fixed["annotations"][0]["iscrowd"] == 0 and fixed["annotations"][0]["area"] > 0
+    assert run(cli, "fix", source, "-o", tmp_path / "all.json").returncode == 2  # exists: never overwritten
+    assert run(cli, "fix", source, "--rule", "COCO-NOPE").returncode == 2
+    assert run(cli, "fix", tmp_path / "missing.json").returncode == 2
