@@ -105,8 +105,15 @@ def to_pointer(path: Iterable[str | int]) -> str:
 
 
 def pointer_sort_key(pointer: str) -> list[tuple[int, int, str]]:
-    """Order pointers as a reader walks the document: array indexes numerically."""
+    """Order pointers as a reader walks the document: array indexes numerically.
+
+    Digit tokens compare by their length without leading zeros, then as text: the numeric order, with no
+    int() (which refuses very long digit strings) and no Unicode digits (which int() may not read)."""
     key: list[tuple[int, int, str]] = []
     for token in pointer.split("/")[1:]:
-        key.append((0, int(token), "") if token.isdigit() else (1, 0, token))
+        if token.isascii() and token.isdigit():
+            digits = token.lstrip("0")
+            key.append((0, len(digits), digits))
+        else:
+            key.append((1, 0, token))
     return key

@@ -310,7 +310,7 @@ def _owner(pointer: str, base: str, context: int, count: int) -> int | None:
     if not pointer.startswith(prefix):
         return None
     token = pointer[len(prefix) :].split("/", 1)[0]
-    if not token.isdigit() or (len(token) > 1 and token[0] == "0"):
+    if not (token.isascii() and token.isdigit()) or (len(token) > 1 and token[0] == "0") or len(token) > 18:
         return None
     position = int(token) - context
     return position if 0 <= position < count else None

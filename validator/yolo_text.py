@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from labelspec.validator.numbers import convertible, int_of_digits
+
 __all__ = [
     "LabelValue",
     "SourceLocation",
@@ -146,15 +148,18 @@ def pointer_tokens(pointer: str) -> list[str]:
 
 
 def _index(tokens: list[str], position: int) -> int | None:
-    if position >= len(tokens) or not tokens[position].isdigit():
+    if position >= len(tokens) or not (tokens[position].isascii() and tokens[position].isdigit()):
         return None
-    return int(tokens[position])
+    return int_of_digits(tokens[position])
 
 
 def parse_token(token: str) -> LabelValue:
-    """An int for an integer token, a float for a decimal one, otherwise the token itself (a string)."""
+    """An int for an integer token, a float for a decimal one, otherwise the token itself (a string).
+
+    An integer token too long for ``int()`` (see :mod:`labelspec.validator.numbers`) stays a string: the
+    schema reports it at its line and field, as no trainer can read it either."""
     if _INT.fullmatch(token):
-        return int(token)
+        return token if not convertible(token) else int(token)
     if _FLOAT.fullmatch(token):
         return float(token)
     return token

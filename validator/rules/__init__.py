@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ _MODULES = {
     "yolo": "yolo",
 }
 _CHECKS: dict[str, Check] = {}
+# The finding of a rule that raised (see _run); not catalogued, as it reports labelspec, not the input.
+RULE_ABORTED = "internal.rule-aborted"
 # Rules that apply to every JSON format regardless of its own catalogue.
 GENERIC_FORMAT = "json"
 
@@ -188,15 +191,35 @@ def semantic_findings(
     return findings
 
 
-def _run(check: Check, spec: RuleSpec, severity: Severity, context: RuleContext) -> Iterator[Finding]:
+def _run(check: Check, spec: RuleSpec, severity: Severity, context: RuleContext) -> list[Finding]:
+    """The rule's findings; if the rule raises, what it found so far and ``internal.rule-aborted``.
+
+    A rule that fails on one document is a defect of labelspec, not of the document: the run goes on with
+    the other rules and documents, and the finding (an error: the document was not fully checked) names
+    the rule so that the defect can be reported."""
+    found: list[Finding] = []
     try:
         for hit in check(context):
             hint = hit[2] if len(hit) == 3 else None
-            yield Finding(spec.id, severity, hit[0], hit[1], hint)
+            found.append(Finding(spec.id, severity, hit[0], hit[1], hint))
     except (RecursionError, MemoryError):
-        yield Finding(
-            "internal.rule-aborted",
-            "warning",
-            "",
-            f"rule {spec.id} gave up on this document (too deep or large)",
-        )
+        found.append(rule_aborted(spec.id, "the document is too deep or too large for it"))
+    except Exception as exc:  # any defect of one rule stays on this document
+        if os.environ.get("LABELSPEC_DEBUG"):
+            raise
+        found.append(rule_aborted(spec.id, f"{type(exc).__name__}: {_shorten(str(exc))}"))
+    return found
+
+
+def rule_aborted(rule_id: str, reason: str) -> Finding:
+    return Finding(
+        RULE_ABORTED,
+        "error",
+        "",
+        f"rule {rule_id} aborted on this document ({reason}); the document is not fully checked",
+        "a defect of labelspec: please report it with the document (LABELSPEC_DEBUG=1 raises instead)",
+    )
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from labelspec.validator.envelope import unwrap
+from labelspec.validator.numbers import int_of_digits
 from labelspec.validator.report import to_pointer
 from labelspec.validator.rules import Hit, RuleContext, rule
 
@@ -36,13 +37,14 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 def _int(value: Any) -> int | None:
-    """An integer, or a string of digits as the SDK reads it with int(); anything else is None."""
+    """An integer, or a string of digits as the SDK reads it with int(); anything else is None (so is a
+    string too long for int(), which the schema reports where it constrains one)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, str) and _DIGITS.fullmatch(value):
-        return int(value)
+        return int_of_digits(value)
     return None
 
 

@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
+from labelspec.validator.numbers import int_of_digits
 from labelspec.validator.report import to_pointer
 from labelspec.validator.rules import Hit, RuleContext, rule
 
@@ -109,7 +110,8 @@ def _names(document: Any) -> tuple[set[int], str] | None:
             return None
         return set(range(len(names))), f"{len(names)} names, indexes 0-{len(names) - 1}"
     if isinstance(names, dict) and names:
-        indexes = {int(k) for k in names if isinstance(k, str) and k.isdigit()}
+        digits = [int_of_digits(k) for k in names if isinstance(k, str) and k.isascii() and k.isdigit()]
+        indexes = {i for i in digits if i is not None}
         shown = ", ".join(str(i) for i in sorted(indexes)[:10])
         return indexes, f"names mapping with indexes {shown}{', …' if len(indexes) > 10 else ''}"
     return None

@@ -23,6 +23,7 @@ from labelspec.convert.model import (
     RotatedBox,
 )
 from labelspec.convert.registry import ConversionError
+from labelspec.validator.numbers import int_of_digits
 
 __all__ = [
     "MissingSizeError",
@@ -157,8 +158,11 @@ def integer_ids(ids: Iterable[object]) -> list[int] | None:
             return None
         if isinstance(value, int):
             out.append(value)
-        elif isinstance(value, str) and value.lstrip("-").isdigit() and str(int(value)) == value:
-            out.append(int(value))
+        elif isinstance(value, str) and value.lstrip("-").isascii() and value.lstrip("-").isdigit():
+            number = int_of_digits(value)
+            if number is None or str(number) != value:
+                return None
+            out.append(number)
         else:
             return None
     return out if len(set(out)) == len(out) else None
