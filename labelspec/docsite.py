@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec import audit
+from labelspec.fix.catalogue import FixSpec, fixes, fixes_for_rule
 from labelspec.validator.api import validate
 from labelspec.validator.examples import DocumentedExample, check_example, documented_examples
 from labelspec.validator.report import FileReport, Report
@@ -1118,7 +1119,36 @@ def rule_catalogue(format_id: str) -> str:
     out.append(table(["Rule", "Title", *PROFILES], rows))
     for spec in specs:
         out.append(_rule_section(spec, format_id))
+    schema_fixes = _schema_fixes(format_id)
+    if schema_fixes:
+        out.append(schema_fixes)
     return "\n\n".join(out) + "\n"
+
+
+def _fix_paragraph(fix: FixSpec) -> str:
+    flag = "" if fix.safety == "safe" else " --unsafe-fixes"
+    text = f"**Fix ({fix.safety}):** {prose(fix.title)}."
+    if fix.rationale:
+        text += " " + prose(fix.rationale)
+    return text + f" `labelspec fix EXPORT --rule {fix.id}{flag} -o FIXED`"
+
+
+def _schema_fixes(format_id: str) -> str | None:
+    """The fixes of schema findings (``fixes.yaml``): they have no rule section of their own."""
+    own = [fix for fix in fixes(format_id) if fix.id != fix.rule]
+    if not own:
+        return None
+    rows = [
+        [code(f.id), f.safety, f"{code(f.rule)}" + (f" ({prose(f.message, cell=True)})" if f.message else ""),
+         prose(f.title, cell=True) + "." + (" " + prose(f.rationale, cell=True) if f.rationale else "")]
+        for f in own
+    ]  # fmt: skip
+    intro = (
+        "`labelspec fix` repairs these structural findings (declared in `fixes.yaml`); safe fixes are "
+        "applied by default, unsafe ones with `--unsafe-fixes`."
+    )
+    header = ["Fix", "Safety", "Repairs", "What it does"]
+    return f"## Fixes of schema findings\n\n{intro}\n\n" + table(header, rows)
 
 
 def _rule_section(spec: RuleSpec, format_id: str) -> str:
@@ -1132,6 +1162,7 @@ def _rule_section(spec: RuleSpec, format_id: str) -> str:
     parts.append("<br>\n".join(facts))
     if spec.rationale:
         parts.append(prose(spec.rationale))
+    parts.extend(_fix_paragraph(fix) for fix in fixes_for_rule(format_id, spec.id))
     entry = _rule_entry(format_id, spec.id)
     ontology = entry.get("example_ontology")
     if spec.example is not None:

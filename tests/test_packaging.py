@@ -58,3 +58,38 @@ def test_wheel_carries_schemas_and_namespace(tmp_path: Path) -> None:
     assert not any(n.startswith(("tests/", "validator/", "schemas/")) for n in names)
     assert "labelspec/_native.pyi" in names
     assert not any(n.startswith("labelspec/native/") for n in names), "C sources belong to the sdist only"
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    import re
+
+    return {re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_hypothesis_extra_installs_what_the_strategies_import_and_nothing_more() -> None:
+    """Every third-party module the strategies (generators/) import is a core dependency or in the extra."""
+    import ast
+    import importlib.metadata
+
+    project = _config()["project"]
+    extra = project["optional-dependencies"]["hypothesis"]
+    core = _requirement_names(project["dependencies"])
+    distributions = importlib.metadata.packages_distributions()
+    imported: set[str] = set()
+    for path in (ROOT / "generators").rglob("*.py"):
+        if path.name.startswith("codegen"):
+            continue  # code generation, not the strategies
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            imported.update(name.split(".")[0] for name in names)
+    third_party = {
+        dist.lower()
+        for module in imported - set(sys.stdlib_module_names) - {"labelspec"}
+        for dist in distributions.get(module, [module])
+    }
+    assert third_party - core == _requirement_names(extra) == {"hypothesis"}
+    # the same range the test extra is run with
+    tested = [r for r in project["optional-dependencies"]["test"] if r.startswith("hypothesis>")]
+    assert extra == tested
