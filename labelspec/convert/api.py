@@ -56,6 +56,45 @@ def _first_errors(report: Any, limit: int = 5) -> str:
     return shown + more
 
 
+def _refuse_nothing(source: Path, target: str, report: ConversionReport) -> None:
+    """ConversionError(1) when the reader (or the status filter) left nothing the target can hold.
+
+    An input that holds no media at all converts to an empty output; one whose every item was dropped or
+    filtered out would give an output that looks like an empty dataset, so it is refused and explained."""
+    dropped = [loss for loss in report.losses if loss.kind == "dropped"]
+    filtered = {k: v for k, v in report.counts.items() if k.startswith("filtered_") and v}
+    if not dropped and not filtered:
+        return
+    reasons = sorted({f"{loss.what}: {loss.reason}" for loss in dropped})
+    reasons += [
+        f"{count} {key.removeprefix('filtered_')} filtered out by status" for key, count in filtered.items()
+    ]
+    shown = "; ".join(reasons[:4]) + (f"; … ({len(reasons)} reasons)" if len(reasons) > 4 else "")
+    raise ConversionError(
+        f"nothing in {source} can be converted to {target} ({shown}); nothing was written",
+        1,
+        conversion=report,
+    )
+
+
+def _detect(source: Path, document: Any) -> str:
+    """The one format ``document`` can be read as, else ConversionError(2) saying to pass ``--from``."""
+    from labelspec.convert.registry import READERS
+    from labelspec.validator.detect import candidate_formats
+
+    found = [f for f in candidate_formats(document) if f in READERS]
+    if len(found) == 1:
+        return found[0]
+    why = (
+        f"it matches several formats ({', '.join(found)})"
+        if found
+        else "it looks like none of the formats labelspec reads"
+    )
+    raise ConversionError(
+        f"cannot tell the format of {source}: {why}; pass --from FORMAT ({', '.join(READERS)})", 2
+    )
+
+
 def convert(
     input: PathArg,
     target: str,
@@ -66,6 +105,8 @@ def convert(
     media_dir: PathArg | None = None,
     labelset: str | None = None,
     statuses: Iterable[str] = (),
+    branch: str = "main",
+    layout: str | None = None,
     strict: bool = False,
     force: bool = False,
     cache_dir: PathArg | None = None,
@@ -79,8 +120,8 @@ def convert(
     """
     from labelspec.convert.atomic import OutputExistsError, StagedOutput
     from labelspec.convert.media import MediaError, UnsafeNameError
+    from labelspec.convert.writers import image_items
     from labelspec.validator.api import report_for_loaded
-    from labelspec.validator.detect import DetectionError, detect_format
     from labelspec.validator.report import Report
 
     writer_spec = writer(target)
@@ -93,10 +134,7 @@ def convert(
     source = Path(input)
     output = Path(out)
     loaded = _load_one(source, "input")
-    try:
-        format_id = source_format or loaded.format_hint or detect_format(loaded.document)
-    except DetectionError as exc:
-        raise ConversionError(f"cannot tell the format of {source}: {exc}; pass --from FORMAT", 2) from None
+    format_id = source_format or loaded.format_hint or _detect(source, loaded.document)
     read_spec = reader(format_id)
     report = ConversionReport(format_id, target)
 
@@ -120,6 +158,7 @@ def convert(
         media_dir=Path(media_dir) if media_dir is not None else None,
         labelset=labelset,
         statuses=tuple(statuses),
+        branch=branch,
         source_path=source,
         cache_dir=Path(cache_dir) if cache_dir is not None else default_cache_dir(),
     )
@@ -133,9 +172,14 @@ def convert(
     except UnsafeNameError as exc:
         raise ConversionError(str(exc), 1, conversion=report) from None
 
+    dataset = image_items(dataset, target, report)
+    if not dataset.media:
+        _refuse_nothing(source, target, report)
     try:
         with StagedOutput(output, writer_spec.output, force) as stage:
-            paths = writer_impl.write(dataset, stage.path, WriteOptions(media_dir=options.media_dir), report)
+            paths = writer_impl.write(
+                dataset, stage.path, WriteOptions(media_dir=options.media_dir, layout=layout), report
+            )
             checked = writer_impl.validate_output(paths)
             if not checked.valid:
                 raise ConversionError(

@@ -68,7 +68,21 @@ def register(commands: Any) -> None:
         default=[],
         metavar="S",
         dest="statuses",
-        help="Segments: only labels with this status (repeatable)",
+        help="DataGym, Segments, Encord: only items with this status (repeatable, case-insensitive; 'all' "
+        "= every status). Default: every status but DataGym skipped/reviewed_skip tasks, Segments SKIPPED "
+        "samples and Encord NOT_LABELLED rows (counted as filtered)",
+    )
+    parser.add_argument(
+        "--branch",
+        default="main",
+        metavar="NAME",
+        help="Encord: the label branch to read (default: main); rows of other branches are reported",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=["ultralytics", "darknet"],
+        help="YOLO target: ultralytics (default: data.yaml, images/ and labels/ per split) or darknet "
+        "(obj.names, obj.data, train.txt, obj_train_data/)",
     )
     parser.add_argument("--strict", action="store_true", help="any dropped or approximated item is an error")
     parser.add_argument("--report", metavar="FILE", help="write the conversion report (JSON) to FILE")
@@ -81,6 +95,9 @@ def write_summary(report: Any, stream: TextIO, *, out: str | None = None) -> Non
     read = ", ".join(f"{counts[k]} {k}" for k in ("media", "categories", "annotations") if k in counts)
     where = f" -> {out}" if out else ""
     stream.write(f"{report.source_format} -> {report.target_format}{where}: read {read or 'nothing'}\n")
+    for key in sorted(k for k in counts if k.startswith("filtered_")):
+        what = key.removeprefix("filtered_").replace("_", " ")
+        stream.write(f"  filtered     {counts[key]:>5} x {what}: status not selected (--status)\n")
     summary = report.summary()
     if not summary:
         stream.write("  lossless: nothing dropped or approximated\n")
@@ -99,6 +116,7 @@ def _write_report(path: str, report: Any, error: str | None) -> None:
 
     data = report.to_json()
     data["ok"] = error is None
+    data["lossless"] = error is None and report.lossless  # a failed conversion carried nothing over
     if error is not None:
         data["error"] = error
     write_bytes(Path(path), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(), force=True)
@@ -120,6 +138,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             media_dir=args.media_dir,
             labelset=args.labelset,
             statuses=args.statuses,
+            branch=args.branch,
+            layout=args.layout,
             strict=args.strict,
             force=args.force,
         )

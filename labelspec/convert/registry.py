@@ -65,7 +65,10 @@ class ReadOptions:
     ontology: Any = None  # the parsed Encord ontology document (``--ontology``)
     media_dir: Path | None = None  # where the media files are (``--media-dir``): sizes, bitmaps
     labelset: str | None = None  # Segments: the labelset to read (default: ground-truth, else the only one)
-    statuses: tuple[str, ...] = ()  # Segments: only labels with one of these statuses; () = every status
+    # vendor readers: only items with one of these statuses (case-insensitive); () = the reader's default
+    # (everything but skipped / not-labelled items), ("all",) = every status
+    statuses: tuple[str, ...] = ()
+    branch: str = "main"  # Encord: the label branch to read; rows of other branches are reported
     source_path: Path | None = None  # the input file, to resolve relative media paths
     cache_dir: Path | None = None  # where fetched media (URLs) are cached
 
@@ -76,6 +79,7 @@ class WriteOptions:
 
     force: bool = False  # overwrite existing files
     media_dir: Path | None = None  # where the source media files are (writers that copy or read pixels)
+    layout: str | None = None  # YOLO: "ultralytics" (default) or "darknet"
 
 
 class ReadFunction(Protocol):

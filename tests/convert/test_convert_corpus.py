@@ -76,12 +76,53 @@ def _output(tmp_path: Path, target: str) -> Path:
     return tmp_path / ("out.json" if target == "coco-instance" else "out")
 
 
+# valid documents with nothing an image target can hold: point clouds, text, video projects without labels,
+# media types without image spaces, and a keypoints release whose only sample is SKIPPED (filtered by
+# default). Converting them must say so and write nothing, never an empty COCO file with exit 0.
+NOTHING_CONVERTIBLE = {
+    ("datagym", "video-project.json"),
+    ("segments", "keypoints-release.json"),
+    *(
+        ("segments", f"{name}.json")
+        for name in (
+            "pointcloud-cuboid-release",
+            "pointcloud-vector-release",
+            "pointcloud-segmentation-release",
+            "pointcloud-cuboid-sequence-release",
+            "pointcloud-vector-sequence-release",
+            "pointcloud-segmentation-sequence-release",
+            "text-named-entities-2022",
+            "text-span-categorization-2022",
+            "pointcloud-cuboid-2022",
+            "pointcloud-segmentation-sequence-2022",
+        )
+    ),
+    *(
+        ("encord", f"{name}.json")
+        for name in (
+            "dicom-study-row",
+            "audio-row",
+            "plain-text-row",
+            "html-row",
+            "scene-row",
+            "audio-unit-without-codec",
+        )
+    ),
+}
+
+
 @pytest.mark.parametrize(("fmt", "name"), _corpus(valid=True), ids=lambda v: str(v))
 def test_valid_corpus_documents_convert_and_validate(fmt: str, name: str, tmp_path: Path) -> None:
     source = CORPUS / fmt / name
     media = make_media(fmt, source, tmp_path / "media")
     for target in ("coco-instance", "yolo"):
         out = _output(tmp_path, target)
+        if (fmt, name) in NOTHING_CONVERTIBLE:
+            with pytest.raises(ConversionError) as refused:
+                convert(source, target, out, source_format=fmt, media_dir=media, cache_dir=tmp_path / "c")
+            assert refused.value.exit_code == 1 and "can be converted" in str(refused.value)
+            assert not out.exists()
+            continue
         report = convert(
             source, target, out, source_format=fmt, media_dir=media, cache_dir=tmp_path / "cache"
         )

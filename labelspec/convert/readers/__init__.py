@@ -11,7 +11,7 @@ from typing import Any
 from labelspec.convert.model import AttributeValue, MediaItem
 from labelspec.convert.registry import ReadOptions
 
-__all__ = ["as_attribute_value", "number", "with_size"]
+__all__ = ["as_attribute_value", "keeps", "number", "with_size"]
 
 
 def number(value: Any) -> float | None:
@@ -47,3 +47,13 @@ def with_size(item: MediaItem, options: ReadOptions, *, by_stem: bool = False) -
         if size is not None:
             return replace(item, width=size[0], height=size[1])
     return item
+
+
+def keeps(status: object, options: ReadOptions, skipped_by_default: frozenset[str]) -> bool:
+    """Whether an item with ``status`` is read: ``--status`` values (case-insensitive; ``all`` = every
+    status) when given, else every status but the reader's ``skipped_by_default`` ones."""
+    value = str(status).upper()
+    wanted = {s.upper() for s in options.statuses}
+    if not wanted:
+        return value not in skipped_by_default
+    return "ALL" in wanted or value in wanted

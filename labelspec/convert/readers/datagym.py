@@ -37,7 +37,7 @@ from labelspec.convert.model import (
     Polygon,
     Polyline,
 )
-from labelspec.convert.readers import number, with_size
+from labelspec.convert.readers import keeps, number, with_size
 from labelspec.convert.registry import ReadOptions
 from labelspec.formats import datagym
 from labelspec.formats._runtime import JsonObject, ListView, MissingPropertyError
@@ -45,6 +45,8 @@ from labelspec.formats._runtime import JsonObject, ListView, MissingPropertyErro
 __all__ = ["read"]
 
 _GEOMETRY_TYPES = ("rectangle", "polygon", "line", "point", "image_segmentation")
+# tasks a labeler skipped: as images without objects they would teach a model false negatives
+SKIPPED_STATUSES = frozenset({"SKIPPED", "REVIEWED_SKIP"})
 
 
 def _answers(key: str, values: Any, out: dict[str, AttributeValue]) -> None:
@@ -176,6 +178,7 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
                 child_where = f"{where}/nested_geometries/{child_key}/{index}"
                 add(str(child_key), child, media_id, f"{ann_id}/{child_key}/{index}", child_where, ann_id)
 
+    filtered = 0
     for number_, task in enumerate(items, 1):
         if not isinstance(task, datagym.Task):
             continue
@@ -184,6 +187,9 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
         file_name = (
             task.external_media_id if "external_media_ID" in raw else task.external_image_id
         ) or media_id
+        if not keeps(_get(task, "status"), options, SKIPPED_STATUSES):
+            filtered += 1
+            continue
         if "labels" not in raw and "global_classifications" not in raw:
             report.drop("video task", "DataGym video-project exports carry no labels", f"/{number_}")
             continue
@@ -198,4 +204,6 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
                 where = f"/{number_}/labels/{key}/{index}"
                 add(str(key), entry, item.id, f"{item.id}/{key}/{index}", where, None)
     report.counts.update(media=len(media), categories=len(categories), annotations=len(annotations))
+    if filtered:
+        report.counts["filtered_tasks"] = filtered
     return LabelledDataset(tuple(media), tuple(categories), tuple(annotations), tuple(classifications))

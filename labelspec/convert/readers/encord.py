@@ -45,14 +45,18 @@ from labelspec.convert.model import (
     Polyline,
     RotatedBox,
 )
-from labelspec.convert.readers import number, with_size
+from labelspec.convert.readers import keeps, number, with_size
 from labelspec.convert.registry import ConversionError, ReadOptions
 from labelspec.formats import encord, encord_ontology
 from labelspec.formats._runtime import JsonObject, ListView, MissingPropertyError, child_pointer
 
 __all__ = ["read"]
 
-_FRAMED = ("video", "dicom", "nifti")
+_FRAMED = ("video", "dicom", "nifti", "pdf")  # labels keyed by frame, slice or page
+# data-group spaces whose labels are frame-keyed objects on pixels (audio, text, HTML and PDF spaces are not)
+_IMAGE_SPACES = ("video", "image", "image_sequence", "medical_file")
+# rows nobody labelled: as COCO images without objects they would teach a model false negatives
+SKIPPED_STATUSES = frozenset({"NOT_LABELLED"})
 _KINDS: dict[str, AttributeKind] = {
     "radio": "select",
     "checklist": "multiselect",
@@ -268,7 +272,9 @@ class _Reader:
             pixels = canvas
         return Mask(full_h, full_w, mask_to_counts(pixels))
 
-    def frame(self, blob: Any, item: MediaItem, frame: int | None, row: encord.LabelRow, where: str) -> None:
+    def frame(
+        self, blob: Any, item: MediaItem, frame: int | None, row: encord.LabelRow, where: str, group: bool
+    ) -> None:
         if not isinstance(blob, (encord.ImageLabels, encord.FrameLabels)):
             return
         static = _get(row, "object_answers") or {}  # a map of ObjectAnswer (a plain dict in the base class)
@@ -292,7 +298,15 @@ class _Reader:
                 if frame is None or any(s <= frame <= e for s, e in ranges):
                     attributes[_answer_name(dynamic_answer)] = _answer(dynamic_answer)
             confidence = number(obj.confidence)
-            ann_id = object_hash if frame is None else f"{object_hash}@{frame}"
+            # one objectHash spans the frames of a video and the images of a group or sequence: the
+            # annotation is the object on one frame / data unit
+            ann_id = (
+                f"{object_hash}@{item.id}"
+                if group
+                else f"{object_hash}@{frame}"
+                if frame is not None
+                else object_hash
+            )
             self.annotations.append(
                 Annotation(
                     ann_id,
@@ -311,9 +325,57 @@ class _Reader:
             for name, value in _answers(classifications).items():
                 self.classifications.append(Classification(name, value, media_id=item.id))
 
+    def spaces(self, row: encord.LabelRow, where: str) -> None:
+        """A data group: every image, video, image-sequence and medical space is read as media of its own
+        (``<data hash>/<space id>``, frames ``…@<frame>``), sized by the space; other spaces are reported."""
+        spaces = row.to_json().get("spaces")
+        group_hash = str(_get(row, "data_hash"))
+        for space_id, space in (spaces or {}).items() if isinstance(spaces, dict) else ():
+            at = f"{where}/spaces/{space_id}"
+            space_type = space.get("space_type") if isinstance(space, dict) else None
+            labels = space.get("labels") if isinstance(space, dict) else None
+            if space_type not in _IMAGE_SPACES:
+                if labels:
+                    self.report.drop("space", f"a {space_type} space has no image representation", at)
+                continue
+            child = space.get("child_info") or {}
+            name = str(child.get("file_name") or space_id)
+            base = with_size(
+                MediaItem(
+                    f"{group_hash}/{space_id}",
+                    name,
+                    width=space.get("width") or None,
+                    height=space.get("height") or None,
+                ),
+                self.options,
+            )
+            stem = name.rsplit(".", 1)[0]
+            for key in sorted(labels or {}, key=lambda k: int(k) if str(k).isdigit() else -1):
+                if not str(key).isdigit():
+                    continue
+                frame = int(key)
+                blob = encord.from_json_as("frame_labels", labels[key])
+                item = (
+                    base
+                    if space_type == "image"
+                    else replace(
+                        base,
+                        id=f"{base.id}@{frame}",
+                        file_name=f"{stem}_{frame:06d}.jpg",
+                        kind="frame" if space_type != "medical_file" else "slice",
+                        sequence_id=base.id,
+                        frame_index=frame,
+                    )
+                )
+                self.media.append(item)
+                self.frame(blob, item, frame, row, f"{at}/labels/{key}", True)
+
     def row(self, row: encord.LabelRow, where: str) -> None:
         data_type = str(_get(row, "data_type"))
         units = _get(row, "data_units") or {}
+        if data_type == "group":
+            self.spaces(row, where)
+            return
         if data_type not in ("image", "img_group", *_FRAMED):
             self.report.drop("label row", f"data type {data_type!r} has no image representation", where)
             return
@@ -341,24 +403,29 @@ class _Reader:
                         frame_index=int(0 if data_sequence is None else data_sequence),
                     )
                 self.media.append(base)
-                self.frame(labels, base, None, row, f"{at}/labels")
+                self.frame(labels, base, None, row, f"{at}/labels", data_type == "img_group")
                 continue
             if isinstance(labels, dict):
                 labels = encord.from_json_as("frame_keyed_labels", labels)
-            kind: Literal["frame", "slice"] = "frame" if data_type == "video" else "slice"
+            kind: Literal["frame", "slice"] = "frame" if data_type in ("video", "pdf") else "slice"
             stem = base.file_name.rsplit(".", 1)[0]
             for key in sorted(labels, key=int):
                 frame = int(key)
                 item = replace(
                     base,
                     id=f"{data_hash}@{frame}",
-                    file_name=f"{stem}_{frame:06d}.jpg",
+                    # a PDF page is an image of the page: named for the rendered page under --media-dir
+                    file_name=f"{stem}_page{frame + 1:04d}.png"
+                    if data_type == "pdf"
+                    else f"{stem}_{frame:06d}.jpg",
                     kind=kind,
                     sequence_id=str(data_hash),
                     frame_index=frame,
                 )
+                if data_type == "pdf":
+                    item = with_size(item, self.options)  # the rendered page image
                 self.media.append(item)
-                self.frame(labels[key], item, frame, row, f"{at}/labels/{key}")
+                self.frame(labels[key], item, frame, row, f"{at}/labels/{key}", False)
         for entry in (_get(row, "classification_answers") or {}).values():
             if (
                 isinstance(entry, encord.ClassificationAnswer)
@@ -376,13 +443,26 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
         if isinstance(document, list)
         else [encord.from_json_as("label_row", document)]
     )
+    filtered = 0
     for index, row in enumerate(rows):
-        if isinstance(row, encord.LabelRow):
+        if not isinstance(row, encord.LabelRow):
+            continue
+        raw = row.to_json()
+        branch = raw.get("branch_name") or "main"  # rows exported before label branches are on main
+        if branch != options.branch:
+            report.drop(
+                "label row", f"on label branch {branch!r}, not {options.branch!r} (--branch)", f"/{index}"
+            )
+        elif not keeps(raw.get("label_status"), options, SKIPPED_STATUSES):
+            filtered += 1
+        else:
             reader.row(row, f"/{index}")
     categories = tuple(reader.categories.values())
     report.counts.update(
         media=len(reader.media), categories=len(categories), annotations=len(reader.annotations)
     )
+    if filtered:
+        report.counts["filtered_rows"] = filtered
     return LabelledDataset(
         tuple(reader.media), categories, tuple(reader.annotations), tuple(reader.classifications)
     )

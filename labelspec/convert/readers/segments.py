@@ -47,7 +47,7 @@ from labelspec.convert.model import (
     Polygon,
     Polyline,
 )
-from labelspec.convert.readers import as_attribute_value, number, with_size
+from labelspec.convert.readers import as_attribute_value, keeps, number, with_size
 from labelspec.convert.registry import ConversionError, ReadOptions
 from labelspec.formats import segments
 from labelspec.formats._runtime import JsonObject, JsonView, ListView, MissingPropertyError, to_raw
@@ -55,6 +55,8 @@ from labelspec.formats._runtime import JsonObject, JsonView, ListView, MissingPr
 __all__ = ["read"]
 
 _IMAGE_VECTOR = ("vector", "bboxes", "keypoints")
+# samples a labeler skipped: as images without objects they would teach a model false negatives
+SKIPPED_STATUSES = frozenset({"SKIPPED"})
 _BITMAP = ("segmentation-bitmap", "segmentation-bitmap-highres")
 _KINDS: dict[str, AttributeKind] = {
     "select": "select",
@@ -328,30 +330,34 @@ class _Reader:
         task_attributes = self.dataset.task_attributes
         categories = tuple(_category(c) for c in _get(task_attributes, "categories") or ())
         labelset = self.labelset()
-        statuses = {s.upper() for s in self.options.statuses}
         filtered = 0
         for number_, sample in enumerate(_get(self.dataset, "samples") or ()):
             where = f"/dataset/samples/{number_}"
             label = (_get(sample, "labels") or {}).get(labelset)
             is_label = isinstance(label, JsonObject)
             status = str(_get(label, "label_status")).upper() if is_label else "UNLABELED"
-            if statuses and status not in statuses:
+            if not keeps(status, self.options, SKIPPED_STATUSES):
                 filtered += 1
                 continue
             if not is_label:
                 self.report.drop("sample", f"no label in labelset {labelset!r}", where)
                 continue
-            attributes = _as(
-                _LABEL_ATTRIBUTES.get(task_type, "image_vector_label_attributes"),
+            uuid, name = str(sample.uuid), str(_get(sample, "name") or sample.uuid)
+            self.sample(
+                task_type,
+                uuid,
+                name,
+                _get(sample, "attributes") or {},
                 _get(label, "attributes") or {},
+                f"{where}/labels/{labelset}",
             )
-            self.sample(task_type, sample, attributes, f"{where}/labels/{labelset}")
         self.report.counts.update(
             media=len(self.media),
             categories=len(categories),
             annotations=len(self.annotations),
-            filtered_samples=filtered,
         )
+        if filtered:
+            self.report.counts["filtered_samples"] = filtered
         return LabelledDataset(
             tuple(self.media),
             categories,
@@ -359,11 +365,14 @@ class _Reader:
             info={"segments_release": _get(self.dataset, "name"), "labelset": labelset},
         )
 
-    def sample(self, task_type: str, sample: segments.Sample, label: Any, where: str) -> None:
-        uuid, name = str(sample.uuid), str(_get(sample, "name") or sample.uuid)
-        attributes = _as(
-            _SAMPLE_ATTRIBUTES.get(task_type, "image_sample_attributes"), _get(sample, "attributes") or {}
-        )
+    def sample(
+        self, task_type: str, uuid: str, name: str, sample_attributes: Any, label_attributes: Any, where: str
+    ) -> None:
+        attributes = _as(_SAMPLE_ATTRIBUTES.get(task_type, "image_sample_attributes"), sample_attributes)
+        label = _as(_LABEL_ATTRIBUTES.get(task_type, "image_vector_label_attributes"), label_attributes)
+        if task_type == "multisensor-sequence":
+            self.sensors(sample_attributes, label_attributes, uuid, name, where)
+            return
         if task_type in _IMAGE_VECTOR or task_type in _BITMAP:
             url = _url(_get(attributes, "image"))
             item = MediaItem(uuid, name, url=url, attributes=_attributes(_get(label, "image_attributes")))
@@ -417,6 +426,33 @@ class _Reader:
                 self.media.append(item)
             return
         self.report.drop("sample", f"task type {task_type!r} has no representation in the model", where)
+
+    def sensors(
+        self, sample_attributes: Any, label_attributes: Any, uuid: str, name: str, where: str
+    ) -> None:
+        """A multi-sensor sample: each sensor read as a sample of its own task type (media ids
+        ``<sample>/<sensor>``); point-cloud sensors end up as point-cloud items, which image targets drop
+        and report, so a mixed release still converts its cameras."""
+        raw = sample_attributes.to_json() if isinstance(sample_attributes, JsonView) else sample_attributes
+        raw_label = label_attributes.to_json() if isinstance(label_attributes, JsonView) else label_attributes
+        sensors = raw.get("sensors") if isinstance(raw, dict) else None
+        labels = raw_label.get("sensors") if isinstance(raw_label, dict) else None
+        by_name = {str(s.get("name")): (n, s) for n, s in enumerate(labels or ()) if isinstance(s, dict)}
+        for sensor in sensors if isinstance(sensors, list) else ():
+            if not isinstance(sensor, dict):
+                continue
+            sensor_name = str(sensor.get("name"))
+            number_, sensor_label = by_name.get(sensor_name, (None, None))
+            if sensor_label is None or not sensor_label.get("attributes"):
+                continue  # a sensor without labels (the SDK writes an empty list as its placeholder)
+            self.sample(
+                str(sensor.get("task_type")),
+                f"{uuid}/{sensor_name}",
+                f"{posixpath.splitext(name)[0]}-{sensor_name}",
+                sensor.get("attributes") or {},
+                sensor_label.get("attributes") or {},
+                f"{where}/attributes/sensors/{number_}",
+            )
 
 
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:

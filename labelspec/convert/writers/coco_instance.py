@@ -27,6 +27,7 @@ faults are deliberately not reproduced):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from labelspec.convert.model import (
     Category,
     ConversionReport,
     Cuboid,
+    Keypoint,
     Keypoints,
     LabelledDataset,
     Mask,
@@ -157,9 +159,10 @@ class CocoInstanceWriter:
         if not kept:
             report.mappings["image_id"] = dict(image_ids)
         sizes = {m.id: require_size(m, "coco-instance") for m in dataset.media}
+        keypoint_names = self.keypoint_names(dataset)
         categories: list[coco_instance.Category] = []
         for category in dataset.categories:
-            names = category.keypoint_names
+            names = keypoint_names.get(category.id, ())
             categories.append(
                 coco_instance.Category.create(
                     id=cat_ids[category.id],
@@ -202,11 +205,13 @@ class CocoInstanceWriter:
                 image_id=image_ids[annotation.media_id],
                 category_id=cat_ids[annotation.category_id],
             )
-            if not self._annotation(entry, annotation, width, height, dataset, report, mask_utils):
+            names = keypoint_names.get(annotation.category_id, ())
+            if not self._annotation(entry, annotation, width, height, names, report, mask_utils):
                 continue
             keypoints = pairs.get(annotation.id)
             if keypoints is not None:
-                self._add_keypoints(entry, keypoints, dataset, report)
+                self._add_keypoints(entry, keypoints, names, report)
+            self._report_outside(entry, width, height, annotation, report)
             entry.score = annotation.confidence
             if annotation.attributes:
                 report.drop("object attributes", "COCO annotations have no attributes", annotation.id)
@@ -237,6 +242,57 @@ class CocoInstanceWriter:
         return document
 
     @staticmethod
+    def keypoint_names(dataset: LabelledDataset) -> dict[str, tuple[str, ...]]:
+        """Category id -> the keypoint names COCO declares for it: the category's own; else, for a category
+        with skeletons, the point names of its fullest skeleton (``keypoint_<n>`` where unnamed); else, for
+        a category with points, ``("point",)``: a point is a one-keypoint annotation of a keypoint
+        category, so pycocotools / COCOeval read it as a keypoint, not as an empty region."""
+        longest: dict[str, tuple[str | None, ...]] = {}
+        points: set[str] = set()
+        for annotation in dataset.annotations:
+            geometry = annotation.geometry
+            if isinstance(geometry, Keypoints):
+                known = longest.get(annotation.category_id, ())
+                if len(geometry.points) > len(known):
+                    longest[annotation.category_id] = tuple(p.name for p in geometry.points)
+            elif isinstance(geometry, Point):
+                points.add(annotation.category_id)
+        names: dict[str, tuple[str, ...]] = {}
+        for category in dataset.categories:
+            if category.keypoint_names:
+                names[category.id] = category.keypoint_names
+            elif category.id in longest:
+                found = longest[category.id]
+                unique = len({n for n in found if n}) == len(found)
+                names[category.id] = tuple(
+                    n if unique and n else f"keypoint_{i}" for i, n in enumerate(found, 1)
+                )
+            elif category.id in points:
+                names[category.id] = ("point",)
+        return names
+
+    @staticmethod
+    def _report_outside(
+        entry: coco_instance.Annotation,
+        width: int,
+        height: int,
+        annotation: Annotation,
+        report: ConversionReport,
+    ) -> None:
+        """A bbox past the image border is written as the source has it (COCO-BBOX-OUTSIDE-IMAGE warns);
+        reported, as the YOLO writer reports the boxes it clips."""
+        bbox = entry.to_json().get("bbox")
+        if not isinstance(bbox, list) or len(bbox) != 4:
+            return
+        x, y, w, h = (float(v) for v in bbox)
+        if x < 0 or y < 0 or x + w > width + 1e-6 or y + h > height + 1e-6:
+            report.approximate(
+                f"{type(annotation.geometry).__name__.lower()} annotation",
+                "its box extends past the image border (written unclipped; consumers clip it differently)",
+                annotation.id,
+            )
+
+    @staticmethod
     def keypoint_pairs(annotations: Sequence[Annotation]) -> dict[str, Annotation]:
         """Region annotation id -> the Keypoints annotation to merge into it (same media, track, category)."""
         groups: dict[tuple[str, str, str], list[Annotation]] = {}
@@ -258,7 +314,7 @@ class CocoInstanceWriter:
         annotation: Annotation,
         width: int,
         height: int,
-        dataset: LabelledDataset,
+        names: Sequence[str],
         report: ConversionReport,
         mask_utils: Any,
     ) -> bool:
@@ -292,17 +348,35 @@ class CocoInstanceWriter:
             )
             geometry = Polygon((rotated_corners(geometry),))
         if isinstance(geometry, Point):
-            _region(entry, [], 0, _rounded([geometry.x, geometry.y, 0, 0]), crowd)
-            entry.keypoints = [*_rounded([geometry.x, geometry.y]), 2]
-            entry.num_keypoints = 1
-            return True
+            geometry = Keypoints(
+                (Keypoint(geometry.x, geometry.y, name=names[0] if len(names) == 1 else None),)
+            )
+            if len(names) != 1:
+                report.drop("point annotation", "its category's keypoints are a skeleton's", annotation.id)
+                return False
+            annotation = replace(annotation, geometry=geometry)
         if isinstance(geometry, Keypoints):
             box = extent(geometry) or (0.0, 0.0, 0.0, 0.0)
+            area = box[2] * box[3]
+            if area <= 0:
+                # COCOeval scales keypoint similarity by the area and strict COCO needs it positive: one
+                # pixel is the least a labelled point covers
+                area = 1
+                report.approximate(
+                    "keypoints area", "the keypoints span no area: written as 1 pixel", annotation.id
+                )
+            # no region to write: lenient COCO (and COCO's own keypoint results) allow an empty
+            # segmentation, strict does not (pycocotools' annToMask cannot read it): said in the report
+            report.approximate(
+                "keypoints annotation",
+                "no region: written with an empty segmentation (not valid under strict COCO)",
+                annotation.id,
+            )
             entry.segmentation = []
             entry.iscrowd = crowd
-            entry.area = _rounded([box[2] * box[3]])[0]
+            entry.area = _rounded([area])[0]
             entry.bbox = _rounded(box)
-            self._add_keypoints(entry, annotation, dataset, report)
+            self._add_keypoints(entry, annotation, names, report)
             return True
         if isinstance(geometry, Mask):
             if (geometry.height, geometry.width) != (height, width):
@@ -353,13 +427,12 @@ class CocoInstanceWriter:
     def _add_keypoints(
         entry: coco_instance.Annotation,
         annotation: Annotation,
-        dataset: LabelledDataset,
+        names: Sequence[str],
         report: ConversionReport,
     ) -> None:
         assert isinstance(annotation.geometry, Keypoints)
         points = list(annotation.geometry.points)
-        names = dataset.category(annotation.category_id).keypoint_names
-        if names and all(p.name is not None for p in points):
+        if names and all(p.name is not None for p in points) and any(p.name in names for p in points):
             by_name = {p.name: p for p in points}
             ordered = [by_name.get(name) for name in names]
             if len(by_name) != len(points) or set(by_name) - set(names):

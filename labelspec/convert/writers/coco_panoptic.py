@@ -244,8 +244,7 @@ class CocoPanopticWriter:
         document.images = images
         document.categories = categories
         document.annotations = annotations
-        report.counts["media"] = report.counts.get("media", 0) + len(images)
-        report.counts["segments"] = report.counts.get("segments", 0) + segments
+        report.counts.update(written_images=len(images), written_segments=segments)
         return document, pngs
 
 

@@ -267,7 +267,7 @@ class DatagymWriter:
                     labels=labels,
                 )
             )
-        report.counts["media"] = report.counts.get("media", 0) + len(tasks)
+        report.counts["written_tasks"] = len(tasks)
         document = datagym.Document()
         document.append(datagym.LabelClassesElement.create(label_classes=classes))
         document.extend(tasks)

@@ -301,7 +301,7 @@ class EncordWriter:
                 for n, (name, attribute) in enumerate(classifications.items(), 1)
             ],
         )
-        report.counts["media"] = report.counts.get("media", 0) + len(rows)
+        report.counts["written_rows"] = len(rows)
         return encord.from_json([row.to_json() for row in rows]), ontology
 
     def _row(

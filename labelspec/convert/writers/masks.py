@@ -455,8 +455,7 @@ class MaskWriter:
         else:
             side = {"format": self.target_id, "background": 0, "images": table}
         paths.append(write_json(out / self.side_table, side, force=options.force, indent=True))
-        report.counts["media"] = report.counts.get("media", 0) + len(dataset.media)
-        report.counts["annotations"] = report.counts.get("annotations", 0) + written
+        report.counts.update(written_images=len(dataset.media), written_annotations=written)
         return paths
 
     def _semantic(

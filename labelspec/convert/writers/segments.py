@@ -296,9 +296,8 @@ class SegmentsWriter:
                 samples=samples,
             ),
         )
-        report.counts["media"] = report.counts.get("media", 0) + len(samples)
         written = sum(map(len, per_media.values()))
-        report.counts["annotations"] = report.counts.get("annotations", 0) + written
+        report.counts.update(written_samples=len(samples), written_annotations=written)
         return release, bitmaps
 
     @staticmethod
