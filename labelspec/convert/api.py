@@ -125,6 +125,10 @@ def convert(
     from labelspec.validator.report import Report
 
     writer_spec = writer(target)
+    if layout is not None and (target != "yolo" or layout not in ("ultralytics", "darknet")):
+        raise ConversionError(
+            f"layout {layout!r}: the yolo target has the layouts ultralytics and darknet", 2
+        )
     if source_format is not None:
         reader(source_format)
     try:

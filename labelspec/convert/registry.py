@@ -161,11 +161,12 @@ READERS: dict[str, ReaderSpec] = {
             "polygons with holes; nested geometries as annotations with a 'parent' attribute; a geometry's "
             "classifications as its attributes (nested answers as 'parent/child'); global classifications "
             "as image classifications; the image name (external_media_ID).",
-            drops="Video-project tasks (the export carries no labels for them); task metadata (status, "
+            drops="Video-project tasks (the export carries no labels for them); skipped and reviewed_skip "
+            "tasks unless --status says otherwise (counted); task metadata (status, "
             "labeler, segmentation bitmap URLs); null rectangles/points and geometries with too few points "
             "(reported). Image sizes are not in DataGym exports: they come from the media file headers "
             "under --media-dir, else targets that need them stop with an error saying so.",
-            needs="--media-dir (image sizes)",
+            needs="--media-dir (image sizes), --status",
         ),
         ReaderSpec(
             "segments",
@@ -176,8 +177,11 @@ READERS: dict[str, ReaderSpec] = {
             "ids R + 256 G + 65536 B); object and image attributes; image-sequence frames as frame items "
             "with tracks; point-cloud cuboids.",
             drops="Samples without a label in the labelset (reported) or filtered out by --status (counted); "
-            "point-cloud vector and segmentation, multi-sensor and legacy text tasks (reported per "
-            "sample); zero-pixel bitmap instances and bitmap ids without an annotation (reported); label "
+            "point-cloud vector and segmentation and legacy text tasks (reported per sample); the "
+            "point-cloud sensors of multi-sensor samples (their camera sensors are read as image "
+            "sequences <sample>/<sensor>); SKIPPED samples unless --status says otherwise (counted); "
+            "zero-pixel bitmap instances and bitmap ids "
+            "without an annotation (reported); label "
             "metadata (created_by, score, links). Bitmap PNGs: --media-dir (file = the URL's basename), "
             "local paths, or fetched over HTTP(S) into the cache.",
             needs="--labelset, --status, --media-dir (bitmaps, sizes)",
@@ -189,12 +193,19 @@ READERS: dict[str, ReaderSpec] = {
             "colours and attributes; boxes, rotatable boxes, polygons (with holes / multipolygons), "
             "polylines, points, skeletons as keypoints, bitmasks (exact RLE codec) and cuboids, in pixels "
             "of the data unit; object answers as attributes; classifications; video and image-sequence "
-            "frames as frame items with frame_index; objectHash as track id.",
-            drops="Rows without images (audio, plain text/HTML, PDF, scenes, data groups; reported per row); "
+            "frames as frame items with frame_index; PDF pages as frame items named "
+            "<stem>_page<NNNN>.png (sizes "
+            "from the rendered pages under --media-dir); data groups' image, video, image-sequence and "
+            "medical spaces (sized by the space); objectHash as track id, annotation ids unique per data "
+            "unit (<objectHash>@<data unit> in image groups and sequences, @<frame> in videos).",
+            drops="Rows without images (audio, plain text/HTML, scenes; reported per row), data-group spaces "
+            "other than image/video/image-sequence/medical ones (reported); rows of other label branches "
+            "(--branch, default main; reported); NOT_LABELLED rows unless --status says otherwise (counted); "
             "cuboid_2d and point-cloud segmentation objects (reported); object metadata (createdBy, "
             "timestamps, reviews, manualAnnotation). Without --ontology the category names and colours "
             "come from the rows (reported as approximated).",
-            needs="--ontology (category names), --media-dir (sizes when the export lacks them)",
+            needs="--ontology (category names), --media-dir (sizes when the export lacks them), --branch, "
+            "--status",
         ),
         ReaderSpec(
             "coco-instance",
@@ -232,8 +243,11 @@ WRITERS: dict[str, WriterSpec] = {
             "and skeletons; confidence as score. Always writes area, iscrowd and segmentation, never "
             "negative sizes (unlike the Segments SDK's exporter).",
             drops="Polylines and cuboids, and point-cloud items (no COCO equivalent); rotated boxes become "
-            "their 4-corner polygon and polygons with holes RLE (approximated); points are written as "
-            "keypoints [x, y, 2] of a category without keypoint names; attributes, track ids and "
+            "their 4-corner polygon and polygons with holes RLE (approximated); points and skeletons without "
+            "a region are written as keypoints of a keypoint category (a point: keypoints ['point']; a "
+            "skeleton: its point names), with an empty segmentation and at least 1 pixel of area, reported "
+            "because strict COCO needs a region; boxes past the image border are kept and reported; "
+            "attributes, track ids and "
             "classifications (no place in COCO).",
             validates_as="coco-instance",
         ),
@@ -241,9 +255,12 @@ WRITERS: dict[str, WriterSpec] = {
             "yolo",
             f"{_W}.yolo:WRITER",
             "folder",
-            keeps="One labels/<image stem>.txt per image with 'class cx cy w h' (normalised, 6 decimals) "
-            "and classes.txt; class index = the 0-based line of the category in classes.txt (categories "
-            "in model order; the mapping is in the conversion report's mappings.class_index and the README).",
+            keeps="--layout ultralytics (default): data.yaml (train/val = images/, nc, names) and "
+            "labels/<image stem>.txt per image; --layout darknet: obj.names, obj.data, train.txt and "
+            "obj_train_data/<image stem>.txt. Lines 'class cx cy w h' (normalised, 6 decimals); class "
+            "index = "
+            "the 0-based position of the category in the names (categories in model order; the mapping is in "
+            "the conversion report's mappings.class_index).",
             drops="Polygons, masks, keypoints and rotated boxes become their bounding boxes, boxes are "
             "clipped to the image (approximated); points, polylines, cuboids, point-cloud items and the "
             "keypoints of an object that also has a region are dropped; attributes, tracks and "

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from PIL import Image
 
 from labelspec.convert.atomic import OutputExistsError, StagedOutput, write_bytes
@@ -44,7 +45,7 @@ def test_existing_output_needs_force(cli: list[str], tmp_path: Path) -> None:
     (folder / "old.txt").write_text("old")
     assert run(cli, "convert", GROUND_TRUTH, "--to", "yolo", "-o", folder).returncode == 2
     assert run(cli, "convert", GROUND_TRUTH, "--to", "yolo", "-o", folder, "--force").returncode == 0
-    assert (folder / "classes.txt").exists() and not (folder / "old.txt").exists()
+    assert (folder / "data.yaml").exists() and not (folder / "old.txt").exists()
 
 
 def test_strict_refuses_a_lossy_conversion_and_writes_nothing(cli: list[str], tmp_path: Path) -> None:
@@ -74,7 +75,8 @@ def test_report_lists_every_loss_with_reason_and_counts(cli: list[str], tmp_path
     assert ("dropped", "point annotation") in kinds and ("approximated", "polygon annotation") in kinds
     assert sum(s["count"] for s in content["summary"]) == len(content["losses"])
     assert all(loss["reason"] for loss in content["losses"])
-    assert (tmp_path / "yolo" / "classes.txt").read_text() == "car\nlamp\nlane\n"
+    data = yaml.safe_load((tmp_path / "yolo" / "data.yaml").read_text())
+    assert data["names"] == {0: "car", 1: "lamp", 2: "lane"} and data["nc"] == 3
     assert (
         (tmp_path / "yolo" / "labels" / "street_a.txt")
         .read_text()

@@ -350,11 +350,10 @@ class _Reader:
                 self.options,
             )
             stem = name.rsplit(".", 1)[0]
-            for key in sorted(labels or {}, key=lambda k: int(k) if str(k).isdigit() else -1):
-                if not str(key).isdigit():
-                    continue
+            frames = labels if isinstance(labels, dict) else {}
+            for key in sorted((k for k in frames if str(k).isdigit()), key=int):
                 frame = int(key)
-                blob = encord.from_json_as("frame_labels", labels[key])
+                blob = encord.from_json_as("frame_labels", frames[key])
                 item = (
                     base
                     if space_type == "image"

@@ -444,7 +444,11 @@ class _Reader:
             sensor_name = str(sensor.get("name"))
             number_, sensor_label = by_name.get(sensor_name, (None, None))
             if sensor_label is None or not sensor_label.get("attributes"):
-                continue  # a sensor without labels (the SDK writes an empty list as its placeholder)
+                # a sensor without labels (the SDK writes an empty list as its placeholder)
+                self.report.drop(
+                    "sensor", "no label for this sensor in the labelset", f"{where}/{sensor_name}"
+                )
+                continue
             self.sample(
                 str(sensor.get("task_type")),
                 f"{uuid}/{sensor_name}",

@@ -357,11 +357,11 @@ class CocoInstanceWriter:
             annotation = replace(annotation, geometry=geometry)
         if isinstance(geometry, Keypoints):
             box = extent(geometry) or (0.0, 0.0, 0.0, 0.0)
-            area = box[2] * box[3]
-            if area <= 0:
+            spanned: float = box[2] * box[3]
+            if spanned <= 0:
                 # COCOeval scales keypoint similarity by the area and strict COCO needs it positive: one
                 # pixel is the least a labelled point covers
-                area = 1
+                spanned = 1
                 report.approximate(
                     "keypoints area", "the keypoints span no area: written as 1 pixel", annotation.id
                 )
@@ -374,7 +374,7 @@ class CocoInstanceWriter:
             )
             entry.segmentation = []
             entry.iscrowd = crowd
-            entry.area = _rounded([area])[0]
+            entry.area = _rounded([spanned])[0]
             entry.bbox = _rounded(box)
             self._add_keypoints(entry, annotation, names, report)
             return True

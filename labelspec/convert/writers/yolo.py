@@ -1,11 +1,18 @@
-"""Canonical model -> YOLO (darknet / ultralytics detection) folder.
+"""Canonical model -> YOLO detection folder, in one of two documented layouts (``--layout``).
 
-Layout of ``out/``: ``classes.txt`` (one class name per line, no comments: YOLO names files have none) and
-``labels/<media file name without extension>.txt`` for every media item (an empty file for an item without
-boxes, so "no objects" is explicit); two items with one name get the media id appended.
+- ``ultralytics`` (default): ``data.yaml`` (``train``/``val`` image folders, ``nc`` and ``names`` as a
+  mapping class index -> name, no ``path`` key so ultralytics resolves the folders next to the file) and
+  ``labels/<media file name without extension>.txt``; put the images under ``images/`` with the same
+  names (ultralytics finds a label by replacing ``/images/`` with ``/labels/`` in the image path);
+- ``darknet``: ``obj.names`` (one class name per line), ``obj.data`` (``classes``, ``train``, ``names``,
+  ``backup``), ``train.txt`` (one image path per line) and ``obj_train_data/<stem>.txt`` next to where
+  the images go, as darknet and CVAT's "YOLO 1.1" export lay it out.
+
+Every media item gets a label file (an empty one for an item without boxes, so "no objects" is explicit);
+two items with one name get the media id appended.
 
 The class mapping is documented here and in the conversion report (``mappings.class_index``): **class
-index = the 0-based line of the category in classes.txt**, categories in model order (the source's
+index = the 0-based position of the category** in the names (categories in model order, the source's
 order). This differs from the Segments.ai SDK, which writes raw category ids and no names file
 (notes/segments.md §9.3).
 
@@ -36,12 +43,13 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.registry import WriteOptions
 from labelspec.convert.writers import extent, image_items, require_size
-from labelspec.formats import yolo
 from labelspec.validator.report import Report
 
-__all__ = ["NAMES_FILE", "WRITER", "YoloWriter", "label_name"]
+__all__ = ["DATA_YAML", "LAYOUTS", "WRITER", "YoloWriter", "label_name"]
 
-NAMES_FILE = "classes.txt"
+DATA_YAML = "data.yaml"
+LAYOUTS = ("ultralytics", "darknet")
+_DARKNET_DIR = "obj_train_data"
 
 
 def label_name(item: MediaItem) -> str:
@@ -49,6 +57,21 @@ def label_name(item: MediaItem) -> str:
     name = item.file_name.replace("\\", "/")
     stem, _ = posixpath.splitext(name)
     return f"{stem or item.id}.txt"
+
+
+def _data_yaml(names: Sequence[str]) -> bytes:
+    """The ultralytics dataset file: no ``path`` (ultralytics then uses this file's folder; a relative
+    ``path`` would be resolved against its global datasets folder), images/ for train and val."""
+    import yaml
+
+    header = (
+        "# ultralytics dataset: put the images under images/ with the names of the label files in labels/\n"
+    )
+    data: dict[str, Any] = {"train": "images", "val": "images"}
+    if names:  # nc is at least 1 where it is given (ultralytics refuses 0)
+        data["nc"] = len(names)
+    data["names"] = dict(enumerate(names))
+    return (header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)).encode()
 
 
 def _fmt(value: float) -> str:
@@ -120,17 +143,42 @@ class YoloWriter:
         for classification in dataset.classifications:
             report.drop("classification", "YOLO has no classifications", classification.media_id or "")
         report.counts.update(written_label_files=len(dataset.media), written_boxes=boxes)
-        document = yolo.Document.create(names=names, names_file=NAMES_FILE, labels=labels)
-        return self._write(document, out, paths, options.force)
+        if not names:
+            report.approximate(
+                "class names",
+                "the dataset has no categories: the names are empty (not valid under strict YOLO)",
+            )
+        layout = options.layout or "ultralytics"
+        if layout == "darknet":
+            return self._write_darknet(names, dataset.media, labels, out, options.force)
+        written = [write_bytes(out / DATA_YAML, _data_yaml(names), force=options.force)]
+        for key, lines in labels.items():
+            written.append(write_bytes(paths[key], _text(lines), force=options.force))
+        return written
 
     @staticmethod
-    def _write(document: yolo.Document, out: Path, paths: dict[str, Path], force: bool) -> list[Path]:
-        """The names file first (``validate_output`` finds the folder by it), then the label files."""
-        names = document.names or ()
-        names_file = document.names_file or NAMES_FILE
-        written = [write_bytes(out / names_file, "".join(f"{n}\n" for n in names).encode(), force=force)]
-        for key, lines in document.labels.items():
-            written.append(write_bytes(paths[key], _text(lines), force=force))
+    def _write_darknet(
+        names: Sequence[str],
+        media: Sequence[MediaItem],
+        labels: dict[str, list[list[Any]]],
+        out: Path,
+        force: bool,
+    ) -> list[Path]:
+        """obj.names first (``validate_output`` finds the folder by it), obj.data, train.txt, the labels."""
+        written = [write_bytes(out / "obj.names", "".join(f"{n}\n" for n in names).encode(), force=force)]
+        data = f"classes = {len(names)}\ntrain = train.txt\nnames = obj.names\nbackup = backup/\n"
+        written.append(write_bytes(out / "obj.data", data.encode(), force=force))
+        images: list[str] = []
+        for item, (key, lines) in zip(media, labels.items(), strict=True):
+            relative = key.removeprefix("labels/")
+            stem = relative[: -len(".txt")]
+            extension = posixpath.splitext(item.file_name)[1] or ".jpg"
+            images.append(f"{_DARKNET_DIR}/{stem}{extension}")
+            target = safe_member_path(out / _DARKNET_DIR, relative)
+            written.append(write_bytes(target, _text(lines), force=force))
+        written.insert(
+            2, write_bytes(out / "train.txt", "".join(f"{i}\n" for i in images).encode(), force=force)
+        )
         return written
 
     @staticmethod
@@ -177,7 +225,7 @@ class YoloWriter:
     def validate_output(self, paths: Sequence[Path]) -> Report:
         from labelspec.validator.api import validate
 
-        folder = paths[0].parent  # classes.txt is written first, at the top of the folder
+        folder = paths[0].parent  # the names file is written first, at the top of the folder
         return validate(folder, format="yolo")
 
 

@@ -1,0 +1,320 @@
+"""Regression tests for conversions that broke on inputs the formats allow: Encord image groups, label
+branches, data groups and PDF pages, points and skeletons, statuses, point clouds and multi-sensor releases,
+report counts and messages, YOLO output layouts.
+
+Inputs are real or realistic: the corpus documents (platform-shaped exports), rows written by Encord's own
+SDK (``LabelRowV2.to_encord_dict`` via ``tests.interop.encord_sdk``), and variants built from them by
+construction. Outputs are checked with pycocotools and the strict profile (see ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from PIL import Image
+
+from labelspec.convert.api import convert
+from labelspec.convert.registry import ConversionError
+from tests.conftest import CORPUS, ROOT
+from tests.convert.test_convert_corpus import make_media
+
+CASES = ROOT / "tests" / "interop" / "encord_cases"
+ONTOLOGY = CASES / "ontology.json"
+IMAGE_GROUP = CASES / "img-group-image-group.json"
+UNIT_0, UNIT_2 = "aa000000-0000-4000-8000-000000000000", "aa000002-0000-4000-8000-000000000000"
+
+
+def run(cli: list[str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*cli, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+def _write(path: Path, document: Any) -> Path:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def _coco(path: Path) -> Any:
+    from pycocotools.coco import COCO
+
+    coco = COCO()
+    coco.dataset = json.loads(path.read_text(encoding="utf-8"))
+    coco.createIndex()
+    return coco
+
+
+def _sdk_row(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as Encord's SDK writes it back (``LabelRowV2.from_labels_dict`` + ``to_encord_dict``)."""
+    pytest.importorskip("encord")
+    from tests.interop.encord_sdk import sdk_round_trip
+
+    written, why = sdk_round_trip(row, json.loads(ONTOLOGY.read_text(encoding="utf-8")))
+    assert written is not None, why
+    return written
+
+
+def _group_row_with_one_object_on_two_images() -> dict[str, Any]:
+    """The image group of the interop cases with one object instance on images 0 and 2 (as the SDK
+    writes an ObjectInstance placed on two frames: the same objectHash in two data units)."""
+    row = copy.deepcopy(json.loads(IMAGE_GROUP.read_text(encoding="utf-8"))[0])
+    row["data_units"][UNIT_2]["labels"]["objects"][0]["objectHash"] = "veh00000"
+    return _sdk_row(row)
+
+
+# ----------------------------------------------------------------------------- Encord image groups
+
+
+def test_one_object_on_several_images_of_a_group_gets_one_annotation_per_image(tmp_path: Path) -> None:
+    row = _group_row_with_one_object_on_two_images()
+    hashes = [
+        o["objectHash"] for unit in row["data_units"].values() for o in unit["labels"].get("objects", [])
+    ]
+    assert hashes == ["veh00000", "veh00000"]  # the SDK keeps one hash across the two images
+    source = _write(tmp_path / "rows.json", [row])
+    out = tmp_path / "coco.json"
+    report = convert(source, "coco-instance", out, ontology=ONTOLOGY)
+    coco = _coco(out)
+    annotations = coco.loadAnns(coco.getAnnIds())
+    assert len(annotations) == 2 and len({a["id"] for a in annotations}) == 2
+    assert len({a["image_id"] for a in annotations}) == 2
+    assert set(report.mappings["annotation_id"]) == {f"veh00000@{UNIT_0}", f"veh00000@{UNIT_2}"}
+
+
+# ----------------------------------------------------------------------------------- label branches
+
+
+def test_rows_of_other_label_branches_are_left_out_and_reported(cli: list[str], tmp_path: Path) -> None:
+    main = json.loads(IMAGE_GROUP.read_text(encoding="utf-8"))[0]
+    branch = copy.deepcopy(main)
+    branch["branch_name"] = "review-2"
+    branch["label_hash"] = "1f5a5e62-a3e0-4481-932f-1093f7c1d171"
+    branch["data_units"][UNIT_0]["labels"]["objects"][0]["objectHash"] = "rev00000"
+    branch["data_units"][UNIT_2]["labels"]["objects"] = []
+    branch["object_answers"] = {}
+    source = _write(tmp_path / "rows.json", [_sdk_row(main), _sdk_row(branch)])
+    out, report_path = tmp_path / "main.json", tmp_path / "report.json"
+    result = run(cli, "convert", source, "--ontology", ONTOLOGY, "--to", "coco-instance", "-o", out,
+                 "--report", report_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    coco = json.loads(out.read_text())
+    assert len(coco["images"]) == 3 and len(coco["annotations"]) == 2  # main only: no duplicate ids
+    report = json.loads(report_path.read_text())
+    skipped = [loss for loss in report["losses"] if loss["what"] == "label row"]
+    assert skipped == [
+        {"kind": "dropped", "what": "label row", "reason": "on label branch 'review-2', not 'main' (--branch)",
+         "where": "/1"}
+    ]  # fmt: skip
+    other = tmp_path / "review.json"
+    result = run(cli, "convert", source, "--ontology", ONTOLOGY, "--to", "coco-instance", "-o", other,
+                 "--branch", "review-2")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(other.read_text())["annotations"]) == 1
+
+
+# ----------------------------------------------------------------------------- data groups and PDF
+
+
+def test_data_group_image_and_video_spaces_are_converted(tmp_path: Path) -> None:
+    source = CORPUS / "encord" / "group-row.json"
+    document = json.loads(source.read_text(encoding="utf-8"))
+    space = document[0]["spaces"]["sp-image"]
+    obj = copy.deepcopy(document[0]["spaces"]["sp-video"]["labels"]["0"]["objects"][0])
+    obj["objectHash"] = "Img+0001"
+    space["labels"] = {"0": {"objects": [obj], "classifications": []}}
+    out = tmp_path / "coco.json"
+    convert(_write(tmp_path / "group.json", document), "coco-instance", out)
+    coco = json.loads(out.read_text())
+    images = {i["file_name"]: (i["width"], i["height"]) for i in coco["images"]}
+    assert images == {"surgery_1_000000.jpg": (1280, 720), "overview.png": (800, 600)}
+    by_image = {i["id"]: i["file_name"] for i in coco["images"]}
+    boxes = {by_image[a["image_id"]]: a["bbox"] for a in coco["annotations"]}
+    # the same normalised box (x 0.6, y 0.4, w 0.3, h 0.2) in pixels of each space
+    assert boxes == {"surgery_1_000000.jpg": [768, 288, 384, 144], "overview.png": [480, 240, 240, 120]}
+
+
+def test_pdf_pages_are_converted_with_sizes_from_the_rendered_pages(cli: list[str], tmp_path: Path) -> None:
+    source = CORPUS / "encord" / "pdf-row.json"
+    out = tmp_path / "coco.json"
+    missing = run(cli, "convert", source, "--to", "coco-instance", "-o", out)
+    assert (
+        missing.returncode == 2
+        and "contract_page0001.png" in missing.stderr
+        and "--media-dir" in missing.stderr
+    )
+    media = tmp_path / "pages"
+    media.mkdir()
+    for page in (1, 4):  # pages 0 and 3 of the row are labelled
+        Image.new("RGB", (612, 792)).save(media / f"contract_page{page:04d}.png")
+    result = run(cli, "convert", source, "--to", "coco-instance", "-o", out, "--media-dir", media)
+    assert result.returncode == 0, result.stderr
+    coco = json.loads(out.read_text())
+    assert sorted(i["file_name"] for i in coco["images"]) == [
+        "contract_page0001.png",
+        "contract_page0004.png",
+    ]
+    (annotation,) = coco["annotations"]
+    assert annotation["bbox"] == pytest.approx([0.7 * 612, 0.9 * 792, 0.2 * 612, 0.05 * 792])
+
+
+# ---------------------------------------------------------------------------- points and skeletons
+
+
+def test_points_and_skeletons_are_keypoints_of_a_keypoint_category(tmp_path: Path) -> None:
+    for case, names in (("shape-point.json", ["point"]), ("shape-skeleton-visibility.json", None)):
+        out = tmp_path / f"{case}.coco.json"
+        report = convert(CASES / case, "coco-instance", out, ontology=ONTOLOGY)
+        coco = _coco(out)
+        (annotation,) = coco.loadAnns(coco.getAnnIds())
+        category = coco.loadCats(annotation["category_id"])[0]
+        declared = category["keypoints"]
+        assert declared == names if names else len(declared) == len(annotation["keypoints"]) // 3
+        assert annotation["num_keypoints"] == sum(1 for v in annotation["keypoints"][2::3] if v)
+        assert annotation["area"] > 0  # COCOeval scales keypoint similarity by it
+        # the missing region is said, with the reason strict COCO refuses it
+        reasons = [loss.reason for loss in report.losses if loss.what == "keypoints annotation"]
+        assert reasons and "strict" in reasons[0]
+
+
+# ------------------------------------------------------------------------------------------ statuses
+
+
+def test_skipped_datagym_tasks_are_not_written_as_empty_images(tmp_path: Path) -> None:
+    source = CORPUS / "datagym" / "image-project.json"
+    media = make_media("datagym", source, tmp_path / "media")
+    out = tmp_path / "coco.json"
+    report = convert(source, "coco-instance", out, media_dir=media)
+    names = {i["file_name"] for i in json.loads(out.read_text())["images"]}
+    assert "street_0002.jpg" not in names and len(names) == 3  # the skipped task
+    assert report.counts["filtered_tasks"] == 1
+    everything = tmp_path / "all.json"
+    convert(source, "coco-instance", everything, media_dir=media, statuses=["all"])
+    assert len(json.loads(everything.read_text())["images"]) == 4
+    only = tmp_path / "reviewed.json"
+    convert(source, "coco-instance", only, media_dir=media, statuses=["REVIEWED"])
+    assert len(json.loads(only.read_text())["images"]) == 1
+
+
+def test_not_labelled_encord_rows_are_left_out_by_default(cli: list[str], tmp_path: Path) -> None:
+    labelled = json.loads((CASES / "shape-point.json").read_text(encoding="utf-8"))[0]
+    unlabelled = copy.deepcopy(json.loads(IMAGE_GROUP.read_text(encoding="utf-8"))[0])
+    unlabelled["label_status"] = "NOT_LABELLED"
+    for unit in unlabelled["data_units"].values():
+        unit["labels"] = {"objects": [], "classifications": []}
+    unlabelled["object_answers"] = {}
+    source = _write(tmp_path / "rows.json", [labelled, _sdk_row(unlabelled)])
+    out = tmp_path / "coco.json"
+    result = run(cli, "convert", source, "--ontology", ONTOLOGY, "--to", "coco-instance", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(out.read_text())["images"]) == 1
+    assert "filtered         1 x rows: status not selected (--status)" in result.stderr
+    result = run(cli, "convert", source, "--ontology", ONTOLOGY, "--to", "coco-instance", "-o", out,
+                 "--force", "--status", "all")  # fmt: skip
+    assert result.returncode == 0 and len(json.loads(out.read_text())["images"]) == 4
+
+
+# ------------------------------------------------------------------------ point clouds, multi-sensor
+
+
+@pytest.mark.parametrize(
+    "target", ["semantic-png", "instance-png", "coco-panoptic", "encord", "coco-instance"]
+)
+def test_a_point_cloud_release_says_nothing_can_be_converted(
+    cli: list[str], tmp_path: Path, target: str
+) -> None:
+    source = CORPUS / "segments" / "pointcloud-cuboid-release.json"
+    out, report_path = tmp_path / "out", tmp_path / "report.json"
+    result = run(cli, "convert", source, "--to", target, "-o", out, "--report", report_path)
+    assert result.returncode == 1, result.stderr
+    assert "nothing in" in result.stderr and "point-cloud media item" in result.stderr
+    assert "image size" not in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+    report = json.loads(report_path.read_text())
+    assert report["ok"] is False and report["lossless"] is False
+
+
+def test_a_multisensor_release_converts_its_cameras_and_reports_the_point_clouds(tmp_path: Path) -> None:
+    source = CORPUS / "segments" / "multisensor-sequence-release.json"
+    document = json.loads(source.read_text(encoding="utf-8"))
+    media = make_media("segments", source, tmp_path / "media")
+    out = tmp_path / "coco.json"
+    report = convert(source, "coco-instance", out, media_dir=media)
+    coco = json.loads(out.read_text())
+    (sample,) = document["dataset"]["samples"]
+    labels = {s["name"]: s["attributes"] for s in sample["labels"]["ground-truth"]["attributes"]["sensors"]}
+    cameras = [
+        s for s in sample["attributes"]["sensors"] if s["task_type"].startswith("image") and labels[s["name"]]
+    ]  # cameras with labels (a sensor without labels has an empty list as its placeholder)
+    frames = sum(len(s["attributes"]["frames"]) for s in cameras)
+    assert cameras and len(coco["images"]) == frames
+    assert all(i["file_name"].startswith("drive-multi-01-camera-front-") for i in coco["images"])
+    dropped = {loss.what for loss in report.losses if loss.kind == "dropped"}
+    assert {"point-cloud media item", "sensor"} <= dropped
+
+
+# ------------------------------------------------------------------------------- reports, messages
+
+
+@pytest.mark.parametrize("target", ["coco-panoptic", "encord", "datagym", "segments", "semantic-png"])
+def test_summary_counts_are_not_doubled(cli: list[str], tmp_path: Path, target: str) -> None:
+    source = CORPUS / "coco-instance" / "pycocotools_ground_truth.json"
+    images = len(json.loads(source.read_text())["images"])
+    out = tmp_path / ("out.json" if target in ("datagym", "segments") else "out")
+    report_path = tmp_path / "report.json"
+    result = run(cli, "convert", source, "--to", target, "-o", out, "--report", report_path)
+    assert result.returncode == 0, result.stderr
+    assert f"read {images} media," in result.stderr
+    assert json.loads(report_path.read_text())["counts"]["media"] == images
+
+
+def test_the_coco_writer_reports_boxes_past_the_image(tmp_path: Path) -> None:
+    source = CORPUS / "datagym" / "image-project.json"
+    media = make_media("datagym", source, tmp_path / "media")  # 64 x 48 images: the polygons leave them
+    report = convert(source, "coco-instance", tmp_path / "coco.json", media_dir=media)
+    outside = [loss for loss in report.losses if "past the image border" in loss.reason]
+    assert outside and all(loss.kind == "approximated" and loss.where for loss in outside)
+
+
+def test_an_undetectable_input_is_explained_once_and_names_from(cli: list[str], tmp_path: Path) -> None:
+    source = _write(tmp_path / "odd.json", {"hello": "world"})
+    result = run(cli, "convert", source, "--to", "coco-instance", "-o", tmp_path / "o.json")
+    assert result.returncode == 2
+    assert result.stderr.count("cannot tell the format") == 1
+    assert "--from FORMAT" in result.stderr and "--format" not in result.stderr
+
+
+# ------------------------------------------------------------------------------------- YOLO output
+
+
+def test_yolo_output_layouts(cli: list[str], tmp_path: Path) -> None:
+    source = CORPUS / "coco-instance" / "pycocotools_ground_truth.json"
+    coco = json.loads(source.read_text())
+    names = [c["name"] for c in coco["categories"]]
+    ultralytics = tmp_path / "ultralytics"
+    assert run(cli, "convert", source, "--to", "yolo", "-o", ultralytics).returncode == 0
+    data = yaml.safe_load((ultralytics / "data.yaml").read_text())
+    assert data["names"] == dict(enumerate(names)) and data["nc"] == len(names)
+    assert data["train"] == "images" and "path" not in data  # resolved next to data.yaml by ultralytics
+    stems = sorted(Path(i["file_name"]).stem for i in coco["images"])
+    assert sorted(p.stem for p in (ultralytics / "labels").glob("*.txt")) == stems
+    darknet = tmp_path / "darknet"
+    assert run(cli, "convert", source, "--to", "yolo", "-o", darknet, "--layout", "darknet").returncode == 0
+    assert (darknet / "obj.names").read_text().splitlines() == names
+    settings = dict(line.split(" = ") for line in (darknet / "obj.data").read_text().splitlines())
+    assert settings == {
+        "classes": str(len(names)),
+        "train": "train.txt",
+        "names": "obj.names",
+        "backup": "backup/",
+    }
+    listed = (darknet / "train.txt").read_text().splitlines()
+    assert sorted(listed) == sorted(f"obj_train_data/{i['file_name']}" for i in coco["images"])
+    for layout in (ultralytics, darknet):
+        checked = run(cli, "validate", layout, "--format", "yolo", "--profile", "strict")
+        assert checked.returncode == 0, checked.stdout
+    with pytest.raises(ConversionError):
+        convert(source, "yolo", tmp_path / "bad", layout="nonsense")
