@@ -105,10 +105,8 @@ def test_rows_of_other_label_branches_are_left_out_and_reported(cli: list[str], 
     assert len(coco["images"]) == 3 and len(coco["annotations"]) == 2  # main only: no duplicate ids
     report = json.loads(report_path.read_text())
     skipped = [loss for loss in report["losses"] if loss["what"] == "label row"]
-    assert skipped == [
-        {"kind": "dropped", "what": "label row", "reason": "on label branch 'review-2', not 'main' (--branch)",
-         "where": "/1"}
-    ]  # fmt: skip
+    reason = "on label branch 'review-2', not 'main' (--branch)"
+    assert skipped == [{"kind": "dropped", "what": "label row", "reason": reason, "where": "/1"}]
     other = tmp_path / "review.json"
     result = run(cli, "convert", source, "--ontology", ONTOLOGY, "--to", "coco-instance", "-o", other,
                  "--branch", "review-2")  # fmt: skip
