@@ -14,7 +14,7 @@ from labelspec import __version__
 from labelspec.config import Config
 from labelspec.validator.api import UsageError, validate
 from labelspec.validator.examples import check_example, documented_examples, verdict_matches
-from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, Report
+from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, FileReport, Report
 from labelspec.validator.reporters import REPORTERS, write_text
 from labelspec.validator.rules import all_rules
 from labelspec.validator.schemas import (
@@ -234,12 +234,11 @@ def _jobs(text: str) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
-    from labelspec.config import fails, rule_filter
-    from labelspec.validator.report import FileReport
+    from labelspec.config import expand_paths, fails, rule_filter
 
     config = _config(args)
     profile = args.profile or config.profile or DEFAULT_PROFILE
-    paths = [p for p in args.paths if not config.excluded(p)]
+    paths = [p for p in expand_paths(args.paths, config) if not config.excluded(p)]
     report = Report()
     # Paths sharing a format and an ontology (from the command line, else from the configuration's globs)
     # are validated together.
@@ -248,7 +247,13 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         key = (args.format or config.format_for(path), args.ontology or config.ontology_for(path))
         groups.setdefault(key, []).append(path)
     for (format_id, ontology), members in groups.items():
-        report.extend(_validate_paths(args, members, format_id, profile, ontology).files)
+        if ontology is None or args.ontology:  # --ontology goes with the first path, as always
+            report.extend(_validate_paths(args, members, format_id, profile, ontology).files)
+            continue
+        # An ontology of the configuration goes with every path its glob matches (reported once).
+        for number, member in enumerate(members):
+            files = _validate_paths(args, [member], format_id, profile, ontology).files
+            report.extend(files if number == 0 else [f for f in files if not _is_report_of(f, ontology)])
     filters = rule_filter(config, _flat(args.select), _flat(args.ignore))
     if filters:
         report.files = [filters.apply(file) for file in report.files]
@@ -262,6 +267,10 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_UNUSABLE
     failing: list[FileReport] = [f for f in report.files if fails(f, fail_on)]
     return EXIT_INVALID if failing else EXIT_VALID
+
+
+def _is_report_of(file: FileReport, path: str) -> bool:
+    return file.path == path or file.path.startswith(path + "!")
 
 
 def _flat(values: list[list[str]] | None) -> list[str] | None:

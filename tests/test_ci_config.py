@@ -83,19 +83,26 @@ def test_labelspec_toml_wins_over_pyproject_and_cli_overrides(cli: list[str], pr
     assert "(strict)" in result.stdout and result.returncode == 1
 
 
-def test_ontology_per_glob(cli: list[str], tmp_path: Path) -> None:
+def test_ontology_per_glob_and_exclude_reach_files_inside_folders(cli: list[str], tmp_path: Path) -> None:
     from labelspec.validator.schemas import load_format_yaml
 
     entry = next(
         e for e in load_format_yaml("encord", "rules.yaml") if e["id"] == "ENC-OBJECT-FEATURE-UNKNOWN"
     )
-    (tmp_path / "rows").mkdir()
-    (tmp_path / "rows" / "a.json").write_text(json.dumps(entry["example"]))
+    (tmp_path / "rows" / "old").mkdir(parents=True)
+    for name in ("a.json", "b.json", "old/c.json"):
+        (tmp_path / "rows" / name).write_text(json.dumps(entry["example"]))
     (tmp_path / "ontology.json").write_text(json.dumps(entry["example_ontology"]))
-    assert "ENC-OBJECT-FEATURE-UNKNOWN" not in run_in(cli, tmp_path, "validate", "rows/a.json").stdout
-    (tmp_path / "labelspec.toml").write_text('[ontology]\n"rows/*.json" = "ontology.json"\n')
-    result = run_in(cli, tmp_path, "validate", "rows/a.json")
-    assert "ENC-OBJECT-FEATURE-UNKNOWN" in result.stdout, result.stdout + result.stderr
+    assert "ENC-OBJECT-FEATURE-UNKNOWN" not in run_in(cli, tmp_path, "validate", "rows").stdout
+    (tmp_path / "labelspec.toml").write_text(
+        'exclude = ["rows/old/**"]\n[ontology]\n"rows/*.json" = "ontology.json"\n'
+    )
+    result = run_in(cli, tmp_path, "validate", "--output", "json", "rows")
+    files = json.loads(result.stdout)["files"]
+    paths = [Path(f["path"]).name for f in files]
+    assert paths == ["ontology.json", "a.json", "b.json"], paths  # the ontology reported once; old/ excluded
+    for file in files[1:]:
+        assert "ENC-OBJECT-FEATURE-UNKNOWN" in {f["rule"] for f in file["findings"]}, file
 
 
 @pytest.mark.parametrize(

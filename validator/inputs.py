@@ -245,6 +245,11 @@ def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
 _EXPORT_SUFFIXES = (".json", ".json.gz", ".zip")
 
 
+def export_files(folder: Path) -> list[Path]:
+    """The export files below a folder (``.json``, ``.json.gz``, ``.zip``), in path order."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(_EXPORT_SUFFIXES))
+
+
 def _load_directory(path: Path) -> Iterator[LoadedDocument]:
     """A folder is a YOLO dataset when it holds label text files or a names file; otherwise every export
     file below it (``.json``, ``.json.gz``, ``.zip``) is validated, in path order."""
@@ -253,7 +258,7 @@ def _load_directory(path: Path) -> Iterator[LoadedDocument]:
     if yolo_text.is_yolo_source(path):
         yield from _load_yolo(path)
         return
-    exports = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_EXPORT_SUFFIXES))
+    exports = export_files(path)
     if not exports:
         yield LoadedDocument(
             str(path),
