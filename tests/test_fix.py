@@ -85,6 +85,24 @@ def _first(document: Any, accept: Any) -> tuple[Any, ...]:
     return next(path for path, value in walk(document) if accept(path, value))
 
 
+def _answer_entry(path: tuple[Any, ...], value: Any) -> bool:
+    return (
+        len(path) == 3
+        and path[1] == "classification_answers"
+        and isinstance(value, dict)
+        and "spaces" in value
+    )
+
+
+def _encord_with(draw: RandomDraw, where: Any, data_type: str) -> Subject:
+    """A strict Encord subject with a site ``where`` accepts (rows are drawn until one has it)."""
+    for _ in range(40):
+        subject = mutants.build_subject(draw, "encord", "strict", data_types=[data_type], min_items=2)
+        if any(where(p, v) for p, v in walk(subject.document)):
+            return subject
+    raise AssertionError(f"no {data_type} export with the site")
+
+
 def _schema_mutant(fix_id: str) -> tuple[Subject, Subject]:
     """(valid original, mutant with the fault the fix repairs), built by tree edits."""
     draw = RandomDraw(f"fix/{fix_id}")
@@ -96,6 +114,13 @@ def _schema_mutant(fix_id: str) -> tuple[Subject, Subject]:
             draw, "encord", "lenient", data_types=["image"], min_items=1, max_items=1
         )
         return original, Subject("encord", "lenient", clone(original.document[0]), ontology=original.ontology)
+    if fix_id == "ENC-FIX-ANSWER-SPACES":
+        original = _encord_with(draw, lambda p, v: len(p) == 3 and p[1] == "classification_answers", "image")
+        return original, edit(original, _first(original.document, _answer_entry), without("spaces"))
+    if fix_id == "ENC-FIX-NULL-STRING":
+        original = _encord_with(draw, lambda p, v: p and p[-1] == "multiframe_frame_number", "dicom")
+        path = _first(original.document, lambda p, v: p and p[-1] == "multiframe_frame_number")
+        return original, edit(original, path, lambda _: "null")
     if fix_id == "COCO-FIX-ISCROWD":
         original = mutants.build_subject(draw, "coco-instance", "strict", min_items=2, shapes=["polygon"])
         path = _first(

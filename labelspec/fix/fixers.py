@@ -82,6 +82,7 @@ def _drop_member(document: Any, finding: Finding) -> list[Change]:
 # -------------------------------------------------------------------------------------------- Encord
 
 FIXERS["ENC-FIX-BRANCH-NAME"] = _add_missing("branch_name", "main")
+FIXERS["ENC-FIX-ANSWER-SPACES"] = _add_missing("spaces", dict)
 FIXERS["ENC-OBJECT-ANSWER-ORPHAN"] = _drop_member
 FIXERS["ENC-OBJECT-ACTION-ORPHAN"] = _drop_member
 
@@ -145,6 +146,15 @@ def legacy_polygon_from_polygons(document: Any, finding: Finding) -> list[Change
             where = to_pointer([*path[:cut], "polygon"])
             return [(where, "rewrote the legacy polygon as ring 0 of polygons[0], which the SDK keeps")]
     return []
+
+
+@fixer("ENC-FIX-NULL-STRING")
+def null_string(document: Any, finding: Finding) -> list[Change]:
+    found = _parent(document, finding.pointer)
+    if found is None or not isinstance(found[0], dict) or found[0].get(found[1]) != "null":
+        return []
+    found[0][found[1]] = None
+    return [(finding.pointer, 'the string "null" -> null')]
 
 
 # ---------------------------------------------------------------------------------------------- COCO
