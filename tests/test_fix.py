@@ -204,3 +204,4 @@ def test_rule_selection_and_usage_errors(cli: list[str], tmp_path: Path) -> None
     assert run(cli, "fix", source, "-o", tmp_path / "all.json").returncode == 2  # exists: never overwritten
     assert run(cli, "fix", source, "--rule", "COCO-NOPE").returncode == 2
     assert run(cli, "fix", tmp_path / "missing.json").returncode == 2
+    assert run(cli, "fix", source, "--to-strict", "--profile", "lenient").returncode == 2

@@ -112,6 +112,8 @@ def run_fix(args: argparse.Namespace, out: TextIO) -> int:
     source = Path(args.export)
     document, indented = _read(source)
     format_id = _detect(document, args.format)
+    if args.to_strict and args.profile == "lenient":
+        raise UsageError("--to-strict validates with the strict profile; drop --profile lenient")
     profile = "strict" if args.to_strict else (args.profile or DEFAULT_PROFILE)
     rules = frozenset(args.rule) if args.rule else None
     if rules is not None:
