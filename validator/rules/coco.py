@@ -363,6 +363,50 @@ def polygon_odd_coordinates(ctx: RuleContext) -> Iterator[Hit]:
                 )
 
 
+@rule("COCO-ANNOTATION-ID-MISSING")
+def annotation_id_missing(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        if "id" not in annotation:
+            yield (
+                to_pointer(["annotations", index]),
+                "the annotation has no id",
+                "pycocotools' COCO() indexes annotations by id and raises KeyError without one",
+            )
+
+
+@rule("COCO-POLYGON-TOO-FEW-POINTS")
+def polygon_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        segmentation = annotation.get("segmentation")
+        if not isinstance(segmentation, list):
+            continue
+        for number, polygon in enumerate(segmentation):
+            if isinstance(polygon, list) and len(polygon) < 6:
+                yield (
+                    to_pointer(["annotations", index, "segmentation", number]),
+                    f"polygon has {len(polygon)} numbers: fewer than 3 vertices enclose no area",
+                    "pycocotools' frPyObjects (annToMask) raises on polygons of fewer than 6 numbers; "
+                    "a point or a line belongs in keypoints or bbox",
+                )
+
+
+@rule("COCO-CATEGORY-KEYPOINTS-NOT-LIST")
+def category_keypoints_not_list(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, category in enumerate(_list(ctx.document, "categories")):
+        if isinstance(category, dict) and isinstance(category.get("keypoints"), str):
+            yield (
+                to_pointer(["categories", index, "keypoints"]),
+                f"keypoints is the string {category['keypoints']!r}, not a list of keypoint names",
+                "code that iterates the names gets one name per character",
+            )
+
+
 @rule("COCO-ISCROWD-POLYGONS")
 def iscrowd_polygons(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.format != INSTANCE:

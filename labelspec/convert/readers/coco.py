@@ -123,13 +123,50 @@ def _category(category: coco_instance.Category) -> Category:
         id=str(category.id),
         name=str(name),
         supercategory=supercategory if isinstance(supercategory, str) else None,
-        color=tuple(int(c) for c in color[:3]) if isinstance(color, ListView) and len(color) >= 3 else None,  # type: ignore[arg-type]
+        color=_colour(color),
+        # A string (Encord's exporter writes "keypoint", COCO-D10) names nothing: read as no names.
         keypoint_names=tuple(str(n) for n in names) if isinstance(names, ListView) else (),
         skeleton=tuple((int(a) - 1, int(b) - 1) for a, b in skeleton)
         if isinstance(skeleton, ListView)
         else (),
         source_id=category.id,
     )
+
+
+def _colour(value: Any) -> tuple[int, int, int] | None:
+    """A non-COCO ``color`` (COCO-D11): ``[r, g, b(, a)]`` (Segments.ai) or ``"#rrggbb"`` (COCO-Annotator)."""
+    if isinstance(value, str) and len(value) == 7 and value.startswith("#"):
+        try:
+            return (int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16))
+        except ValueError:
+            return None
+    if isinstance(value, (list, ListView)) and len(value) >= 3:
+        rgb = [value[0], value[1], value[2]]
+        if all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb):
+            return (int(rgb[0]), int(rgb[1]), int(rgb[2]))
+    return None
+
+
+def _point_pairs(value: Any) -> tuple[float, ...] | None:
+    """The Segments.ai SDK's non-COCO ``points`` polygon ``[[x, y], ...]`` (COCO-D03), else None."""
+    if not isinstance(value, (list, ListView)) or len(value) < 3:
+        return None
+    coords: list[float] = []
+    for pair in value:
+        xy = [number(c) for c in pair[:2]] if isinstance(pair, (list, ListView)) and len(pair) >= 2 else []
+        if len(xy) != 2 or xy[0] is None or xy[1] is None:
+            return None
+        coords.extend((xy[0], xy[1]))
+    return tuple(coords)
+
+
+def _one_point_rings(segmentation: list[Any]) -> bool:
+    """Encord's exporter repeats a point object as the polygon ``[[x, y]]`` (COCO-D10)."""
+    return all(isinstance(ring, list) and len(ring) == 2 for ring in segmentation)
+
+
+def _zero_box(bbox: Any) -> bool:
+    return isinstance(bbox, ListView) and len(bbox) == 4 and bbox[2] == 0 and bbox[3] == 0
 
 
 def _keypoints(values: list[Any], category: Category | None) -> Keypoints | Point | None:
@@ -167,24 +204,27 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
         media.append(with_size(item, options))
     by_media = {m.id: m for m in media}
     annotations: list[Annotation] = []
-    for index, raw in enumerate(doc.annotations if raw_doc.get("annotations") else ()):
+    for index, raw in enumerate((doc.annotations or ()) if raw_doc.get("annotations") else ()):
         where = f"/annotations/{index}"
-        ann_id, media_id, category_id = str(raw.id), str(raw.image_id), str(raw.category_id)
+        # labelformat writes no annotation ids (COCO-D13): the position stands in for it.
+        ann_id = str(raw.id) if raw.id is not None else f"annotation-{index}"
+        media_id, category_id = str(raw.image_id), str(raw.category_id)
         segmentation = raw.segmentation
-        points = raw.points
-        region: Geometry | None = None
-        if isinstance(segmentation, list) and segmentation:
-            region = _polygons(segmentation, report, where)
-        elif isinstance(segmentation, coco_instance.Rle):
-            region = _rle(segmentation, by_media.get(media_id))
-        elif isinstance(points, ListView) and len(points) >= 3:  # Segments.ai SDK polygons
-            region = Polygon((tuple(float(c) for p in points for c in p[:2]),))
-        if region is None:
-            region = _box(raw.bbox, report, where)
+        points = _point_pairs(raw.points)
         keypoints = None
         values = raw.keypoints
         if isinstance(values, ListView) and values:
             keypoints = _keypoints(list(values), by_category.get(category_id))
+        region: Geometry | None = None
+        if isinstance(segmentation, list) and segmentation:
+            if not (keypoints is not None and _one_point_rings(segmentation)):  # else: the keypoints hold it
+                region = _polygons(segmentation, report, where)
+        elif isinstance(segmentation, coco_instance.Rle):
+            region = _rle(segmentation, by_media.get(media_id))
+        elif points is not None:  # Segments.ai SDK polygons
+            region = Polygon((points,))
+        if region is None and not (keypoints is not None and _zero_box(raw.bbox)):
+            region = _box(raw.bbox, report, where)
         if region is None and keypoints is None:
             report.drop("annotation", "no geometry (no segmentation, bbox or keypoints)", where)
             continue
