@@ -376,6 +376,19 @@ def annotation_id_missing(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
+@rule("COCO-ISCROWD-BOOLEAN")
+def iscrowd_boolean(ctx: RuleContext) -> Iterator[Hit]:
+    if ctx.format != INSTANCE:
+        return
+    for index, annotation in _annotations(ctx):
+        if isinstance(annotation.get("iscrowd"), bool):
+            yield (
+                to_pointer(["annotations", index, "iscrowd"]),
+                f"iscrowd is {str(annotation['iscrowd']).lower()}, not the integer 0 or 1",
+                "pycocotools reads it as an integer; readers with typed models reject a boolean",
+            )
+
+
 @rule("COCO-POLYGON-TOO-FEW-POINTS")
 def polygon_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.format != INSTANCE:
