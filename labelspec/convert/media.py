@@ -75,7 +75,9 @@ def find_media(media_dir: Path, reference: str, *, by_stem: bool = False) -> Pat
     """The file under ``media_dir`` for a media reference (relative name, path or URL), or None.
 
     Tried in order: the reference as a relative path (safely, never outside ``media_dir``), then its
-    basename; with ``by_stem`` also ``<stem>.<image extension>`` (YOLO label files name only the stem).
+    basename; with ``by_stem`` the reference is a stem (YOLO label files name only the stem) and
+    ``<stem>.<image extension>`` is tried: the whole stem, dots included (``a.b`` is ``a.b.jpg``, Roboflow's
+    ``x_jpg.rf.<hash>`` is ``x_jpg.rf.<hash>.jpg``), never a shorter one.
     """
     candidates: list[Path] = []
     parsed = urlparse(reference)
@@ -90,7 +92,7 @@ def find_media(media_dir: Path, reference: str, *, by_stem: bool = False) -> Pat
         if candidate.is_file():
             return candidate
     if by_stem:
-        stem = Path(base or reference).stem
+        stem = base or posixpath.basename(reference)
         for relative in (Path(reference).parent, Path()):
             for extension in IMAGE_EXTENSIONS:
                 for ext in (extension, extension.upper()):

@@ -316,3 +316,58 @@ def test_yolo_output_layouts(cli: list[str], tmp_path: Path) -> None:
         assert checked.returncode == 0, checked.stdout
     with pytest.raises(ConversionError):
         convert(source, "yolo", tmp_path / "bad", layout="nonsense")
+
+
+# -------------------------------------------------------------------------------------- YOLO input
+
+
+def _yolo_image(path: Path, size: tuple[int, int]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size).save(path)
+
+
+def test_yolo_label_files_with_dots_find_their_own_images(tmp_path: Path) -> None:
+    dataset = tmp_path / "ds"
+    (dataset / "labels").mkdir(parents=True)
+    (dataset / "data.yaml").write_text("names: [car]\n")
+    roboflow = "street_01_jpg.rf.3f9c2a1b7e5d4c6a8b0e1f2d3c4b5a69"
+    for stem in ("a.b", roboflow):
+        (dataset / "labels" / f"{stem}.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    _yolo_image(dataset / "images" / "a.b.jpg", (100, 40))
+    _yolo_image(dataset / "images" / "a.jpg", (10, 10))  # the image a shorter stem would wrongly find
+    _yolo_image(dataset / "images" / f"{roboflow}.jpg", (640, 640))
+    _yolo_image(dataset / "images" / "street_01.jpg", (20, 20))  # Roboflow's original name: not this
+    out = tmp_path / "coco.json"
+    convert(dataset, "coco-instance", out, media_dir=dataset)
+    coco = json.loads(out.read_text())
+    sizes = {i["file_name"]: (i["width"], i["height"]) for i in coco["images"]}
+    assert sizes == {"images/a.b.jpg": (100, 40), f"images/{roboflow}.jpg": (640, 640)}
+
+
+@pytest.mark.parametrize(("kpt_shape", "points"), [((17, 3), 17), ((2, 3), 2), ((3, 2), 3)])
+def test_yolo_pose_lines_are_read_by_kpt_shape(
+    tmp_path: Path, kpt_shape: tuple[int, int], points: int
+) -> None:
+    count, dims = kpt_shape
+    dataset = tmp_path / "pose"
+    (dataset / "labels").mkdir(parents=True)
+    # as ultralytics' pose datasets declare it (coco8-pose.yaml: kpt_shape: [17, 3])
+    (dataset / "data.yaml").write_text(f"kpt_shape: [{count}, {dims}]\nnames:\n  0: person\n")
+    values = ["0.5", "0.5", "0.4", "0.6"]
+    for k in range(count):
+        values += [f"{0.35 + 0.01 * k:.6f}", f"{0.3 + 0.02 * k:.6f}"] + (
+            ["2" if k % 2 else "1"] if dims == 3 else []
+        )
+    (dataset / "labels" / "p1.txt").write_text("0 " + " ".join(values) + "\n")
+    _yolo_image(dataset / "images" / "p1.jpg", (200, 100))
+    out = tmp_path / "coco.json"
+    report = convert(dataset, "coco-instance", out, media_dir=dataset)
+    coco = _coco(out)
+    (annotation,) = coco.loadAnns(coco.getAnnIds())
+    assert annotation["bbox"] == pytest.approx([60, 20, 80, 60])  # the pose line's box, not a polygon's
+    keypoints = annotation["keypoints"]
+    assert len(keypoints) == 3 * points and annotation["num_keypoints"] == points
+    assert keypoints[:2] == pytest.approx([0.35 * 200, 0.3 * 100])
+    if dims == 3:
+        assert keypoints[2::3] == [1 if k % 2 == 0 else 2 for k in range(count)]
+    assert not [loss for loss in report.losses if "polygon" in loss.what]

@@ -9,7 +9,12 @@
   of the image size, so without the image the conversion stops with an error saying to pass
   ``--media-dir``;
 - ``class cx cy w h`` lines become boxes, ultralytics segmentation lines (``class x1 y1 x2 y2 …``)
-  polygons, pose lines (``class cx cy w h`` + keypoint triplets) a box and keypoints sharing a track id.
+  polygons, pose lines (``class cx cy w h`` + keypoints) a box and keypoints sharing a track id. When the
+  data.yaml declares ``kpt_shape: [K, D]`` every line of 4 + K·D numbers is a pose line (D = 3 with
+  visibility, D = 2 without) and lines of another length are dropped and reported; without it a line of
+  an even number of values is a polygon, as ultralytics reads segmentation datasets;
+- label files are matched to images by their whole stem, dots included (``a.b.txt`` is ``a.b.jpg``,
+  Roboflow's ``x_jpg.rf.<hash>.txt`` is ``x_jpg.rf.<hash>.jpg``).
 """
 
 from __future__ import annotations
@@ -53,6 +58,42 @@ def _names(document: yolo.Document) -> list[str] | None:
     return None
 
 
+def _kpt_shape(raw: Mapping[str, Any], options: ReadOptions) -> tuple[int, int] | None:
+    """``kpt_shape`` ([keypoints, 2 or 3]) of an ultralytics pose dataset: from the parsed document when it
+    carries it, else from the data.yaml the names came from; None when the dataset declares none."""
+    declared = raw.get("kpt_shape")
+    names_file = raw.get("names_file")
+    if declared is None and isinstance(names_file, str) and names_file.endswith((".yaml", ".yml")):
+        source = options.source_path
+        root = source if source is not None and source.is_dir() else source.parent if source else None
+        if root is not None and (root / names_file).is_file():
+            import yaml
+
+            try:
+                data = yaml.safe_load((root / names_file).read_text(encoding="utf-8"))
+            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                data = None
+            declared = data.get("kpt_shape") if isinstance(data, dict) else None
+    if (
+        isinstance(declared, list)
+        and len(declared) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in declared)
+        and declared[0] > 0
+        and declared[1] in (2, 3)
+    ):
+        return declared[0], declared[1]
+    return None
+
+
+def _pose(coords: Sequence[float], dims: int, width: int, height: int) -> tuple[Keypoint, ...]:
+    points = []
+    for i in range(4, len(coords), dims):
+        x, y = coords[i], coords[i + 1]
+        visibility = _visibility(coords[i + 2]) if dims == 3 else "visible"
+        points.append(Keypoint(x * width, y * height, visibility))
+    return tuple(points)
+
+
 def _find_image(key: str, options: ReadOptions) -> tuple[str, tuple[int, int]] | None:
     if options.media_dir is None:
         return None
@@ -82,6 +123,8 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
         if size:
             report.approximate("category names", "the dataset has no names file: names are the class indexes")
     categories = tuple(Category(id=str(i), name=name, source_id=i) for i, name in enumerate(names))
+    kpt_shape = _kpt_shape(doc.to_json(), options)
+    pose_length = 4 + kpt_shape[0] * kpt_shape[1] if kpt_shape else None
     media: list[MediaItem] = []
     annotations: list[Annotation] = []
     missing: list[str] = []
@@ -111,6 +154,22 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
                 geometries.append(
                     (ann_id, Box((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height))
                 )
+            elif kpt_shape is not None and len(coords) == pose_length:
+                # the dataset's kpt_shape says these are pose lines: box + keypoints, never a polygon
+                cx, cy, w, h = coords[:4]
+                geometries.append(
+                    (ann_id, Box((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height))
+                )
+                points = _pose(coords, kpt_shape[1], width, height)
+                geometries.append((f"{ann_id}#keypoints", Keypoints(points)))
+            elif kpt_shape is not None:
+                report.drop(
+                    "label line",
+                    f"{len(coords)} numbers after the class, not 4 + {kpt_shape[0]} x {kpt_shape[1]} "
+                    "(kpt_shape)",
+                    where,
+                )
+                continue
             elif len(coords) % 2 == 0 and len(coords) >= 6:
                 flat = tuple(v * (width if i % 2 == 0 else height) for i, v in enumerate(coords))
                 geometries.append((ann_id, Polygon((flat,))))
@@ -119,11 +178,7 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
                 geometries.append(
                     (ann_id, Box((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height))
                 )
-                points = []
-                for i in range(4, len(coords), 3):
-                    x, y, v = coords[i : i + 3]
-                    points.append(Keypoint(x * width, y * height, _visibility(v)))
-                geometries.append((f"{ann_id}#keypoints", Keypoints(tuple(points))))
+                geometries.append((f"{ann_id}#keypoints", Keypoints(_pose(coords, 3, width, height))))
             else:
                 report.drop("label line", "neither a box, a polygon nor a pose line", where)
                 continue
