@@ -107,6 +107,7 @@ def convert(
     statuses: Iterable[str] = (),
     branch: str = "main",
     layout: str | None = None,
+    id_increment: int = 0,
     strict: bool = False,
     force: bool = False,
     cache_dir: PathArg | None = None,
@@ -125,6 +126,7 @@ def convert(
     from labelspec.validator.report import Report
 
     writer_spec = writer(target)
+    target = writer_spec.target_id  # an alias (the segments-ai SDK's format names) is reported by its name
     if layout is not None and (target != "yolo" or layout not in ("ultralytics", "darknet")):
         raise ConversionError(
             f"layout {layout!r}: the yolo target has the layouts ultralytics and darknet", 2
@@ -182,7 +184,10 @@ def convert(
     try:
         with StagedOutput(output, writer_spec.output, force) as stage:
             paths = writer_impl.write(
-                dataset, stage.path, WriteOptions(media_dir=options.media_dir, layout=layout), report
+                dataset,
+                stage.path,
+                WriteOptions(media_dir=options.media_dir, layout=layout, id_increment=id_increment),
+                report,
             )
             checked = writer_impl.validate_output(paths)
             if not checked.valid:

@@ -17,7 +17,7 @@ __all__ = ["register", "run", "write_summary"]
 
 
 def register(commands: Any) -> None:
-    from labelspec.convert.registry import READERS, WRITERS
+    from labelspec.convert.registry import ALIASES, READERS, WRITERS
 
     parser = commands.add_parser(
         "convert",
@@ -33,10 +33,11 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--to",
         required=True,
-        choices=list(WRITERS),
+        choices=[*WRITERS, *ALIASES],
         metavar="TARGET",
         dest="target",
-        help=f"target format: {', '.join(WRITERS)}",
+        help=f"target format: {', '.join(WRITERS)}; the segments-ai SDK's names "
+        f"{', '.join(ALIASES)} are aliases of the mask PNG targets",
     )
     parser.add_argument(
         "-o",
@@ -77,6 +78,13 @@ def register(commands: Any) -> None:
         default="main",
         metavar="NAME",
         help="Encord: the label branch to read (default: main); rows of other branches are reported",
+    )
+    parser.add_argument(
+        "--id-increment",
+        type=int,
+        default=0,
+        metavar="N",
+        help="semantic-png: pixel value = category id + N (default 0), as the segments-ai SDK's export",
     )
     parser.add_argument(
         "--layout",
@@ -140,6 +148,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             statuses=args.statuses,
             branch=args.branch,
             layout=args.layout,
+            id_increment=args.id_increment,
             strict=args.strict,
             force=args.force,
         )

@@ -161,6 +161,7 @@ class Annotation:
     track_id: str | None = None  # the same object across frames
     confidence: float | None = None
     is_crowd: bool = False
+    source_id: Any = None  # the id exactly as the source wrote it (a Segments instance id, a COCO id, ...)
 
 
 @dataclass(frozen=True)

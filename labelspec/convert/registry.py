@@ -80,6 +80,7 @@ class WriteOptions:
     force: bool = False  # overwrite existing files
     media_dir: Path | None = None  # where the source media files are (writers that copy or read pixels)
     layout: str | None = None  # YOLO: "ultralytics" (default) or "darknet"
+    id_increment: int = 0  # semantic-png: value = category id + id_increment (as the segments-ai SDK)
 
 
 class ReadFunction(Protocol):
@@ -285,17 +286,20 @@ WRITERS: dict[str, WriterSpec] = {
             "semantic-png",
             f"{_W}.masks:SEMANTIC_PNG",
             "folder",
-            keeps="One 8-bit grayscale PNG per image: pixel = the category's 1-based position in the "
-            "category list, 0 = background; classes.json records the mapping. Masks exact, polygons and "
-            "rotated boxes rasterised (approximated).",
+            keeps="One 8-bit grayscale PNG per image (alias: semantic): pixel = category id + "
+            "--id-increment (default 0), as the segments-ai SDK writes it, when the source's category ids "
+            "are unique integers, else the 1-based position in the category list + the increment; 0 = "
+            "background; classes.json records the mapping. Masks exact, polygons and rotated boxes "
+            "rasterised (approximated).",
             drops="Instance identity; overlaps (later wins); points, polylines, keypoints, cuboids, "
-            "attributes, classifications (reported). More than 255 categories is an error.",
+            "attributes, classifications (reported). A value outside 1..255 is an error naming the "
+            "--id-increment that fits.",
         ),
         WriterSpec(
             "semantic-png-color",
             f"{_W}.masks:SEMANTIC_PNG_COLOR",
             "folder",
-            keeps="One RGB PNG per image: pixel = the category's colour, else a fixed 36-colour palette by "
+            keeps="One RGB PNG per image (alias: semantic-color): pixel = the category's colour, else a fixed 36-colour palette by "
             "position (not the segments SDK's shifted lookup); classes.json records the mapping.",
             drops="Instance identity; overlaps (later wins); points, polylines, keypoints, cuboids, "
             "attributes, classifications (reported).",
@@ -304,8 +308,10 @@ WRITERS: dict[str, WriterSpec] = {
             "instance-png",
             f"{_W}.masks:INSTANCE_PNG",
             "folder",
-            keeps="One 16-bit grayscale PNG per image: pixel = instance number 1..N in annotation order, "
-            "0 = background; instances.json maps each number to its annotation and category.",
+            keeps="One 16-bit grayscale PNG per image (alias: instance): pixel = the annotation id as the "
+            "source wrote it (Segments instance ids, as the SDK's export; COCO ids) when those are unique "
+            "integers 1..65535 on the image, else 1..N in annotation order; 0 = background; "
+            "instances.json maps each value to its annotation and category.",
             drops="Overlaps (later wins); points, polylines, keypoints, cuboids (reported). More than 65535 "
             "instances in one image is an error, never clamped (unlike the segments SDK).",
         ),
@@ -313,7 +319,7 @@ WRITERS: dict[str, WriterSpec] = {
             "instance-png-color",
             f"{_W}.masks:INSTANCE_PNG_COLOR",
             "folder",
-            keeps="One RGB PNG per image: a fixed palette colour per instance number (no mod-256 "
+            keeps="One RGB PNG per image (alias: instance-color): a fixed palette colour per instance value (no mod-256 "
             "truncation, unlike the segments SDK); instances.json maps numbers to annotations.",
             drops="Categories in the pixels (kept in instances.json); overlaps (later wins); points, "
             "polylines, keypoints, cuboids (reported).",
@@ -365,9 +371,18 @@ def reader(format_id: str) -> ReaderSpec:
         ) from None
 
 
+# the segments-ai SDK's export_dataset format names (segments-ai 1.33.0, segments.typing.ExportFormat)
+ALIASES: dict[str, str] = {
+    "semantic": "semantic-png",
+    "semantic-color": "semantic-png-color",
+    "instance": "instance-png",
+    "instance-color": "instance-png-color",
+}
+
+
 def writer(target_id: str) -> WriterSpec:
     try:
-        return WRITERS[target_id]
+        return WRITERS[ALIASES.get(target_id, target_id)]
     except KeyError:
         raise ConversionError(
             f"no writer for target {target_id!r}; targets: {', '.join(sorted(WRITERS))}", 2

@@ -371,3 +371,31 @@ def test_yolo_pose_lines_are_read_by_kpt_shape(
     if dims == 3:
         assert keypoints[2::3] == [1 if k % 2 == 0 else 2 for k in range(count)]
     assert not [loss for loss in report.losses if "polygon" in loss.what]
+
+
+# ----------------------------------------------------------------------------------- mask PNG ids
+
+
+def test_mask_targets_take_the_sdk_format_names_and_keep_source_ids(cli: list[str], tmp_path: Path) -> None:
+    # a COCO file written by the segments-ai SDK's exporter: category ids 0, 1, 2; annotation ids 1-3 on
+    # the first image and 4 on the second
+    source = CORPUS / "coco-instance" / "export_coco-instance_jane_pets_v1.0.json"
+    coco = json.loads(source.read_text())
+    semantic, instance = tmp_path / "semantic", tmp_path / "instance"
+    clash = run(cli, "convert", source, "--to", "semantic", "-o", semantic)
+    assert clash.returncode == 2 and "--id-increment 1" in clash.stderr and not semantic.exists()
+    result = run(cli, "convert", source, "--to", "semantic", "-o", semantic, "--id-increment", "1")
+    assert result.returncode == 0, result.stderr
+    assert "-> semantic-png" in result.stderr  # the alias is reported by the target's own name
+    classes = json.loads((semantic / "classes.json").read_text())["classes"]
+    assert [c["value"] for c in classes] == [c["id"] + 1 for c in coco["categories"]]
+    assert run(cli, "convert", source, "--to", "instance", "-o", instance).returncode == 0
+    table = json.loads((instance / "instances.json").read_text())["images"]
+    by_image = {i["id"]: Path(i["file_name"]).stem for i in coco["images"]}
+    expected: dict[str, set[int]] = {}
+    for annotation in coco["annotations"]:
+        expected.setdefault(f"{by_image[annotation['image_id']]}.png", set()).add(annotation["id"])
+    assert {m: {e["value"] for e in entries} for m, entries in table.items()} == expected
+    for member, ids in expected.items():
+        with Image.open(instance / member) as image:
+            assert set(image.getdata()) - {0} <= ids

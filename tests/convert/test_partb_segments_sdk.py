@@ -13,12 +13,15 @@ Pillow <= 12 would have written is put beforehand at
 by the SDK from the local server; the bitmap URLs are fetched by
 labelspec's own reader (``labelspec.convert.fetch``).
 
-Documented differences (by design): our instance PNG values are 1..N per image in annotation order, the SDK's
-the raw Segments ids (equal here because the ids are 1..N); our semantic values are category positions + 1,
-the SDK's ``category_id + id_increment`` (equal for ids 1..N in list order); panoptic segment ids/colours
-differ (the SDK draws them from numpy's unseeded global generator), so panoptic output is compared by
-segment masks and categories, not ids; a stuff category with several instances is one segment in ours and
-several segments with one duplicated id in the SDK's, i.e. the same union mask.
+Each test runs twice: with contiguous ids (categories 1..N in list order, instances 1..N), and with
+non-contiguous category and instance ids (``SPARSE``), where the instance PNG must hold the Segments
+instance ids and the semantic PNG ``category_id + id_increment``, exactly as the SDK writes them.
+
+Documented differences (by design): the SDK's ``semantic-color`` looks colours up by category id as a list
+index, so it is compared with contiguous ids only (ours uses each category's own colour); panoptic
+segment ids/colours differ (the SDK draws them from numpy's unseeded global generator), so panoptic output
+is compared by segment masks and categories, not ids; a stuff category with several instances is one
+segment in ours and several segments with one duplicated id in the SDK's, i.e. the same union mask.
 """
 
 from __future__ import annotations
@@ -66,7 +69,30 @@ def png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def bitmaps() -> dict[str, tuple[np.ndarray, list[dict[str, Any]]]]:
+# non-contiguous ids: category id -> sparse id; instance id -> sparse id per sample
+SPARSE_CATEGORIES = {1: 3, 2: 7, 3: 12}
+SPARSE_INSTANCES = {"street-1": {1: 2, 2: 5, 3: 9, 4: 17, 5: 40}, "street-2": {1: 3, 2: 8}}
+
+
+def bitmaps(sparse: bool = False) -> dict[str, tuple[np.ndarray, list[dict[str, Any]]]]:
+    """sample stem -> (instance ids, annotations), with contiguous or non-contiguous (``sparse``) ids."""
+    plain = _bitmaps()
+    if not sparse:
+        return plain
+    out = {}
+    for stem, (ids, objects) in plain.items():
+        remap = SPARSE_INSTANCES[stem]
+        sparse_ids = np.zeros_like(ids)
+        for old, new in remap.items():
+            sparse_ids[ids == old] = new
+        out[stem] = (
+            sparse_ids,
+            [{"id": remap[o["id"]], "category_id": SPARSE_CATEGORIES[o["category_id"]]} for o in objects],
+        )
+    return out
+
+
+def _bitmaps() -> dict[str, tuple[np.ndarray, list[dict[str, Any]]]]:
     """sample stem -> (instance ids, annotations)."""
     one = np.zeros((H, W), np.uint32)
     one[1:5, 2:7] = 1  # car
@@ -92,9 +118,13 @@ def bitmaps() -> dict[str, tuple[np.ndarray, list[dict[str, Any]]]]:
     }
 
 
-@pytest.fixture()
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
+@pytest.fixture(params=[False, True], ids=["contiguous-ids", "sparse-ids"])
+def served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[tuple[Path, Path]]:
     """(release path, the SDK's segments_dir) with assets on a local server."""
+    sparse: bool = request.param
+    category = SPARSE_CATEGORIES.get if sparse else (lambda c: c)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.delenv("SEGMENTS_DIR", raising=False)
@@ -108,7 +138,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
     cache = segments_dir / f"{OWNER}_{DATASET}" / RELEASE
     cache.mkdir(parents=True)
     samples = []
-    for n, (stem, (ids, objects)) in enumerate(bitmaps().items()):
+    for n, (stem, (ids, objects)) in enumerate(bitmaps(sparse).items()):
         (root / f"img-{n}.png").write_bytes(png(np.full((H, W, 3), 40 * n, np.uint8)))
         (root / f"bitmap-{n}.png").write_bytes(png(ids_to_rgba(ids)))
         # what SegmentsDataset's cache write produces with Pillow <= 12: a 16-bit grayscale PNG
@@ -143,9 +173,9 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
             "task_attributes": {
                 "format_version": "0.1",
                 "categories": [
-                    {"id": 1, "name": "car", "color": [255, 0, 0], "has_instances": True},
-                    {"id": 2, "name": "person", "has_instances": True},
-                    {"id": 3, "name": "road", "color": [0, 0, 255], "has_instances": False},
+                    {"id": category(1), "name": "car", "color": [255, 0, 0], "has_instances": True},
+                    {"id": category(2), "name": "person", "has_instances": True},
+                    {"id": category(3), "name": "road", "color": [0, 0, 255], "has_instances": False},
                 ],
             },
             "labelsets": [{"name": LABELSET, "description": ""}],
@@ -161,14 +191,19 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
         httpd.server_close()
 
 
-def ours(release: Path, writer: Any, out: Path) -> Path:
+def _sparse(release: Path) -> bool:
+    categories = json.loads(release.read_text())["dataset"]["task_attributes"]["categories"]
+    return [c["id"] for c in categories] == list(SPARSE_CATEGORIES.values())
+
+
+def ours(release: Path, writer: Any, out: Path, id_increment: int = 0) -> Path:
     from labelspec.convert.readers.segments import read
 
     report = ConversionReport("segments", writer.target_id)
     document = json.loads(release.read_text())
     options = ReadOptions(source_path=release, cache_dir=release.parent / "labelspec-cache")
     dataset = read(document, options, report)
-    writer.write(dataset, out, WriteOptions(), report)
+    writer.write(dataset, out, WriteOptions(id_increment=id_increment), report)
     return out
 
 
@@ -222,6 +257,8 @@ def test_mask_pngs_equal_the_sdk_export(
     from segments.utils import export_dataset
 
     release, segments_dir = served
+    if export_format == "semantic-color" and _sparse(release):
+        pytest.skip("the SDK looks semantic colours up by category id as a list index (documented above)")
     writer, suffix = FORMATS[export_format]
     sdk_out = tmp_path / "sdk"
     sdk_out.mkdir()
@@ -229,7 +266,7 @@ def test_mask_pngs_equal_the_sdk_export(
         sdk_dataset(release, segments_dir), export_folder=str(sdk_out), export_format=export_format
     )
     out = ours(release, writer, tmp_path / "ours")
-    for stem in bitmaps():
+    for stem in bitmaps(_sparse(release)):
         theirs = load(sdk_out / f"{stem}_label_{LABELSET}_{suffix}.png")
         mine = load(out / f"{stem}.png")
         assert theirs.shape == mine.shape
@@ -264,3 +301,19 @@ def test_coco_panoptic_segments_equal_the_sdk_export(
     # the SDK duplicates the stuff id (two road instances in street-1); ours lists it once
     sdk_street1 = next(a for a in theirs["annotations"] if "street-1" in a["file_name"])["segments_info"]
     assert len(sdk_street1) == 5 and len({s["id"] for s in sdk_street1}) == 4
+
+
+def test_semantic_values_with_an_id_increment_equal_the_sdk_export(
+    served: tuple[Path, Path], tmp_path: Path, skimage: Any
+) -> None:
+    from segments.utils import export_dataset
+
+    release, segments_dir = served
+    sdk_out = tmp_path / "sdk"
+    sdk_out.mkdir()
+    dataset = sdk_dataset(release, segments_dir)
+    export_dataset(dataset, export_folder=str(sdk_out), export_format="semantic", id_increment=100)
+    out = ours(release, masks.SEMANTIC_PNG, tmp_path / "ours", id_increment=100)
+    for stem in bitmaps(_sparse(release)):
+        theirs = load(sdk_out / f"{stem}_label_{LABELSET}_semantic.png")
+        assert (theirs.astype(np.int64) == load(out / f"{stem}.png").astype(np.int64)).all(), stem

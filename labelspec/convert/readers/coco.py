@@ -236,7 +236,9 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
         }
         track = ann_id if region is not None and isinstance(keypoints, Keypoints) else None
         if region is not None:
-            annotations.append(Annotation(id=ann_id, geometry=region, track_id=track, **common))
+            annotations.append(
+                Annotation(id=ann_id, geometry=region, track_id=track, source_id=raw.id, **common)
+            )
         if keypoints is not None:
             kp_id = f"{ann_id}#keypoints" if region is not None else ann_id
             annotations.append(Annotation(id=kp_id, geometry=keypoints, track_id=track, **common))

@@ -267,6 +267,7 @@ class _Reader:
                     mask,
                     attributes=_attributes(annotation.attributes),
                     track_id=track_id,
+                    source_id=instance,
                 )
             )
         stray = set(int(v) for v in np.unique(ids)) - known - {0}
@@ -291,6 +292,7 @@ class _Reader:
                     geometry,
                     attributes=_attributes(annotation.attributes),
                     track_id=str(track_id) if track_id is not None else None,
+                    source_id=annotation.id,
                 )
             )
 

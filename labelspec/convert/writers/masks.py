@@ -4,26 +4,31 @@ Each writes a folder with one PNG per media item (``<file stem>.png``, the item'
 it is safe, else its basename) and a JSON side table saying what the pixel values mean. Annotations are
 rasterised in dataset order; where two overlap, **the later annotation wins** (reported as approximated).
 
-``semantic-png`` (8-bit grayscale, mode ``L``)
-    pixel = the category's **value**: its 1-based position in the dataset's category list (model order);
+``semantic-png`` (8-bit grayscale, mode ``L``; alias ``semantic``)
+    pixel = the category's **value**: its id + ``--id-increment`` (default 0), as the segments-ai SDK
+    writes it (segments-ai 1.33.0, ``segments.utils.get_semantic_bitmap``), when the source's category ids
+    are unique integers; else its 1-based position in the category list (model order) + the increment;
     0 = background. ``classes.json`` lists ``{value, id, source_id, name, color}`` for every category.
-    More than 255 categories cannot be written (error, never a wrap-around).
+    A value outside 1..255 is an error that names the increment that fits (never a wrap-around).
 
-``semantic-png-color`` (8-bit RGB)
+``semantic-png-color`` (8-bit RGB; alias ``semantic-color``)
     pixel = the category's colour: its own ``color`` when it has one, else :data:`COLORMAP` indexed by the
     category's 0-based position (``COLORMAP[(value - 1) % 36]``); black = background. ``classes.json`` as
     above, with the colour actually used. Unlike the segments-ai SDK, which looks colours up by *category
     id* as a list index (shifted by one for 0-based ids, IndexError past the list), the colour is always the
     category's own.
 
-``instance-png`` (16-bit grayscale, mode ``I;16``)
-    pixel = the instance's **value**: 1..N in annotation order within the media item; 0 = background.
+``instance-png`` (16-bit grayscale, mode ``I;16``; alias ``instance``)
+    pixel = the instance's **value**: its annotation id as the source wrote it (the Segments instance id,
+    as the SDK's instance export writes the bitmap; a COCO annotation id) when the ids of the item are
+    unique integers 1..65535, else 1..N in annotation order within the media item; 0 = background.
     ``instances.json`` maps every PNG to ``[{value, annotation_id, category_id, category}]``. More than
     65535 instances on one item is an error (the SDK clamps ids to 65535 silently).
 
-``instance-png-color`` (8-bit RGB)
-    pixel = ``COLORMAP[(value - 1) % 36]`` for instance value ``value``; black = background; the same
-    ``instances.json``. (The SDK truncates ids mod 256 first; for values < 256 the colours are the same.)
+``instance-png-color`` (8-bit RGB; alias ``instance-color``)
+    pixel = ``COLORMAP[(value - 1) % 36]`` for the ``instance-png`` value ``value``; black = background;
+    the same ``instances.json``. (The SDK truncates ids mod 256 first; for values < 256 the colours are
+    the same.)
 
 Geometries: masks (exact), boxes (pixel ranges: exact when the corners are integers), polygons, multipolygons
 and rotated boxes (rasterised with pycocotools, as COCO does; reported as approximated). Points, polylines,
@@ -67,7 +72,7 @@ from labelspec.convert.model import (
     RotatedBox,
 )
 from labelspec.convert.registry import ConversionError, WriteOptions
-from labelspec.convert.writers import MissingSizeError, rotated_corners
+from labelspec.convert.writers import MissingSizeError, integer_ids, rotated_corners
 
 if TYPE_CHECKING:
     from labelspec.validator.report import Report
@@ -404,11 +409,14 @@ class MaskWriter:
     def write(
         self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
     ) -> list[Path]:
-        if self.kind == "semantic" and len(dataset.categories) > MAX_SEMANTIC_CLASSES:
-            raise ConversionError(
-                f"{self.target_id} holds at most {MAX_SEMANTIC_CLASSES} categories in an 8-bit PNG; the "
-                f"dataset has {len(dataset.categories)}"
-            )
+        positions = {c.id: n for n, c in enumerate(dataset.categories, 1)}
+        values = (
+            semantic_values(dataset.categories, options.id_increment, self.target_id)
+            if self.kind == "semantic" and not self.color
+            else positions  # colour PNGs hold colours; their table numbers the categories
+        )
+        if self.kind == "semantic" and values != positions:
+            report.mappings["semantic_value"] = dict(values)
         names = png_names(dataset, report)
         colors = category_colors(dataset.categories)
         position = {category.id: i for i, category in enumerate(dataset.categories)}
@@ -419,9 +427,10 @@ class MaskWriter:
         for layer in iter_layers(dataset, report, self.target_id, options):
             name = names[layer.item.id]
             if self.kind == "semantic":
-                pixels = self._semantic(layer, position, colors, report)
+                pixels = self._semantic(layer, values, position, colors, report)
             else:
-                pixels = self._instance(layer, name)
+                numbers = instance_values(layer.instances)
+                pixels = self._instance(layer, numbers, name)
                 table[name] = [
                     {
                         "value": value,
@@ -429,7 +438,7 @@ class MaskWriter:
                         "category_id": annotation.category_id,
                         "category": _category_name(dataset, annotation.category_id),
                     }
-                    for value, (annotation, _) in enumerate(layer.instances, start=1)
+                    for value, (annotation, _) in zip(numbers, layer.instances, strict=True)
                 ]
             try:
                 path = safe_member_path(out, name)
@@ -443,7 +452,7 @@ class MaskWriter:
                 "background": 0 if not self.color else [0, 0, 0],
                 "classes": [
                     {
-                        "value": i + 1,
+                        "value": values[category.id],
                         "id": category.id,
                         "source_id": _jsonable(category.source_id),
                         "name": category.name,
@@ -461,33 +470,36 @@ class MaskWriter:
     def _semantic(
         self,
         layer: MaskLayer,
+        category_values: dict[str, int],
         position: dict[str, int],
         colors: Sequence[RGB],
         report: ConversionReport,
     ) -> npt.NDArray[np.uint8]:
         values = np.zeros((layer.height, layer.width), dtype=np.uint8)
+        positions = np.zeros((layer.height, layer.width), dtype=np.uint16)  # 1-based, for the colours
         for annotation, mask in layer.instances:
             index = position.get(annotation.category_id)
             if index is None:
                 report.drop("annotation", f"unknown category {annotation.category_id!r}", annotation.id)
                 continue
-            values[mask] = index + 1
+            values[mask] = category_values[annotation.category_id]
+            positions[mask] = index + 1
         if not self.color:
             return values
         lut = np.zeros((len(colors) + 1, 3), dtype=np.uint8)
         if colors:
             lut[1:] = np.asarray(colors, dtype=np.uint8)
-        result: npt.NDArray[np.uint8] = lut[values]
+        result: npt.NDArray[np.uint8] = lut[positions]
         return result
 
-    def _instance(self, layer: MaskLayer, name: str) -> npt.NDArray[Any]:
+    def _instance(self, layer: MaskLayer, numbers: Sequence[int], name: str) -> npt.NDArray[Any]:
         if len(layer.instances) > MAX_INSTANCES:
             raise ConversionError(
                 f"{name}: {len(layer.instances)} instances on one image; {self.target_id} holds at most "
                 f"{MAX_INSTANCES} (16-bit values), and never clamps"
             )
         values = np.zeros((layer.height, layer.width), dtype=np.uint16)
-        for value, (_, mask) in enumerate(layer.instances, start=1):
+        for value, (_, mask) in zip(numbers, layer.instances, strict=True):
             values[mask] = value
         if not self.color:
             return values
@@ -499,6 +511,37 @@ class MaskWriter:
 
     def validate_output(self, paths: Sequence[Path]) -> Report:
         return check_mask_pngs(paths, self)
+
+
+def semantic_values(categories: Sequence[Category], increment: int, target: str) -> dict[str, int]:
+    """Category id -> its ``semantic-png`` value, as the segments-ai SDK writes it (segments-ai 1.33.0,
+    ``segments.utils.get_semantic_bitmap``: ``category_id + id_increment``): the source's integer category
+    ids when they are unique integers, else the 1-based positions, plus ``increment``. A value of 0 (the
+    background) or past 255 (8-bit) cannot be written: an error that says which ``--id-increment`` fits."""
+    kept = integer_ids([c.source_id if c.source_id is not None else c.id for c in categories])
+    bases = kept if kept is not None else list(range(1, len(categories) + 1))
+    values = {c.id: base + increment for c, base in zip(categories, bases, strict=True)}
+    low, high = min(values.values(), default=1), max(values.values(), default=1)
+    if low < 1 or high > MAX_SEMANTIC_CLASSES:
+        fits = 1 - min(bases)
+        raise ConversionError(
+            f"{target} writes category id + id increment as 8-bit values 1..{MAX_SEMANTIC_CLASSES} (0 is the "
+            f"background); with increment {increment} they span {low}..{high}"
+            + (f"; pass --id-increment {fits}" if 1 <= max(bases) + fits <= MAX_SEMANTIC_CLASSES else ""),
+            2,
+        )
+    return values
+
+
+def instance_values(instances: Sequence[tuple[Annotation, Any]]) -> list[int]:
+    """The ``instance-png`` value of each instance of one image: its annotation id as the source wrote it
+    (the Segments instance id, as the segments-ai SDK's instance export writes the bitmap; a COCO id) when
+    those are unique integers 1..65535 on the image, else 1..N in annotation order (``instances.json``
+    always maps values to annotations)."""
+    kept = integer_ids([a.source_id if a.source_id is not None else a.id for a, _ in instances])
+    if kept is not None and all(1 <= v <= MAX_INSTANCES for v in kept):
+        return kept
+    return list(range(1, len(instances) + 1))
 
 
 def _category_name(dataset: LabelledDataset, category_id: str) -> str | None:
@@ -546,14 +589,14 @@ def check_mask_pngs(paths: Sequence[Path], writer: MaskWriter) -> Report:
                 message = f"mode {mode!r}, expected {expected!r}"
                 findings.append(Finding("mask.png-mode", "error", "", message))
             elif table is not None and not writer.color:
-                top = int(pixels.max()) if pixels.size else 0
                 if writer.kind == "semantic":
-                    limit = len(table["classes"])
+                    known = {int(entry["value"]) for entry in table["classes"]}
                 else:
                     member = PurePosixPath(path.relative_to(side.parent if side else path.parent)).as_posix()
-                    limit = len(table["images"].get(member, []))
-                if top > limit:
-                    message = f"pixel value {top} has no entry in {writer.side_table}"
+                    known = {int(entry["value"]) for entry in table["images"].get(member, [])}
+                stray = sorted(set(np.unique(pixels).tolist()) - known - {0})
+                if stray:
+                    message = f"pixel value {stray[0]} has no entry in {writer.side_table}"
                     findings.append(Finding("mask.png-value", "error", "", message))
         report.files.append(FileReport(str(path), writer.target_id, "lenient", findings))
     return report
