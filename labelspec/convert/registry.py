@@ -299,7 +299,8 @@ WRITERS: dict[str, WriterSpec] = {
             "semantic-png-color",
             f"{_W}.masks:SEMANTIC_PNG_COLOR",
             "folder",
-            keeps="One RGB PNG per image (alias: semantic-color): pixel = the category's colour, else a fixed 36-colour palette by "
+            keeps="One RGB PNG per image (alias: semantic-color): pixel = the category's colour, else a "
+            "fixed 36-colour palette by "
             "position (not the segments SDK's shifted lookup); classes.json records the mapping.",
             drops="Instance identity; overlaps (later wins); points, polylines, keypoints, cuboids, "
             "attributes, classifications (reported).",
@@ -319,7 +320,8 @@ WRITERS: dict[str, WriterSpec] = {
             "instance-png-color",
             f"{_W}.masks:INSTANCE_PNG_COLOR",
             "folder",
-            keeps="One RGB PNG per image (alias: instance-color): a fixed palette colour per instance value (no mod-256 "
+            keeps="One RGB PNG per image (alias: instance-color): a fixed palette colour per instance "
+            "value (no mod-256 "
             "truncation, unlike the segments SDK); instances.json maps numbers to annotations.",
             drops="Categories in the pixels (kept in instances.json); overlaps (later wins); points, "
             "polylines, keypoints, cuboids (reported).",

@@ -399,3 +399,18 @@ def test_mask_targets_take_the_sdk_format_names_and_keep_source_ids(cli: list[st
     for member, ids in expected.items():
         with Image.open(instance / member) as image:
             assert set(image.getdata()) - {0} <= ids
+
+
+def test_one_object_hash_in_two_rows_gives_two_annotations(tmp_path: Path) -> None:
+    first = json.loads((CASES / "shape-point.json").read_text(encoding="utf-8"))[0]
+    second = copy.deepcopy(first)  # another image whose object got the same objectHash
+    second["data_hash"] = "e3132c00-069f-4a95-8e21-30c13078d84e"
+    second["label_hash"] = "2f5a5e62-a3e0-4481-932f-1093f7c1d172"
+    (unit,) = second["data_units"].values()
+    unit["data_hash"] = "e3132c00-069f-4a95-8e21-30c13078d84e"
+    second["data_units"] = {unit["data_hash"]: unit}
+    out = tmp_path / "coco.json"
+    convert(_write(tmp_path / "rows.json", [first, second]), "coco-instance", out, ontology=ONTOLOGY)
+    annotations = json.loads(out.read_text())["annotations"]
+    assert len(annotations) == 2 and len({a["id"] for a in annotations}) == 2
+    assert len({a["image_id"] for a in annotations}) == 2

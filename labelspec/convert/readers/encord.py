@@ -149,6 +149,7 @@ class _Reader:
         self.classification_names: dict[str, str] = {}
         self.media: list[MediaItem] = []
         self.annotations: list[Annotation] = []
+        self.annotation_ids: set[str] = set()
         self.classifications: list[Classification] = []
         if isinstance(options.ontology, dict):
             ontology = encord_ontology.from_json(options.ontology)
@@ -307,6 +308,13 @@ class _Reader:
                 if frame is not None
                 else object_hash
             )
+            if ann_id in self.annotation_ids:  # one objectHash reused in another row of the export
+                ann_id = (
+                    f"{ann_id}@{item.id}"
+                    if f"{ann_id}@{item.id}" not in self.annotation_ids
+                    else (f"{ann_id}@{item.id}#{len(self.annotations)}")
+                )
+            self.annotation_ids.add(ann_id)
             self.annotations.append(
                 Annotation(
                     ann_id,

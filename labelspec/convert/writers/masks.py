@@ -518,6 +518,11 @@ def semantic_values(categories: Sequence[Category], increment: int, target: str)
     ``segments.utils.get_semantic_bitmap``: ``category_id + id_increment``): the source's integer category
     ids when they are unique integers, else the 1-based positions, plus ``increment``. A value of 0 (the
     background) or past 255 (8-bit) cannot be written: an error that says which ``--id-increment`` fits."""
+    if len(categories) > MAX_SEMANTIC_CLASSES:
+        raise ConversionError(
+            f"{target} holds at most {MAX_SEMANTIC_CLASSES} categories in an 8-bit PNG; the dataset has "
+            f"{len(categories)}"
+        )
     kept = integer_ids([c.source_id if c.source_id is not None else c.id for c in categories])
     bases = kept if kept is not None else list(range(1, len(categories) + 1))
     values = {c.id: base + increment for c, base in zip(categories, bases, strict=True)}
