@@ -6,7 +6,7 @@ STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 PYTEST_ARGS ?= -n auto
 
-.PHONY: demo test lint typecheck check clean venv docs
+.PHONY: demo test lint typecheck check clean venv docs fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test: $(STAMP_TEST)
 	$(BIN)/python tools/typecheck.py
 	$(BIN)/labelspec codegen --check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## fuzz: every property test (pytest -m hypothesis) with many random examples (HYPOTHESIS_FUZZ_EXAMPLES,
+## default 2000 each) instead of the bounded, derandomised CI profile; prints hypothesis statistics
+FUZZ_ARGS ?= -n 2
+fuzz: $(STAMP_TEST)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m hypothesis -p no:cacheprovider \
+		--hypothesis-show-statistics -q $(FUZZ_ARGS)
 
 ## docs: build the documentation site into site/ (pages generated from schemas/, rules and the CLI)
 docs: $(STAMP_TEST)
