@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "labelspec.generators.fixtures.cli",
     "labelspec.convert.cli",
     "labelspec.fix.cli",
+    "labelspec.inspect.cli",
 )
 
 

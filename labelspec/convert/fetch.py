@@ -167,8 +167,12 @@ def fetch_one(
     media_dir: str | os.PathLike[str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     backoff: float = 0.25,
+    offline: bool = False,
 ) -> Path:
-    """Resolve one URL to a local file (see the module documentation); raises :class:`FetchError`."""
+    """Resolve one URL to a local file (see the module documentation); raises :class:`FetchError`.
+
+    ``offline``: never download; a URL that is neither under ``media_dir`` nor in the cache fails.
+    """
     if media_dir is not None:
         found = _from_media_dir(url, Path(media_dir))
         if found is not None:
@@ -181,6 +185,8 @@ def fetch_one(
     target = cache_path(url, cache_dir)
     if target.is_file():
         return target
+    if offline:
+        raise FetchError(url, "not under the media folder nor in the cache, and fetching is off")
     attempt = 0
     while True:
         try:

@@ -26,6 +26,10 @@ AttributeValue = str | int | float | bool | None | tuple[str, ...]
 MediaKind = Literal["image", "frame", "slice"]
 AttributeKind = Literal["select", "multiselect", "text", "number", "checkbox"]
 
+# Media attributes set only by readers in inspect mode (``ReadOptions.inspect``), never by a conversion:
+MISSING_MEDIA = "labelspec:missing"  # why the pixels (the image, a Segments bitmap) could not be had
+NORMALISED = "labelspec:normalised"  # True: coordinates are fractions of an image size nobody knows
+
 
 @dataclass(frozen=True)
 class AttributeDefinition:

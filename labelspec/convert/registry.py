@@ -71,6 +71,11 @@ class ReadOptions:
     branch: str = "main"  # Encord: the label branch to read; rows of other branches are reported
     source_path: Path | None = None  # the input file, to resolve relative media paths
     cache_dir: Path | None = None  # where fetched media (URLs) are cached
+    # Reading to look at an export (stats, report, diff) rather than to convert it: media that cannot be
+    # had do not stop the reader (YOLO without images keeps normalised coordinates, a Segments bitmap
+    # that cannot be had gives empty masks), and the media item says why (``MISSING_MEDIA``).
+    inspect: bool = False
+    offline: bool = False  # never download media (only --media-dir, local paths and the cache)
 
 
 @dataclass(frozen=True)

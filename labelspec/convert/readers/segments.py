@@ -32,6 +32,7 @@ from typing import Any
 
 from labelspec.convert.media import media_basename
 from labelspec.convert.model import (
+    MISSING_MEDIA,
     Annotation,
     AttributeDefinition,
     AttributeKind,
@@ -222,8 +223,27 @@ class _Reader:
         base = self.options.source_path.parent if self.options.source_path is not None else Path()
         local = url if "://" in url else str(base / url) if not Path(url).is_absolute() else url
         cache = self.options.cache_dir or Path(".labelspec-cache")
-        path = fetch_one(local, cache, media_dir=self.options.media_dir)
+        path = fetch_one(local, cache, media_dir=self.options.media_dir, offline=self.options.offline)
         return read_bitmap(path)
+
+    def unavailable(self, media: MediaItem, annotations: Any, why: str, track: bool) -> MediaItem:
+        """Inspect mode: the bitmap cannot be had; its annotations get empty masks, the item says why."""
+        from dataclasses import replace
+
+        for annotation in annotations:
+            has_track = "track_id" in annotation.to_json()
+            track_id = str(annotation.track_id if has_track else annotation.id) if track else None
+            self.annotations.append(
+                Annotation(
+                    f"{media.id}#{annotation.id}",
+                    media.id,
+                    str(annotation.category_id),
+                    Mask(0, 0, ()),
+                    attributes=_attributes(annotation.attributes),
+                    track_id=track_id,
+                )
+            )
+        return replace(media, attributes={**media.attributes, MISSING_MEDIA: why})
 
     def masks(self, media: MediaItem, label: Any, where: str, track: bool) -> MediaItem:
         """``label``: the attributes of a segmentation label, or one frame of a sequence's."""
@@ -237,7 +257,12 @@ class _Reader:
             if annotations:
                 self.report.drop("bitmap label", "no segmentation bitmap URL", where)
             return media
-        ids = self.bitmap(str(url))
+        try:
+            ids = self.bitmap(str(url))
+        except (OSError, ValueError) as exc:
+            if not self.options.inspect:
+                raise
+            return self.unavailable(media, annotations, f"segmentation bitmap: {exc}", track)
         height, width = ids.shape
         if media.width is not None and (media.width, media.height) != (width, height):
             self.report.approximate(

@@ -25,7 +25,10 @@ from typing import Any, Literal
 
 from labelspec.convert.media import find_media, image_size
 from labelspec.convert.model import (
+    MISSING_MEDIA,
+    NORMALISED,
     Annotation,
+    AttributeValue,
     Box,
     Category,
     ConversionReport,
@@ -130,12 +133,18 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
     missing: list[str] = []
     for key in sorted(labels):
         found = _find_image(key, options)
-        if found is None:
+        media_id = key[: -len(".txt")] if key.lower().endswith(".txt") else key
+        if found is None and options.inspect:  # looking, not converting: keep the fractions
+            reason = "no image found" + (f" under {options.media_dir}" if options.media_dir else "")
+            attributes: dict[str, AttributeValue] = {NORMALISED: True, MISSING_MEDIA: reason}
+            media.append(MediaItem(id=media_id, file_name=media_id, attributes=attributes))
+            found = (media_id, (1, 1))
+        elif found is None:
             missing.append(key)
             continue
-        file_name, (width, height) = found
-        media_id = key[: -len(".txt")] if key.lower().endswith(".txt") else key
-        media.append(MediaItem(id=media_id, file_name=file_name, width=width, height=height))
+        else:
+            media.append(MediaItem(id=media_id, file_name=found[0], width=found[1][0], height=found[1][1]))
+        width, height = found[1]
         for number_, line in enumerate(labels[key]):
             where = f"{key} line {number_ + 1}"
             values = [number(v) for v in line]
