@@ -21,7 +21,7 @@ def _reading_options(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "--format",
-        choices=[*READERS, "encord-ontology"],
+        choices=[*READERS, "coco-panoptic", "encord-ontology"],
         metavar="F",
         help="the format of every input (default: detected per file)",
     )
@@ -47,8 +47,8 @@ def register(commands: Any) -> None:
         help="count what is in exports: media, labels per class, statuses, attributes, sizes",
         description="Count what is in exports, read item by item through labelspec's canonical model: media, "
         "labels, labels and media per class, labels per media, geometries, statuses, data types, "
-        "labelsets, attribute answers, image sizes and box sizes. Exit code 0; 2 when an input could not "
-        "be read.",
+        "labelsets, attribute answers, image sizes and box sizes. Exit code 0; 1 when some items are too "
+        "malformed to read (run validate); 2 when an input could not be read.",
     )
     stats.add_argument("paths", nargs="+", metavar="EXPORT", help="export files, archives or YOLO folders")
     stats.add_argument("--output", choices=("text", "json"), default="text", help="default: %(default)s")
@@ -142,7 +142,9 @@ def run_stats(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps({"files": entries}, indent=2, ensure_ascii=False) + "\n")
     else:
         write_text(entries, out)
-    return 2 if any(f.error for f in files) else 0
+    if any(f.error for f in files):
+        return 2
+    return 1 if any(f.unreadable_items for f in files) else 0
 
 
 def run_report(args: argparse.Namespace, out: TextIO) -> int:

@@ -109,6 +109,10 @@ def _read(format_id: str, document: Any, read_options: ReadOptions) -> LabelledD
             from dataclasses import replace
 
             return READERS["encord"].load()([], replace(read_options, ontology=document), report)
+        if format_id == "coco-panoptic":  # no conversion source yet; read here for looking only
+            from labelspec.convert.readers import coco_panoptic
+
+            return coco_panoptic.read(document, read_options, report)
         if format_id not in READERS:
             raise InspectError(f"{format_id} has no reader")
         return READERS[format_id].load()(document, read_options, report)
@@ -227,7 +231,7 @@ def iter_documents(path: str | os.PathLike[str], options: Options) -> Iterator[D
         try:
             format_id = options.format or loaded.format_hint or detect_format(loaded.document)
         except DetectionError as exc:
-            yield Document(loaded.name, None, error=f"cannot tell the format: {exc}; pass --format")
+            yield Document(loaded.name, None, error=str(exc))
             continue
         read_options = _read_options(options, Path(loaded.name.split("!")[0]), ontology)
         container, context = _CONTAINERS.get(format_id, ((), 0))
