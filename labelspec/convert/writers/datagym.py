@@ -210,6 +210,8 @@ class DatagymWriter:
                 nested: set[str] = {key}
                 for definition in category.attributes:
                     attr_key = export_key(definition.name, nested)
+                    if attr_key != definition.name:  # e.g. nested answers "parent/child": "/" is not allowed
+                        report.approximate("attribute name", f"written as the DataGym key {attr_key!r}", key)
                     attr_type = {"multiselect": "checklist", "select": "select"}.get(
                         definition.kind, "freetext"
                     )
@@ -222,6 +224,9 @@ class DatagymWriter:
         for classification in dataset.classifications:
             if classification.name not in global_keys:
                 global_keys[classification.name] = export_key(classification.name, roots)
+                if global_keys[classification.name] != classification.name:
+                    written = global_keys[classification.name]
+                    report.approximate("classification name", f"written as the DataGym key {written!r}")
                 global_types[classification.name] = _answer(classification.value)[0]
                 classes.append(
                     datagym.LabelClass.create(
