@@ -90,7 +90,8 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
             if not options.inspect:
                 raise ConversionError(f"/annotations/{index}: {exc}", 2) from None
             item = media.get(image_id) or MediaItem(image_id, image_id)
-            media[image_id] = replace(item, attributes={**item.attributes, MISSING_MEDIA: f"panoptic PNG: {exc}"})
+            why = f"panoptic PNG: {exc}"
+            media[image_id] = replace(item, attributes={**item.attributes, MISSING_MEDIA: why})
             ids = None
         for segment in segments:
             geometry = Mask(0, 0, ())
