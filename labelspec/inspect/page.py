@@ -34,7 +34,8 @@ tr.changed td { background: #fdf6e3; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .chart { border: 1px solid var(--line); border-radius: 6px; padding: 4px; max-width: 100%; }
 .chart svg { display: block; max-width: 100%; height: auto; }
-.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 14px; }
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 14px;
+           align-items: start; }
 figure.media { margin: 0; border: 1px solid var(--line); border-radius: 6px; overflow: hidden; }
 figure.media.has-findings { border-color: var(--bad); box-shadow: 0 0 0 1px var(--bad); }
 figure.media svg.view { display: block; width: 100%; height: auto; background: #eceef2; }
