@@ -80,6 +80,7 @@ def _read_options(options: Options, source: Path, ontology: Any) -> ReadOptions:
         ontology=ontology,
         media_dir=options.media_dir,
         labelset=options.labelset,
+        statuses=("all",),  # looking at an export: every item, skipped and unlabelled ones too
         source_path=source,
         cache_dir=options.cache_dir or default_cache_dir(),
         inspect=True,

@@ -215,12 +215,14 @@ def test_every_geometry_kind_is_drawn_in_class_colours(page: Any) -> None:
     )
     assert holes > 0, "a polygon with a hole is drawn as one even-odd path"
     masks = page.execute_script(
-        "return [...document.querySelectorAll('.label[data-geometry=mask] image')].map(i => i.getAttribute('href'))"
+        "return [...document.querySelectorAll('.label[data-geometry=mask] image')]"
+        ".map(i => i.getAttribute('href'))"
     )
     assert masks and all(m.startswith("data:image/png;base64,") for m in masks)
-    # the export's colours: the COCO file's car is (255, 0, 0) in its categories
+    # the export's colours: the Encord row's colour of the class
     colours = page.execute_script(
-        "return [...document.querySelectorAll('.label[data-class=\"Cherry\"] rect')].map(r => r.getAttribute('stroke'))"
+        "return [...document.querySelectorAll('.label[data-class=\"Cherry\"] rect')]"
+        ".map(r => r.getAttribute('stroke'))"
     )
     rows = json.loads((CORPUS / "encord" / "image-row.json").read_text())
     cherry = next(
@@ -235,7 +237,8 @@ def test_every_geometry_kind_is_drawn_in_class_colours(page: Any) -> None:
 
 def test_pictures_and_placeholders(page: Any) -> None:
     states = page.execute_script(
-        "return [...document.querySelectorAll('section.document')].map(s => [...s.querySelectorAll('figure.media')]"
+        "return [...document.querySelectorAll('section.document')].map(s => "
+        "[...s.querySelectorAll('figure.media')]"
         ".map(f => [f.dataset.picture, f.querySelector('figcaption').textContent]))"
     )
     assert all(state == "yes" for state, _ in states[0] + states[1] + states[2] + states[3])
@@ -247,7 +250,8 @@ def test_pictures_and_placeholders(page: Any) -> None:
 
 def test_pictures_link_to_their_findings(page: Any) -> None:
     links = page.execute_script(
-        "return [...document.querySelectorAll('figure.media a.finding-link')].map(a => a.getAttribute('href'))"
+        "return [...document.querySelectorAll('figure.media a.finding-link')]"
+        ".map(a => a.getAttribute('href'))"
     )
     assert links, "the invalid COCO file's media carries findings"
     missing = page.execute_script(
