@@ -24,6 +24,8 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from labelspec.convert.model import (
+    MISSING_MEDIA,
+    NORMALISED,
     Annotation,
     AttributeDefinition,
     AttributeKind,
@@ -207,6 +209,8 @@ class _Reader:
         if shape in ("cuboid_2d", "segmentation", "audio", "text"):
             self.report.drop(f"{shape} object", "no equivalent in the model", where)
             return None
+        if item.attributes.get(NORMALISED):
+            item = replace(item, width=1, height=1)
         if item.width is None or item.height is None:
             raise ConversionError(
                 f"the size of data unit {item.file_name!r} is unknown (not in the export) and Encord "
@@ -397,6 +401,10 @@ class _Reader:
                 url=unit.data_link,
             )
             base = with_size(base, self.options)
+            if self.options.inspect and (base.width is None or base.height is None):
+                # looking, not converting: keep the fractions, and say why there is no size
+                why = "the export gives no size and no media file was found"
+                base = replace(base, attributes={**base.attributes, NORMALISED: True, MISSING_MEDIA: why})
             labels: Any = unit.labels or {}
             if data_type in ("image", "img_group"):
                 if isinstance(labels, dict):  # a data unit the schema does not type: wrap as image labels
