@@ -1331,7 +1331,7 @@ def cli_reference() -> str:
     ]
     out.append(
         "Exit codes, for every command: **0** every document valid, **1** some document invalid, **2** some "
-        "input unreadable or bad usage."
+        "input unreadable or bad usage (`diff`: **0** equal, **1** different, **2** bad input)."
     )
     out.append(
         table(
@@ -1465,6 +1465,33 @@ def site_pages(repo_root: Path | None = None) -> dict[str, str]:
     pages["cli.md"] = cli_reference()
     pages["benchmarks.md"] = benchmarks_page(repo_root)
     return pages
+
+
+# The bundled examples the demo report of the site is made of (whole documents, labels of every kind).
+DEMO_EXAMPLES = (
+    ("coco-instance", "detection-polygons.json"),
+    ("coco-instance", "crowd-uncompressed-rle.json"),
+    ("coco-instance", "keypoints.json"),
+    ("coco-panoptic", "panoptic.json"),
+)
+
+
+def demo_report() -> str:
+    """``labelspec report`` of bundled examples, as the site publishes it (``demo/report.html``).
+
+    The examples name no media that exist, so every picture is the placeholder saying why, with the labels
+    drawn on it; nothing is fetched.
+    """
+    from labelspec.inspect.report import collect, render
+    from labelspec.inspect.source import Options
+    from labelspec.validator.schemas import schemas_root
+
+    options = Options(offline=True)
+    paths = [str(schemas_root() / fmt / "examples" / name) for fmt, name in DEMO_EXAMPLES]
+    reports = collect(paths, options, 24, 0, "lenient")
+    for entry in reports:  # the site shows names relative to the repository, not the build machine's paths
+        entry.name = "schemas/" + entry.name.split("/schemas/", 1)[-1]
+    return render(reports, options, samples=24, seed=0)
 
 
 def nav_sections() -> dict[str, list[dict[str, str] | str]]:

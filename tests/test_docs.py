@@ -115,10 +115,39 @@ def test_site_builds_strictly_with_every_generated_page(site: Path) -> None:
         for profile in PROFILES:
             assert (site / "schemas" / fmt / f"{profile}.json").is_file()
     for hand_written in ("index.md", "guides/ci.md", "guides/fixtures.md", "guides/convert.md",
-                         "guides/large-exports.md"):  # fmt: skip
+                         "guides/large-exports.md", "guides/inspect.md"):  # fmt: skip
         page(site, hand_written)
     assert (site / "search" / "search_index.json").is_file()
     assert not (site / "hooks").exists(), "the hook module must not be published"
+
+
+def test_demo_report_is_built_and_linked_from_the_index(site: Path) -> None:
+    """The site carries ``labelspec report`` of bundled examples; its counts are those of ``stats``."""
+    import json
+    import subprocess
+
+    from labelspec.docsite import DEMO_EXAMPLES
+    from tests.conftest import ROOT, labelspec_command
+
+    report = (site / "demo" / "report.html").read_text(encoding="utf-8")
+    assert 'href="demo/report.html"' in (site / "index.html").read_text(encoding="utf-8")
+    assert "report.html" in (site / "guides" / "inspect" / "index.html").read_text(encoding="utf-8")
+    for image in ("report-summary.png", "report-gallery.png"):
+        assert (site / "guides" / "img" / image).stat().st_size > 10_000
+    paths = [ROOT / "schemas" / fmt / "examples" / name for fmt, name in DEMO_EXAMPLES]
+    stats = subprocess.run(
+        [*labelspec_command(), "stats", *map(str, paths), "--output", "json", "--no-fetch"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    files = json.loads(stats.stdout)["files"]
+    sections = report.split('<section class="document"')[1:]
+    assert len(sections) == len(files)
+    for section, entry in zip(sections, files, strict=True):
+        assert f'data-stat="labels">{entry["labels"]}<' in section
+        assert section.count('<figure class="media') == entry["media"]
+        assert section.count('class="label"') == entry["labels"]
 
 
 def test_generated_pages_are_not_written_into_docs() -> None:

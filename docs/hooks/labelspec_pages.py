@@ -43,6 +43,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     _GENERATED.clear()
     _GENERATED.update(docsite.site_pages(_repo_root(config)))
     _GENERATED.update(docsite.compiled_schemas())
+    _GENERATED["demo/report.html"] = docsite.demo_report()  # labelspec report of bundled examples
     if config.nav:
         config.nav = _expand(config.nav, docsite.nav_sections())
     return config

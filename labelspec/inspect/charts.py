@@ -62,7 +62,12 @@ def charts(stats: dict[str, Any]) -> list[tuple[str, str]]:
             figure, axes = plt.subplots(figsize=(4.2, 2.6))
             axes.bar([int(k) for k in histogram], list(histogram.values()), color="#009688", width=0.8)
             axes.set_xlabel("labels on a media item")
-            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            values = sorted(int(k) for k in histogram)
+            if values[-1] - values[0] <= 12:  # few values: a tick under every bar
+                axes.set_xticks(range(values[0], values[-1] + 1))
+                axes.set_xlim(values[0] - 1, values[-1] + 1)
+            else:
+                axes.xaxis.set_major_locator(MaxNLocator(integer=True))
             axes.yaxis.set_major_locator(MaxNLocator(integer=True))
             axes.set_ylabel("media")
             axes.set_title("Labels per media")

@@ -48,7 +48,11 @@ def _image(path: Path, width: int, height: int, seed: int) -> None:
     from PIL import Image
 
     rng = np.random.default_rng(seed)
-    pixels = (rng.random((height, width, 3)) * 80 + 90).astype("uint8")
+    ys, xs = np.mgrid[0:height, 0:width]
+    tint = rng.integers(60, 200, size=3)
+    bands = [tint[c] + 40 * np.sin(xs / (17 + 9 * c)) + 30 * np.cos(ys / 23) for c in range(3)]
+    pixels = np.stack(bands, -1)
+    pixels = np.clip(pixels, 0, 255).astype("uint8")
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels).save(path)
 
