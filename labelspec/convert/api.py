@@ -108,6 +108,8 @@ def convert(
     branch: str = "main",
     layout: str | None = None,
     id_increment: int = 0,
+    offline: bool = False,
+    allow_private_network: bool = False,
     strict: bool = False,
     force: bool = False,
     cache_dir: PathArg | None = None,
@@ -165,6 +167,8 @@ def convert(
         labelset=labelset,
         statuses=tuple(statuses),
         branch=branch,
+        offline=offline,
+        allow_private_network=allow_private_network,
         source_path=source,
         cache_dir=Path(cache_dir) if cache_dir is not None else default_cache_dir(),
     )
@@ -181,6 +185,10 @@ def convert(
     dataset = image_items(dataset, target, report)
     if not dataset.media:
         _refuse_nothing(source, target, report)
+    if writer_spec.needs_sizes:
+        from labelspec.convert.sizes import resolve_sizes
+
+        dataset = resolve_sizes(dataset, options, report)
     try:
         with StagedOutput(output, writer_spec.output, force) as stage:
             paths = writer_impl.write(

@@ -92,6 +92,17 @@ def register(commands: Any) -> None:
         help="YOLO target: ultralytics (default: data.yaml, images/ and labels/ per split) or darknet "
         "(obj.names, obj.data, train.txt, obj_train_data/)",
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="never touch the network: media from --media-dir, local paths and the cache only",
+    )
+    parser.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        help="let the export's media URLs reach loopback, private and link-local addresses (refused by "
+        "default: an export can come from anyone)",
+    )
     parser.add_argument("--strict", action="store_true", help="any dropped or approximated item is an error")
     parser.add_argument("--report", metavar="FILE", help="write the conversion report (JSON) to FILE")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output")
@@ -149,6 +160,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             branch=args.branch,
             layout=args.layout,
             id_increment=args.id_increment,
+            offline=args.offline,
+            allow_private_network=args.allow_private_network,
             strict=args.strict,
             force=args.force,
         )

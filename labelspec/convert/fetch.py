@@ -14,14 +14,26 @@ Downloads run in a bounded thread pool (``concurrency``), each with a socket ``t
 4xx answers fail at once. A download larger than ``max_bytes`` is abandoned. Redirects are followed only
 to ``http``/``https`` URLs. Every failure raises :class:`FetchError` naming the URL and the reason.
 
+Network safety (:class:`NetworkPolicy`): an export can come from anyone and its URLs can point anywhere, so
+by default a URL whose host is, or resolves to, a loopback, private, link-local (cloud metadata services
+such as 169.254.169.254), shared, multicast, reserved or unspecified address is refused, before the
+request and again for every redirect; ``allow_private`` (``--allow-private-network``) lifts that.
+``offline`` (``--offline``) never touches the network: only files under ``media_dir``, local files and
+what the cache already holds are used.
+
+:func:`fetch_head` fetches only the first bytes of a URL (an HTTP ``Range`` request), cached like whole
+downloads, so that an image's size can be read from its header without downloading the image.
+
 Only the standard library is used (``urllib.request``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import posixpath
+import socket
 import tempfile
 import time
 import urllib.error
@@ -29,10 +41,25 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["DEFAULT_MAX_BYTES", "FetchError", "cache_path", "fetch", "fetch_one"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "HEAD_BYTES",
+    "FetchError",
+    "NetworkPolicy",
+    "cache_path",
+    "check_url",
+    "fetch",
+    "fetch_head",
+    "fetch_one",
+]
+
+HEAD_BYTES = 64 * 1024
+"""How much of an image :func:`fetch_head` reads: enough for the header of every format Pillow sizes
+(a JPEG's EXIF block comes before its frame header and can be tens of kilobytes)."""
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 """The largest download accepted (512 MiB), so a hostile server cannot fill the disk."""
@@ -51,12 +78,68 @@ class FetchError(OSError):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class NetworkPolicy:
+    """What the fetcher may reach: nothing at all (``offline``), or public addresses only unless
+    ``allow_private``."""
+
+    offline: bool = False
+    allow_private: bool = False
+
+
+def _forbidden(address: str) -> str | None:
+    """Why an IP address may not be fetched from by default, or None for a public address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for kind, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local (cloud metadata services live there)", ip.is_link_local),
+        ("private", ip.is_private),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+        ("reserved", ip.is_reserved),
+        ("shared (carrier-grade NAT)", ip in ipaddress.ip_network("100.64.0.0/10")),
+    ):
+        if flag:
+            return kind
+    return None
+
+
+def check_url(url: str, policy: NetworkPolicy) -> None:
+    """Raise :class:`FetchError` if ``policy`` does not allow fetching ``url`` (its host's addresses)."""
+    if policy.offline:
+        raise FetchError(url, "not fetched: --offline never touches the network")
+    if policy.allow_private:
+        return
+    host = urllib.parse.urlsplit(url).hostname
+    if not host:
+        raise FetchError(url, "the URL names no host")
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(url, f"cannot resolve {host} ({exc})") from exc
+    for info in infos:
+        address = str(info[4][0])
+        why = _forbidden(address)
+        if why is not None:
+            raise FetchError(
+                url,
+                f"refused: {host} is a {why} address ({address}); an export's URLs must not reach "
+                "this machine or its network unless --allow-private-network is given",
+            )
+
+
 class _Retryable(Exception):
     """A failure worth another attempt (connection error, timeout, 5xx)."""
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects only to http(s) URLs (never to file:, ftp:, data: ...)."""
+    """Follow redirects only to http(s) URLs (never to file:, ftp:, data: ...) that the policy allows."""
+
+    def __init__(self, policy: NetworkPolicy) -> None:
+        super().__init__()
+        self.policy = policy
 
     def redirect_request(
         self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any, newurl: str
@@ -64,13 +147,17 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         scheme = urllib.parse.urlsplit(newurl).scheme.lower()
         if scheme not in ("http", "https"):
             raise FetchError(req.full_url, f"redirect to a non-http(s) URL refused ({newurl})")
+        try:
+            check_url(newurl, self.policy)
+        except FetchError as exc:
+            raise FetchError(req.full_url, f"redirect to {newurl} {exc.reason}") from None
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _opener() -> urllib.request.OpenerDirector:
+def _opener(policy: NetworkPolicy) -> urllib.request.OpenerDirector:
     # build_opener adds the default handlers (incl. file: and ftp:), but only http(s) URLs ever reach it
     # and the redirect handler above refuses any other scheme.
-    return urllib.request.build_opener(_HttpOnlyRedirects())
+    return urllib.request.build_opener(_HttpOnlyRedirects(policy))
 
 
 def cache_path(url: str, cache_dir: str | os.PathLike[str]) -> Path:
@@ -106,10 +193,18 @@ def _from_media_dir(url: str, media_dir: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _download(url: str, target: Path, timeout: float, max_bytes: int) -> None:
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+def _download(
+    url: str, target: Path, timeout: float, max_bytes: int, policy: NetworkPolicy, head: int | None = None
+) -> None:
+    """Download ``url`` into ``target`` (atomically); with ``head``, only its first ``head`` bytes."""
+    check_url(url, policy)
+    headers = {"User-Agent": _USER_AGENT}
+    if head is not None:
+        headers["Range"] = f"bytes=0-{head - 1}"
+        max_bytes = head
+    request = urllib.request.Request(url, headers=headers)
     try:
-        response = _opener().open(request, timeout=timeout)
+        response = _opener(policy).open(request, timeout=timeout)
     except FetchError:
         raise
     except urllib.error.HTTPError as exc:
@@ -129,6 +224,8 @@ def _download(url: str, target: Path, timeout: float, max_bytes: int) -> None:
         raise _Retryable(f"connection failed ({exc})") from exc
     with response:
         length = response.headers.get("Content-Length")
+        if head is not None:
+            length = None  # a server that ignores Range sends the whole file: its first bytes are kept
         if length is not None and length.isdigit() and int(length) > max_bytes:
             raise FetchError(url, f"the download is {int(length)} bytes, more than the limit of {max_bytes}")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +245,9 @@ def _download(url: str, target: Path, timeout: float, max_bytes: int) -> None:
                         break
                     size += len(chunk)
                     if size > max_bytes:
+                        if head is not None:
+                            out.write(chunk[: len(chunk) - (size - max_bytes)])
+                            break
                         raise FetchError(url, f"the download exceeds the limit of {max_bytes} bytes")
                     out.write(chunk)
             if length is not None and length.isdigit() and size < int(length):
@@ -168,10 +268,12 @@ def fetch_one(
     max_bytes: int = DEFAULT_MAX_BYTES,
     backoff: float = 0.25,
     offline: bool = False,
+    policy: NetworkPolicy = NetworkPolicy(),
 ) -> Path:
     """Resolve one URL to a local file (see the module documentation); raises :class:`FetchError`.
 
-    ``offline``: never download; a URL that is neither under ``media_dir`` nor in the cache fails.
+    ``offline`` (or ``policy.offline``): never download; a URL that is neither under ``media_dir`` nor in
+    the cache fails.
     """
     if media_dir is not None:
         found = _from_media_dir(url, Path(media_dir))
@@ -185,12 +287,49 @@ def fetch_one(
     target = cache_path(url, cache_dir)
     if target.is_file():
         return target
-    if offline:
-        raise FetchError(url, "not under the media folder nor in the cache, and fetching is off")
+    if offline or policy.offline:
+        raise FetchError(
+            url,
+            "not under the media folder nor in the cache, and fetching is off (--offline never touches "
+            "the network)",
+        )
+    return _download_with_retries(url, target, timeout, max_bytes, policy, retries, backoff, None)
+
+
+def fetch_head(
+    url: str,
+    cache_dir: str | os.PathLike[str],
+    *,
+    nbytes: int = HEAD_BYTES,
+    retries: int = 2,
+    timeout: float = 15,
+    backoff: float = 0.25,
+    policy: NetworkPolicy = NetworkPolicy(),
+) -> Path:
+    """The first ``nbytes`` of ``url`` (an HTTP ``Range`` request), cached as ``<sha256(url)>.head``."""
+    target = Path(cache_dir) / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()}.head"
+    if target.is_file():
+        return target
+    whole = cache_path(url, cache_dir)
+    if whole.is_file():  # the whole file is cached already
+        return whole
+    return _download_with_retries(url, target, timeout, nbytes, policy, retries, backoff, nbytes)
+
+
+def _download_with_retries(
+    url: str,
+    target: Path,
+    timeout: float,
+    max_bytes: int,
+    policy: NetworkPolicy,
+    retries: int,
+    backoff: float,
+    head: int | None,
+) -> Path:
     attempt = 0
     while True:
         try:
-            _download(url, target, timeout, max_bytes)
+            _download(url, target, timeout, max_bytes, policy, head)
             return target
         except _Retryable as exc:
             if attempt >= retries:
@@ -209,6 +348,7 @@ def fetch(
     media_dir: str | os.PathLike[str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     backoff: float = 0.25,
+    policy: NetworkPolicy = NetworkPolicy(),
 ) -> dict[str, Path]:
     """Resolve every URL to a local file, downloading at most ``concurrency`` at a time.
 
@@ -230,6 +370,7 @@ def fetch(
             media_dir=media_dir,
             max_bytes=max_bytes,
             backoff=backoff,
+            policy=policy,
         )
 
     if len(unique) == 1 or concurrency == 1:

@@ -69,13 +69,14 @@ class ReadOptions:
     # (everything but skipped / not-labelled items), ("all",) = every status
     statuses: tuple[str, ...] = ()
     branch: str = "main"  # Encord: the label branch to read; rows of other branches are reported
+    offline: bool = False  # never touch the network (--offline): media dir, local files and cache only
+    allow_private_network: bool = False  # let export URLs reach loopback/private/link-local addresses
     source_path: Path | None = None  # the input file, to resolve relative media paths
     cache_dir: Path | None = None  # where fetched media (URLs) are cached
     # Reading to look at an export (stats, report, diff) rather than to convert it: media that cannot be
     # had do not stop the reader (YOLO without images keeps normalised coordinates, a Segments bitmap
     # that cannot be had gives empty masks), and the media item says why (``MISSING_MEDIA``).
     inspect: bool = False
-    offline: bool = False  # never download media (only --media-dir, local paths and the cache)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class WriterSpec:
     keeps: str
     drops: str
     validates_as: str | None = None  # the spec format its output is validated against (None: PNG checks)
+    needs_sizes: bool = True  # coordinates are fractions of, or rasters of, the image size
 
     def load(self) -> Writer:
         writer: Writer = _load(self.target)
@@ -342,6 +344,7 @@ WRITERS: dict[str, WriterSpec] = {
             drops="Masks (no contour tracing), keypoints, cuboids (reported); segmentation URLs (no DataGym "
             "server behind them).",
             validates_as="datagym",
+            needs_sizes=False,
         ),
         WriterSpec(
             "encord",
@@ -364,6 +367,7 @@ WRITERS: dict[str, WriterSpec] = {
             drops="What the chosen task type cannot express (e.g. masks in a vector task, keypoints, "
             "cuboids; reported); frames of sequences as image samples (reported).",
             validates_as="segments",
+            needs_sizes=False,
         ),
     )
 }

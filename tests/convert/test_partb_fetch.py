@@ -11,7 +11,10 @@ from typing import ClassVar
 
 import pytest
 
-from labelspec.convert.fetch import FetchError, cache_path, fetch, fetch_one
+from labelspec.convert.fetch import FetchError, NetworkPolicy, cache_path, fetch, fetch_one
+
+# the server is on 127.0.0.1, which the fetcher refuses unless explicitly allowed
+LOCAL = NetworkPolicy(allow_private=True)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -75,18 +78,18 @@ def test_downloads_into_the_cache_and_a_cache_hit_avoids_the_second_request(
     server: str, tmp_path: Path
 ) -> None:
     urls = [f"{server}/a.png", f"{server}/b.png", f"{server}/a.png"]
-    first = fetch(urls, tmp_path / "cache", concurrency=2)
+    first = fetch(urls, tmp_path / "cache", concurrency=2, policy=LOCAL)
     assert set(first) == {urls[0], urls[1]}
     assert first[urls[0]].read_bytes() == b"content of /a.png"
     assert first[urls[0]] == cache_path(urls[0], tmp_path / "cache") and first[urls[0]].suffix == ".png"
-    second = fetch(urls, tmp_path / "cache")
+    second = fetch(urls, tmp_path / "cache", policy=LOCAL)
     assert second == first
     assert Handler.hits == {"/a.png": 1, "/b.png": 1}
     assert not list((tmp_path / "cache").glob(".fetch-*"))  # no temporary leftovers
 
 
 def test_retries_on_503_then_succeeds(server: str, tmp_path: Path) -> None:
-    path = fetch_one(f"{server}/flaky.png", tmp_path, retries=3, backoff=0.01)
+    path = fetch_one(f"{server}/flaky.png", tmp_path, retries=3, backoff=0.01, policy=LOCAL)
     assert path.read_bytes() == b"content of /flaky.png"
     assert Handler.hits["/flaky.png"] == 3
 
@@ -94,33 +97,33 @@ def test_retries_on_503_then_succeeds(server: str, tmp_path: Path) -> None:
 def test_gives_up_after_the_retries(server: str, tmp_path: Path) -> None:
     Handler.failures["/flaky2.png"] = 10
     with pytest.raises(FetchError, match=r"flaky2\.png.*HTTP 503.*3 attempts"):
-        fetch_one(f"{server}/flaky2.png", tmp_path, retries=2, backoff=0.01)
+        fetch_one(f"{server}/flaky2.png", tmp_path, retries=2, backoff=0.01, policy=LOCAL)
 
 
 def test_404_names_the_url(server: str, tmp_path: Path) -> None:
     url = f"{server}/missing.png"
     with pytest.raises(FetchError) as caught:
-        fetch([url], tmp_path)
+        fetch([url], tmp_path, policy=LOCAL)
     assert caught.value.url == url and url in str(caught.value) and "404" in str(caught.value)
     assert Handler.hits["/missing.png"] == 1  # 4xx is not retried
 
 
 def test_timeout_is_a_fetch_error(server: str, tmp_path: Path) -> None:
     with pytest.raises(FetchError, match="timed out"):
-        fetch_one(f"{server}/slow.png", tmp_path, timeout=0.2, retries=0)
+        fetch_one(f"{server}/slow.png", tmp_path, timeout=0.2, retries=0, policy=LOCAL)
 
 
 def test_size_cap(server: str, tmp_path: Path) -> None:
     with pytest.raises(FetchError, match="limit of 1000"):
-        fetch_one(f"{server}/big.bin", tmp_path, max_bytes=1000)
+        fetch_one(f"{server}/big.bin", tmp_path, max_bytes=1000, policy=LOCAL)
     assert not any(tmp_path.iterdir())
 
 
 def test_redirects_only_to_http(server: str, tmp_path: Path) -> None:
     # refused by urllib itself or by fetch's own redirect handler, whichever sees it first
     with pytest.raises(FetchError, match=r"redirect-file.*(not allowed|refused)"):
-        fetch_one(f"{server}/redirect-file", tmp_path, retries=0)
-    assert fetch_one(f"{server}/redirect-ok", tmp_path).read_bytes() == b"content of /a.png"
+        fetch_one(f"{server}/redirect-file", tmp_path, retries=0, policy=LOCAL)
+    assert fetch_one(f"{server}/redirect-ok", tmp_path, policy=LOCAL).read_bytes() == b"content of /a.png"
 
 
 def test_local_paths_file_urls_and_media_dir(server: str, tmp_path: Path) -> None:
@@ -148,4 +151,4 @@ def test_connection_refused_is_a_fetch_error(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(FetchError, match="connection failed"):
-        fetch_one(f"http://127.0.0.1:{port}/a.png", tmp_path, retries=1, backoff=0.01)
+        fetch_one(f"http://127.0.0.1:{port}/a.png", tmp_path, retries=1, backoff=0.01, policy=LOCAL)

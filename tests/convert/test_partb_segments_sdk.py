@@ -201,7 +201,10 @@ def ours(release: Path, writer: Any, out: Path, id_increment: int = 0) -> Path:
 
     report = ConversionReport("segments", writer.target_id)
     document = json.loads(release.read_text())
-    options = ReadOptions(source_path=release, cache_dir=release.parent / "labelspec-cache")
+    # the assets are on a local server: the explicit allowance (refused by default)
+    options = ReadOptions(
+        source_path=release, cache_dir=release.parent / "labelspec-cache", allow_private_network=True
+    )
     dataset = read(document, options, report)
     writer.write(dataset, out, WriteOptions(id_increment=id_increment), report)
     return out

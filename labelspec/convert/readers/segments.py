@@ -218,12 +218,13 @@ class _Reader:
 
     def bitmap(self, url: str) -> Any:
         from labelspec.codecs.segments_bitmap import read_bitmap
-        from labelspec.convert.fetch import fetch_one
+        from labelspec.convert.fetch import NetworkPolicy, fetch_one
 
         base = self.options.source_path.parent if self.options.source_path is not None else Path()
         local = url if "://" in url else str(base / url) if not Path(url).is_absolute() else url
         cache = self.options.cache_dir or Path(".labelspec-cache")
-        path = fetch_one(local, cache, media_dir=self.options.media_dir, offline=self.options.offline)
+        policy = NetworkPolicy(self.options.offline, self.options.allow_private_network)
+        path = fetch_one(local, cache, media_dir=self.options.media_dir, policy=policy)
         return read_bitmap(path)
 
     def unavailable(self, media: MediaItem, annotations: Any, why: str, track: bool) -> MediaItem:

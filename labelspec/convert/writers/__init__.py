@@ -40,9 +40,14 @@ class MissingSizeError(ConversionError):
     """A media item whose pixel size the target needs is unknown (exit code 2: pass --media-dir)."""
 
     def __init__(self, item: MediaItem, target: str) -> None:
+        from labelspec.convert.media import media_basename
+
+        name = media_basename(item.url) if item.url else item.file_name
+        remote = (item.url or "").lower().startswith(("http://", "https://"))
         super().__init__(
             f"the size of image {item.file_name!r} is unknown and {target} needs it: the export does not "
-            "say; pass --media-dir DIR with the media files (only their headers are read)",
+            f"say; put {name!r} under --media-dir DIR (only its header is read)"
+            + (" or leave out --offline, so that its first bytes are fetched" if remote else ""),
             2,
         )
 
