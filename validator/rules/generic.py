@@ -17,6 +17,14 @@ CATALOGUE: list[dict[str, Any]] = [
         "without a word. RFC 8259 says names SHOULD be unique.",
         "example": '{"label_hash": "a", "label_hash": "b"}',
         "passing_example": '{"label_hash": "a"}',
+        "audit": {
+            "lenient": "Every producer serialises a mapping (Python json.dumps of a dict, JavaScript "
+            "JSON.stringify of an object), which cannot repeat a key: a repeated key is a hand edit or a "
+            "broken concatenation.",
+            "strict": "Python's json.loads, which encord 0.1.211 (LabelRowV2.from_labels_dict callers), "
+            "segments-ai 1.33.0 (SegmentsDataset via json.load) and pycocotools 2.0.x (COCO.__init__ "
+            "json.load) read files with, silently keeps only the last value.",
+        },
     }
 ]
 
