@@ -9,7 +9,7 @@ import pytest
 from labelspec import audit, docsite
 from labelspec.validator.schemas import PROFILES, list_formats, load_format_yaml
 
-# Errors whose audit entry is still being written (by format owners); this list may only shrink.
+# Errors whose audit entry is still being written; none are left, and the list may only shrink.
 PENDING = Path(__file__).with_name("audit_pending.txt")
 
 
