@@ -358,6 +358,8 @@ def _cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
                 "title": meta.get("title", fmt),
                 "vendor": meta.get("vendor"),
                 "profiles": list(PROFILES),
+                # What the strict profile is checked against (x-format.sdk): the SDK and its version.
+                "sdk": meta.get("sdk"),
                 "examples": sum(1 for _ in documented_examples(fmt)),
             }
         )
@@ -380,6 +382,8 @@ def _cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
     for row in rows:
         profiles = f"  [profiles: {', '.join(row['profiles'])}]" if row["profiles"] else ""
         out.write(f"{row['id']:<{width}}  {row['title']}{profiles}\n")
+        if row.get("sdk"):
+            out.write(f"{'':<{width}}    strict = {row['sdk']}\n")
     out.write("\nconverters (labelspec convert INPUT --to TARGET): readers, then writers\n")
     described = [(f"read {r.format_id}", r.keeps, r.drops) for r in READERS.values()]
     described += [(f"write {w.target_id} ({w.output})", w.keeps, w.drops) for w in WRITERS.values()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.metadata
 import json
 import subprocess
 import zipfile
@@ -172,6 +173,11 @@ def test_formats_and_schema_commands(cli: list[str]) -> None:
     assert formats.returncode == 0
     ids = [row["id"] for row in json.loads(formats.stdout)]
     assert ids[:3] == ["datagym", "segments", "encord"] and "yolo" in ids
+    # strict names the SDK it is checked against; the vendor SDK versions are the ones the tests install
+    sdks = {row["id"]: row.get("sdk") or "" for row in json.loads(formats.stdout)}
+    for fmt, package in (("segments", "segments-ai"), ("encord", "encord"), ("encord-ontology", "encord")):
+        assert f"{package} {importlib.metadata.version(package)}" in sdks[fmt], (fmt, sdks[fmt])
+    assert "strict = segments-ai" in run(cli, "formats").stdout
     schema = run(cli, "schema", "encord", "--profile", "strict")
     assert schema.returncode == 0
     compiled = json.loads(schema.stdout)
