@@ -12,7 +12,7 @@ from typing import TextIO
 
 from labelspec import __version__
 from labelspec.config import Config
-from labelspec.validator.api import UsageError, validate
+from labelspec.validator.api import UsageError
 from labelspec.validator.examples import check_example, documented_examples, verdict_matches
 from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, FileReport, Report
 from labelspec.validator.reporters import REPORTERS, write_text
@@ -99,7 +99,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     check.add_argument(
         "--profile", choices=PROFILES, help=f"default: the configuration's, or {DEFAULT_PROFILE}"
     )
-    check.add_argument("--ontology", metavar="FILE", help="Encord ontology the label rows refer to")
+    check.add_argument(
+        "--ontology",
+        action="append",
+        metavar="[GLOB=]FILE",
+        help="Encord ontology the label rows refer to: FILE for every export, or GLOB=FILE for the exports "
+        "matching GLOB (repeatable). Default: <stem>.ontology.json or ontology.json beside the export",
+    )
+    check.add_argument(
+        "--include",
+        action="append",
+        metavar="GLOB",
+        help="in folders, validate only the files matching GLOB (their path below the folder, or their "
+        "name; repeatable)",
+    )
+    check.add_argument(
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help="leave out the files matching GLOB (repeatable); they are listed as skipped",
+    )
     check.add_argument("--png-dir", metavar="DIR", help="COCO panoptic: the folder of the panoptic PNGs")
     check.add_argument("--output", choices=sorted(REPORTERS), default="text", help="default: %(default)s")
     check.add_argument("--quiet", "-q", action="store_true", help="print only documents with findings")
@@ -235,26 +254,11 @@ def _jobs(text: str) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
-    from labelspec.config import expand_paths, fails, rule_filter
+    from labelspec.config import fails, rule_filter
 
     config = _config(args)
     profile = args.profile or config.profile or DEFAULT_PROFILE
-    paths = [p for p in expand_paths(args.paths, config) if not config.excluded(p)]
-    report = Report()
-    # Paths sharing a format and an ontology (from the command line, else from the configuration's globs)
-    # are validated together.
-    groups: dict[tuple[str | None, str | None], list[str]] = {}
-    for path in paths:
-        key = (args.format or config.format_for(path), args.ontology or config.ontology_for(path))
-        groups.setdefault(key, []).append(path)
-    for (format_id, ontology), members in groups.items():
-        if ontology is None or args.ontology:  # --ontology goes with the first path, as always
-            report.extend(_validate_paths(args, members, format_id, profile, ontology).files)
-            continue
-        # An ontology of the configuration goes with every path its glob matches (reported once).
-        for number, member in enumerate(members):
-            files = _validate_paths(args, [member], format_id, profile, ontology).files
-            report.extend(files if number == 0 else [f for f in files if not _is_report_of(f, ontology)])
+    report = _validate_inputs(args, config, profile)
     filters = rule_filter(config, _flat(args.select), _flat(args.ignore))
     if filters:
         report.files = [filters.apply(file) for file in report.files]
@@ -268,10 +272,6 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_UNUSABLE
     failing: list[FileReport] = [f for f in report.files if fails(f, fail_on)]
     return EXIT_INVALID if failing else EXIT_VALID
-
-
-def _is_report_of(file: FileReport, path: str) -> bool:
-    return file.path == path or file.path.startswith(path + "!")
 
 
 def _flat(values: list[list[str]] | None) -> list[str] | None:
@@ -290,8 +290,52 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(find_config())
 
 
+def _validate_inputs(args: argparse.Namespace, config: Config, profile: str) -> Report:
+    """Every document of the paths given: folders file by file (labelspec.validator.folders), files sharing
+    a format and an ontology validated together. An ontology named on the command line or in the
+    configuration is reported once, before the documents that use it."""
+    from labelspec.validator.api import validate_dataset
+    from labelspec.validator.folders import OntologyChoice, PathFilter, conventional_ontology, expand
+
+    try:
+        choice = OntologyChoice.parse(args.ontology or [])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    path_filter = PathFilter(tuple(args.include or ()), tuple(args.exclude or ()), config.excluded)
+    selection = expand(
+        args.paths, format_for=lambda path: args.format or config.format_for(path), path_filter=path_filter
+    )
+    report = Report(skipped=selection.skipped)
+    groups: dict[tuple[str | None, str | None, bool], list[str]] = {}
+    for target in selection.targets:
+        format_id = args.format or config.format_for(target.path)
+        if target.dataset is not None:
+            report.files.append(validate_dataset(target.dataset, format_id, profile))
+            continue
+        ontology = choice.for_export(target.path) if choice.by_glob or choice.default else None
+        explicit = ontology is not None or config.ontology_for(target.path) is not None
+        if ontology is None:
+            ontology = config.ontology_for(target.path)
+        if ontology is None:
+            found = conventional_ontology(target.path)
+            ontology = None if found is None else str(found)
+        groups.setdefault((format_id, ontology, explicit), []).append(target.path)
+    reported: set[str] = set()
+    for (format_id, ontology, explicit), members in groups.items():
+        show = explicit and ontology is not None and ontology not in reported
+        if show and ontology is not None:
+            reported.add(ontology)
+        report.extend(_validate_paths(args, members, format_id, profile, ontology, show).files)
+    return report
+
+
 def _validate_paths(
-    args: argparse.Namespace, paths: list[str], format_id: str | None, profile: str, ontology: str | None
+    args: argparse.Namespace,
+    paths: list[str],
+    format_id: str | None,
+    profile: str,
+    ontology: str | None,
+    report_ontology: bool,
 ) -> Report:
     if not paths:
         return Report()
@@ -306,26 +350,31 @@ def _validate_paths(
             ontology=ontology,
             png_dir=args.png_dir,
             stream=args.stream,
+            report_ontology=report_ontology,
         )
     if args.jobs != 1:
         from labelspec.validator.parallel import validate_paths
 
         return validate_paths(
-            paths, format_id, profile, ontology, args.png_dir, stream=args.stream, jobs=args.jobs
+            paths,
+            format_id,
+            profile,
+            ontology,
+            args.png_dir,
+            stream=args.stream,
+            jobs=args.jobs,
+            report_ontology=report_ontology,
         )
+    from labelspec.validator.api import load_ontology, validate_source
+
     report = Report()
+    ontology_reports, ontology_document = load_ontology(ontology, profile)
+    if report_ontology:
+        report.extend(ontology_reports)
     progress = Progress(len(paths))
     for number, path in enumerate(paths):
         progress.show(number, path)
-        partial = validate(
-            path,
-            format=format_id,
-            profile=profile,
-            ontology=ontology if number == 0 else None,
-            png_dir=args.png_dir,
-            stream=args.stream,
-        )
-        report.extend(partial.files)
+        report.extend(validate_source(path, format_id, profile, ontology_document, args.png_dir, args.stream))
     progress.done()
     return report
 

@@ -87,25 +87,6 @@ def matches_glob(glob: str, path: str, root: Path) -> bool:
     return any(fnmatch.fnmatchcase(relative, g) for g in {glob, glob.replace("**/", "")})
 
 
-def expand_paths(paths: Sequence[str], config: Config) -> list[str]:
-    """The command line's paths, with folders opened into their export files when the configuration has
-    globs (exclude, format or ontology) that must see each file; YOLO dataset folders stay whole."""
-    if not (config.exclude or config.format or config.ontology):
-        return list(paths)
-    from labelspec.validator.inputs import export_files
-    from labelspec.validator.yolo_text import is_yolo_source
-
-    out: list[str] = []
-    for path in paths:
-        folder = Path(path)
-        if folder.is_dir() and not is_yolo_source(folder):
-            found = [str(p) for p in export_files(folder)]
-            out.extend(found or [path])  # an empty folder is still reported, as without configuration
-        else:
-            out.append(path)
-    return out
-
-
 def _first_match(table: dict[str, str], path: str, root: Path) -> str | None:
     return next((value for glob, value in table.items() if matches_glob(glob, path, root)), None)
 

@@ -62,6 +62,7 @@ def validate_on_dask(
     png_dir: str | os.PathLike[str] | None = None,
     stream: bool | None = None,
     partitions_per_worker: int = 4,
+    report_ontology: bool = True,
 ) -> Report:
     """Validate ``paths`` on a Dask cluster and collect one :class:`~labelspec.validator.report.Report`.
 
@@ -89,6 +90,7 @@ def validate_on_dask(
             jobs=workers,
             mapper=mapper,
             parts_per_worker=partitions_per_worker,
+            report_ontology=report_ontology,
         )
     finally:
         close()

@@ -66,7 +66,10 @@ def test_pyproject_configuration(cli: list[str], project: Path) -> None:
     # strict makes a zero area an error, the override a warning again; bad.json is excluded
     assert result.returncode == 0, result.stdout + result.stderr
     assert "exports/warn.json: valid as coco-instance (strict), 2 warnings" in result.stdout
-    assert "bad.json" not in result.stdout
+    assert (
+        "exports/bad.json: excluded by the configuration's exclude" in result.stdout
+    )  # listed, not validated
+    assert "bad.json: INVALID" not in result.stdout and "bad.json: valid" not in result.stdout
     # a subfolder finds the configuration upwards; --no-config ignores it
     sub = project / "exports"
     assert "(strict)" in run_in(cli, sub, "validate", "warn.json").stdout

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from labelspec.validator.detect import DetectionError, detect_format
 from labelspec.validator.envelope import prefixed, unwrap
-from labelspec.validator.inputs import LoadedDocument, load_bytes, load_path
+from labelspec.validator.folders import (
+    OntologyChoice,
+    PathFilter,
+    YoloDataset,
+    conventional_ontology,
+    glob_matches,
+    select,
+)
+from labelspec.validator.inputs import LoadedDocument, load_bytes, load_dataset, load_path
 from labelspec.validator.report import FileReport, Finding, Report, pointer_sort_key
 from labelspec.validator.rules import RuleContext, semantic_findings
 from labelspec.validator.schemas import DEFAULT_PROFILE, PROFILES, list_formats
@@ -144,11 +152,11 @@ def report_for_loaded(
     )
 
 
-def iter_loaded(source: Source) -> Iterable[LoadedDocument]:
+def iter_loaded(source: Source, format: str | None = None) -> Iterable[LoadedDocument]:
     if isinstance(source, bytes):
         return [load_bytes(source)]
     if isinstance(source, (str, os.PathLike)):
-        return load_path(Path(source))
+        return load_path(Path(source), format=format)
     return [LoadedDocument("<document>", document=source)]
 
 
@@ -179,7 +187,7 @@ def validate_in_memory(
 ) -> list[FileReport]:
     return [
         report_for_loaded(loaded, format, profile, ontology_document, png_dir)
-        for loaded in iter_loaded(source)
+        for loaded in iter_loaded(source, format)
     ]
 
 
@@ -190,12 +198,22 @@ def validate(
     ontology: Source | None = None,
     png_dir: str | os.PathLike[str] | None = None,
     stream: bool | None = None,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    ontologies: Sequence[tuple[str, str | os.PathLike[str]]] = (),
 ) -> Report:
     """Validate an export given as a path, raw bytes or an already parsed document.
 
     ``format`` is detected when omitted. ``ontology`` (Encord) is validated as ``encord-ontology`` and
     reported first. ``png_dir`` (COCO panoptic) is the folder of the panoptic PNGs. A zip archive yields
     one file report per JSON member.
+
+    A folder is validated file by file (:mod:`labelspec.validator.folders`): each export by its own detected
+    format, each YOLO dataset as one document; every other file is listed in ``Report.skipped`` with the
+    reason. ``include`` / ``exclude``: globs choosing the files of a folder. An Encord export's ontology is
+    the first of: ``ontologies`` (``(glob, path)`` pairs, the first glob matching the export's path),
+    ``ontology``, ``<stem>.ontology.json`` or ``ontology.json`` beside the export.
 
     ``stream``: validate a list-shaped export (Encord, DataGym, Segments) one item at a time, in bounded
     memory, with the same findings; ``None`` (default) does so for files of ``STREAM_THRESHOLD`` bytes and
@@ -208,24 +226,91 @@ def validate(
     check_options(format, profile)
     with collector_paused():
         report = Report()
+        choice = OntologyChoice(tuple((glob, str(path)) for glob, path in ontologies))
+        for path in choice.explicit():
+            report.extend(load_ontology(path, profile)[0])
         ontology_reports, ontology_document = load_ontology(ontology, profile)
         report.extend(ontology_reports)
-        pngs = Path(png_dir) if png_dir is not None else None
+        ontologies_loaded = OntologyDocuments(profile)
+        if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
+            selection = select(
+                Path(source), format=format, path_filter=PathFilter(tuple(include), tuple(exclude))
+            )
+            report.skipped.extend(selection.skipped)
+            if not selection.targets:
+                report.extend(validate_in_memory(source, format, profile, None, None))
+            for target in selection.targets:
+                if target.dataset is not None:
+                    report.files.append(validate_dataset(target.dataset, format, profile))
+                    continue
+                document = ontologies_loaded.for_export(target.path, choice, ontology, ontology_document)
+                report.extend(validate_source(target.path, format, profile, document, png_dir, stream))
+            return report
         if isinstance(source, (str, os.PathLike)):
-            from labelspec.validator.fastpath import native_report
-
-            fast = native_report(source, format, profile, ontology_document)
-            if fast is not None:
-                report.files.append(fast)
-                return report
-        if wants_stream(source, stream):
-            assert isinstance(source, (str, os.PathLike))
-            plan = plan_file(source, format, profile, ontology_document, png_dir)
-            if plan is not None:
-                try:
-                    report.files.append(validate_planned(plan))
-                    return report
-                except Fallback:
-                    pass
-        report.extend(validate_in_memory(source, format, profile, ontology_document, pngs))
+            ontology_document = ontologies_loaded.for_export(source, choice, ontology, ontology_document)
+        report.extend(validate_source(source, format, profile, ontology_document, png_dir, stream))
         return report
+
+
+class OntologyDocuments:
+    """Parsed ontologies by path, each read once per run."""
+
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+        self.parsed: dict[str, Any] = {}
+
+    def load(self, path: str) -> Any:
+        if path not in self.parsed:
+            self.parsed[path] = load_ontology(path, self.profile)[1]
+        return self.parsed[path]
+
+    def for_export(
+        self, path: str | os.PathLike[str], choice: OntologyChoice, given: Source | None, given_document: Any
+    ) -> Any:
+        """The parsed ontology of the export at ``path`` (see :func:`validate`), or None."""
+        for glob, ontology in choice.by_glob:
+            if glob_matches(glob, path):
+                return self.load(ontology)
+        if given is not None:
+            return given_document
+        found = conventional_ontology(path)
+        return None if found is None else self.load(str(found))
+
+
+def validate_dataset(dataset: YoloDataset, format: str | None, profile: str) -> FileReport:
+    """One YOLO dataset of a folder (see :mod:`labelspec.validator.folders`)."""
+    return report_for_loaded(load_dataset(dataset), format or "yolo", profile)
+
+
+def validate_source(
+    source: Source,
+    format: str | None,
+    profile: str,
+    ontology_document: Any,
+    png_dir: str | os.PathLike[str] | None,
+    stream: bool | None,
+) -> list[FileReport]:
+    """The reports of one input (a file, bytes or a document), the ontology already parsed."""
+    pngs = Path(png_dir) if png_dir is not None else None
+    if isinstance(source, (str, os.PathLike)) and not Path(source).is_dir():
+        from labelspec.validator.fastpath import native_report
+
+        fast = (
+            native_report(source, format, profile, ontology_document) if _plain_json(source, format) else None
+        )
+        if fast is not None:
+            return [fast]
+    if wants_stream(source, stream):
+        assert isinstance(source, (str, os.PathLike))
+        plan = plan_file(source, format, profile, ontology_document, png_dir)
+        if plan is not None:
+            try:
+                return [validate_planned(plan)]
+            except Fallback:
+                pass
+    return validate_in_memory(source, format, profile, ontology_document, pngs)
+
+
+def _plain_json(source: str | os.PathLike[str], format: str | None) -> bool:
+    """Whether the native fast path may read the file: it reads JSON text, never a YOLO label file."""
+    return format != "yolo" and (format is not None or not str(source).lower().endswith(".txt"))

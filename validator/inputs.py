@@ -15,11 +15,14 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from labelspec.validator.report import escape_token
+
+if TYPE_CHECKING:
+    from labelspec.validator.folders import YoloDataset
 
 # A decompressed stream may not exceed this many bytes, nor grow past this ratio once it is large.
 DEFAULT_MAX_BYTES = int(os.environ.get("LABELSPEC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3))
@@ -175,12 +178,17 @@ def _zip_member_consumed(stream: Any, member: zipfile.ZipInfo) -> Callable[[], i
     return lambda: member.compress_size - int(getattr(stream, "_compress_left", 0))
 
 
-def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[LoadedDocument]:
-    """The documents held by one path given on the command line or to the API."""
+def load_path(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, format: str | None = None
+) -> Iterator[LoadedDocument]:
+    """The documents held by one path given on the command line or to the API.
+
+    ``format`` decides how a plain file is read: ``yolo`` as a label file, any other format as JSON (a
+    COCO file saved as ``.txt`` is JSON), none by its name (``.txt``: a YOLO label file)."""
     name = str(path)
     try:
         if path.is_dir():
-            yield from _load_directory(path)
+            yield from _load_directory(path, format)
             return
         if not path.exists():
             yield LoadedDocument(name, error="no such file")
@@ -194,7 +202,7 @@ def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Loaded
                 data = read_limited(stream, raw.tell, max_bytes, "the gzip stream")
             yield document_from_bytes(name, data)
             return
-        if lower.endswith(".txt"):  # a single YOLO label file
+        if format == "yolo" or (format is None and lower.endswith(".txt")):  # a single YOLO label file
             yield from _load_yolo(path)
             return
         yield document_from_bytes(name, path.read_bytes())
@@ -242,35 +250,40 @@ def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
                 yield LoadedDocument(label, error=f"cannot read zip member: {_os_reason(exc)}")
 
 
-_EXPORT_SUFFIXES = (".json", ".json.gz", ".zip")
+def _load_directory(path: Path, format: str | None) -> Iterator[LoadedDocument]:
+    """Every document of a folder, one by one (see :mod:`labelspec.validator.folders`; the skipped files
+    are listed by the callers that report them)."""
+    from labelspec.validator.folders import select
+
+    selection = select(path, format=format)
+    if not selection.targets:
+        skipped = f" ({len(selection.skipped)} files skipped)" if selection.skipped else ""
+        what = "no exports (.json, .json.gz, .zip) and no YOLO dataset in it"
+        yield LoadedDocument(str(path), error=f"is a directory with {what}{skipped}")
+        return
+    for target in selection.targets:
+        if target.dataset is not None:
+            yield load_dataset(target.dataset)
+        else:
+            yield from load_path(Path(target.path), format=format)
 
 
-def export_files(folder: Path) -> list[Path]:
-    """The export files below a folder (``.json``, ``.json.gz``, ``.zip``), in path order."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(_EXPORT_SUFFIXES))
-
-
-def _load_directory(path: Path) -> Iterator[LoadedDocument]:
-    """A folder is a YOLO dataset when it holds label text files or a names file; otherwise every export
-    file below it (``.json``, ``.json.gz``, ``.zip``) is validated, in path order."""
+def load_dataset(dataset: YoloDataset) -> LoadedDocument:
+    """A YOLO dataset found in a folder, as one document (or the reason it cannot be read)."""
     from labelspec.validator import yolo_text
 
-    if yolo_text.is_yolo_source(path):
-        yield from _load_yolo(path)
-        return
-    exports = export_files(path)
-    if not exports:
-        yield LoadedDocument(
-            str(path),
-            error="is a directory with no exports (.json, .json.gz, .zip) and no YOLO dataset in it",
+    try:
+        names = Path(dataset.names_file) if dataset.names_file else None
+        parsed = yolo_text.parse_yolo_dataset(
+            Path(dataset.root), [Path(p) for p in dataset.label_files], names
         )
-        return
-    for export in exports:
-        yield from load_path(export)
+    except OSError as exc:
+        return LoadedDocument(dataset.root, error=f"cannot read: {_os_reason(exc)}")
+    return LoadedDocument(dataset.root, document=parsed.document, format_hint="yolo", locate=parsed.locate)
 
 
 def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
-    """A YOLO dataset folder (already recognised by ``yolo_text.is_yolo_source``) or one label file."""
+    """One YOLO label file (its names file looked up beside it and in two parent folders)."""
     from labelspec.validator import yolo_text
 
     parsed = yolo_text.parse_yolo(path)

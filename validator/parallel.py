@@ -106,8 +106,10 @@ def validate_paths(
     jobs: int = 1,
     mapper: Mapper | None = None,
     parts_per_worker: int = 4,
+    report_ontology: bool = True,
 ) -> Report:
-    """Validate ``paths`` (the ontology, if any, goes with the first one, as on the command line).
+    """Validate ``paths`` (files; the ontology, if any, is reported first unless ``report_ontology`` is
+    False, and checks the label rows of every one of them).
 
     ``jobs``: processes of the local pool (0: one per core) when no ``mapper`` is given; with a mapper it
     only sets how many parts a large export is cut into (``jobs * parts_per_worker``).
@@ -117,9 +119,10 @@ def validate_paths(
     report = Report()
     with collector_paused():
         ontology_reports, ontology_document = load_ontology(ontology, profile)
-        report.extend(ontology_reports)
+        if report_ontology:
+            report.extend(ontology_reports)
     with _mapper_for(workers, mapper) as run_all:
-        documents = [ontology_document if number == 0 else None for number in range(len(paths))]
+        documents = [ontology_document for _ in paths]
         natives = _native_reports(paths, documents, format, profile, workers, run_all, mapper is None)
         tasks: list[FileTask | PartTask] = []
         # per input: its plan (None: one task), its whole-file task, its task indexes, or its report when

@@ -68,11 +68,23 @@ class FileReport:
         }
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file found in a folder and not validated, and why (nothing is left out silently)."""
+
+    path: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
+
+
 @dataclass
 class Report:
-    """The result of a validation run over one or more documents."""
+    """The result of a validation run over one or more documents, and the files it skipped."""
 
     files: list[FileReport] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -91,8 +103,13 @@ class Report:
     def extend(self, reports: Iterable[FileReport]) -> None:
         self.files.extend(reports)
 
+    def merge(self, other: Report) -> None:
+        """Add another run's documents and skipped files."""
+        self.files.extend(other.files)
+        self.skipped.extend(other.skipped)
+
     def to_json(self) -> dict[str, Any]:
-        return {"files": [f.to_json() for f in self.files]}
+        return {"files": [f.to_json() for f in self.files], "skipped": [s.to_json() for s in self.skipped]}
 
 
 def escape_token(token: str | int) -> str:

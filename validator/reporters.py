@@ -83,6 +83,7 @@ def write_text(report: Report, out: TextIO, quiet: bool = False, max_findings: i
         write_findings(file.findings, out, max_findings)
     if quiet:
         return
+    write_skipped(report, out)
     valid = sum(1 for f in report.files if f.valid)
     unreadable = sum(1 for f in report.files if not f.readable)
     invalid = len(report.files) - valid - unreadable
@@ -91,14 +92,34 @@ def write_text(report: Report, out: TextIO, quiet: bool = False, max_findings: i
     parts = [f"{valid} valid", f"{invalid} invalid"]
     if unreadable:
         parts.append(f"{unreadable} unreadable")
+    skipped = f", {_plural(len(report.skipped), 'file')} skipped" if report.skipped else ""
     out.write(
         f"{_plural(len(report.files), 'document')} checked: {', '.join(parts)}"
-        f" ({_plural(errors, 'error')}, {_plural(warnings, 'warning')})\n"
+        f" ({_plural(errors, 'error')}, {_plural(warnings, 'warning')}){skipped}\n"
     )
 
 
+SKIPPED_SHOWN = 5  # per reason, in text output (the JSON output lists every skipped file)
+
+
+def write_skipped(report: Report, out: TextIO) -> None:
+    """The files found and not validated, grouped by reason (a few paths each)."""
+    if not report.skipped:
+        return
+    by_reason: dict[str, list[str]] = {}
+    for entry in report.skipped:
+        by_reason.setdefault(entry.reason, []).append(entry.path)
+    out.write(f"skipped {_plural(len(report.skipped), 'file')} (not validated):\n")
+    for reason, paths in by_reason.items():
+        for path in paths[:SKIPPED_SHOWN]:
+            out.write(f"  {path}: {reason}\n")
+        if len(paths) > SKIPPED_SHOWN:
+            out.write(f"  … and {len(paths) - SKIPPED_SHOWN} more: {reason}\n")
+
+
 def write_json(report: Report, out: TextIO) -> None:
-    """``{"files": [{"path", "format", "profile", "valid", "findings": [...]}]}`` (see the README)."""
+    """``{"files": [{"path", "format", "profile", "valid", "findings": [...]}], "skipped": [{"path",
+    "reason"}]}`` (see the README)."""
     json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
     out.write("\n")
 

@@ -39,6 +39,7 @@ __all__ = [
     "parse_names_text",
     "parse_token",
     "parse_yolo",
+    "parse_yolo_dataset",
     "pointer_tokens",
 ]
 
@@ -65,6 +66,8 @@ NOT_LABEL_FILES: frozenset[str] = frozenset(
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+INTEGER_TOKEN = _INT  # a token parse_token reads as an int
+NUMBER_TOKEN = _FLOAT  # a token it reads as a number (int or float)
 
 
 class YoloReadError(OSError):
@@ -200,7 +203,7 @@ def _read_text(path: Path) -> str:
 
 
 def _is_names_yaml(path: Path) -> bool:
-    return path.name.lower() in NAMES_YAML_FILES
+    return path.name.lower() in NAMES_YAML_FILES or path.suffix.lower() in (".yaml", ".yml")
 
 
 def find_names_file(folder: Path, *, ancestors: int = 0) -> Path | None:
@@ -220,13 +223,31 @@ def find_names_file(folder: Path, *, ancestors: int = 0) -> Path | None:
         parent = parent.parent
         candidates.append(parent)
     for directory in candidates:
-        for name in (*NAMES_YAML_FILES, *NAMES_TEXT_FILES):
+        for name in NAMES_YAML_FILES:
+            if (directory / name).is_file():
+                return directory / name
+        described = sorted(p for p in directory.glob("*.y*ml") if p.is_file() and _yaml_has_names(p))
+        if described:
+            return described[0]
+        for name in NAMES_TEXT_FILES:
             if (directory / name).is_file():
                 return directory / name
         extra = sorted(p for p in directory.glob("*.names") if p.is_file())
         if extra:
             return extra[0]
     return None
+
+
+def _yaml_has_names(path: Path) -> bool:
+    """Any YAML with a top-level ``names`` describes a dataset (ultralytics reads whatever YAML it is given;
+    labelformat's examples call theirs ``example.yaml``)."""
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        return False
+    try:
+        data = yaml.safe_load(_read_text(path))
+    except (YoloReadError, yaml.YAMLError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "names" in data
 
 
 def _load_names(path: Path) -> tuple[dict[str, Any], list[int] | None]:
@@ -237,7 +258,7 @@ def _load_names(path: Path) -> tuple[dict[str, Any], list[int] | None]:
         return {"names": names}, numbers
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
         raise YoloReadError(f"{path} is not valid YAML: {exc}") from exc
     out: dict[str, Any] = {"names": None}
     if not isinstance(data, dict):
@@ -250,6 +271,8 @@ def _load_names(path: Path) -> tuple[dict[str, Any], list[int] | None]:
         out["names"] = declared
     if "nc" in data:
         out["nc"] = data["nc"]
+    if "kpt_shape" in data:  # ultralytics pose: [keypoints per object, 2 (x y) or 3 (x y visibility)]
+        out["kpt_shape"] = data["kpt_shape"]
     return out, None
 
 
@@ -296,7 +319,11 @@ def parse_yolo(path: Path) -> YoloParse:
         root = path.parent
         names_path = find_names_file(root, ancestors=2)
         files = [path]
+    return parse_yolo_dataset(root, files, names_path)
 
+
+def parse_yolo_dataset(root: Path, files: list[Path], names_path: Path | None) -> YoloParse:
+    """The parsed form of the label ``files`` of the dataset at ``root`` with the given names file."""
     document: dict[str, Any] = {"names": None}
     names_lines: list[int] | None = None
     names_key: str | None = None

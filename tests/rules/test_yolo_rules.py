@@ -38,7 +38,7 @@ def _dataset(lines: list[list[Any]], names: Any = ("car", "person"), **extra: An
         ([0.5] * 5, None),
         ([0.5] * 6, "polygon"),
         ([0.5] * 4 + [0.4, 0.4, 2], "pose"),
-        ([0.5] * 8, "polygon"),
+        ([0.5] * 8, "oriented box"),  # ultralytics OBB: four corners
         ([0.5] * 9, None),
         ([0.5] * 4 + [0.4, 0.4, 2, 0.6, 0.6, 0], "pose"),  # 2 keypoints: also a polygon's arity
         ([0.5] * 4 + [0.4, 0.4, 0.3, 0.6, 0.6, 0.7], "polygon"),
@@ -47,6 +47,36 @@ def _dataset(lines: list[list[Any]], names: Any = ("car", "person"), **extra: An
 )
 def test_line_kinds(values: list[float], kind: str | None) -> None:
     assert line_kind([0, *values]) == kind
+
+
+@pytest.mark.parametrize(
+    ("kpt_shape", "values", "kind"),
+    [
+        ((2, 3), [0.5] * 4 + [0.4, 0.4, 2, 0.6, 0.6, 1], "pose"),
+        ((2, 2), [0.5] * 4 + [0.4, 0.4, 0.6, 0.6], "pose (x y keypoints)"),  # else an 8-value polygon
+        ((2, 3), [0.5] * 4, None),  # a box alone in a pose dataset
+        ((17, 3), [0.5] * 4 + [0.4, 0.4, 2] * 16, None),  # one keypoint short
+    ],
+)
+def test_kpt_shape_decides_pose_lines(
+    kpt_shape: tuple[int, int], values: list[float], kind: str | None
+) -> None:
+    assert line_kind([0, *values], kpt_shape) == kind
+
+
+def test_kpt_shape_from_data_yaml(tmp_path: Path) -> None:
+    """data.yaml's kpt_shape is read: x y keypoints are checked as coordinates, other arities fail."""
+    (tmp_path / "data.yaml").write_text("names: [person]\nkpt_shape: [2, 2]\n")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2 0.4 0.4 1.5 0.6\n0 0.5 0.5 0.2 0.2\n")
+    report = labelspec.validate(tmp_path)
+    (file,) = report.files
+    found = {(f.rule, f.pointer) for f in file.findings}
+    assert ("YOLO-COORD-OUT-OF-RANGE", "/labels/labels~1a.txt/0/7") in found  # keypoint x 1.5
+    arity = [f for f in file.findings if f.rule == "YOLO-LINE-ARITY"]
+    assert [f.pointer for f in arity] == ["/labels/labels~1a.txt/1"] and "kpt_shape [2, 2]" in arity[
+        0
+    ].message
 
 
 def test_names_mapping_with_gaps() -> None:

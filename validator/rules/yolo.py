@@ -8,7 +8,11 @@ A line is read by its number of values after the class index:
   pose line with 2-value keypoints (the same arity, and read the same way here: all values in [0, 1]);
 * 4 + 3k: an ultralytics pose line, box then k keypoints ``x y visibility`` (when k is even the arity is
   a polygon's too: the line is pose when every visibility field is 0, 1 or 2);
+* 8: an ultralytics oriented box ``x1 y1 ... x4 y4`` (the four corners; read as a polygon would be);
 * anything else cannot be any of these (YOLO-LINE-ARITY).
+
+A dataset whose data.yaml declares ``kpt_shape: [k, d]`` is a pose dataset: every line is a box and k
+keypoints of d values (``x y``, or ``x y visibility`` when d is 3), and any other arity is an error.
 
 Pointers are ``/labels/<file>/<line index>[/<field index>]``; the loader turns them into file/line.
 """
@@ -25,7 +29,9 @@ from labelspec.validator.rules import Hit, RuleContext, rule
 
 DETECTION = "detection"
 POLYGON = "polygon"
-POSE = "pose"
+ORIENTED_BOX = "oriented box"
+POSE = "pose"  # keypoints x y visibility
+POSE_XY = "pose (x y keypoints)"
 
 
 def _is_int(value: Any) -> bool:
@@ -36,15 +42,31 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def line_kind(line: list[Any]) -> str | None:
+def keypoint_shape(document: Any) -> tuple[int, int] | None:
+    """data.yaml's ``kpt_shape`` as (keypoints, values per keypoint) when it is well formed."""
+    shape = document.get("kpt_shape") if isinstance(document, dict) else None
+    if isinstance(shape, list) and len(shape) == 2 and all(_is_int(v) for v in shape):
+        return (shape[0], shape[1]) if shape[0] >= 1 and shape[1] in (2, 3) else None
+    return None
+
+
+def line_kind(line: list[Any], kpt_shape: tuple[int, int] | None = None) -> str | None:
     """What a label line (class index first) is, or None when its arity fits no kind.
 
-    A pose line with 3-value keypoints and an even count (e.g. 2 keypoints: 10 values) has the arity of a
-    polygon too; it is read as pose when every visibility field is 0, 1 or 2.
+    With a ``kpt_shape`` (k, d) only a pose line of k keypoints of d values fits. Otherwise a pose line
+    with 3-value keypoints and an even count (e.g. 2 keypoints: 10 values) has the arity of a polygon too;
+    it is read as pose when every visibility field is 0, 1 or 2.
     """
     values = len(line) - 1
+    if kpt_shape is not None:
+        keypoints, per_point = kpt_shape
+        if values != 4 + keypoints * per_point:
+            return None
+        return POSE if per_point == 3 else POSE_XY
     if values == 4:
         return DETECTION
+    if values == 8:
+        return ORIENTED_BOX
     pose_arity = values > 4 and (values - 4) % 3 == 0
     if values >= 6 and values % 2 == 0:
         if pose_arity and all(line[i] in (0, 1, 2) for i in range(7, len(line), 3)):
@@ -68,6 +90,7 @@ def _lines(ctx: RuleContext) -> list[tuple[str, int, list[Any], str | None]]:
     found: list[tuple[str, int, list[Any], str | None]] = []
     document = ctx.document
     labels = document.get("labels") if isinstance(document, dict) else None
+    kpt_shape = keypoint_shape(document)
     if isinstance(labels, dict):
         for key, lines in labels.items():
             if not isinstance(lines, list):
@@ -79,25 +102,25 @@ def _lines(ctx: RuleContext) -> list[tuple[str, int, list[Any], str | None]]:
                     and _is_int(line[0])
                     and all(_is_number(v) for v in line[1:])
                 ):
-                    found.append((key, index, line, line_kind(line)))
+                    found.append((key, index, line, line_kind(line, kpt_shape)))
     _MEMO[:] = [(weakref.ref(ctx), found)]
     return found
 
 
 def _box(line: list[Any], kind: str | None) -> tuple[float, float, float, float] | None:
     """The box of a detection or pose line."""
-    if kind in (DETECTION, POSE):
+    if kind in (DETECTION, POSE, POSE_XY):
         return line[1], line[2], line[3], line[4]
     return None
 
 
 def _coordinate_fields(line: list[Any], kind: str | None) -> Iterator[int]:
     """Field indexes of the line that are fractions of the image size (not pose visibility flags)."""
-    if kind in (DETECTION, POLYGON):
+    if kind in (DETECTION, POLYGON, ORIENTED_BOX):
         yield from range(1, len(line))
-    elif kind == POSE:
+    elif kind in (POSE, POSE_XY):
         yield from range(1, 5)
-        for start in range(5, len(line), 3):
+        for start in range(5, len(line), 3 if kind == POSE else 2):
             yield start
             yield start + 1
 
@@ -154,13 +177,23 @@ def nc_names_mismatch(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("YOLO-LINE-ARITY")
 def line_arity(ctx: RuleContext) -> Iterator[Hit]:
+    kpt_shape = keypoint_shape(ctx.document)
     for key, index, line, kind in _lines(ctx):
         values = len(line) - 1
-        if kind is None:
+        if kind is None and kpt_shape is not None:
+            keypoints, per_point = kpt_shape
             yield (
                 to_pointer(["labels", key, index]),
-                f"{values} numbers after the class index: not a box (4), a polygon (an even number, at least "
-                "6) or a pose line (4 + 3 per keypoint)",
+                f"{values} numbers after the class index: data.yaml's kpt_shape [{keypoints}, {per_point}] "
+                f"makes every line a box and {keypoints} keypoints of {per_point} values "
+                f"({4 + keypoints * per_point} numbers)",
+                "ultralytics reshapes every pose line to kpt_shape and skips the label file when it fails",
+            )
+        elif kind is None:
+            yield (
+                to_pointer(["labels", key, index]),
+                f"{values} numbers after the class index: not a box (4), an oriented box (8), a polygon (an "
+                "even number, at least 6) or a pose line (4 + 3 per keypoint)",
                 "ultralytics skips the whole label file when a line does not reshape",
             )
 
