@@ -6,7 +6,7 @@ STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 PYTEST_ARGS ?= -n auto
 
-.PHONY: demo test lint typecheck check clean venv docs fuzz
+.PHONY: demo test test-pythons lint typecheck check clean venv docs fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ fuzz: $(STAMP_TEST)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m hypothesis -p no:cacheprovider \
 		--hypothesis-show-statistics -q $(FUZZ_ARGS)
 
+## test-pythons: the validator, native-path and CLI tests on Python 3.10 and 3.13 (pyenv), own venv each
+test-pythons:
+	PYTEST_ARGS="$(PYTEST_ARGS)" ./.ci/pythons
+
 ## docs: build the documentation site into site/ (pages generated from schemas/, rules and the CLI)
 docs: $(STAMP_TEST)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
@@ -53,4 +57,4 @@ typecheck: $(STAMP_TEST)
 	$(BIN)/python tools/typecheck.py
 
 clean:
-	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,8 @@ Layout (``version`` 1)::
     {
       "version": 1,
       "present": bool,                # False: no ontology, none of the rules runs (the decider says clean)
+      "rules": [rule id, ...],        # every catalogued rule that needs an ontology: one the C code does not
+                                      # mirror (LONTO_RULE_IDS) makes the decider answer "not sure"
       "strings": [bytes, ...],        # UTF-8; sid = position
       "objects": [(sid, owner)],      # ontology.objects: featureNodeHash -> owner index
       "classifications": [(sid, owner)],
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labelspec.validator.rules import catalogue
 from labelspec.validator.rules.encord import _Attribute, _ontology_index, _Owner
 
 TABLES_VERSION = 1
@@ -53,6 +56,11 @@ class _Strings:
             found = self.ids[text] = len(self.encoded)
             self.encoded.append(data)
         return found
+
+
+def ontology_rules() -> list[str]:
+    """Every catalogued Encord rule that runs only with an ontology (``needs: [ontology]``)."""
+    return [spec.id for spec in catalogue("encord") if "ontology" in spec.needs]
 
 
 def ontology_tables(ontology_document: Any, profile: str) -> dict[str, Any] | None:
@@ -111,6 +119,7 @@ def _tables(ontology_document: Any) -> dict[str, Any]:
     return {
         "version": TABLES_VERSION,
         "present": True,
+        "rules": ontology_rules(),
         "strings": strings.encoded,
         "objects": objects,
         "classifications": classifications,

@@ -79,8 +79,16 @@ typedef struct {
     int32_t owner;
 } rinst;
 
+const char *const LONTO_RULE_IDS[] = {
+    "ENC-OBJECT-FEATURE-UNKNOWN",        "ENC-CLASSIFICATION-FEATURE-UNKNOWN", "ENC-SHAPE-MISMATCH",
+    "ENC-ATTRIBUTE-UNKNOWN",             "ENC-OPTION-UNKNOWN",                 "ENC-ANSWER-TYPE-MISMATCH",
+    "ENC-RADIO-ANSWER-COUNT",            "ENC-NESTED-ANSWER-UNSELECTED",       "ENC-DYNAMIC-TRACK-HASH-MISSING",
+    "ENC-DYNAMIC-ANSWER-STATIC",         "ENC-REQUIRED-ATTRIBUTE-UNANSWERED",  NULL,
+};
+
 struct lonto {
     int present;
+    int unknown_rules; /* the tables name a rule this decider does not mirror: never clean */
     /* interned ontology strings */
     int32_t nstr;
     char *bytes;
@@ -474,6 +482,23 @@ lonto *lonto_build(PyObject *tables) {
     if (is_present < 0) goto fail;
     o->present = is_present;
     if (!o->present) return o;
+    PyObject *rules = get_item(tables, "rules");
+    if (!rules) goto fail;
+    if (!PyList_Check(rules)) {
+        bad_tables("rules is not a list");
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rules); i++) {
+        PyObject *item = PyList_GET_ITEM(rules, i);
+        const char *id = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
+        if (!id) {
+            if (!PyErr_Occurred()) bad_tables("a rule id is not a str");
+            goto fail;
+        }
+        int known = 0;
+        for (int j = 0; LONTO_RULE_IDS[j] && !known; j++) known = strcmp(id, LONTO_RULE_IDS[j]) == 0;
+        if (!known) o->unknown_rules = 1;
+    }
     PyObject *strings = get_item(tables, "strings"), *objects = get_item(tables, "objects"),
              *classifications = get_item(tables, "classifications"), *owners = get_item(tables, "owners"),
              *attributes = get_item(tables, "attributes");
@@ -995,6 +1020,7 @@ static int data_type_kind(const ltape *t, uint32_t i) {
 
 int lonto_row_clean(lonto *o, const ltape *t, uint32_t row) {
     if (!o->present) return 1; /* without an ontology none of these rules runs */
+    if (o->unknown_rules) return 0; /* a rule without a C twin: only the reference can say */
     const lnode *n = t->n;
     if (n[row].type != LT_OBJ) return 1; /* the reference indexes only dict rows */
     uint32_t data_type = LT_NONE, units = LT_NONE, spaces = LT_NONE, object_answers = LT_NONE,

@@ -13,6 +13,10 @@
 typedef struct _object PyObject; /* as Python.h declares it (C11 allows the repeated typedef) */
 typedef struct lonto lonto;
 
+/* The rule ids this decider mirrors (NULL-terminated). A rule of the tables' "rules" list (every catalogued
+ * rule that needs an ontology) missing here makes the decider answer "not sure" for every row. */
+extern const char *const LONTO_RULE_IDS[];
+
 /* NULL + Python exception on bad tables. */
 lonto *lonto_build(PyObject *tables);
 void lonto_free(lonto *o);

@@ -426,6 +426,24 @@ static PyObject *json_equal(PyObject *self, PyObject *args) {
     return result;
 }
 
+static PyObject *ontology_rule_ids(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    Py_ssize_t count = 0;
+    while (LONTO_RULE_IDS[count]) count++;
+    PyObject *out = PyTuple_New(count);
+    if (!out) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *id = PyUnicode_FromString(LONTO_RULE_IDS[i]);
+        if (!id) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, id);
+    }
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
     {"check_file", (PyCFunction)(void (*)(void))check_file, METH_VARARGS | METH_KEYWORDS,
      "check_file(path, schema, root, items, rules=None, ontology=None, max_dirty=0, start=-1, stop=-1) -> dict\n\n"
@@ -435,6 +453,8 @@ static PyMethodDef module_methods[] = {
      "the items from offset start (an item's first byte) up to offset stop, which must be where an item starts "
      "(else complete is false): a part of the list for another process; item indexes are then local."},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
+    {"ontology_rule_ids", ontology_rule_ids, METH_NOARGS,
+     "ontology_rule_ids() -> tuple of the ontology rules the EncordOntology decider mirrors"},
     {"parse_check", parse_check, METH_O, "parse_check(data) -> (ok, reason, offset)"},
     {"json_equal", json_equal, METH_VARARGS, "json_equal(a: bytes, b: bytes) -> bool"},
     {NULL, NULL, 0, NULL}};

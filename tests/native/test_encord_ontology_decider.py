@@ -131,6 +131,50 @@ def test_the_decided_rules_are_the_ontology_aware_ones() -> None:
     assert reading == ONTOLOGY_RULES
 
 
+NEEDING_AN_ONTOLOGY = [spec.id for spec in catalogue("encord") if "ontology" in spec.needs]
+
+
+@pytest.mark.parametrize("rule_id", NEEDING_AN_ONTOLOGY)
+def test_every_ontology_rule_has_a_twin_or_makes_the_decider_unsure(checker: Checker, rule_id: str) -> None:
+    """The exact guard: a catalogued rule that needs an ontology is mirrored in C (LONTO_RULE_IDS), or
+    the decider, told about it by its tables, answers "not sure" for every row (even a clean one)."""
+    tables = ontology_tables(EXAMPLE_ONTOLOGY, "lenient")
+    assert tables is not None
+    assert rule_id in tables["rules"], f"{rule_id} is not announced to the native ontology decider"
+    if rule_id in checker.native.ontology_rule_ids():
+        return
+    row = _clean_row_for_the_example_ontology(checker)
+    assert not checker.native.EncordOntology(tables).row_clean(orjson.dumps(row)), (
+        f"{rule_id} needs an ontology and has no C twin, yet the native decider certifies rows as clean"
+    )
+
+
+def test_a_rule_without_twin_makes_every_row_unsure(checker: Checker) -> None:
+    """The mechanism the guard relies on, with a rule the C code cannot know."""
+    tables = ontology_tables(EXAMPLE_ONTOLOGY, "lenient")
+    assert tables is not None
+    row = _clean_row_for_the_example_ontology(checker)
+    assert checker.native.EncordOntology(tables).row_clean(orjson.dumps(row))
+    unknown = dict(tables, rules=[*tables["rules"], "ENC-A-RULE-WITHOUT-C-TWIN"])
+    assert not checker.native.EncordOntology(unknown).row_clean(orjson.dumps(row))
+
+
+def test_the_c_twins_are_catalogued_ontology_rules(checker: Checker) -> None:
+    """No C twin of a rule that is gone or no longer needs an ontology (it would be dead code)."""
+    assert set(checker.native.ontology_rule_ids()) <= set(NEEDING_AN_ONTOLOGY)
+
+
+def _clean_row_for_the_example_ontology(checker: Checker) -> Any:
+    """A corpus row the decider certifies under the catalogue's example ontology (the row's objects and
+    classifications removed, so nothing refers to a feature)."""
+    row = copy.deepcopy(json.loads((ROOT / "tests/corpus/encord/video-row.json").read_text())[0])
+    for unit in row["data_units"].values():
+        unit["labels"] = {}
+    row["object_answers"], row["classification_answers"], row["object_actions"] = {}, {}, {}
+    assert not reference_hits(row, EXAMPLE_ONTOLOGY, "lenient")
+    return row
+
+
 # ------------------------------------------------------------------------------------------ the tables
 
 

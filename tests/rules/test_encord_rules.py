@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -552,3 +554,62 @@ def test_cli_takes_the_api_ontology_as_ontology(cli: list[str], tmp_path: Path) 
     files = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
     assert files["ontology.json"]["format"] == "encord-ontology" and not files["ontology.json"]["findings"]
     assert [f["rule"] for f in files["rows.json"]["findings"]] == ["ENC-OBJECT-FEATURE-UNKNOWN"]
+
+
+# Real datetimes that Python 3.10's datetime.fromisoformat refuses (it reads only 3 or 6 fraction digits and
+# +HH:MM offsets) and 3.11 accepts: the verdict may not depend on the interpreter.
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-02-29T10:00:00.1Z",
+        "2024-02-29T10:00:00.1234+02:00",
+        "2024-02-29T10:00:00.123456789Z",
+        "2024-02-29T10:00+0200",
+        "2024-02-29T10:00:00-05",
+        "2023-09-07 09:47:35.1",
+    ],
+)
+def test_datetime_verdict_is_the_same_on_every_python(value: str) -> None:
+    assert not _hits(_video(_obj(createdAt=value)), "ENC-DATETIME-INVALID")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2023-02-29T10:00:00Z", "day 29 is out of range for Feb 2023 (01-28)"),
+        ("2024-02-29T24:00Z", "hour 24 is out of range (00-23)"),
+        ("2024-02-29T10:00:00+24:00", "UTC offset +24:00 is not within a day"),
+        ("0000-01-01", "year 0000 is out of range (0001-9999)"),
+        ("Thu, 31 Apr 2023 09:47:35 GMT", "day 31 is out of range for Apr 2023 (01-30)"),
+        ("2023-09-07T09:47:35Z\n", "a line break follows it"),
+    ],
+)
+def test_datetime_errors_say_which_field(value: str, reason: str) -> None:
+    (hit,) = _hits(_video(_obj(createdAt=value)), "ENC-DATETIME-INVALID")
+    assert f"({reason})" in hit.message
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the oracle is Python 3.11's datetime.fromisoformat")
+def test_datetime_grammar_equals_python_311_fromisoformat() -> None:
+    """Independent oracle for the ISO forms: 3.11's fromisoformat (the grammar the rule was written
+    against), on random strings of the datetime pattern."""
+    from datetime import datetime
+
+    from labelspec.validator.rules import encord as encord_rules
+    from tests.native.test_encord_decider import random_datetime
+
+    rng = random.Random(13)
+    checked = 0
+    for _ in range(20_000):
+        text = random_datetime(rng)
+        if not encord_rules._DATETIME_PATTERN.match(text) or text.endswith("\n") or text[3:5] == ", ":
+            continue
+        space_form = len(text) > 10 and text[10] == " "
+        try:
+            datetime.fromisoformat(text[:19] if space_form else text.replace("Z", "+00:00"))
+            oracle = True
+        except ValueError:
+            oracle = False
+        assert (encord_rules._datetime_error(text) is None) == oracle, text
+        checked += 1
+    assert checked > 5_000
