@@ -279,15 +279,9 @@ def _flat(values: list[list[str]] | None) -> list[str] | None:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from pathlib import Path
+    from labelspec.config import config_for
 
-    from labelspec.config import find_config, load_config
-
-    if args.no_config:
-        return Config()
-    if args.config:
-        return load_config(Path(args.config))
-    return load_config(find_config())
+    return config_for(args.config, args.no_config)
 
 
 def _validate_inputs(args: argparse.Namespace, config: Config, profile: str) -> Report:

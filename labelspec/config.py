@@ -128,6 +128,13 @@ def load_config(path: Path | None) -> Config:
     return parse_config(table, source=where, root=path.parent.resolve())
 
 
+def config_for(path: str | None, ignore: bool = False) -> Config:
+    """The configuration a command uses: none (``--no-config``), ``--config PATH``, or the nearest one."""
+    if ignore:
+        return Config()
+    return load_config(Path(path) if path else find_config())
+
+
 def parse_config(table: Any, *, source: str, root: Path) -> Config:
     if not isinstance(table, dict):
         raise UsageError(f"{source}: expected a table of settings")

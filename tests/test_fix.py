@@ -205,3 +205,27 @@ def test_rule_selection_and_usage_errors(cli: list[str], tmp_path: Path) -> None
     assert run(cli, "fix", source, "--rule", "COCO-NOPE").returncode == 2
     assert run(cli, "fix", tmp_path / "missing.json").returncode == 2
     assert run(cli, "fix", source, "--to-strict", "--profile", "lenient").returncode == 2
+
+
+def test_fix_reads_the_configuration(cli: list[str], tmp_path: Path) -> None:
+    """Profile and ontology per glob come from labelspec.toml, as for validate."""
+    has_object = lambda p, v: isinstance(v, dict) and "objectHash" in v and "featureHash" in v  # noqa: E731
+    original = _encord_with(RandomDraw("fix/config"), has_object, "image")
+    rows = clone(original.document)
+    del rows[0]["branch_name"]  # a strict-only finding: repaired only under the configured profile
+    next(v for p, v in walk(rows) if has_object(p, v))["featureHash"] = "unknown1"  # seen with the ontology
+    (tmp_path / "rows").mkdir()
+    (tmp_path / "rows" / "a.json").write_text(json.dumps(rows))
+    (tmp_path / "ontology.json").write_text(json.dumps(original.ontology))
+    command = [*cli, "fix", "rows/a.json", "--output", "json"]
+    lenient = json.loads(subprocess.run(command, capture_output=True, text=True, cwd=tmp_path).stdout)
+    assert lenient["profile"] == "lenient" and not lenient["changes"]
+    (tmp_path / "labelspec.toml").write_text(
+        'profile = "strict"\n[ontology]\n"rows/*.json" = "ontology.json"\n'
+    )
+    strict = json.loads(subprocess.run(command, capture_output=True, text=True, cwd=tmp_path).stdout)
+    assert strict["profile"] == "strict"
+    assert [c["fix"] for c in strict["changes"]] == ["ENC-FIX-BRANCH-NAME"]
+    assert {f["rule"] for f in strict["left"]} == {"ENC-OBJECT-FEATURE-UNKNOWN"}  # the configured ontology
+    bad = (tmp_path / "labelspec.toml").write_text("profiel = 1\n")
+    assert bad and subprocess.run(command, capture_output=True, text=True, cwd=tmp_path).returncode == 2

@@ -56,6 +56,14 @@ def register(commands: Any) -> None:
     )
     fix.add_argument("--ontology", metavar="FILE", help="Encord ontology the label rows refer to")
     fix.add_argument("--output", choices=("text", "json"), default="text", help="the report (default: text)")
+    config = fix.add_mutually_exclusive_group()
+    config.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the configuration whose profile, format and ontology globs apply (default: the nearest "
+        "labelspec.toml or pyproject.toml [tool.labelspec])",
+    )
+    config.add_argument("--no-config", action="store_true", help="ignore any configuration file")
     fix.set_defaults(run=run_fix)
 
 
@@ -105,16 +113,19 @@ def _detect(document: Any, format_id: str | None) -> str:
 
 
 def run_fix(args: argparse.Namespace, out: TextIO) -> int:
+    from labelspec.config import config_for
     from labelspec.convert.atomic import OutputExistsError, write_bytes
     from labelspec.fix.catalogue import all_fixes
     from labelspec.fix.engine import fix_document
 
+    config = config_for(args.config, args.no_config)
     source = Path(args.export)
     document, indented = _read(source)
-    format_id = _detect(document, args.format)
+    format_id = _detect(document, args.format or config.format_for(args.export))
     if args.to_strict and args.profile == "lenient":
         raise UsageError("--to-strict validates with the strict profile; drop --profile lenient")
-    profile = "strict" if args.to_strict else (args.profile or DEFAULT_PROFILE)
+    profile = "strict" if args.to_strict else (args.profile or config.profile or DEFAULT_PROFILE)
+    ontology = args.ontology or config.ontology_for(args.export)
     rules = frozenset(args.rule) if args.rule else None
     if rules is not None:
         known = {f.id for f in all_fixes()} | {f.rule for f in all_fixes()}
@@ -125,7 +136,7 @@ def run_fix(args: argparse.Namespace, out: TextIO) -> int:
         document,
         format_id,
         profile,
-        ontology=_load_ontology(args.ontology),
+        ontology=_load_ontology(ontology),
         rules=rules,
         unsafe=args.unsafe_fixes or args.to_strict,
         name=str(source),
