@@ -69,7 +69,7 @@ def test_fix_repairs_a_mutant_of_its_rule(cli: list[str], tmp_path: Path, fix_id
     format_id = _owner(fix_id)
     for seed, knobs in enumerate(KNOBS[format_id] * 2):
         original = mutants.build_subject(RandomDraw(f"fix/{fix_id}/{seed}"), format_id, "lenient", **knobs)
-        mutant = mutants.mutate(RandomDraw(f"fix/{fix_id}/{seed}"), original, fix_id, budget=25)
+        mutant = mutants.mutate(RandomDraw(f"fix/{fix_id}/{seed}"), original, fix_id)
         if mutant is None:
             continue
         assert rules_of(mutant.subject, mutant.subject.document)[fix_id]
@@ -165,7 +165,7 @@ def test_schema_fix_repairs_its_fault(cli: list[str], tmp_path: Path, fix_id: st
 
 def test_nothing_is_written_without_o_and_unsafe_fixes_need_asking(cli: list[str], tmp_path: Path) -> None:
     original = mutants.build_subject(RandomDraw("fix/cli"), "encord", "lenient", **KNOBS["encord"][0])
-    mutant = mutants.mutate(RandomDraw("fix/cli"), original, "ENC-OBJECT-ANSWER-ORPHAN", budget=25)
+    mutant = mutants.mutate(RandomDraw("fix/cli"), original, "ENC-OBJECT-ANSWER-ORPHAN")
     assert mutant is not None
     source = tmp_path / "rows.json"
     text = json.dumps(mutant.subject.document)
