@@ -136,7 +136,7 @@ def test_demo_report_is_built_and_linked_from_the_index(site: Path) -> None:
         assert (site / "guides" / "img" / image).stat().st_size > 10_000
     paths = [ROOT / "schemas" / fmt / "examples" / name for fmt, name in DEMO_EXAMPLES]
     stats = subprocess.run(
-        [*labelspec_command(), "stats", *map(str, paths), "--output", "json", "--no-fetch"],
+        [*labelspec_command(), "stats", *map(str, paths), "--output", "json", "--offline"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -35,7 +35,7 @@ def _reading_options(parser: argparse.ArgumentParser) -> None:
         help="folder with the media files (image sizes from their headers, Segments bitmaps, pictures)",
     )
     parser.add_argument(
-        "--no-fetch",
+        "--offline",
         action="store_true",
         help="never download media named by URL: only --media-dir, local paths and the fetch cache",
     )
@@ -97,7 +97,7 @@ def register(commands: Any) -> None:
     diff.add_argument("--ontology", metavar="FILE", help="Encord: the ontology the label rows refer to")
     diff.add_argument("--labelset", metavar="NAME", help="Segments: the labelset to read")
     diff.add_argument("--media-dir", metavar="DIR", help="folder with the media files (sizes, bitmaps)")
-    diff.add_argument("--no-fetch", action="store_true", help="never download media named by URL")
+    diff.add_argument("--offline", action="store_true", help="never download media named by URL")
     diff.set_defaults(run=run_diff)
 
 
@@ -129,7 +129,7 @@ def _options(args: argparse.Namespace, format: str | None = None) -> Any:
         ontology=Path(args.ontology) if args.ontology else None,
         media_dir=Path(args.media_dir) if args.media_dir else None,
         labelset=args.labelset,
-        offline=args.no_fetch,
+        offline=args.offline,
     )
 
 

@@ -47,7 +47,7 @@ def write(path: Path, document: Any) -> Path:
 
 
 def diff_json(cli: list[str], a: Path, b: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    result = run(cli, "diff", a, b, "--output", "json", "--no-fetch", *extra)
+    result = run(cli, "diff", a, b, "--output", "json", "--offline", *extra)
     assert "Traceback" not in result.stderr
     return result.returncode, json.loads(result.stdout)
 

@@ -127,7 +127,7 @@ def inputs(cli: list[str], tmp_path_factory: pytest.TempPathFactory) -> dict[str
 def report(cli: list[str], inputs: dict[str, Any]) -> Path:
     out = inputs["base"] / "report.html"
     result = run(cli, "report", *inputs["documents"], "-o", out, "--media-dir", inputs["media"],
-                 "--ontology", inputs["ontology"], "--samples", "50", "--no-fetch")  # fmt: skip
+                 "--ontology", inputs["ontology"], "--samples", "50", "--offline")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     return out
@@ -179,7 +179,7 @@ def test_no_console_errors_and_nothing_loaded_from_outside(page: Any, report: Pa
 
 def test_dom_counts_equal_stats(cli: list[str], page: Any, inputs: dict[str, Any]) -> None:
     result = run(cli, "stats", *inputs["documents"], "--media-dir", inputs["media"], "--ontology",
-                 inputs["ontology"], "--output", "json", "--no-fetch")  # fmt: skip
+                 inputs["ontology"], "--output", "json", "--offline")  # fmt: skip
     files = json.loads(result.stdout)["files"]
     dom = page.execute_script(
         """
@@ -284,7 +284,7 @@ def test_the_sample_is_seeded(cli: list[str], inputs: dict[str, Any]) -> None:
     def shown(seed: str, name: str) -> list[str]:
         out = inputs["base"] / name
         result = run(cli, "report", inputs["documents"][0], "-o", out, "--samples", "2", "--seed", seed,
-                     "--no-fetch", "--ontology", inputs["ontology"])  # fmt: skip
+                     "--offline", "--ontology", inputs["ontology"])  # fmt: skip
         assert result.returncode == 0, result.stderr
         text = out.read_text()
         return [part.split('"', 1)[0] for part in text.split('data-media-id="')[1:]]
@@ -298,6 +298,6 @@ def test_the_sample_is_seeded(cli: list[str], inputs: dict[str, Any]) -> None:
 def test_existing_output_is_kept(cli: list[str], inputs: dict[str, Any]) -> None:
     out = inputs["base"] / "kept.html"
     out.write_text("mine")
-    result = run(cli, "report", CORPUS / "encord" / "image-row.json", "-o", out, "--no-fetch")
+    result = run(cli, "report", CORPUS / "encord" / "image-row.json", "-o", out, "--offline")
     assert result.returncode == 2 and out.read_text() == "mine"
     assert "--force" in result.stderr

@@ -23,7 +23,7 @@ def run(cli: list[str], *args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def stats(cli: list[str], *args: str | Path) -> dict[str, Any]:
-    result = run(cli, "stats", *args, "--output", "json", "--no-fetch")
+    result = run(cli, "stats", *args, "--output", "json", "--offline")
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
     files: list[dict[str, Any]] = json.loads(result.stdout)["files"]
@@ -58,7 +58,7 @@ def test_every_format_has_documents_to_check() -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_stats_reads_every_corpus_document_and_example(cli: list[str], fmt: str) -> None:
     paths = [p for f, p in corpus_documents() + bundled_examples() if f == fmt]
-    result = run(cli, "stats", *paths, "--format", fmt, "--output", "json", "--no-fetch")
+    result = run(cli, "stats", *paths, "--format", fmt, "--output", "json", "--offline")
     assert "Traceback" not in result.stderr
     assert result.returncode in (0, 1), result.stderr
     entries = json.loads(result.stdout)["files"]
@@ -189,3 +189,30 @@ def test_text_output_and_unreadable_input(cli: list[str], tmp_path: Path) -> Non
     result = run(cli, "stats", broken, tmp_path / "missing.json")
     assert result.returncode == 2
     assert "UNREADABLE" in result.stdout and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_report_and_diff_work_on_every_corpus_document_and_example(
+    cli: list[str], fmt: str, tmp_path: Path
+) -> None:
+    """``report`` over all documents of a format (one page), and ``diff`` of each document with itself."""
+    from labelspec.inspect.diff import DiffInputError, diff_sides, load_side
+    from labelspec.inspect.source import Options
+
+    paths = [p for f, p in corpus_documents() + bundled_examples() if f == fmt]
+    out = tmp_path / "report.html"
+    result = run(cli, "report", *paths, "--format", fmt, "-o", out, "--offline")
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.count('<section class="document"') == len(paths)
+    options = Options(format=fmt, offline=True)
+    compared = 0
+    for path in paths:
+        try:
+            side = load_side(str(path), options)
+        except DiffInputError:  # items too malformed to read: stats counts them, diff refuses (exit 2)
+            assert run(cli, "validate", path, "--format", fmt).returncode == 1
+            continue
+        assert diff_sides(side, load_side(str(path), options)).equal, path
+        compared += 1
+    assert compared
