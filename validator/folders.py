@@ -7,7 +7,7 @@ A folder is validated file by file, never as a whole:
   files whose lines parse as YOLO label lines; its class names come from ``data.yaml``, ``dataset.yaml``
   or any YAML with ``names``, or from ``classes.txt`` / ``obj.names``. A label file belongs to the
   deepest folder above it that has a names file, else to the folder holding its ``labels/`` folder, else
-  to its own folder: datasets are never merged, and a text file that is not YOLO label lines (notes, a
+  to the folder given: datasets are never merged, and a text file that is not YOLO label lines (notes, a
   read-me, an image list) never turns a folder into a dataset;
 * every other file is listed as skipped, with the reason.
 
@@ -298,7 +298,9 @@ def _dataset_root(root: Path, path: Path, names_of: dict[Path, Path]) -> Path:
     for folder in ancestors:
         if folder.name == "labels" and folder != root:
             return folder.parent
-    return path.parent
+    # No names file and no labels/ folder marks a boundary (the Segments.ai SDK writes such datasets, in
+    # <owner>_<dataset>/<release>/ folders): the label files found below the folder given are one dataset.
+    return root if root in ancestors else path.parent
 
 
 # -------------------------------------------------------------------------------------------- ontology
