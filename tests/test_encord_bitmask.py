@@ -1,4 +1,7 @@
-"""The Encord bitmask rleString codec (notes/encord.md §5): test vectors, round trips, pycocotools interop."""
+"""The Encord bitmask rleString codec (schemas/encord/notes.md#s5).
+
+Test vectors, round trips, pycocotools interop.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Encord bitmask ``rleString`` codec, exactly as Encord's SDK implements it (notes/encord.md §5).
+"""The Encord bitmask ``rleString`` codec, exactly as Encord's SDK implements it (schemas/encord/notes.md#s5).
 
 An Encord bitmask is COCO's "compressed RLE" string codec applied to the mask flattened in **row-major (C)
 order** (COCO itself flattens column-major):

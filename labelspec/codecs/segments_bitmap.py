@@ -1,4 +1,4 @@
-"""The Segments.ai segmentation-bitmap id encoding (notes/segments.md §7).
+"""The Segments.ai segmentation-bitmap id encoding (schemas/segments/notes.md#s7).
 
 A label bitmap is an 8-bit RGBA PNG in which every pixel holds an instance id spread over the colour
 channels: ``id = R + 256·G + 65536·B`` (24 bits); alpha is 255 and carries no information; id 0 means

@@ -200,7 +200,7 @@ def test_polygon_with_hole_becomes_rle_and_is_reported(tmp_path: Path) -> None:
 
 
 def test_segments_sdk_coco_faults_are_not_reproduced(tmp_path: Path) -> None:
-    """notes/segments.md §9.1: reversed corners give negative sizes, polygons go to `points`, no
+    """schemas/segments/notes.md#s9-1: reversed corners give negative sizes, polygons go to `points`, no
     area/iscrowd/segmentation. labelspec writes proper COCO."""
     out = tmp_path / "coco.json"
     report = convert(

@@ -2,8 +2,8 @@
 
 A small ``segmentation-bitmap`` release is served from a local HTTP server on 127.0.0.1: images (RGB PNG)
 and label bitmaps (RGBA PNG, id = R + 256·G + 65536·B, via ``ids_to_rgba``). Ids are < 256 and category ids
-are contiguous 1..N in list order (notes/segments.md §12), so that the SDK's positional colour lookups and
-our category positions coincide.
+are contiguous 1..N in list order (schemas/segments/notes.md#s12), so that the SDK's positional colour
+lookups and our category positions coincide.
 
 Why the SDK's bitmap cache is pre-populated: with Pillow 13 (this venv), ``SegmentsDataset`` caches each
 decoded bitmap as ``Image.fromarray(uint32)`` → ``OSError: cannot write mode I as PNG`` (notes §7.1). The

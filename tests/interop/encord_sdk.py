@@ -1,8 +1,9 @@
 """Drive Encord's SDK parser (encord 0.1.190) offline and decide whether it loads a label row without loss.
 
-``build_label_row`` follows notes/encord.md §13: a ``LabelRowV2`` needs a project client (a ``Mock``), an
-``Ontology`` (``OrmOntology`` around ``OntologyStructure.from_dict`` of the ontology structure dict, and a
-``MagicMock`` API client) and a synthetic ``LabelRowMetadata`` standing in for what the API would return:
+``build_label_row`` follows schemas/encord/notes.md#s13: a ``LabelRowV2`` needs a project client (a
+``Mock``), an ``Ontology`` (``OrmOntology`` around ``OntologyStructure.from_dict`` of the ontology
+structure dict, and a ``MagicMock`` API client) and a synthetic ``LabelRowMetadata``
+standing in for what the API would return:
 
 * ``data_type`` in upper case, ``file_type`` / ``data_link`` / ``width`` / ``height`` / ``audio_*`` from the
   first data unit (``file_type == "text/html"`` is how the SDK tells HTML from plain text);

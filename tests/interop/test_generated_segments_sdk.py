@@ -1,7 +1,7 @@
 """Generated strict Segments.ai releases validate with the segments.typing models of their task type.
 
 The SDK verdict is the one ``test_segments_sdk`` builds (the SDK sub-models chosen per task type inside
-the envelope ``SegmentsDataset`` needs; notes/segments.md §11).
+the envelope ``SegmentsDataset`` needs; schemas/segments/notes.md#s11).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 For every release document of the set below, the strict profile must accept exactly the documents that
 segments-ai 1.33.0 loads without failing. ``segments.typing.Release`` and ``Dataset`` describe API objects,
-not release files (notes/segments.md §11), so the SDK verdict is built as the notes prescribe: the SDK
+not release files (schemas/segments/notes.md#s11), so the SDK verdict is built as the notes prescribe: the SDK
 sub-models chosen per ``dataset.task_type`` (TaskType, TaskAttributes, Labelset, LabelStatus, the
 sample-attributes model and the label-attributes model of the task type) inside the thin envelope that
 ``SegmentsDataset`` needs (§1 "What SegmentsDataset requires"). Nothing touches the network.

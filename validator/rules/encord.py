@@ -1,7 +1,8 @@
 """Semantic rules of the Encord label-row export (``ENC-…``) and the Encord ontology structure (``ENCO-…``).
 
 Catalogued in ``schemas/encord/rules.yaml`` and ``schemas/encord-ontology/rules.yaml``; the facts behind them
-are in notes/encord.md. Every check reads one index of the document, built once per validation in a single
+are in schemas/encord/notes.md.
+Every check reads one index of the document, built once per validation in a single
 pass over the label rows (:func:`_label_index`), and, for the ontology-aware rules, one index of the ontology
 (:func:`_ontology_index`). Both are cached on the :class:`RuleContext`, so a large export is walked once.
 """

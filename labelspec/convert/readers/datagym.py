@@ -1,4 +1,4 @@
-"""DataGym.ai project export -> canonical model (notes/datagym.md §1).
+"""DataGym.ai project export -> canonical model (schemas/datagym/notes.md#s1).
 
 - element 0's ``label_classes``: geometry classes (point, line, polygon, rectangle) and image
   segmentation classes become categories (id = ``class_name``); classification classes (select,

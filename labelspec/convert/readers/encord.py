@@ -1,4 +1,4 @@
-"""Encord label rows (+ ontology) -> canonical model (notes/encord.md §3-§6).
+"""Encord label rows (+ ontology) -> canonical model (schemas/encord/notes.md#s3 to #s6).
 
 - categories: the ontology's objects (``featureNodeHash`` -> name, colour, attribute definitions) with
   ``--ontology``; without it, each ``featureHash`` seen in the rows with the ``name``/``color`` the rows

@@ -1,4 +1,4 @@
-"""Segments.ai release file -> canonical model (notes/segments.md §1-§7).
+"""Segments.ai release file -> canonical model (schemas/segments/notes.md#s1 to #s7).
 
 - ``task_attributes.categories`` -> categories (id = the Segments id as a string, ``source_id`` the int;
   colour, ``has_instances`` as thing/stuff, attribute definitions); ``image_attributes`` of a label ->

@@ -1,6 +1,6 @@
 """Canonical model -> COCO instance JSON (one file).
 
-Conventions (and where they differ from the Segments.ai SDK's exporter, notes/segments.md §9.1, whose
+Conventions (and where they differ from the Segments.ai SDK's exporter, schemas/segments/notes.md#s9-1, whose
 faults are deliberately not reproduced):
 
 - every annotation has ``segmentation``, ``area``, ``bbox`` and ``iscrowd``; sizes are never negative;

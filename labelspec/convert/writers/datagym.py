@@ -1,6 +1,6 @@
 """The ``datagym`` writer: a DataGym.ai image-project export (one JSON array: label classes, then tasks).
 
-What it writes (notes/datagym.md §1, the strict profile):
+What it writes (schemas/datagym/notes.md#s1, the strict profile):
 
 * ``label_classes``: one geometry class per category and DataGym geometry type used by its annotations
   (a category used with two types, e.g. boxes and polygons, becomes ``<name>`` and ``<name> <type>``,

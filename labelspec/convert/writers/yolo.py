@@ -14,7 +14,7 @@ two items with one name get the media id appended.
 The class mapping is documented here and in the conversion report (``mappings.class_index``): **class
 index = the 0-based position of the category** in the names (categories in model order, the source's
 order). This differs from the Segments.ai SDK, which writes raw category ids and no names file
-(notes/segments.md §9.3).
+(schemas/segments/notes.md#s9-3).
 
 Lines are ``class cx cy w h``: box centre and size divided by the image width/height, 6 decimals, boxes
 clipped to the image (reported when clipping changed them). Polygons, masks, keypoints and rotated boxes
