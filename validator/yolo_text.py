@@ -280,7 +280,8 @@ def _label_files(root: Path, names_path: Path | None) -> list[Path]:
     """Every label ``.txt`` under ``root``: under ``labels/`` folders when there are any, else all of them."""
     found = sorted(p for p in root.rglob("*.txt") if p.is_file() and not _hidden(p.relative_to(root)))
     if names_path is not None:
-        found = [p for p in found if p.resolve() != names_path.resolve()]
+        names_resolved = names_path.resolve()  # once: resolving every label file is slow on big datasets
+        found = [p for p in found if p.name != names_path.name or p.resolve() != names_resolved]
     under_labels = [p for p in found if "labels" in p.relative_to(root).parts[:-1]]
     if under_labels:
         return under_labels
@@ -352,4 +353,6 @@ def parse_yolo_dataset(root: Path, files: list[Path], names_path: Path | None) -
 
 def _relative_key(path: Path, root: Path) -> str:
     """POSIX path of ``path`` relative to ``root`` (``../data.yaml`` for a names file in a parent folder)."""
+    if root in path.parents:  # found under root by rglob: no resolving needed (it is slow per file)
+        return path.relative_to(root).as_posix()
     return PurePosixPath(*Path(os.path.relpath(path.resolve(), root.resolve())).parts).as_posix()

@@ -1,6 +1,10 @@
 """Atomic outputs: a file is written to a temporary sibling and renamed; a whole output (a folder, or a
 file with its side files) is written into a private staging folder next to the target and moved into
 place only when it is complete and valid. Nothing is overwritten without ``force``.
+
+Inside a staging folder nobody else sees, files are written directly (no temporary sibling, no fsync per
+file: with 100 000 YOLO label files the fsyncs took most of a conversion's time); publishing syncs the
+file system once, then renames, so what becomes visible is complete and on disk.
 """
 
 from __future__ import annotations
@@ -9,10 +13,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["OutputExistsError", "StagedOutput", "check_writable", "write_bytes", "write_json"]
+__all__ = ["OutputExistsError", "StagedOutput", "check_writable", "write_bytes", "write_json", "write_many"]
 
 
 class OutputExistsError(FileExistsError):
@@ -29,10 +34,22 @@ def check_writable(path: Path, force: bool) -> None:
         raise OutputExistsError(path)
 
 
+# the private staging folder of the conversion running in this context, if any
+_STAGING: ContextVar[Path | None] = ContextVar("labelspec_staging", default=None)
+
+
 def write_bytes(path: Path, data: bytes, *, force: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary sibling, fsync, rename); parents are created."""
+    """Write ``data`` to ``path`` atomically (temporary sibling, fsync, rename); parents are created.
+
+    Inside the active staging folder (see :class:`StagedOutput`) the file is written directly: the
+    staging folder is published as a whole, after one sync."""
     check_writable(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
+    staging = _STAGING.get()
+    if staging is not None and staging in path.parents:
+        with open(path, "wb") as out:
+            out.write(data)
+        return path
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
     )
@@ -46,6 +63,30 @@ def write_bytes(path: Path, data: bytes, *, force: bool = False) -> Path:
         Path(handle.name).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_many(files: Iterable[tuple[Path, bytes]], *, force: bool = False) -> list[Path]:
+    """Write many files (e.g. one YOLO label file per image): each folder is created once, and inside the
+    active staging folder every file is written directly; elsewhere each one with :func:`write_bytes`."""
+    staging = _STAGING.get()
+    staged: dict[Path, bool] = {}  # folder -> inside the staging folder (created)
+    written: list[Path] = []
+    mode = "wb" if force else "xb"  # "xb": two items never share one file
+    for path, data in files:
+        parent = path.parent
+        inside = staged.get(parent)
+        if inside is None:
+            inside = staging is not None and (parent == staging or staging in parent.parents)
+            if inside:
+                parent.mkdir(parents=True, exist_ok=True)
+            staged[parent] = inside
+        if not inside:
+            written.append(write_bytes(path, data, force=force))
+            continue
+        with open(path, mode) as out:
+            out.write(data)
+        written.append(path)
+    return written
 
 
 def write_json(path: Path, value: Any, *, force: bool = False, indent: bool = False) -> Path:
@@ -86,6 +127,7 @@ class StagedOutput:
         self.staging = Path(
             tempfile.mkdtemp(dir=self.out.parent, prefix=f".{self.out.name}.", suffix=".staging")
         )
+        self._token = _STAGING.set(self.staging)
         return self
 
     @property
@@ -101,6 +143,7 @@ class StagedOutput:
 
     def publish(self, paths: Iterable[Path]) -> list[Path]:
         assert self.staging is not None
+        os.sync()  # the staged files were written without fsync: on disk before they become visible
         if self.kind == "folder":
             self._replace(self.path, self.out)
             return [self.final_path(p) for p in paths]
@@ -127,5 +170,6 @@ class StagedOutput:
 
     def __exit__(self, *exc: object) -> None:
         if self.staging is not None:
+            _STAGING.reset(self._token)
             _remove(self.staging)
             self.staging = None

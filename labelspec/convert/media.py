@@ -29,12 +29,13 @@ class UnsafeNameError(ValueError):
     """A media or member name that would escape the output folder."""
 
 
-def safe_member_path(out_dir: Path, name: str) -> Path:
+def safe_member_path(out_dir: Path, name: str, *, resolve: bool = True) -> Path:
     """``out_dir / name`` for a relative ``name`` from an export, refusing anything that could escape.
 
     Refused: empty names, NUL bytes, absolute paths (``/x``, ``C:\\x``, ``\\\\server``), ``..`` segments
     (also with backslashes, which are treated as separators) and names whose resolved path (following
-    links that already exist) lies outside ``out_dir``.
+    links that already exist) lies outside ``out_dir``. ``resolve=False`` skips that last check, for a
+    folder the caller just created (it holds no links).
     """
     if not name or "\x00" in name:
         raise UnsafeNameError(f"refusing the empty or binary media name {name!r}")
@@ -45,6 +46,8 @@ def safe_member_path(out_dir: Path, name: str) -> Path:
     if not parts or ".." in parts:
         raise UnsafeNameError(f"refusing the media name {name!r}: it would leave the output folder")
     candidate = out_dir.joinpath(*parts)
+    if not resolve:
+        return candidate
     root = out_dir.resolve()
     resolved = candidate.resolve()
     if resolved != root and root not in resolved.parents:

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from labelspec.convert.atomic import write_bytes
+from labelspec.convert.atomic import write_bytes, write_many
 from labelspec.convert.media import safe_member_path
 from labelspec.convert.model import (
     Annotation,
@@ -136,7 +136,8 @@ class YoloWriter:
                     lines.append(line)
             boxes += len(lines)
             key = f"labels/{name}"
-            paths[key] = safe_member_path(out / "labels", name)
+            # out is the folder this writer just created: a lexical check is enough (no links in it)
+            paths[key] = safe_member_path(out / "labels", name, resolve=False)
             labels[key] = lines
             if item.attributes:
                 report.drop("media attributes", "YOLO has no attributes", item.id)
@@ -152,8 +153,9 @@ class YoloWriter:
         if layout == "darknet":
             return self._write_darknet(names, dataset.media, labels, out, options.force)
         written = [write_bytes(out / DATA_YAML, _data_yaml(names), force=options.force)]
-        for key, lines in labels.items():
-            written.append(write_bytes(paths[key], _text(lines), force=options.force))
+        written += write_many(
+            ((paths[key], _text(lines)) for key, lines in labels.items()), force=options.force
+        )
         return written
 
     @staticmethod
@@ -169,13 +171,13 @@ class YoloWriter:
         data = f"classes = {len(names)}\ntrain = train.txt\nnames = obj.names\nbackup = backup/\n"
         written.append(write_bytes(out / "obj.data", data.encode(), force=force))
         images: list[str] = []
+        files: list[tuple[Path, bytes]] = []
         for item, (key, lines) in zip(media, labels.items(), strict=True):
             relative = key.removeprefix("labels/")
             stem = relative[: -len(".txt")]
             extension = posixpath.splitext(item.file_name)[1] or ".jpg"
             images.append(f"{_DARKNET_DIR}/{stem}{extension}")
-            target = safe_member_path(out / _DARKNET_DIR, relative)
-            written.append(write_bytes(target, _text(lines), force=force))
+            files.append((safe_member_path(out / _DARKNET_DIR, relative, resolve=False), _text(lines)))
         written.insert(
             2, write_bytes(out / "train.txt", "".join(f"{i}\n" for i in images).encode(), force=force)
         )
