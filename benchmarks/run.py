@@ -446,6 +446,11 @@ def write_results(out: Path, rows: list[dict[str, Any]], command: str) -> None:
             f"| {row['input']} | {row['size'] / 1e6:.0f} MB | {row['tool']} | {row['seconds']:.2f} | "
             f"{row['ratio']:.2f}x | {row['rss'] / 2**20:.0f} MiB |"
         )
+    # keep the conversion section that benchmarks/convert.py maintains
+    previous = out.read_text() if out.exists() else ""
+    begin, end = "<!-- conversions -->", "<!-- /conversions -->"
+    if begin in previous and end in previous:
+        lines += ["", previous[previous.index(begin) : previous.index(end) + len(end)]]
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 
