@@ -6,7 +6,7 @@ index (:func:`labelspec.validator.rules.encord._ontology_index`): the same first
 wrapped ``{"structure": ...}`` form and tolerance of malformed nodes. Every string is interned once
 (``strings``); the rest refers to strings by their index (a *sid*) and to attributes by their index.
 
-Layout (``version`` 1)::
+Layout (``version`` 2)::
 
     {
       "version": 1,
@@ -19,7 +19,8 @@ Layout (``version`` 1)::
       "owners": [(shape_sid | -1,     # the class's shape (-1: none)
                   [attr, ...],        # top-level attributes (every one, duplicates included)
                   [(sid, attr)],      # attributes by featureNodeHash (the first of each hash)
-                  [(option_sid, [attr, ...])])],  # attributes nested under a radio option
+                  [(option_sid, [attr, ...])],  # attributes nested under a radio option
+                  -1 | (count, [sid, ...]))],   # skeleton template: point count, point featureHashes
       "attributes": [(hash_sid, type, required, dynamic, parent_option_sid | -1, [option_sid, ...])],
     }
 
@@ -33,7 +34,7 @@ from typing import Any
 from labelspec.validator.rules import catalogue
 from labelspec.validator.rules.encord import _Attribute, _ontology_index, _Owner
 
-TABLES_VERSION = 1
+TABLES_VERSION = 2
 ATTRIBUTE_TYPES = {"radio": 1, "checklist": 2, "text": 3, "numeric": 4}
 
 
@@ -101,21 +102,24 @@ def _tables(ontology_document: Any) -> dict[str, Any]:
             )
         return found
 
-    owners: list[tuple[int, list[int], list[tuple[int, int]], list[tuple[int, list[int]]]]] = []
+    owners: list[tuple[Any, ...]] = []
 
-    def owner_id(owner: _Owner) -> int:
+    def owner_id(owner: _Owner, skeleton: tuple[str, frozenset[str], int] | None) -> int:
         owners.append(
             (
                 -1 if owner.shape is None else strings.sid(owner.shape),
                 [attribute_id(a) for a in owner.top],
                 [(strings.sid(h), attribute_id(a)) for h, a in owner.attributes.items()],
                 [(strings.sid(o), [attribute_id(a) for a in nested]) for o, nested in owner.nested.items()],
+                -1 if skeleton is None else (skeleton[2], sorted(strings.sid(h) for h in skeleton[1])),
             )
         )
         return len(owners) - 1
 
-    objects = [(strings.sid(h), owner_id(owner)) for h, owner in index.objects.items()]
-    classifications = [(strings.sid(h), owner_id(owner)) for h, owner in index.classifications.items()]
+    objects = [
+        (strings.sid(h), owner_id(owner, index.skeletons.get(h))) for h, owner in index.objects.items()
+    ]
+    classifications = [(strings.sid(h), owner_id(owner, None)) for h, owner in index.classifications.items()]
     return {
         "version": TABLES_VERSION,
         "present": True,

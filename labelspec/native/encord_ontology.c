@@ -5,7 +5,8 @@
  * (_answer_lists / _answered) and the rules ENC-OBJECT-FEATURE-UNKNOWN, ENC-CLASSIFICATION-FEATURE-UNKNOWN,
  * ENC-SHAPE-MISMATCH, ENC-ATTRIBUTE-UNKNOWN, ENC-OPTION-UNKNOWN, ENC-ANSWER-TYPE-MISMATCH,
  * ENC-RADIO-ANSWER-COUNT, ENC-NESTED-ANSWER-UNSELECTED, ENC-DYNAMIC-TRACK-HASH-MISSING,
- * ENC-DYNAMIC-ANSWER-STATIC and ENC-REQUIRED-ATTRIBUTE-UNANSWERED. It reads defensively, as the reference
+ * ENC-DYNAMIC-ANSWER-STATIC, ENC-REQUIRED-ATTRIBUTE-UNANSWERED and ENC-SKELETON-TEMPLATE-MISMATCH (point count and
+ * point featureHashes against the class's skeleton template). It reads defensively, as the reference
  * does, so it never relies on the row being structurally valid. The only values it does not model are
  * owner lookups by str() of a float, list or object featureHash (`ontology.objects.get(str(x))`): 0.
  *
@@ -51,6 +52,8 @@ typedef struct {
     int32_t shape_sid; /* -1: the class has no shape */
     uint32_t top_start, top_count; /* attribute indexes in pool */
     uint8_t any_required;          /* some attribute of its tree is required */
+    int32_t skel_count;            /* points of its skeleton template, -1: none */
+    uint32_t skel_start, skel_n;   /* the template's point featureHash sids in pool */
 } lowner;
 
 typedef struct {
@@ -358,7 +361,8 @@ done:
     return ok;
 }
 
-/* owners: [(shape_sid, top, [(sid, attr)], [(option_sid, [attr])])]; also fills the pair table. */
+/* owners: [(shape_sid, top, [(sid, attr)], [(option_sid, [attr])], skeleton)], skeleton -1 or
+ * (point count, [point featureHash sid]); also fills the pair table. */
 static int build_owners(lonto *o, PyObject *entries) {
     PyObject *seq = PySequence_Fast(entries, "owners must be a list");
     if (!seq) return 0;
@@ -367,8 +371,8 @@ static int build_owners(lonto *o, PyObject *entries) {
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
         long shape;
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 4) {
-            bad_tables("an owner is not a 4-tuple");
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 5) {
+            bad_tables("an owner is not a 5-tuple");
             goto done;
         }
         lowner *w = &o->owners[i];
@@ -376,6 +380,17 @@ static int build_owners(lonto *o, PyObject *entries) {
             !pool_list(o, PyTuple_GET_ITEM(item, 1), o->nattrs, &w->top_start, &w->top_count))
             goto done;
         w->shape_sid = (int32_t)shape;
+        w->skel_count = -1;
+        PyObject *skeleton = PyTuple_GET_ITEM(item, 4);
+        if (PyTuple_Check(skeleton)) {
+            long count;
+            if (PyTuple_GET_SIZE(skeleton) != 2 || !get_index(PyTuple_GET_ITEM(skeleton, 0), 0, INT32_MAX, &count) ||
+                !pool_list(o, PyTuple_GET_ITEM(skeleton, 1), o->nstr, &w->skel_start, &w->skel_n)) {
+                if (!PyErr_Occurred()) bad_tables("an owner skeleton is not (count, [sid])");
+                goto done;
+            }
+            w->skel_count = (int32_t)count;
+        }
         PyObject *by_hash = PySequence_Fast(PyTuple_GET_ITEM(item, 2), "owner attributes must be a list");
         if (!by_hash) goto done;
         for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(by_hash); k++) {
@@ -472,7 +487,7 @@ lonto *lonto_build(PyObject *tables) {
     }
     PyObject *version = get_item(tables, "version");
     if (!version) goto fail;
-    if (!PyLong_Check(version) || PyLong_AsLong(version) != 1) {
+    if (!PyLong_Check(version) || PyLong_AsLong(version) != 2) {
         bad_tables("unknown version");
         goto fail;
     }
@@ -725,16 +740,40 @@ static inline int32_t owner_by_str(const lonto *o, const lnode *s, const int32_t
 
 /* ------------------------------------------------------------------------------------ frame labels */
 
-/* One entry of a frame's `objects`: ENC-OBJECT-FEATURE-UNKNOWN, ENC-SHAPE-MISMATCH; indexes the instance. */
+/* ENC-SKELETON-TEMPLATE-MISMATCH: a skeleton object of a class with a template has the template's number of
+ * points, and every string point featureHash is one of the template's (when it names any). */
+static int skeleton_matches(const lonto *o, const ltape *t, const lowner *w, uint32_t shape, uint32_t skeleton) {
+    const lnode *n = t->n;
+    if (w->skel_count < 0 || !is_str(t, shape) || !LT_STR_EQ(&n[shape], "skeleton") || skeleton == LT_NONE ||
+        n[skeleton].type != LT_OBJ)
+        return 1;
+    if (n[skeleton].len != (uint32_t)w->skel_count) return 0;
+    if (!w->skel_n) return 1;
+    for (uint32_t k = skeleton + 1; k < n[skeleton].end; k = n[k + 1].end) {
+        uint32_t point = k + 1;
+        if (n[point].type != LT_OBJ) continue;
+        uint32_t feature = LT_GET(t, point, "featureHash");
+        if (!is_str(t, feature)) continue;
+        int32_t sid = sid_of(o, &n[feature]);
+        int found = 0;
+        for (uint32_t j = 0; j < w->skel_n && !found; j++) found = sid >= 0 && o->pool[w->skel_start + j] == (uint32_t)sid;
+        if (!found) return 0;
+    }
+    return 1;
+}
+
+/* One entry of a frame's `objects`: ENC-OBJECT-FEATURE-UNKNOWN, ENC-SHAPE-MISMATCH,
+ * ENC-SKELETON-TEMPLATE-MISMATCH; indexes the instance. */
 static int frame_object(lonto *o, const ltape *t, uint32_t obj) {
     const lnode *n = t->n;
-    uint32_t object_hash = LT_NONE, feature = LT_NONE, shape = LT_NONE;
-    int wanted = 3;
+    uint32_t object_hash = LT_NONE, feature = LT_NONE, shape = LT_NONE, skeleton = LT_NONE;
+    int wanted = 4;
     for (uint32_t k = obj + 1; k < n[obj].end && wanted; k = n[k + 1].end) {
         const lnode *key = &n[k];
         if (key->len == 10 && KEY_IS(key, "objectHash")) object_hash = k + 1, wanted--;
         else if (key->len == 11 && KEY_IS(key, "featureHash")) feature = k + 1, wanted--;
         else if (key->len == 5 && KEY_IS(key, "shape")) shape = k + 1, wanted--;
+        else if (key->len == 8 && KEY_IS(key, "skeleton")) skeleton = k + 1, wanted--;
     }
     int32_t owner;
     if (is_str(t, feature)) {
@@ -747,6 +786,7 @@ static int frame_object(lonto *o, const ltape *t, uint32_t obj) {
     if (owner >= 0 && o->owners[owner].shape_sid >= 0 && is_str(t, shape) &&
         !str_is_sid(o, &n[shape], o->owners[owner].shape_sid))
         return 0; /* ENC-SHAPE-MISMATCH */
+    if (owner >= 0 && !skeleton_matches(o, t, &o->owners[owner], shape, skeleton)) return 0;
     if (is_str(t, object_hash)) {
         uint32_t item = ritem_at(o, NS_OBJECT, &n[object_hash], 1);
         if (item == NO_INDEX) return 0;

@@ -40,6 +40,14 @@ enum {
     R_BITMASK_SIZE,
     R_RANGE_REVERSED,
     R_DATETIME,
+    R_FRAME_DURATION,
+    R_AUDIO_RANGE,
+    R_FRAME_MISMATCH,
+    R_CONFIDENCE,
+    R_SPACE_UNKNOWN,
+    R_LAYOUT,
+    R_POLYLINE_DEGENERATE,
+    R_CUBOID_SIZE,
     R_COUNT
 };
 
@@ -62,6 +70,14 @@ static const char *const RULE_IDS[R_COUNT] = {
     "ENC-BITMASK-SIZE-MISMATCH",
     "ENC-RANGE-REVERSED",
     "ENC-DATETIME-INVALID",
+    "ENC-FRAME-BEYOND-DURATION",
+    "ENC-AUDIO-RANGE-BEYOND-DURATION",
+    "ENC-OBJECT-FRAME-MISMATCH",
+    "ENC-CONFIDENCE-OUT-OF-RANGE",
+    "ENC-ANSWER-SPACE-UNKNOWN",
+    "ENC-GROUP-CHILD-LAYOUT-UNMATCHED",
+    "ENC-POLYLINE-DEGENERATE",
+    "ENC-CUBOID-SIZE-NOT-POSITIVE",
 };
 
 /* Rules of the catalogue that the parser already enforces (it refuses documents with duplicate keys). */
@@ -102,6 +118,12 @@ typedef struct {
     uint32_t node;
 } keyed_node;
 
+typedef struct {
+    const char *key; /* space id */
+    uint32_t len;
+    double limit; /* duration_ms */
+} audio_space;
+
 struct lenc {
     uint32_t active;   /* bit per rule (R_*) */
     int unknown_rules; /* the config names a rule this decider does not know: never clean */
@@ -114,6 +136,10 @@ struct lenc {
     size_t points_cap;
     const lnode **hashes; /* objectHash nodes of one `objects` list */
     size_t hashes_cap;
+    stab space_ids;       /* keys of the row's `spaces` */
+    stab layouts;         /* child_info.layout_key of the row's spaces */
+    audio_space *audio;   /* audio spaces with a numeric duration_ms */
+    size_t audio_count, audio_cap;
 };
 
 static void stab_clear(stab *t) {
@@ -491,7 +517,11 @@ typedef struct {
     lenc *r;
     const ltape *t;
     int data_type;
-    int range_type; /* audio, plain_text */
+    int range_type;   /* audio, plain_text */
+    int64_t frame;    /* the frame key of the blob being walked, -1 when it is not frame-keyed */
+    int has_spaces;   /* the row has a `spaces` object */
+    int has_audio;    /* audio row with a numeric positive data_duration */
+    double audio_ms;  /* that duration in milliseconds */
 } walk;
 
 #define ON(rule) (w->r->active & (1u << (rule)))
@@ -656,6 +686,7 @@ static int polygon_clean(walk *w, uint32_t legacy, uint32_t polygons, int world)
 static int polyline_clean(const walk *w, uint32_t line, int world) {
     const ltape *t = w->t;
     if (!IS(line, LT_OBJ) && !IS(line, LT_ARR)) return 1;
+    if (ON(R_POLYLINE_DEGENERATE) && NODE(line)->len < 2) return 0;
     if (ON(R_POLYLINE_MIXED)) {
         int flat = 0, deep = 0;
         FOR_VERTICES(line, v) {
@@ -735,6 +766,9 @@ enum {
     K_BITMASK,
     K_SEGMENTATION,
     K_CUBOID_2D,
+    K_FRAME,
+    K_CONFIDENCE,
+    K_CUBOID,
     K_COUNT,
     K_OTHER = K_COUNT
 };
@@ -747,7 +781,9 @@ static int object_key(const lnode *key) {
     case 5:
         K("shape", K_SHAPE)
         K("point", K_POINT)
+        K("frame", K_FRAME)
         break;
+    case 6: K("cuboid", K_CUBOID) break;
     case 7:
         K("polygon", K_POLYGON)
         K("bitmask", K_BITMASK)
@@ -761,7 +797,10 @@ static int object_key(const lnode *key) {
         K("createdAt", K_CREATED_AT)
         K("cuboid_2d", K_CUBOID_2D)
         break;
-    case 10: K("objectHash", K_OBJECT_HASH) break;
+    case 10:
+        K("objectHash", K_OBJECT_HASH)
+        K("confidence", K_CONFIDENCE)
+        break;
     case 11:
         K("featureHash", K_FEATURE_HASH)
         K("boundingBox", K_BOUNDING_BOX)
@@ -780,6 +819,26 @@ static int object_key(const lnode *key) {
 static int datetime_member_clean(const walk *w, uint32_t value) {
     const ltape *t = w->t;
     return !ON(R_DATETIME) || !IS(value, LT_STR) || datetime_clean(NODE(value));
+}
+
+/* ENC-CONFIDENCE-OUT-OF-RANGE: a numeric confidence within [0, 1] (other values are not checked). */
+static int confidence_clean(const walk *w, uint32_t value) {
+    const ltape *t = w->t;
+    double v = 0;
+    return !ON(R_CONFIDENCE) || value == LT_NONE || !number(NODE(value), &v) || (v >= 0 && v <= 1);
+}
+
+/* ENC-CUBOID-SIZE-NOT-POSITIVE: every numeric item of the cuboid's size is positive. */
+static int cuboid_clean(const walk *w, uint32_t cuboid) {
+    const ltape *t = w->t;
+    if (!ON(R_CUBOID_SIZE) || !IS(cuboid, LT_OBJ)) return 1;
+    uint32_t size = LT_GET(t, cuboid, "size");
+    if (!IS(size, LT_ARR)) return 1;
+    FOR_ITEMS(size, e) {
+        double v;
+        if (number(NODE(e), &v) && v <= 0) return 0;
+    }
+    return 1;
 }
 
 /* One frame object (a dict). */
@@ -807,6 +866,12 @@ static int object_clean(walk *w, uint32_t obj, int64_t width, int64_t height, in
         return 0;
     }
     if (!datetime_member_clean(w, at[K_CREATED_AT]) || !datetime_member_clean(w, at[K_LAST_EDITED_AT])) return 0;
+    if (!confidence_clean(w, at[K_CONFIDENCE])) return 0;
+    if (w->frame >= 0 && at[K_FRAME] != LT_NONE && ON(R_FRAME_MISMATCH)) {
+        int64_t stated;
+        int kind = py_int(t, at[K_FRAME], &stated);
+        if (kind == INT_BIG || (kind == INT_OK && stated != w->frame)) return 0;
+    }
 
     switch (shape) {
     case S_BOUNDING_BOX: return bounding_box_clean(w, at[K_BOUNDING_BOX], world, 0);
@@ -825,7 +890,8 @@ static int object_clean(walk *w, uint32_t obj, int64_t width, int64_t height, in
         uint32_t rle = at[K_SEGMENTATION];
         return !ON(R_RLE_INVALID) || !IS(rle, LT_STR) || rle_total(NODE(rle)->v.s, NODE(rle)->len, &total);
     }
-    default: return 1; /* cuboid: world units, nothing to check */
+    case S_CUBOID: return cuboid_clean(w, at[K_CUBOID]);
+    default: return 1;
     }
 }
 
@@ -876,6 +942,8 @@ static int blob_clean(walk *w, uint32_t blob, int64_t width, int64_t height, int
                         return 0;
                 } else if (KEY_IS(k, "createdAt") || KEY_IS(k, "lastEditedAt")) {
                     if (!datetime_member_clean(w, v)) return 0;
+                } else if (KEY_IS(k, "confidence")) {
+                    if (!confidence_clean(w, v)) return 0;
                 }
             }
         }
@@ -890,6 +958,20 @@ static int64_t dimension(const ltape *t, uint32_t value, int *big) {
     return kind == INT_OK ? v : 0; /* _dim(): 0 means unknown, as a missing value */
 }
 
+/* ENC-GROUP-CHILD-LAYOUT-UNMATCHED: every string layout_key of the unit's metadata.children is a space's. */
+static int children_placed(const walk *w, uint32_t metadata) {
+    const ltape *t = w->t;
+    if (!IS(metadata, LT_OBJ)) return 1;
+    uint32_t children = LT_GET(t, metadata, "children");
+    if (!IS(children, LT_ARR)) return 1;
+    FOR_ITEMS(children, child) {
+        if (NODE(child)->type != LT_OBJ) continue;
+        uint32_t layout = LT_GET(t, child, "layout_key");
+        if (IS(layout, LT_STR) && !stab_find(&w->r->layouts, NODE(layout)->v.s, NODE(layout)->len)) return 0;
+    }
+    return 1;
+}
+
 static int data_units_clean(walk *w, uint32_t units) {
     const ltape *t = w->t;
     lenc *r = w->r;
@@ -899,12 +981,17 @@ static int data_units_clean(walk *w, uint32_t units) {
         uint32_t unit = k + 1;
         if (NODE(unit)->type != LT_OBJ) continue;
         uint32_t labels = LT_NONE, width_at = LT_NONE, height_at = LT_NONE, sequence_at = LT_NONE;
+        uint32_t fps_at = LT_NONE, duration_at = LT_NONE, metadata = LT_NONE;
         FOR_MEMBERS(unit, m) {
             if (KEY_IS(m, "labels")) labels = m + 1;
             else if (KEY_IS(m, "width")) width_at = m + 1;
             else if (KEY_IS(m, "height")) height_at = m + 1;
             else if (KEY_IS(m, "data_sequence")) sequence_at = m + 1;
+            else if (KEY_IS(m, "data_fps")) fps_at = m + 1;
+            else if (KEY_IS(m, "data_duration")) duration_at = m + 1;
+            else if (KEY_IS(m, "metadata")) metadata = m + 1;
         }
+        if (w->data_type == T_GROUP && w->has_spaces && ON(R_LAYOUT) && !children_placed(w, metadata)) return 0;
         if (w->data_type == T_IMG_GROUP && ON(R_SEQUENCE_DUPLICATE)) {
             int64_t sequence;
             int kind = py_int(t, sequence_at, &sequence);
@@ -924,8 +1011,27 @@ static int data_units_clean(walk *w, uint32_t units) {
             }
         } else { /* frame-keyed: video, dicom, dicom_study, nifti, pdf, scene */
             int world = w->data_type == T_SCENE;
+            double limit = -1; /* ENC-FRAME-BEYOND-DURATION: ceil(fps * duration) of a video unit */
+            if (w->data_type == T_VIDEO && ON(R_FRAME_DURATION) && fps_at != LT_NONE && duration_at != LT_NONE) {
+                double fps, duration;
+                if (number(NODE(fps_at), &fps) && number(NODE(duration_at), &duration) && fps > 0 && duration > 0 &&
+                    isfinite(fps * duration))
+                    limit = ceil(fps * duration);
+            }
             FOR_MEMBERS(labels, m) {
-                if (NODE(m + 1)->type == LT_OBJ && !blob_clean(w, m + 1, width, height, world)) return 0;
+                int64_t frame = -1;
+                int kind = py_int(t, m, &frame);
+                if (kind == INT_BIG) return 0;
+                if (kind != INT_OK) frame = -1;
+                if (limit >= 0 && frame >= 0) {
+                    if (frame > ((int64_t)1 << 53)) return 0; /* not exact as a double: not modelled */
+                    if ((double)frame >= limit) return 0;
+                }
+                if (NODE(m + 1)->type != LT_OBJ) continue;
+                w->frame = frame;
+                int clean = blob_clean(w, m + 1, width, height, world);
+                w->frame = -1;
+                if (!clean) return 0;
             }
         }
     }
@@ -968,12 +1074,16 @@ static int space_clean(walk *w, uint32_t space) {
         limited = 1;
     }
     FOR_MEMBERS(labels, k) {
-        if (limited && ON(R_FRAME_RANGE)) {
-            int64_t frame;
-            int kind = py_int(t, k, &frame);
-            if (kind == INT_BIG || (kind == INT_OK && frame >= limit)) return 0;
-        }
-        if (NODE(k + 1)->type == LT_OBJ && !blob_clean(w, k + 1, width, height, 0)) return 0;
+        int64_t frame = -1;
+        int kind = py_int(t, k, &frame);
+        if (kind == INT_BIG) return 0;
+        if (kind != INT_OK) frame = -1;
+        if (limited && ON(R_FRAME_RANGE) && frame >= limit) return 0;
+        if (NODE(k + 1)->type != LT_OBJ) continue;
+        w->frame = frame;
+        int clean = blob_clean(w, k + 1, width, height, 0);
+        w->frame = -1;
+        if (!clean) return 0;
     }
     return 1;
 }
@@ -1042,11 +1152,12 @@ static int entry_ranges_clean(const walk *w, uint32_t range, uint32_t spaces, ui
 }
 
 typedef struct {
-    uint32_t object_hash, range, spaces, range_html, created_at, last_edited_at;
+    uint32_t object_hash, range, spaces, range_html, created_at, last_edited_at, confidence;
 } answer_members;
 
 static void answer_scan(const ltape *t, uint32_t entry, answer_members *a) {
     a->object_hash = a->range = a->spaces = a->range_html = a->created_at = a->last_edited_at = LT_NONE;
+    a->confidence = LT_NONE;
     FOR_MEMBERS(entry, k) {
         uint32_t v = k + 1;
         const lnode *key = NODE(k);
@@ -1063,6 +1174,7 @@ static void answer_scan(const ltape *t, uint32_t entry, answer_members *a) {
         case 10:
             if (KEY_IS(k, "range_html")) a->range_html = v;
             else if (KEY_IS(k, "objectHash")) a->object_hash = v;
+            else if (KEY_IS(k, "confidence")) a->confidence = v;
             break;
         case 12:
             if (KEY_IS(k, "lastEditedAt")) a->last_edited_at = v;
@@ -1070,6 +1182,39 @@ static void answer_scan(const ltape *t, uint32_t entry, answer_members *a) {
         default: break;
         }
     }
+}
+
+/* No [start, end] pair of a range list ends after `limit` (ms). */
+static int range_ends_within(const ltape *t, uint32_t ranges, double limit) {
+    if (!IS(ranges, LT_ARR)) return 1;
+    FOR_ITEMS(ranges, pair) {
+        if (NODE(pair)->type != LT_ARR || NODE(pair)->len != 2) continue;
+        double end;
+        if (number(NODE(NODE(pair + 1)->end), &end) && end > limit) return 0;
+    }
+    return 1;
+}
+
+/* What every answer entry (object_answers, classification_answers) is checked for beyond ranges and
+ * datetimes: confidence, the spaces it is placed on (ENC-ANSWER-SPACE-UNKNOWN) and audio lengths
+ * (ENC-AUDIO-RANGE-BEYOND-DURATION). */
+static int answer_entry_clean(const walk *w, const answer_members *a) {
+    const ltape *t = w->t;
+    lenc *r = w->r;
+    if (!confidence_clean(w, a->confidence)) return 0;
+    if (w->has_audio && ON(R_AUDIO_RANGE) && !range_ends_within(t, a->range, w->audio_ms)) return 0;
+    if (!IS(a->spaces, LT_OBJ)) return 1;
+    FOR_MEMBERS(a->spaces, k) {
+        const lnode *id = NODE(k);
+        if (ON(R_SPACE_UNKNOWN) && w->data_type != T_SCENE && !stab_find(&r->space_ids, id->v.s, id->len)) return 0;
+        if (!ON(R_AUDIO_RANGE) || NODE(k + 1)->type != LT_OBJ) continue;
+        for (size_t i = 0; i < r->audio_count; i++) {
+            if (r->audio[i].len != id->len || memcmp(r->audio[i].key, id->v.s, id->len) != 0) continue;
+            if (!range_ends_within(t, LT_GET(t, k + 1, "range"), r->audio[i].limit)) return 0;
+            break;
+        }
+    }
+    return 1;
 }
 
 /* _str(entry.get("objectHash")) or key */
@@ -1092,6 +1237,7 @@ static int classification_answers_clean(walk *w, uint32_t answers) {
         answer_scan(t, entry, &a);
         if (!datetime_member_clean(w, a.created_at) || !datetime_member_clean(w, a.last_edited_at)) return 0;
         if (!entry_ranges_clean(w, a.range, a.spaces, LT_NONE, 0)) return 0;
+        if (!answer_entry_clean(w, &a)) return 0;
     }
     return 1;
 }
@@ -1117,6 +1263,7 @@ static int object_answers_clean(walk *w, uint32_t answers) {
         }
         if (!datetime_member_clean(w, a.created_at) || !datetime_member_clean(w, a.last_edited_at)) return 0;
         if (!entry_ranges_clean(w, a.range, a.spaces, a.range_html, 1)) return 0;
+        if (!answer_entry_clean(w, &a)) return 0;
     }
     if (unmatched && ON(R_ANSWER_ORPHAN) && !w->range_type) { /* range objects listed later count too */
         FOR_MEMBERS(answers, k) {
@@ -1151,12 +1298,58 @@ static int object_actions_clean(walk *w, uint32_t actions) {
     return 1;
 }
 
+/* The row's space ids, the layout keys its spaces fill and its audio spaces' lengths; 0 when out of memory. */
+static int index_spaces(walk *w, uint32_t spaces) {
+    const ltape *t = w->t;
+    lenc *r = w->r;
+    stab_clear(&r->space_ids);
+    stab_clear(&r->layouts);
+    r->audio_count = 0;
+    w->has_spaces = IS(spaces, LT_OBJ);
+    if (!w->has_spaces) return 1;
+    FOR_MEMBERS(spaces, k) {
+        int added;
+        if (!stab_upsert(&r->space_ids, NODE(k)->v.s, NODE(k)->len, &added)) return 0;
+        uint32_t space = k + 1;
+        if (NODE(space)->type != LT_OBJ) continue;
+        uint32_t child = LT_GET(t, space, "child_info"), type = LT_GET(t, space, "space_type");
+        if (IS(child, LT_OBJ)) {
+            uint32_t layout = LT_GET(t, child, "layout_key");
+            if (IS(layout, LT_STR) && !stab_upsert(&r->layouts, NODE(layout)->v.s, NODE(layout)->len, &added))
+                return 0;
+        }
+        double limit;
+        uint32_t duration = LT_GET(t, space, "duration_ms");
+        if (IS(type, LT_STR) && LT_STR_EQ(NODE(type), "audio") && duration != LT_NONE &&
+            number(NODE(duration), &limit)) {
+            if (!reserve((void **)&r->audio, &r->audio_cap, r->audio_count + 1, sizeof *r->audio)) return 0;
+            r->audio[r->audio_count++] = (audio_space){NODE(k)->v.s, NODE(k)->len, limit};
+        }
+    }
+    return 1;
+}
+
+/* An audio row's length from its first data unit's data_duration (s), as ENC-AUDIO-RANGE-BEYOND-DURATION. */
+static int audio_row_length(walk *w, uint32_t units) {
+    const ltape *t = w->t;
+    w->has_audio = 0;
+    if (w->data_type != T_AUDIO || !IS(units, LT_OBJ) || NODE(units)->len == 0) return 1;
+    uint32_t first = units + 2; /* the value of the first member */
+    double duration;
+    uint32_t at = LT_GET(t, first, "data_duration");
+    if (at != LT_NONE && number(NODE(at), &duration) && duration > 0) {
+        w->has_audio = 1;
+        w->audio_ms = duration * 1000;
+    }
+    return 1;
+}
+
 int lenc_row_clean(lenc *r, const ltape *t, uint32_t row, uint32_t row_index) {
     (void)row_index; /* every rule looks at one row at a time */
     if (r->unknown_rules || !IS(row, LT_OBJ)) return 0;
     uint32_t data_type = LT_NONE, units = LT_NONE, spaces = LT_NONE, object_answers = LT_NONE;
     uint32_t classification_answers = LT_NONE, object_actions = LT_NONE, history = LT_NONE, flag = LT_NONE;
-    walk walker = {r, t, T_UNKNOWN, 0}, *w = &walker;
+    walk walker = {r, t, T_UNKNOWN, 0, -1, 0, 0, 0}, *w = &walker;
     FOR_MEMBERS(row, k) {
         uint32_t v = k + 1;
         switch (NODE(k)->len) {
@@ -1208,6 +1401,7 @@ int lenc_row_clean(lenc *r, const ltape *t, uint32_t row, uint32_t row_index) {
         }
     }
     stab_clear(&r->objects);
+    if (!index_spaces(w, spaces) || !audio_row_length(w, units)) return 0;
     if (!classification_answers_clean(w, classification_answers)) return 0;
     if (IS(units, LT_OBJ) && !data_units_clean(w, units)) return 0;
     if (IS(spaces, LT_OBJ)) {
@@ -1269,5 +1463,8 @@ void lenc_free(lenc *r) {
     free(r->sequences.slots);
     free(r->points);
     free(r->hashes);
+    free(r->space_ids.slots);
+    free(r->layouts.slots);
+    free(r->audio);
     free(r);
 }

@@ -50,6 +50,7 @@ ONTOLOGY_RULES = frozenset(
         "ENC-DYNAMIC-TRACK-HASH-MISSING",
         "ENC-DYNAMIC-ANSWER-STATIC",
         "ENC-REQUIRED-ATTRIBUTE-UNANSWERED",
+        "ENC-SKELETON-TEMPLATE-MISMATCH",
     }
 )
 EXAMPLE_ONTOLOGY = next(
@@ -180,7 +181,7 @@ def _clean_row_for_the_example_ontology(checker: Checker) -> Any:
 
 def test_without_an_ontology_every_row_is_clean(checker: Checker) -> None:
     tables = ontology_tables(None, "lenient")
-    assert tables == {"version": 1, "present": False}
+    assert tables == {"version": 2, "present": False}
     decider = checker.native.EncordOntology(tables)
     row = json.loads((ROOT / "tests/corpus/encord/video-row.json").read_text())[0]
     assert decider.row_clean(orjson.dumps(row))
@@ -202,6 +203,7 @@ def test_a_wrapped_ontology_is_its_structure(checker: Checker) -> None:
     derived = derived_ontology(row)
     assert not checker.check(row, derived, "lenient")
     assert not checker.check(row, {"title": "project", "structure": derived}, "lenient")
+    assert not checker.check(row, {"title": "project", "editor": derived}, "lenient")  # an API response
 
 
 def test_strings_a_row_cannot_hold_are_not_modelled() -> None:
@@ -215,8 +217,26 @@ def test_strings_a_row_cannot_hold_are_not_modelled() -> None:
     [
         {},
         {"version": 2, "present": True},
-        {
+        {  # version 1 had owners of four members
             "version": 1,
+            "present": True,
+            "strings": [b"a"],
+            "objects": [(0, 0)],
+            "classifications": [],
+            "owners": [(-1, [], [], [])],
+            "attributes": [],
+        },
+        {
+            "version": 2,
+            "present": True,
+            "strings": [b"a"],
+            "objects": [(0, 0)],
+            "classifications": [],
+            "owners": [(-1, [], [], [], (2, [5]))],  # a point sid beyond the strings
+            "attributes": [],
+        },
+        {
+            "version": 2,
             "present": True,
             "strings": [b"a", b"a"],
             "objects": [],
@@ -225,7 +245,7 @@ def test_strings_a_row_cannot_hold_are_not_modelled() -> None:
             "attributes": [],
         },
         {
-            "version": 1,
+            "version": 2,
             "present": True,
             "strings": [b"a"],
             "objects": [(0, 3)],
@@ -234,7 +254,7 @@ def test_strings_a_row_cannot_hold_are_not_modelled() -> None:
             "attributes": [],
         },
         {
-            "version": 1,
+            "version": 2,
             "present": True,
             "strings": ["a"],
             "objects": [],

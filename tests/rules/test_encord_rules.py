@@ -360,6 +360,214 @@ def test_wrapped_ontology_is_accepted() -> None:
     assert "is a polygon" in hit.message and "drawn as bounding_box" in hit.message
 
 
+# ------------------------------------------------------------------------------ media bounds, consistency
+
+
+def _timed_video(*keys: str, fps: Any = 25.0, duration: Any = 2.0) -> list[Any]:
+    doc = [_row(labels={key: {"objects": [_obj()], "classifications": []} for key in keys})]
+    unit = doc[0]["data_units"][DU]
+    unit.update({"data_fps": fps, "data_duration": duration})
+    doc[0]["object_answers"] = {"obj00001": {"objectHash": "obj00001", "classifications": []}}
+    return doc
+
+
+def test_video_frames_are_bounded_by_ceil_of_fps_times_duration() -> None:
+    (hit,) = _hits(_timed_video("900"), "ENC-FRAME-BEYOND-DURATION", profile="strict")
+    assert hit.pointer == f"{LABELS}/900" and hit.severity == "error"
+    assert "50 frame(s), numbered 0 to 49" in hit.message
+    assert _hits(_timed_video("900"), "ENC-FRAME-BEYOND-DURATION")[0].severity == "warning"
+    assert not _hits(_timed_video("49"), "ENC-FRAME-BEYOND-DURATION")
+    assert _hits(_timed_video("50"), "ENC-FRAME-BEYOND-DURATION")
+    # 29.97 fps for 2.5 s: ceil(74.925) = 75 frames, as the SDK counts them
+    assert not _hits(_timed_video("74", fps=29.97, duration=2.5), "ENC-FRAME-BEYOND-DURATION")
+    assert _hits(_timed_video("75", fps=29.97, duration=2.5), "ENC-FRAME-BEYOND-DURATION")
+    # the documentation's string durations and rows without the keys are not checked
+    assert not _hits(_timed_video("900", fps="25", duration="2.0"), "ENC-FRAME-BEYOND-DURATION")
+    assert not _hits(_video(_obj()), "ENC-FRAME-BEYOND-DURATION")
+
+
+def _audio(end: int, duration: Any = 10.0) -> list[Any]:
+    unit = {
+        "data_hash": DU,
+        "data_title": "a.mp3",
+        "data_type": "audio/mpeg",
+        "data_sequence": 0,
+        "data_link": "x",
+        "data_duration": duration,
+        "labels": {},
+    }
+    entry = {"objectHash": "a1", "featureHash": "objSpk01", "classifications": [], "createdAt": T}
+    entry["range"] = [[0, 1000], [2000, end]]
+    return [_row("audio", data_units={DU: unit}, object_answers={"a1": entry})]
+
+
+def test_audio_ranges_are_bounded_by_the_duration() -> None:
+    (hit,) = _hits(_audio(50000), "ENC-AUDIO-RANGE-BEYOND-DURATION", profile="strict")
+    assert hit.pointer == "/0/object_answers/a1/range/1" and hit.severity == "error"
+    assert "50000 ms" in hit.message and "10 s" in hit.message
+    assert not _hits(_audio(10000), "ENC-AUDIO-RANGE-BEYOND-DURATION")  # the end is inclusive
+    assert not _hits(_audio(50000, duration=None), "ENC-AUDIO-RANGE-BEYOND-DURATION")
+
+
+def test_audio_space_ranges_are_bounded_by_duration_ms() -> None:
+    space = {"space_type": "audio", "duration_ms": 4000, "labels": {}, "child_info": {"layout_key": "1"}}
+    entry = {
+        "objectHash": "g1",
+        "featureHash": "objCar01",
+        "classifications": [],
+        "createdAt": T,
+        "range": [],
+    }
+    entry["spaces"] = {"sp-a": {"type": "frame", "range": [[0, 4001]]}}
+    doc = [_row("group", labels={"objects": [], "classifications": []}, spaces={"sp-a": space})]
+    doc[0]["object_answers"] = {"g1": entry}
+    (hit,) = _hits(doc, "ENC-AUDIO-RANGE-BEYOND-DURATION", profile="strict")
+    assert hit.pointer == "/0/object_answers/g1/spaces/sp-a/range/0" and "LabelRowError" in hit.message
+    entry["spaces"]["sp-a"]["range"] = [[0, 4000]]
+    assert not _hits(doc, "ENC-AUDIO-RANGE-BEYOND-DURATION")
+
+
+def test_object_frame_must_equal_its_frame_key() -> None:
+    doc = _video(_obj(frame=3))
+    doc[0]["data_units"][DU]["labels"] = {"900": doc[0]["data_units"][DU]["labels"]["0"]}
+    (hit,) = _hits(doc, "ENC-OBJECT-FRAME-MISMATCH", profile="strict")
+    assert hit.pointer == f"{LABELS}/900/objects/0/frame" and hit.severity == "warning"
+    assert "frame 3" in hit.message and "frame key 900" in hit.message
+    doc[0]["data_units"][DU]["labels"]["900"]["objects"][0]["frame"] = "900"  # read with int(), as keys are
+    assert not _hits(doc, "ENC-OBJECT-FRAME-MISMATCH")
+
+
+def test_confidence_is_a_score_in_the_unit_interval() -> None:
+    hits = _hits(_video(_obj(confidence=7)), "ENC-CONFIDENCE-OUT-OF-RANGE", profile="strict")
+    assert [(h.pointer, h.severity) for h in hits] == [(f"{LABELS}/0/objects/0/confidence", "warning")]
+    assert _hits(_video(_obj(confidence=-0.1)), "ENC-CONFIDENCE-OUT-OF-RANGE")
+    for fine in (0, 0.35, 1, "1", None):  # strings and null are the schema's business, not this rule's
+        assert not _hits(_video(_obj(confidence=fine)), "ENC-CONFIDENCE-OUT-OF-RANGE"), fine
+    answers = {"c1": {"classificationHash": "c1", "classifications": [], "spaces": {}, "confidence": 1.5}}
+    (hit,) = _hits(_video(classification_answers=answers), "ENC-CONFIDENCE-OUT-OF-RANGE")
+    assert hit.pointer == "/0/classification_answers/c1/confidence"
+
+
+def _group(layout: str = "1", placed_on: str = "sp-video", data_type: str = "group") -> list[Any]:
+    children = [{"data_hash": "child-1", "name": "surgery_1", "label_hash": None, "layout_key": layout}]
+    unit = {
+        "data_hash": DU,
+        "data_title": "g",
+        "data_type": "application/vnd.encord.data.group",
+        "data_sequence": 0,
+        "labels": {},
+        "metadata": {"children": children},
+    }
+    space = {
+        "space_type": "video",
+        "child_info": {"layout_key": "1", "file_name": "surgery_1"},
+        "number_of_frames": 10,
+        "width": 640,
+        "height": 480,
+        "labels": {"0": {"objects": [_obj("g1")], "classifications": []}},
+    }
+    entry = {
+        "objectHash": "g1",
+        "featureHash": "objCar01",
+        "classifications": [],
+        "createdAt": T,
+        "range": [],
+    }
+    entry["spaces"] = {placed_on: {"type": "frame", "range": [[0, 0]]}}
+    return [_row(data_type, data_units={DU: unit}, object_answers={"g1": entry}, spaces={"sp-video": space})]
+
+
+def test_answers_placed_on_a_missing_space() -> None:
+    (hit,) = _hits(_group(placed_on="sp-gone"), "ENC-ANSWER-SPACE-UNKNOWN", profile="strict")
+    assert hit.pointer == "/0/object_answers/g1/spaces/sp-gone" and hit.severity == "error"
+    assert _hits(_group(placed_on="sp-gone"), "ENC-ANSWER-SPACE-UNKNOWN")[0].severity == "warning"
+    assert not _hits(_group(), "ENC-ANSWER-SPACE-UNKNOWN")
+    # event-based scenes build their spaces from the answers
+    assert not _hits(_group(placed_on="sp-gone", data_type="scene"), "ENC-ANSWER-SPACE-UNKNOWN")
+
+
+def test_group_children_need_a_space_for_their_layout_key() -> None:
+    (hit,) = _hits(_group(layout="7"), "ENC-GROUP-CHILD-LAYOUT-UNMATCHED", profile="strict")
+    assert hit.pointer == f"/0/data_units/{DU}/metadata/children/0/layout_key" and hit.severity == "warning"
+    assert not _hits(_group(), "ENC-GROUP-CHILD-LAYOUT-UNMATCHED")
+    older = _group(layout="7")
+    del older[0]["spaces"], older[0]["object_answers"]["g1"]["spaces"]
+    assert not _hits(older, "ENC-GROUP-CHILD-LAYOUT-UNMATCHED")  # rows without spaces are not checked
+
+
+def test_polylines_need_two_points() -> None:
+    one = _obj("l1", "objLan01", "polyline", polyline={"0": {"x": 0.1, "y": 0.1}})
+    (hit,) = _hits(_video(one), "ENC-POLYLINE-DEGENERATE", profile="strict")
+    assert hit.pointer == f"{LABELS}/0/objects/0/polyline" and "1 point(s)" in hit.message
+    assert _hits(_video(_obj("l1", "objLan01", "polyline", polyline=[])), "ENC-POLYLINE-DEGENERATE")
+    two = _obj("l1", "objLan01", "polyline", polyline=[{"x": 0.1, "y": 0.1}, {"x": 0.2, "y": 0.3}])
+    assert not _hits(_video(two), "ENC-POLYLINE-DEGENERATE")
+
+
+def test_cuboid_sizes_must_be_positive() -> None:
+    def cuboid(size: list[Any]) -> Any:
+        payload = {"position": [1, 2, 0.5], "orientation": [0, 0, 1.57], "size": size}
+        return _row("scene", labels={"0": {"objects": [_obj("c1", "objBox01", "cuboid", cuboid=payload)]}})
+
+    hits = _hits([cuboid([4.2, 0, -1])], "ENC-CUBOID-SIZE-NOT-POSITIVE", profile="strict")
+    assert [h.pointer for h in hits] == [
+        f"{LABELS}/0/objects/0/cuboid/size/1",
+        f"{LABELS}/0/objects/0/cuboid/size/2",
+    ]
+    assert "size y = 0" in hits[0].message
+    assert not _hits([cuboid([4.2, 1.8, 1.5])], "ENC-CUBOID-SIZE-NOT-POSITIVE")
+
+
+SKELETON_ONTOLOGY: dict[str, Any] = {
+    "objects": [
+        {"id": "1", "name": "Person", "color": "#D33115", "shape": "skeleton", "featureNodeHash": "objPer01"}
+    ],
+    "classifications": [],
+    "skeleton_templates": [
+        {
+            "template": {
+                "name": "Person",
+                "width": 0.2,
+                "height": 0.4,
+                "skeleton": {
+                    "0": {"x": 0.5, "y": 0.1, "name": "head", "featureHash": "ptHead01"},
+                    "1": {"x": 0.5, "y": 0.5, "name": "hip", "feature_hash": "ptHip001"},
+                },
+                "skeleton_edges": {"0": {"1": {"color": "#000000"}}},
+            }
+        }
+    ],
+}
+
+
+def _skeleton(*hashes: str) -> list[Any]:
+    points = {str(i): {"x": 0.1, "y": 0.2, "name": f"p{i}", "featureHash": h} for i, h in enumerate(hashes)}
+    return _video(_obj("s1", "objPer01", "skeleton", name="Person", skeleton=points))
+
+
+def test_skeleton_instances_follow_their_template() -> None:
+    """The template has no feature_node_hash here: it is linked to the class by name."""
+    rule_id = "ENC-SKELETON-TEMPLATE-MISMATCH"
+    assert not _hits(_skeleton("ptHead01", "ptHip001"), rule_id, ontology=SKELETON_ONTOLOGY)
+    (count,) = _hits(_skeleton("ptHead01"), rule_id, profile="strict", ontology=SKELETON_ONTOLOGY)
+    assert count.pointer == f"{LABELS}/0/objects/0/skeleton" and count.severity == "warning"
+    assert "1 point(s) but its template 'Person' has 2" in count.message
+    (point,) = _hits(_skeleton("ptHead01", "ptKnee01"), rule_id, ontology=SKELETON_ONTOLOGY)
+    assert point.pointer == f"{LABELS}/0/objects/0/skeleton/1/featureHash"
+    assert not _hits(_skeleton("ptHead01"), rule_id)  # needs the ontology
+
+
+def test_root_and_last_edited_by_are_declared_and_accepted() -> None:
+    doc = _video(_obj(), last_edited_by="annotator@example.com", root={"file_name": "stack"})
+    doc[0]["object_answers"] = {"obj00001": {"objectHash": "obj00001", "classifications": []}}
+    assert not _findings(doc, profile="strict")
+    properties = labelspec.validator.schemas.compiled_schema_view("encord", "strict")["definitions"][
+        "label_row"
+    ]["properties"]
+    assert "last_edited_by" in properties and "root" in properties
+    assert "Label Editor" in properties["last_edited_by"]["description"]
+
+
 # -------------------------------------------------------------------------------------------- encord-ontology
 
 
@@ -613,3 +821,21 @@ def test_datetime_grammar_equals_python_311_fromisoformat() -> None:
         assert (encord_rules._datetime_error(text) is None) == oracle, text
         checked += 1
     assert checked > 5_000
+
+
+def test_convert_reads_the_api_ontology_as_the_structure(tmp_path: Path) -> None:
+    """`convert --ontology response.json` names categories as the bare structure does."""
+    from labelspec.convert.api import convert
+
+    doc = _video(_obj(), object_answers={"obj00001": {"objectHash": "obj00001", "classifications": []}})
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps(doc), encoding="utf-8")
+    outputs = []
+    for name, ontology in (("bare", ONTOLOGY), ("api", {"title": "Cars", "editor": ONTOLOGY})):
+        source = tmp_path / f"{name}-ontology.json"
+        source.write_text(json.dumps(ontology), encoding="utf-8")
+        out = tmp_path / f"{name}-coco.json"
+        convert(rows, "coco-instance", out, ontology=source)
+        outputs.append(json.loads(out.read_text(encoding="utf-8")))
+    assert outputs[0] == outputs[1]
+    assert "Car" in {category["name"] for category in outputs[1]["categories"]}

@@ -810,6 +810,229 @@ def bitmask_size_mismatch(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
+# ---------------------------------------------------------------------------- media bounds, consistency
+
+
+def _video_frame_limit(unit: dict[str, Any]) -> tuple[int, float, float] | None:
+    """(number of frames, fps, duration) of a video data unit, as the SDK derives the count from the media
+    metadata (encord 0.1.211 ontology_labels_impl.py: ``ceil(fps * duration)``); None when either is not a
+    positive finite number."""
+    fps, duration = _num(unit.get("data_fps")), _num(unit.get("data_duration"))
+    if fps is None or duration is None or fps <= 0 or duration <= 0:
+        return None
+    frames = fps * duration
+    if not math.isfinite(frames):
+        return None
+    return math.ceil(frames), fps, duration
+
+
+@rule("ENC-FRAME-BEYOND-DURATION")
+def frame_beyond_duration(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        if row.data_type != "video":
+            continue
+        for unit_key, unit in _dict(row.row.get("data_units")).items():
+            if not isinstance(unit, dict) or not isinstance(unit.get("labels"), dict):
+                continue
+            limit = _video_frame_limit(unit)
+            if limit is None:
+                continue
+            count, fps, duration = limit
+            for key in unit["labels"]:
+                frame = _int(key)
+                if frame is not None and frame >= count:
+                    yield (
+                        to_pointer((*row.path, "data_units", unit_key, "labels", key)),
+                        f"frame {frame} is beyond the video: data_duration {_fmt(duration)} s at data_fps "
+                        f"{_fmt(fps)} gives {count} frame(s), numbered 0 to {count - 1} (the SDK rejects "
+                        "the object as out of bounds)",
+                    )
+
+
+def _range_ends(ranges: Any) -> Iterator[tuple[int, float]]:
+    """(index, end) of every [start, end] pair of a range list whose end is a number."""
+    for n, pair in enumerate(_list(ranges)):
+        if isinstance(pair, list) and len(pair) == 2:
+            end = _num(pair[1])
+            if end is not None:
+                yield n, end
+
+
+@rule("ENC-AUDIO-RANGE-BEYOND-DURATION")
+def audio_range_beyond_duration(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        audio_spaces = {
+            space_id: _num(space.get("duration_ms"))
+            for space_id, space in _dict(row.row.get("spaces")).items()
+            if isinstance(space, dict) and space.get("space_type") == "audio"
+        }
+        row_limit: float | None = None
+        if row.data_type == "audio":
+            units = [u for u in _dict(row.row.get("data_units")).values()]
+            duration = _num(units[0].get("data_duration")) if units and isinstance(units[0], dict) else None
+            row_limit = duration * 1000 if duration is not None and duration > 0 else None
+        if row_limit is None and not audio_spaces:
+            continue
+        for section in ("object_answers", "classification_answers"):
+            for key, entry in _dict(row.row.get(section)).items():
+                if not isinstance(entry, dict):
+                    continue
+                path = (*row.path, section, key)
+                if row_limit is not None:
+                    for n, end in _range_ends(entry.get("range")):
+                        if end > row_limit:
+                            yield (
+                                to_pointer((*path, "range", n)),
+                                f"range ends at {_fmt(end)} ms, beyond the audio's data_duration of "
+                                f"{_fmt(row_limit / 1000)} s ({_fmt(row_limit)} ms)",
+                            )
+                for space_id, placed in _dict(entry.get("spaces")).items():
+                    limit = audio_spaces.get(space_id)
+                    if limit is None or not isinstance(placed, dict):
+                        continue
+                    for n, end in _range_ends(placed.get("range")):
+                        if end > limit:
+                            yield (
+                                to_pointer((*path, "spaces", space_id, "range", n)),
+                                f"range ends at {_fmt(end)} ms, beyond the {_fmt(limit)} ms (duration_ms) of "
+                                f"audio space {space_id!r} (the SDK raises LabelRowError)",
+                            )
+
+
+def _frame_keyed_blobs(row: _Row) -> Iterator[tuple[Path, int, dict[str, Any]]]:
+    """(path, frame, blob) of every frame-keyed {objects, classifications} blob of a row: data units of the
+    frame-keyed types and frame-keyed spaces."""
+    if row.data_type in _FRAME_KEYED_TYPES:
+        for unit_key, unit in _dict(row.row.get("data_units")).items():
+            for key, blob in _dict(_dict(unit).get("labels")).items():
+                frame = _int(key)
+                if frame is not None and isinstance(blob, dict):
+                    yield (*row.path, "data_units", unit_key, "labels", key), frame, blob
+    for space_id, space in _dict(row.row.get("spaces")).items():
+        if not isinstance(space, dict) or space.get("space_type") in _BLOB_SPACES:
+            continue
+        for key, blob in _dict(space.get("labels")).items():
+            frame = _int(key)
+            if frame is not None and isinstance(blob, dict):
+                yield (*row.path, "spaces", space_id, "labels", key), frame, blob
+
+
+@rule("ENC-OBJECT-FRAME-MISMATCH")
+def object_frame_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for path, frame, blob in _frame_keyed_blobs(row):
+            for j, obj in enumerate(_list(blob.get("objects"))):
+                if not isinstance(obj, dict) or "frame" not in obj:
+                    continue
+                stated = _int(obj["frame"])
+                if stated is not None and stated != frame:
+                    yield (
+                        to_pointer((*path, "objects", j, "frame")),
+                        f"object says frame {stated} but is stored under frame key {frame}: the SDK "
+                        "places it on the key's frame and drops `frame`",
+                    )
+
+
+def _confidences(row: _Row) -> Iterator[tuple[Path, Any]]:
+    for item in row.objects:
+        if "confidence" in item.obj:
+            yield item.path, item.obj["confidence"]
+    for path, classification in row.classifications:
+        if "confidence" in classification:
+            yield path, classification["confidence"]
+    for section in ("object_answers", "classification_answers"):
+        for key, entry in _dict(row.row.get(section)).items():
+            if isinstance(entry, dict) and "confidence" in entry:
+                yield (*row.path, section, key), entry["confidence"]
+
+
+@rule("ENC-CONFIDENCE-OUT-OF-RANGE")
+def confidence_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for path, value in _confidences(row):
+            number = _num(value)
+            if number is not None and not 0 <= number <= 1:
+                yield (
+                    to_pointer((*path, "confidence")),
+                    f"confidence {_fmt(number)} is outside [0, 1]; it is a score between 0 and 1 (manual "
+                    "labels: 1)",
+                )
+
+
+@rule("ENC-ANSWER-SPACE-UNKNOWN")
+def answer_space_unknown(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        if row.data_type == "scene":
+            continue  # event-based scenes build their spaces from the answers themselves
+        spaces = _dict(row.row.get("spaces"))
+        for section in ("object_answers", "classification_answers"):
+            for key, entry in _dict(row.row.get(section)).items():
+                if not isinstance(entry, dict):
+                    continue
+                for space_id in _dict(entry.get("spaces")):
+                    if space_id not in spaces:
+                        yield (
+                            to_pointer((*row.path, section, key, "spaces", space_id)),
+                            f"space {space_id!r} is not a space of the row (`spaces` has "
+                            f"{len(spaces)}): the SDK reads each space's labels from the answers naming "
+                            "it, so this placement is silently lost",
+                        )
+
+
+@rule("ENC-GROUP-CHILD-LAYOUT-UNMATCHED")
+def group_child_layout_unmatched(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        spaces = row.row.get("spaces")
+        if row.data_type != "group" or not isinstance(spaces, dict):
+            continue
+        layouts = {
+            layout
+            for space in spaces.values()
+            if isinstance(space, dict)
+            and (layout := _str(_dict(space.get("child_info")).get("layout_key"))) is not None
+        }
+        for unit_key, unit in _dict(row.row.get("data_units")).items():
+            children = _dict(_dict(unit).get("metadata")).get("children")
+            for n, child in enumerate(_list(children)):
+                layout = _str(_dict(child).get("layout_key"))
+                if layout is not None and layout not in layouts:
+                    yield (
+                        to_pointer(
+                            (*row.path, "data_units", unit_key, "metadata", "children", n, "layout_key")
+                        ),
+                        f"child {_dict(child).get('name')!r} has layout_key {layout!r}, which no space's "
+                        "child_info names: its labels have no space to live in",
+                    )
+
+
+@rule("ENC-POLYLINE-DEGENERATE")
+def polyline_degenerate(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            line = item.obj.get("polyline")
+            if item.obj.get("shape") == "polyline" and isinstance(line, (dict, list)) and len(line) < 2:
+                yield (
+                    to_pointer((*item.path, "polyline")),
+                    f"polyline has {len(line)} point(s); a polyline needs at least 2",
+                )
+
+
+@rule("ENC-CUBOID-SIZE-NOT-POSITIVE")
+def cuboid_size_not_positive(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        for item in row.objects:
+            if item.obj.get("shape") != "cuboid":
+                continue
+            for n, value in enumerate(_list(_dict(item.obj.get("cuboid")).get("size"))):
+                number = _num(value)
+                if number is not None and number <= 0:
+                    yield (
+                        to_pointer((*item.path, "cuboid", "size", n)),
+                        f"cuboid size {'xyz'[n] if n < 3 else n} = {_fmt(number)} is not positive; a "
+                        "cuboid's extent is positive along every axis",
+                    )
+
+
 # ---------------------------------------------------------------------------------------- ranges, datetimes
 
 
@@ -1065,6 +1288,8 @@ class _Ontology:
     objects: dict[str, _Owner] = field(default_factory=dict)
     classifications: dict[str, _Owner] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)  # any node hash -> what it is
+    # skeleton class hash -> (template path label, point featureHashes of its template, number of points)
+    skeletons: dict[str, tuple[str, frozenset[str], int]] = field(default_factory=dict)
 
     def kind_hint(self, feature_hash: str) -> str | None:
         kind = self.kinds.get(feature_hash)
@@ -1115,7 +1340,35 @@ def _ontology_index(structure: Any) -> _Ontology:
                 added = _add_attribute(index, owner, attribute, None, depth=0)
                 if added is not None:
                     owner.top.append(added)
+    _add_skeleton_templates(index, structure)
     return index
+
+
+def _add_skeleton_templates(index: _Ontology, structure: dict[str, Any]) -> None:
+    """The template of each skeleton class: linked by feature_node_hash, else by name (as the editor finds
+    it; ENCO-SKELETON-OBJECT-WITHOUT-TEMPLATE)."""
+    by_hash: dict[str, dict[str, Any]] = {}
+    by_name: dict[str, dict[str, Any]] = {}
+    for entry in _list(structure.get("skeleton_templates")):
+        template = _dict(entry).get("template")
+        if not isinstance(template, dict) or not isinstance(template.get("skeleton"), dict):
+            continue
+        feature, name = _str(template.get("feature_node_hash")), _str(template.get("name"))
+        if feature is not None:
+            by_hash.setdefault(feature, template)
+        if name is not None:
+            by_name.setdefault(name, template)
+    for feature, owner in index.objects.items():
+        if owner.shape != "skeleton":
+            continue
+        template = by_hash.get(feature) or by_name.get(owner.name)
+        if template is None:
+            continue
+        points = [p for p in template["skeleton"].values() if isinstance(p, dict)]
+        hashes = frozenset(
+            h for p in points if (h := _str(p.get("featureHash")) or _str(p.get("feature_hash"))) is not None
+        )
+        index.skeletons[feature] = (str(template.get("name", "")), hashes, len(template["skeleton"]))
 
 
 def _add_attribute(
@@ -1228,6 +1481,34 @@ def shape_mismatch(ctx: RuleContext) -> Iterator[Hit]:
                     f'object "{entry.get("objectHash")}" of a {row.data_type} row belongs to the class '
                     f'"{owner.name}", drawn as {owner.shape}; expected a class of shape {expected}',
                 )
+
+
+@rule("ENC-SKELETON-TEMPLATE-MISMATCH")
+def skeleton_template_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    ontology = _ontology(ctx)
+    if ontology is None or not ontology.skeletons:
+        return
+    for row in _rows(ctx):
+        for item in row.objects:
+            linked = ontology.skeletons.get(str(item.obj.get("featureHash")))
+            points = item.obj.get("skeleton")
+            if linked is None or item.obj.get("shape") != "skeleton" or not isinstance(points, dict):
+                continue
+            name, hashes, count = linked
+            if len(points) != count:
+                yield (
+                    to_pointer((*item.path, "skeleton")),
+                    f"skeleton has {len(points)} point(s) but its template {name!r} has {count}: the editor "
+                    "draws the template's points and edges",
+                )
+                continue
+            for key, point in points.items():
+                feature = _str(_dict(point).get("featureHash"))
+                if feature is not None and hashes and feature not in hashes:
+                    yield (
+                        to_pointer((*item.path, "skeleton", key, "featureHash")),
+                        f'skeleton point featureHash "{feature}" is not a point of the template {name!r}',
+                    )
 
 
 @dataclass(slots=True)

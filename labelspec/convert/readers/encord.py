@@ -51,6 +51,7 @@ from labelspec.convert.readers import keeps, number, with_size
 from labelspec.convert.registry import ConversionError, ReadOptions
 from labelspec.formats import encord, encord_ontology
 from labelspec.formats._runtime import JsonObject, ListView, MissingPropertyError, child_pointer
+from labelspec.validator.envelope import unwrap
 
 __all__ = ["read"]
 
@@ -154,7 +155,8 @@ class _Reader:
         self.annotation_ids: set[str] = set()
         self.classifications: list[Classification] = []
         if isinstance(options.ontology, dict):
-            ontology = encord_ontology.from_json(options.ontology)
+            # the API's {..., "editor": structure} as well as the structure itself (ENCO-D08)
+            ontology = encord_ontology.from_json(unwrap("encord-ontology", options.ontology)[0])
             for obj in _get(ontology, "objects") or ():
                 definitions = tuple(d for d in map(_definition, obj.attributes or ()) if d is not None)
                 node = obj.feature_node_hash
