@@ -956,9 +956,9 @@ def format_reference(format_id: str) -> str:
     if meta.get("sdk"):
         facts.append(("SDK (strict profile)", prose(str(meta["sdk"]))))
     if meta.get("documentation"):
-        facts.append(("Vendor documentation", ", ".join(code(str(d)) for d in meta["documentation"])))
+        facts.append(("Vendor documentation", ", ".join(f"<{d}>" for d in meta["documentation"])))
     if meta.get("notes"):
-        facts.append(("Research notes", code(str(meta["notes"]))))
+        facts.append(("Evidence (in the repository)", code(str(meta["notes"]))))
     if meta.get("envelope"):
         facts.append(
             ("Also read wrapped", prose(f"an object whose {code(str(meta['envelope']))} holds the document"))
@@ -985,6 +985,14 @@ def format_reference(format_id: str) -> str:
         out.append("*The two profiles of this format accept the same documents.*")
 
     out.append("## The document {#root}")
+    out.append(
+        f"![The document tree of {title}](../figures/tree-{format_id}.svg){{ .labelspec-figure }}\n\n"
+        "*The tree of the lenient schema, drawn at build time; a definition used twice is expanded once.*"
+    )
+    if format_id == "segments":
+        out.append(
+            "![The Segments.ai bitmap id encoding](../figures/segments-bitmap-ids.svg){ .labelspec-figure }"
+        )
     root = {k: v for k, v in lenient.items() if k != "definitions"}
     out.append(_node_section(ctx, root, (), []))
 

@@ -357,3 +357,85 @@ def test_format_page_renders_in_headless_chromium(served: str, tmp_path: Path) -
     with Image.open(shot) as image:
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
     assert len(colours) > 50, "the screenshot is (nearly) blank"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pictures and code blocks, in a real browser (selenium driving Debian's chromium + chromium-driver)
+
+CHROMEDRIVER = shutil.which("chromedriver") or (
+    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+)
+# Each page with pictures drawn at build time, and the pictures it must show.
+FIGURE_PAGES = {
+    **{f"formats/{fmt}/": [f"tree-{fmt}.svg"] for fmt in list_formats()},
+    "formats/segments/": ["tree-segments.svg", "segments-bitmap-ids.svg"],
+    "guides/convert/": ["conversion-pipeline.svg", "coordinates.svg"],
+}
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    binary = _chromium()
+    # Never a skip: .ci/run installs chromium and chromium-driver.
+    assert binary is not None and CHROMEDRIVER is not None, (
+        "chromium and chromium-driver are needed (apt-get install chromium chromium-driver)"
+    )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    flags = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run")
+    for flag in (*flags, "--window-size=1024,900", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+_IMAGES_JS = """
+return [...document.querySelectorAll('article img')].map(i => ({
+  src: i.getAttribute('src'), complete: i.complete, natural: i.naturalWidth * i.naturalHeight,
+  shown: i.getBoundingClientRect().width * i.getBoundingClientRect().height}));
+"""
+
+
+@pytest.mark.parametrize("page", sorted(FIGURE_PAGES))
+def test_every_picture_renders(browser: Any, served: str, page: str) -> None:
+    browser.get(f"{served}/{page}")
+    images = browser.execute_script(_IMAGES_JS)
+    shown = {Path(image["src"]).name for image in images}
+    assert set(FIGURE_PAGES[page]) <= shown, f"{page} lacks pictures: {set(FIGURE_PAGES[page]) - shown}"
+    broken = [
+        image for image in images if not image["complete"] or image["natural"] == 0 or image["shown"] == 0
+    ]
+    assert not broken, f"{page}: broken or empty pictures {broken}"
+
+
+def test_every_picture_is_non_empty_svg(site: Path) -> None:
+    for name in {name for names in FIGURE_PAGES.values() for name in names}:
+        text = (site / "figures" / name).read_text(encoding="utf-8")
+        assert text.startswith("<svg") and text.count("<text") >= 3, name
+
+
+_OVERFLOW_JS = """
+const blocks = [...document.querySelectorAll('article pre > code')];
+const overflowing = () => blocks.filter(c => c.scrollWidth > c.clientWidth + 1).length;
+const now = overflowing();
+blocks.forEach(c => c.style.whiteSpace = 'pre');
+const unwrapped = overflowing();
+blocks.forEach(c => c.style.whiteSpace = '');
+return {blocks: blocks.length, now: now, unwrapped: unwrapped};
+"""
+
+
+def test_quick_start_code_is_not_cut_off(browser: Any, served: str) -> None:
+    browser.get(f"{served}/")
+    result = browser.execute_script(_OVERFLOW_JS)
+    assert result["blocks"] >= 3
+    # The page does have lines wider than the column (else this test could not fail) ...
+    assert result["unwrapped"] >= 1, result
+    # ... and none of them is cut off: every code block shows its whole width.
+    assert result["now"] == 0, result

@@ -17,7 +17,7 @@ from typing import Any
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
-from labelspec import docsite
+from labelspec import docsite, docsite_figures
 
 _GENERATED: dict[str, str] = {}
 
@@ -43,6 +43,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     _GENERATED.clear()
     _GENERATED.update(docsite.site_pages(_repo_root(config)))
     _GENERATED.update(docsite.compiled_schemas())
+    _GENERATED.update(docsite_figures.figures())  # SVG pictures drawn from the schemas and the code
     _GENERATED["demo/report.html"] = docsite.demo_report()  # labelspec report of bundled examples
     if config.nav:
         config.nav = _expand(config.nav, docsite.nav_sections())
