@@ -1,4 +1,4 @@
-"""Drive Encord's SDK parser (encord 0.1.190) offline and decide whether it loads a label row without loss.
+"""Drive Encord's SDK parser (encord 0.1.211) offline and decide whether it loads a label row without loss.
 
 ``build_label_row`` follows schemas/encord/notes.md#s13: a ``LabelRowV2`` needs a project client (a
 ``Mock``), an ``Ontology`` (``OrmOntology`` around ``OntologyStructure.from_dict`` of the ontology
@@ -168,6 +168,9 @@ def _metadata_spaces(row: dict[str, Any]) -> dict[str, Any]:
         meta = {key: value for key, value in info.items() if key != "labels"}
         if "child_info" not in meta and "scene_info" not in meta and "root_info" not in meta:
             meta["child_info"] = {"layout_key": space_id, "file_name": space_id}
+        if meta.get("space_type") == "video":  # 0.1.211 VideoSpace reads both from the API's space info
+            meta.setdefault("data_duration", 0.0)
+            meta.setdefault("data_fps", 0.0)
         result[space_id] = meta
     return result
 
@@ -446,6 +449,7 @@ def inventory(row: JSON) -> Inventory:
                 entry.get("featureHash"),
                 _ranges(entry.get("range")),
             )
+        _add_answer_placements(inv, row, classification_hash, entry)
         _add_answers(inv, ("classification", classification_hash), entry.get("classifications"))
 
     object_actions = row.get("object_actions")
@@ -470,6 +474,31 @@ def inventory(row: JSON) -> Inventory:
     for slot_key, pairs in dynamic.items():
         inv[slot_key] = _merge(pairs)
     return inv
+
+
+def _add_answer_placements(inv: Inventory, row: dict[str, Any], key: str, entry: dict[str, Any]) -> None:
+    """Frames a classification is on, as ``classification_answers`` places it: encord 0.1.211 writes a
+    classification only there (``range`` for the row, ``spaces[id].range`` per space) and never in the frames'
+    ``classifications``, so both placements count as the same (space, frame, classificationHash) entry."""
+    if data_type_is_ranged(row) or not entry.get("featureHash"):
+        return
+    placements = [("", entry.get("range"))]
+    spaces = entry.get("spaces")
+    for space_id, space in spaces.items() if isinstance(spaces, dict) else []:
+        if isinstance(space, dict) and space.get("type", "frame") == "frame":
+            placements.append((space_id, space.get("range")))
+    for space_id, ranges in placements:
+        merged = _ranges(ranges)
+        if merged and merged[0] == "unreadable":
+            continue
+        for start, end in merged:
+            for frame in range(start, min(end, start + 10_000) + 1):
+                inv.setdefault(("classification", space_id, frame, key), entry.get("featureHash"))
+
+
+def data_type_is_ranged(row: dict[str, Any]) -> bool:
+    """Audio and text rows: their classification ranges are milliseconds or characters, not frames."""
+    return row.get("data_type") in _RANGE_TYPES
 
 
 def _describe(key: tuple[Any, ...]) -> str:

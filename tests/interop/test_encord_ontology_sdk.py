@@ -1,7 +1,7 @@
 """labelspec's strict profile of `encord-ontology` agrees with the Encord SDK (offline).
 
 For every ontology of ``tests/corpus/encord-ontology`` the strict profile must accept exactly the files that
-``encord.objects.ontology_structure.OntologyStructure.from_dict`` (encord 0.1.190) loads *without loss*:
+``encord.objects.ontology_structure.OntologyStructure.from_dict`` (encord 0.1.211) loads *without loss*:
 loading succeeds, ``to_dict`` can write the structure back, and no node identifier (featureNodeHash,
 featureHash) nor classification ``level`` of the input is missing from what ``to_dict`` writes.
 """

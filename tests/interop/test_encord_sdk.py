@@ -1,4 +1,4 @@
-"""labelspec's strict `encord` profile agrees with the Encord SDK (encord 0.1.190, driven offline).
+"""labelspec's strict `encord` profile agrees with the Encord SDK (encord 0.1.211, driven offline).
 
 Every label row under ``encord_cases/`` (listed in ``encord_cases/index.json``) is loaded with
 ``LabelRowV2.from_labels_dict`` against ``encord_cases/ontology.json`` (see ``encord_sdk.py`` for the offline
@@ -38,7 +38,7 @@ from encord_sdk import (  # noqa: E402  (needs the SDK)
 CASES = Path(__file__).resolve().parent / "encord_cases"
 ONTOLOGY: dict[str, Any] = json.loads((CASES / "ontology.json").read_text(encoding="utf-8"))
 INDEX: list[dict[str, Any]] = json.loads((CASES / "index.json").read_text(encoding="utf-8"))
-# Every data type SDK 0.1.190 can load offline (dicom_study cannot be loaded at all: see its case).
+# Every data type SDK 0.1.211 can load offline (dicom_study cannot be loaded at all: see its case).
 LOADABLE_DATA_TYPES = (
     "image",
     "img_group",
@@ -143,7 +143,14 @@ def test_loss_detector_sees_loss() -> None:
 
     assert unit["labels"]["4"]["objects"], "fixture changed"
     assert lost_after(lambda d: first_unit(d)["labels"].pop("4"))
-    assert lost_after(lambda d: first_unit(d)["labels"]["0"]["classifications"].clear())
+    assert lost_after(
+        lambda d: (
+            first_unit(d)["labels"]["0"]["classifications"].clear(),
+            d["classification_answers"]["cls00001"].update(range=[[1, 2]]),
+        )
+    )
+    # A classification placed by its range alone (encord 0.1.211's form) is the same placement.
+    assert not lost_after(lambda d: first_unit(d)["labels"]["0"]["classifications"].clear())
     assert lost_after(lambda d: first_unit(d)["labels"]["0"]["objects"][0]["boundingBox"].update(x=0.9))
     assert lost_after(lambda d: d["object_answers"]["veh00001"]["classifications"].pop())
     assert lost_after(lambda d: d["object_actions"]["veh00001"]["actions"][0].update(range=[[0, 1]]))

@@ -1,4 +1,4 @@
-"""Generated strict Encord exports load in the Encord SDK (encord 0.1.190, offline) without loss.
+"""Generated strict Encord exports load in the Encord SDK (encord 0.1.211, offline) without loss.
 
 Every row of a strict ``encord_export_with_ontology`` example is parsed by ``LabelRowV2.from_labels_dict``
 against the generated ontology (``encord_sdk.build_label_row``), written back with ``to_encord_dict`` and
