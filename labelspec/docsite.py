@@ -959,6 +959,9 @@ def format_reference(format_id: str) -> str:
         facts.append(("Vendor documentation", ", ".join(f"<{d}>" for d in meta["documentation"])))
     if meta.get("notes"):
         facts.append(("Evidence (in the repository)", code(str(meta["notes"]))))
+    if meta.get("single_item"):
+        item = code(str(meta["single_item"]))
+        facts.append(("Also read alone", prose(f"one item (an object) as {item}, pointers into it")))
     if meta.get("envelope"):
         facts.append(
             ("Also read wrapped", prose(f"an object whose {code(str(meta['envelope']))} holds the document"))

@@ -21,6 +21,7 @@ from labelspec.validator.inputs import LoadedDocument, load_bytes, load_dataset,
 from labelspec.validator.report import FileReport, Finding, Report, pointer_sort_key
 from labelspec.validator.rules import RuleContext, semantic_findings
 from labelspec.validator.schemas import DEFAULT_PROFILE, PROFILES, list_formats
+from labelspec.validator.single_item import item_definition
 from labelspec.validator.streaming import (
     STREAM_THRESHOLD,
     Fallback,
@@ -90,7 +91,8 @@ def _validate_document(
         )
     try:
         inner, inner_path = unwrap(format_id, document)
-        findings = prefixed(structural_findings(inner, format_id, profile), inner_path)
+        definition = item_definition(format_id, inner)  # e.g. one Encord label row, not a list of them
+        findings = prefixed(structural_findings(inner, format_id, profile, definition), inner_path)
     except RecursionError:
         return FileReport(
             path=name,

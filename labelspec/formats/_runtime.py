@@ -519,17 +519,35 @@ def _check_finite(value: Any) -> None:
                 stack.append(item)
 
 
-def iter_items(source: Source, prefix: str, conv: Conv[T], pointer: str = "", skip: int = 0) -> Iterator[T]:
+def iter_items(
+    source: Source, prefix: str, conv: Conv[T], pointer: str = "", skip: int = 0, single: bool = False
+) -> Iterator[T]:
     """Stream the items of the array at ijson ``prefix`` (e.g. ``"item"``, ``"dataset.samples.item"``).
 
     One item is parsed at a time (ijson, C backend), so memory stays bounded by the largest item. Numbers
     keep their type (``use_float``: ints stay ints, the rest are floats). ``skip`` leading items are
     parsed but not wrapped (DataGym: the label classes before the tasks); ``pointer`` is the array's.
+    ``single``: a document that is one object (one Encord label row) is that one item, pointer ``""``.
     """
+    if single and _root_is_object(source):
+        yield conv.wrap(load_json(source), "")
+        return
     with open_binary(source) as stream:
         for index, item in enumerate(ijson.items(stream, prefix, use_float=True)):
             if index >= skip:
                 yield conv.wrap(item, child_pointer(pointer, index))
+
+
+def _root_is_object(source: Source) -> bool:
+    """Whether the JSON document starts with ``{`` (after whitespace and a UTF-8 byte order mark)."""
+    with open_binary(source) as stream:
+        head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        while not head:
+            chunk = stream.read(4096)
+            if not chunk:
+                return False
+            head = chunk.lstrip(b" \t\r\n")
+    return head[:1] == b"{"
 
 
 def first_item(source: Source, prefix: str, conv: Conv[T], pointer: str = "") -> T | None:

@@ -103,7 +103,7 @@ class _Frame:
 
 @dataclass(slots=True)
 class _Row:
-    index: int
+    index: int | None  # None: the document is this one row (a single label row object)
     row: dict[str, Any]
     data_type: str | None
     objects: list[_FrameObject] = field(default_factory=list)
@@ -119,7 +119,7 @@ class _Row:
 
     @property
     def path(self) -> Path:
-        return (self.index,)
+        return () if self.index is None else (self.index,)
 
 
 def _rows(ctx: RuleContext) -> list[_Row]:
@@ -133,6 +133,8 @@ def _rows(ctx: RuleContext) -> list[_Row]:
 
 def _label_index(document: Any) -> list[_Row]:
     rows: list[_Row] = []
+    if isinstance(document, dict):  # one label row alone: pointers are relative to it
+        return [_index_row(None, document)]
     if not isinstance(document, list):
         return rows
     for i, row in enumerate(document):
@@ -141,7 +143,7 @@ def _label_index(document: Any) -> list[_Row]:
     return rows
 
 
-def _index_row(i: int, row: dict[str, Any]) -> _Row:
+def _index_row(i: int | None, row: dict[str, Any]) -> _Row:
     data_type = _str(row.get("data_type"))
     entry = _Row(i, row, data_type)
     for unit_key, unit in _dict(row.get("data_units")).items():
@@ -150,7 +152,7 @@ def _index_row(i: int, row: dict[str, Any]) -> _Row:
         labels = unit.get("labels")
         if not isinstance(labels, dict) or data_type in _RANGE_TYPES:
             continue
-        path: Path = (i, "data_units", unit_key, "labels")
+        path: Path = (*entry.path, "data_units", unit_key, "labels")
         width, height = _dim(unit.get("width")), _dim(unit.get("height"))
         blob_like = data_type not in _FRAME_KEYED_TYPES and (
             "objects" in labels or "classifications" in labels
@@ -192,7 +194,7 @@ def _index_space(entry: _Row, space_id: str, space: dict[str, Any]) -> None:
     if not isinstance(labels, dict):
         return
     space_type = _str(space.get("space_type"))
-    path: Path = (entry.index, "spaces", space_id, "labels")
+    path: Path = (*entry.path, "spaces", space_id, "labels")
     width, height = _dim(space.get("width")), _dim(space.get("height"))
     if space_type in _BLOB_SPACES:
         _index_blob(entry, labels, path, width, height, world=space_type == "point_cloud")

@@ -455,25 +455,20 @@ class _Reader:
 
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
     reader = _Reader(options, report)
-    rows = (
-        encord.from_json(document)
-        if isinstance(document, list)
-        else [encord.from_json_as("label_row", document)]
-    )
+    rows = encord.from_json(document)  # a list of label rows, or one row alone (an object)
     filtered = 0
     for index, row in enumerate(rows):
         if not isinstance(row, encord.LabelRow):
             continue
+        where = "" if rows.single else f"/{index}"  # a lone row: pointers into it
         raw = row.to_json()
         branch = raw.get("branch_name") or "main"  # rows exported before label branches are on main
         if branch != options.branch:
-            report.drop(
-                "label row", f"on label branch {branch!r}, not {options.branch!r} (--branch)", f"/{index}"
-            )
+            report.drop("label row", f"on label branch {branch!r}, not {options.branch!r} (--branch)", where)
         elif not keeps(raw.get("label_status"), options, SKIPPED_STATUSES):
             filtered += 1
         else:
-            reader.row(row, f"/{index}")
+            reader.row(row, where)
     categories = tuple(reader.categories.values())
     report.counts.update(
         media=len(reader.media), categories=len(categories), annotations=len(reader.annotations)
