@@ -128,7 +128,17 @@ def test_convert_reads_a_lone_row(tmp_path: Path) -> None:
     listed.write_bytes(orjson.dumps([row]))
     out_list = tmp_path / "coco-list.json"
     subprocess.run(
-        [sys.executable, "-m", "labelspec", "convert", str(listed), "--to", "coco-instance", "-o", str(out_list)],
+        [
+            sys.executable,
+            "-m",
+            "labelspec",
+            "convert",
+            str(listed),
+            "--to",
+            "coco-instance",
+            "-o",
+            str(out_list),
+        ],
         check=True,
         capture_output=True,
     )

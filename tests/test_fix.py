@@ -16,7 +16,7 @@ import labelspec
 from labelspec.fix.catalogue import all_fixes
 from labelspec.generators.fixtures import mutants
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.generators.fixtures.mutants.core import Subject, clone, edit, walk, without
+from labelspec.generators.fixtures.mutants.core import Subject, edit, walk, without
 
 # Knobs under which each rule's operator finds a site (as in tests/generators/test_mutants.py).
 KNOBS: dict[str, list[dict[str, Any]]] = {
@@ -109,11 +109,6 @@ def _schema_mutant(fix_id: str) -> tuple[Subject, Subject]:
     if fix_id == "ENC-FIX-BRANCH-NAME":
         original = mutants.build_subject(draw, "encord", "strict", **KNOBS["encord"][0])
         return original, edit(original, (0,), without("branch_name"))
-    if fix_id == "ENC-FIX-ROWS-LIST":
-        original = mutants.build_subject(
-            draw, "encord", "lenient", data_types=["image"], min_items=1, max_items=1
-        )
-        return original, Subject("encord", "lenient", clone(original.document[0]), ontology=original.ontology)
     if fix_id == "ENC-FIX-ANSWER-SPACES":
         original = _encord_with(draw, lambda p, v: len(p) == 3 and p[1] == "classification_answers", "image")
         return original, edit(original, _first(original.document, _answer_entry), without("spaces"))
@@ -157,8 +152,6 @@ def test_schema_fix_repairs_its_fault(cli: list[str], tmp_path: Path, fix_id: st
     after = labelspec.validate(fixed, format=mutant.format, profile=mutant.profile, ontology=mutant.ontology)
     assert not any(spec.repairs(f) for f in after.files[-1].findings)
     assert not Counter(f.rule for f in after.files[-1].findings) - rules_of(original, original.document)
-    if fix_id == "ENC-FIX-ROWS-LIST":
-        assert fixed == original.document
     if fix_id == "ENC-FIX-BRANCH-NAME":
         assert fixed[0]["branch_name"] == "main"
 

@@ -92,15 +92,6 @@ RootFixer = Callable[[Any, Finding], tuple[Any, list[Change]] | None]
 ROOT_FIXERS: dict[str, RootFixer] = {}
 
 
-def wrap_label_row(document: Any, finding: Finding) -> tuple[Any, list[Change]] | None:
-    if finding.pointer or not isinstance(document, dict) or "data_units" not in document:
-        return None
-    return [document], [("", "wrapped the single label row in a list (an export is a list of label rows)")]
-
-
-ROOT_FIXERS["ENC-FIX-ROWS-LIST"] = wrap_label_row
-
-
 @fixer("ENC-IMAGE-LABELS-FRAME-KEYED")
 def unkey_image_labels(document: Any, finding: Finding) -> list[Change]:
     found = _parent(document, finding.pointer)

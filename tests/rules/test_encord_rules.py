@@ -331,7 +331,8 @@ def test_dynamic_answers() -> None:
     (hit,) = _hits(
         _answered(actions=[moving]), "ENC-DYNAMIC-TRACK-HASH-MISSING", profile="strict", ontology=ONTOLOGY
     )
-    assert hit.pointer == "/0/object_actions/obj00001/actions/0" and hit.severity == "error"
+    # A warning: encord 0.1.211 (the strict target) ignores trackHash; 0.1.190 raised KeyError without it.
+    assert hit.pointer == "/0/object_actions/obj00001/actions/0" and hit.severity == "warning"
     # in object_answers, a dynamic answer loads only with both range and trackHash
     assert _hits(_answered(_answer("attCol01", RED), moving), "ENC-DYNAMIC-ANSWER-STATIC", ontology=ONTOLOGY)
     tracked = dict(moving, trackHash="t1")

@@ -1715,7 +1715,8 @@ def dynamic_track_hash_missing(ctx: RuleContext) -> Iterator[Hit]:
         ):
             yield (
                 to_pointer((*answer_list.path, n)),
-                f'dynamic radio answer to "{attribute.name}" has no trackHash (the SDK raises KeyError)',
+                f'dynamic radio answer to "{attribute.name}" has no trackHash '
+                "(encord 0.1.190 and earlier raise KeyError; 0.1.211 ignores it)",
             )
 
 
