@@ -85,15 +85,6 @@ def _first(document: Any, accept: Any) -> tuple[Any, ...]:
     return next(path for path, value in walk(document) if accept(path, value))
 
 
-def _answer_entry(path: tuple[Any, ...], value: Any) -> bool:
-    return (
-        len(path) == 3
-        and path[1] == "classification_answers"
-        and isinstance(value, dict)
-        and "spaces" in value
-    )
-
-
 def _encord_with(draw: RandomDraw, where: Any, data_type: str) -> Subject:
     """A strict Encord subject with a site ``where`` accepts (rows are drawn until one has it)."""
     for _ in range(40):
@@ -109,9 +100,6 @@ def _schema_mutant(fix_id: str) -> tuple[Subject, Subject]:
     if fix_id == "ENC-FIX-BRANCH-NAME":
         original = mutants.build_subject(draw, "encord", "strict", **KNOBS["encord"][0])
         return original, edit(original, (0,), without("branch_name"))
-    if fix_id == "ENC-FIX-ANSWER-SPACES":
-        original = _encord_with(draw, lambda p, v: len(p) == 3 and p[1] == "classification_answers", "image")
-        return original, edit(original, _first(original.document, _answer_entry), without("spaces"))
     if fix_id == "ENC-FIX-NULL-STRING":
         original = _encord_with(draw, lambda p, v: p and p[-1] == "multiframe_frame_number", "dicom")
         path = _first(original.document, lambda p, v: p and p[-1] == "multiframe_frame_number")

@@ -82,7 +82,6 @@ def _drop_member(document: Any, finding: Finding) -> list[Change]:
 # -------------------------------------------------------------------------------------------- Encord
 
 FIXERS["ENC-FIX-BRANCH-NAME"] = _add_missing("branch_name", "main")
-FIXERS["ENC-FIX-ANSWER-SPACES"] = _add_missing("spaces", dict)
 FIXERS["ENC-OBJECT-ANSWER-ORPHAN"] = _drop_member
 FIXERS["ENC-OBJECT-ACTION-ORPHAN"] = _drop_member
 
