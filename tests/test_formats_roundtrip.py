@@ -302,8 +302,11 @@ def test_setters_and_create_validate() -> None:
     assert isinstance(document[0].data_units["d1"].labels.objects[0], encord.FrameObjectBoundingBox)  # type: ignore[union-attr,index]
     document[0].data_units["d1"].labels.objects[0].bounding_box.x = 0.3  # type: ignore[union-attr,index]
     assert document.to_json()[0]["data_units"]["d1"]["labels"]["objects"][0]["boundingBox"]["x"] == 0.3
-    document[0].branch_name = None  # optional, not nullable: removed
-    assert "branch_name" not in document.to_json()[0]
+    document[0].branch_name = None  # nullable (NIfTI rows carry null): stored as JSON null
+    assert document.to_json()[0]["branch_name"] is None
+    document[0].is_valid = True
+    document[0].is_valid = None  # optional, not nullable: removed
+    assert "is_valid" not in document.to_json()[0]
 
 
 def test_datagym_create_validates() -> None:
