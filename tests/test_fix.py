@@ -16,7 +16,7 @@ import labelspec
 from labelspec.fix.catalogue import all_fixes
 from labelspec.generators.fixtures import mutants
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.generators.fixtures.mutants.core import Subject, edit, walk, without
+from labelspec.generators.fixtures.mutants.core import Subject, clone, edit, walk, without
 
 # Knobs under which each rule's operator finds a site (as in tests/generators/test_mutants.py).
 KNOBS: dict[str, list[dict[str, Any]]] = {
