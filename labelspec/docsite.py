@@ -958,7 +958,7 @@ def format_reference(format_id: str) -> str:
     if meta.get("documentation"):
         facts.append(("Vendor documentation", ", ".join(f"<{d}>" for d in meta["documentation"])))
     if meta.get("notes"):
-        facts.append(("Evidence (in the repository)", code(str(meta["notes"]))))
+        facts.append(("Evidence", citation(str(meta["notes"]))))
     if meta.get("single_item"):
         item = code(str(meta["single_item"]))
         facts.append(("Also read alone", prose(f"one item (an object) as {item}, pointers into it")))
@@ -1261,7 +1261,7 @@ def discrepancy_register(format_id: str) -> str:
         rows = [[f"**{label}**", prose(str(entry.get(key) or "—"), cell=True)] for key, label in labels]
         sources = entry.get("sources") or []
         if sources:
-            rows.append(["**Sources**", "; ".join(prose(str(s), cell=True) for s in sources)])
+            rows.append(["**Sources**", "; ".join(citation(str(s)) for s in sources)])
         examples = cited.get(entry_id, [])
         if examples:
             links = ", ".join(
@@ -1462,6 +1462,57 @@ def compiled_schemas() -> dict[str, str]:
     }
 
 
+_NOTES_CITATION = re.compile(r"schemas/([\w-]+)/notes\.md((?:#[\w-]+)?)((?:(?:,| to| and) #[\w-]+)*)")
+_URL_CITATION = re.compile(r"https://[^\s\"'`)]+")
+
+
+def evidence_vendors() -> list[str]:
+    """The schema folders whose ``notes.md`` holds the evidence behind rules and discrepancies."""
+    from labelspec.validator.schemas import schemas_root
+
+    return sorted(p.parent.name for p in schemas_root().glob("*/notes.md"))
+
+
+def evidence_pages() -> dict[str, str]:
+    """``schemas/<vendor>/notes.md`` as ``evidence/<vendor>.md``: every citation opens on the site."""
+    from labelspec.validator.schemas import schemas_root
+
+    vendors = evidence_vendors()
+    index = [
+        "# Evidence",
+        "What each rule and each discrepancy rests on, in the project's own words: what the platforms "
+        "write, what the vendor SDKs read, where the vendor documentation differs. Rules and discrepancy "
+        "registers cite these sections (`schemas/<vendor>/notes.md#anchor` in the repository).",
+        "\n".join(f"- [{v}]({v}.md)" for v in vendors),
+    ]
+    pages = {"evidence/index.md": "\n\n".join(index) + "\n"}
+    for vendor in vendors:
+        pages[f"evidence/{vendor}.md"] = (schemas_root() / vendor / "notes.md").read_text(encoding="utf-8")
+    return pages
+
+
+def citation(text: str, depth: int = 1) -> str:
+    """A source as Markdown: URLs become links, ``schemas/<v>/notes.md#a`` links to the evidence page."""
+    up = "../" * depth
+    parts: list[str] = []
+    last = 0
+    for match in re.finditer(f"{_URL_CITATION.pattern}|{_NOTES_CITATION.pattern}", text):
+        parts.append(prose(text[last : match.start()], cell=True))
+        found = match.group(0)
+        notes = _NOTES_CITATION.fullmatch(found)
+        if notes:
+            page = f"{up}evidence/{notes.group(1)}.md"
+            first = found[: len(found) - len(notes.group(3))]
+            parts.append(f"[{code(first)}]({page}{notes.group(2)})")
+            for sep, more in re.findall(r"(,| to| and) (#[\w-]+)", notes.group(3)):
+                parts.append(f"{sep} [{code(more)}]({page}{more})")
+        else:
+            parts.append(f"<{found}>")
+        last = match.end()
+    parts.append(prose(text[last:], cell=True))
+    return "".join(parts)
+
+
 def site_pages(repo_root: Path | None = None) -> dict[str, str]:
     """Every generated page: path relative to ``docs/`` → Markdown."""
     pages: dict[str, str] = {
@@ -1473,6 +1524,7 @@ def site_pages(repo_root: Path | None = None) -> dict[str, str]:
         pages[f"formats/{fmt}.md"] = format_reference(fmt)
         pages[f"rules/{fmt}.md"] = rule_catalogue(fmt)
         pages[f"discrepancies/{fmt}.md"] = discrepancy_register(fmt)
+    pages.update(evidence_pages())
     pages["cli.md"] = cli_reference()
     pages["benchmarks.md"] = benchmarks_page(repo_root)
     return pages
@@ -1513,4 +1565,8 @@ def nav_sections() -> dict[str, list[dict[str, str] | str]]:
         for fmt in list_formats():
             entries.append({str(format_metadata(fmt).get("title", fmt)): f"{folder}/{fmt}.md"})
         sections[f"{folder}/index.md"] = entries
+    sections["evidence/index.md"] = [
+        "evidence/index.md",
+        *({vendor: f"evidence/{vendor}.md"} for vendor in evidence_vendors()),
+    ]
     return sections

@@ -439,3 +439,20 @@ def test_quick_start_code_is_not_cut_off(browser: Any, served: str) -> None:
     assert result["unwrapped"] >= 1, result
     # ... and none of them is cut off: every code block shows its whole width.
     assert result["now"] == 0, result
+
+
+def test_every_evidence_link_on_the_site_opens_its_section(site: Path) -> None:
+    import re
+
+    links = 0
+    for page in site.rglob("*.html"):
+        for vendor, section in re.findall(
+            r'href="[./]*evidence/([\w-]+)/#([\w-]+)"', page.read_text("utf-8")
+        ):
+            links += 1
+            target = site / "evidence" / vendor / "index.html"
+            assert target.is_file(), f"{page}: no evidence page for {vendor}"
+            assert f'id="{section}"' in target.read_text("utf-8"), (
+                f"{page}: evidence/{vendor} has no #{section}"
+            )
+    assert links > 100  # the discrepancy registers cite their evidence
