@@ -160,8 +160,10 @@ static uint32_t pair_get(const lonto *o, uint64_t key) {
     }
 }
 
-/* 0: already present (first value kept, as the reference's first-wins dicts); 1: added. */
+/* 0: already present (first value kept, as the reference's first-wins dicts); 1: added; -1: the table is
+ * full (size_pairs undercounted), which would otherwise make the probe loop forever. */
 static int pair_put(lonto *o, uint64_t key, uint32_t value) {
+    if (o->npairs >= o->pair_mask) return -1;
     for (uint32_t i = pair_hash(key) & o->pair_mask;; i = (i + 1) & o->pair_mask) {
         if (o->pair_keys[i] == key) return 0;
         if (o->pair_keys[i] == 0) {
@@ -404,7 +406,11 @@ static int build_owners(lonto *o, PyObject *entries) {
                 Py_DECREF(by_hash);
                 goto done;
             }
-            pair_put(o, pair_key(PT_OWNER_ATTR, (uint32_t)i, (uint32_t)sid), (uint32_t)attr);
+            if (pair_put(o, pair_key(PT_OWNER_ATTR, (uint32_t)i, (uint32_t)sid), (uint32_t)attr) < 0) {
+                bad_tables("the pair table is full");
+                Py_DECREF(by_hash);
+                goto done;
+            }
             if (o->attrs[attr].required) w->any_required = 1;
         }
         Py_DECREF(by_hash);
@@ -434,8 +440,13 @@ static int build_owners(lonto *o, PyObject *entries) {
                 o->nested = grown;
                 o->cap_nested = cap;
             }
-            if (pair_put(o, pair_key(PT_OWNER_NESTED, (uint32_t)i, (uint32_t)sid), o->nnested))
-                o->nested[o->nnested++] = span;
+            int added = pair_put(o, pair_key(PT_OWNER_NESTED, (uint32_t)i, (uint32_t)sid), o->nnested);
+            if (added < 0) {
+                bad_tables("the pair table is full");
+                Py_DECREF(nested);
+                goto done;
+            }
+            if (added) o->nested[o->nnested++] = span;
         }
         Py_DECREF(nested);
         for (uint32_t j = 0; j < w->top_count; j++)
@@ -453,7 +464,7 @@ static int size_pairs(lonto *o, PyObject *owners, PyObject *attributes) {
     Py_ssize_t n = PyList_Check(owners) ? PyList_GET_SIZE(owners) : 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyList_GET_ITEM(owners, i);
-        if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 4) {
+        if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 5) { /* build_owners refuses other shapes */
             Py_ssize_t a = PyObject_Length(PyTuple_GET_ITEM(item, 2));
             Py_ssize_t b = PyObject_Length(PyTuple_GET_ITEM(item, 3));
             if (a < 0 || b < 0) return 0;
@@ -541,7 +552,10 @@ lonto *lonto_build(PyObject *tables) {
     for (int32_t i = 0; i < o->nattrs; i++) {
         lattr *a = &o->attrs[i];
         for (uint32_t j = 0; j < a->opt_count; j++)
-            pair_put(o, pair_key(PT_ATTR_OPTION, (uint32_t)i, o->pool[a->opt_start + j]), 1);
+            if (pair_put(o, pair_key(PT_ATTR_OPTION, (uint32_t)i, o->pool[a->opt_start + j]), 1) < 0) {
+                bad_tables("the pair table is full");
+                goto fail;
+            }
     }
     return o;
 fail:
