@@ -1,5 +1,6 @@
 """Types of the C extension labelspec._native (labelspec/native/module.c): the native fast path."""
 
+from collections.abc import Callable
 from typing import Any
 
 class Schema:
@@ -33,8 +34,13 @@ def check_file(
     items: int,
     rules: EncordRules | None = None,
     ontology: EncordOntology | None = None,
-) -> tuple[bool, str, int, int]:
-    """(clean, reason, byte offset of the problem, items checked) for one export file."""
+    max_dirty: int = 0,
+    start: int = -1,
+    stop: int = -1,
+    progress: Callable[[int], object] | None = None,
+    progress_step: int = 4 << 20,
+) -> dict[str, Any]:
+    """The native verdict on one export file (see module.c check_file)."""
 
 def head_items(path: str, limit: int, /) -> list[tuple[int, int]] | None: ...
 def parse_check(data: bytes, /) -> tuple[bool, str, int]: ...

@@ -37,26 +37,61 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 class Progress:
-    """A one-line progress bar on stderr, only when stderr is a terminal and there is more than one input."""
+    """A one-line progress bar (bytes) on stderr, only when stderr is a terminal and there is something to
+    wait for: several inputs, or one file of at least :data:`PROGRESS_BYTES`. Within a file, the bar moves
+    as validation reports the offset it has read (:mod:`labelspec.validator.progress`)."""
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
-        self.total = total
+    def __init__(self, paths: Sequence[str], stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.enabled = total > 1 and self.stream.isatty()
+        self.sizes = [_file_size(path) for path in paths]
+        self.total = sum(self.sizes)
+        self.enabled = self.stream.isatty() and (len(paths) > 1 or self.total >= PROGRESS_BYTES)
+        self.before = 0  # bytes of the files already done
+        self.current = 0  # index of the file being validated
+        self.label = ""
+        self.drawn = -1  # the last permille drawn (redrawn only when it changes)
 
-    def show(self, done: int, label: str) -> None:
+    def start(self, number: int, label: str) -> None:
+        """File ``number`` of the inputs (``label``) begins."""
+        self.current, self.label = number, label
+        self.before = sum(self.sizes[:number])
+        self._draw(self.before)
+
+    def read(self, offset: int) -> None:
+        """The current file has been read up to byte ``offset``."""
+        size = self.sizes[self.current] if self.current < len(self.sizes) else 0
+        self._draw(self.before + min(max(offset, 0), size))
+
+    def _draw(self, done: int) -> None:
         if not self.enabled:
             return
+        share = done / self.total if self.total else self.current / max(len(self.sizes), 1)
+        permille = int(1000 * share)
+        if permille == self.drawn:
+            return
+        self.drawn = permille
         width = 30
-        filled = width * done // self.total
+        filled = width * permille // 1000
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{self.total} {label[-40:]:<40}")
+        amount = f"{done / 1e6:.1f}/{self.total / 1e6:.1f} MB" if self.total else ""
+        self.stream.write(f"\r[{bar}] {permille / 10:5.1f}% {amount} {self.label[-40:]:<40}")
         self.stream.flush()
 
     def done(self) -> None:
         if self.enabled:
-            self.stream.write("\r" + " " * 80 + "\r")
+            self.stream.write("\r" + " " * 100 + "\r")
             self.stream.flush()
+
+
+# A single input shows a progress bar from this size on (smaller files are done before one would help).
+PROGRESS_BYTES = 8 * 1024**2
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size if os.path.isfile(path) else 0
+    except OSError:
+        return 0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -365,10 +400,15 @@ def _validate_paths(
     ontology_reports, ontology_document = load_ontology(ontology, profile)
     if report_ontology:
         report.extend(ontology_reports)
-    progress = Progress(len(paths))
-    for number, path in enumerate(paths):
-        progress.show(number, path)
-        report.extend(validate_source(path, format_id, profile, ontology_document, args.png_dir, args.stream))
+    from labelspec.validator.progress import listening
+
+    progress = Progress(paths)
+    with listening(progress.read):
+        for number, path in enumerate(paths):
+            progress.start(number, path)
+            report.extend(
+                validate_source(path, format_id, profile, ontology_document, args.png_dir, args.stream)
+            )
     progress.done()
     return report
 

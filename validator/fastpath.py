@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from labelspec.validator import progress
 from labelspec.validator.report import FileReport
 from labelspec.validator.schemas import write_cache_entry
 
@@ -48,6 +49,7 @@ SPLIT_BYTES = int(os.environ.get("LABELSPEC_NATIVE_SPLIT_BYTES", 32 * 1024**2))
 # rows are written with label_hash first; nested objects never start with it.
 _ITEM_JOINTS = {"encord": re.compile(rb'\}\s*,\s*(\{\s*"label_hash"\s*:)')}
 _SPLIT_WINDOW = 1 << 20
+_PROGRESS_STEP = 1 << 20  # bytes between two progress reports of the native pass
 
 
 @functools.cache
@@ -233,6 +235,8 @@ def _check_part(part: _Part) -> dict[str, Any] | None:
         max_dirty=part.limit,
         start=part.start,
         stop=part.stop,
+        progress=progress.listener(),
+        progress_step=_PROGRESS_STEP,
     )
     return result
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from labelspec.validator import progress
 from labelspec.validator.inputs import UnreadableInput, find_duplicate_keys
 from labelspec.validator.report import FileReport, Finding, escape_token, pointer_sort_key
 from labelspec.validator.rules import CROSS_ITEM_RULES, RuleContext, load_checks, semantic_findings
@@ -282,6 +283,7 @@ def validate_items(plan: Plan, items: Sequence[tuple[int, int, int]]) -> PartRes
                     result.outer.append(finding)
                     seen_outer.add(finding)
             del document, batch_items
+            progress.advance(batch[-1][2])
     return result
 
 

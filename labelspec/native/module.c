@@ -232,14 +232,18 @@ static int note_dirty(PyObject *dirty, Py_ssize_t index, size_t start, size_t en
 
 static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
-    static char *kwlist[] = {"path", "schema", "root", "items", "rules", "ontology", "max_dirty", "start", "stop", NULL};
-    PyObject *path, *rules_obj = Py_None, *onto_obj = Py_None;
+    static char *kwlist[] = {"path",  "schema", "root",     "items",         "rules", "ontology",
+                             "max_dirty", "start", "stop", "progress", "progress_step", NULL};
+    PyObject *path, *rules_obj = Py_None, *onto_obj = Py_None, *progress = Py_None;
     SchemaObject *schema;
     int root, items;
-    Py_ssize_t max_dirty = 0, start_at = -1, stop_at = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOnnn", kwlist, &path, &SchemaType, &schema, &root, &items,
-                                     &rules_obj, &onto_obj, &max_dirty, &start_at, &stop_at))
+    Py_ssize_t max_dirty = 0, start_at = -1, stop_at = -1, progress_step = 4 << 20;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOnnnOn", kwlist, &path, &SchemaType, &schema, &root, &items,
+                                     &rules_obj, &onto_obj, &max_dirty, &start_at, &stop_at, &progress,
+                                     &progress_step))
         return NULL;
+    if (progress != Py_None && !PyCallable_Check(progress)) return PyErr_Format(PyExc_TypeError, "progress");
+    if (progress_step < 1) progress_step = 1;
     lenc *rules = NULL;
     lonto *onto = NULL;
     if (rules_obj != Py_None) {
@@ -287,6 +291,7 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
         pos = skip_ws(m.data, pos + 1, m.size);
     }
     Py_ssize_t count = 0;
+    size_t reported = pos; /* progress(offset) is called each time progress_step more bytes are read */
     const char *first_failure = NULL;
     if (start_at < 0 && pos < m.size && m.data[pos] == ']') {
         pos++;
@@ -316,6 +321,12 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
             if (pos - released > (16u << 20)) {
                 release_done(&m, pos);
                 released = pos;
+            }
+            if (progress != Py_None && pos - reported >= (size_t)progress_step) {
+                reported = pos;
+                PyObject *ignored = PyObject_CallFunction(progress, "n", (Py_ssize_t)pos);
+                if (!ignored) goto done;
+                Py_DECREF(ignored);
             }
             pos = skip_ws(m.data, pos, m.size);
             if (pos < m.size && m.data[pos] == ',') {
@@ -446,12 +457,14 @@ static PyObject *ontology_rule_ids(PyObject *self, PyObject *unused) {
 
 static PyMethodDef module_methods[] = {
     {"check_file", (PyCFunction)(void (*)(void))check_file, METH_VARARGS | METH_KEYWORDS,
-     "check_file(path, schema, root, items, rules=None, ontology=None, max_dirty=0, start=-1, stop=-1) -> dict\n\n"
+     "check_file(path, schema, root, items, rules=None, ontology=None, max_dirty=0, start=-1, stop=-1, progress=None, "
+     "progress_step=4 MiB) -> dict\n\n"
      "complete: the whole file was read and every item is either certified clean or listed in dirty "
      "(index, start, end) -- at most max_dirty of them; otherwise the reference path must judge the whole "
      "file (reason, offset say why). open/close: offsets of the root list's brackets. start/stop: check only "
      "the items from offset start (an item's first byte) up to offset stop, which must be where an item starts "
-     "(else complete is false): a part of the list for another process; item indexes are then local."},
+     "(else complete is false): a part of the list for another process; item indexes are then local. progress: "
+     "called with the byte offset reached each time progress_step more bytes are read."},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
     {"ontology_rule_ids", ontology_rule_ids, METH_NOARGS,
      "ontology_rule_ids() -> tuple of the ontology rules the EncordOntology decider mirrors"},
