@@ -16,7 +16,7 @@ from labelspec.validator.api import UsageError
 from labelspec.validator.examples import check_example, documented_examples, verdict_matches
 from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, FileReport, Report
 from labelspec.validator.reporters import REPORTERS, write_text
-from labelspec.validator.rules import all_rules
+from labelspec.validator.rules import all_entries
 from labelspec.validator.schemas import (
     DEFAULT_PROFILE,
     PROFILES,
@@ -418,7 +418,7 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
         from labelspec.validator.explain import explain_rule
 
         return explain_rule(args.format, out, as_json=args.output == "json")
-    specs = all_rules(args.format)
+    specs = all_entries(args.format)
     if args.output == "json":
         json.dump([spec.to_json() for spec in specs], out, indent=2)
         out.write("\n")
@@ -426,8 +426,12 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
     for spec in specs:
         severity = ", ".join(f"{p}: {s}" for p, s in spec.severity.items())
         needs = f" [needs --{', --'.join(n.replace('_', '-') for n in spec.needs)}]" if spec.needs else ""
+        if spec.schema_finding is not None:
+            needs = f" [reported as {spec.schema_finding.rule}]"
         out.write(f"{spec.id}  ({severity}){needs}\n    {spec.title}\n")
-    out.write(f"{len(specs)} rules\n")
+    structural = sum(1 for spec in specs if spec.schema_finding is not None)
+    out.write(f"{len(specs) - structural} rules")
+    out.write(f", {structural} structural finding(s) with a fix\n" if structural else "\n")
     return EXIT_VALID
 
 

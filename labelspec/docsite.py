@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from labelspec import audit
-from labelspec.fix.catalogue import FixSpec, fixes, fixes_for_rule
+from labelspec.fix.catalogue import FixSpec, fixes_for_rule
 from labelspec.validator.api import validate
 from labelspec.validator.examples import DocumentedExample, check_example, documented_examples
 from labelspec.validator.report import FileReport, Report
 from labelspec.validator.reporters import write_text
-from labelspec.validator.rules import RuleSpec, all_rules
+from labelspec.validator.rules import RuleSpec, all_rules, schema_entries
 from labelspec.validator.schemas import (
     PROFILES,
     compiled_schema_view,
@@ -1094,7 +1094,8 @@ def printed_lines(spec: RuleSpec, format_id: str, profile: str) -> list[str]:
     ontology = entry.get("example_ontology")
     report = validate(document, format=format_id, profile=profile, ontology=ontology)
     target = report.files[-1]
-    hits = [f for f in target.findings if f.rule == spec.id]
+    found = spec.schema_finding
+    hits = [f for f in target.findings if (found.matches(f) if found else f.rule == spec.id)]
     if not hits:
         return []
     only = FileReport(path=target.path, format=target.format, profile=profile, findings=hits)
@@ -1130,9 +1131,10 @@ def rule_catalogue(format_id: str) -> str:
     out.append(table(["Rule", "Title", *PROFILES], rows))
     for spec in specs:
         out.append(_rule_section(spec, format_id))
-    schema_fixes = _schema_fixes(format_id)
-    if schema_fixes:
-        out.append(schema_fixes)
+    structural = schema_entries(format_id)
+    if structural:
+        out.append(_structural_intro(format_id, structural))
+        out.extend(_rule_section(spec, format_id) for spec in structural)
     return "\n\n".join(out) + "\n"
 
 
@@ -1144,28 +1146,33 @@ def _fix_paragraph(fix: FixSpec) -> str:
     return text + f" `labelspec fix EXPORT --rule {fix.id}{flag} -o FIXED`"
 
 
-def _schema_fixes(format_id: str) -> str | None:
-    """The fixes of schema findings (``fixes.yaml``): they have no rule section of their own."""
-    own = [fix for fix in fixes(format_id) if fix.id != fix.rule]
-    if not own:
-        return None
+def _structural_intro(format_id: str, specs: tuple[RuleSpec, ...]) -> str:
+    """The catalogue's entries for structural findings that have a fix (``schema_finding:``)."""
     rows = [
-        [code(f.id), f.safety, f"{code(f.rule)}" + (f" ({prose(f.message, cell=True)})" if f.message else ""),
-         prose(f.title, cell=True) + "." + (" " + prose(f.rationale, cell=True) if f.rationale else "")]
-        for f in own
+        [f"[{code(s.id)}](#{anchor(s.id)})", prose(s.title, cell=True),
+         code(s.schema_finding.rule) if s.schema_finding else "", *[s.severity.get(p, "—") for p in PROFILES]]
+        for s in specs
     ]  # fmt: skip
     intro = (
-        "`labelspec fix` repairs these structural findings (declared in `fixes.yaml`); safe fixes are "
-        "applied by default, unsafe ones with `--unsafe-fixes`."
+        "The schema reports these findings (as `schema.<keyword>`); the catalogue names them "
+        f"(`schema_finding:` in `schemas/{format_id}/rules.yaml`) so that `labelspec fix` can repair them "
+        "and `labelspec rules ID` can explain them. Safe fixes are applied by default, unsafe ones with "
+        "`--unsafe-fixes`."
     )
-    header = ["Fix", "Safety", "Repairs", "What it does"]
-    return f"## Fixes of schema findings\n\n{intro}\n\n" + table(header, rows)
+    header = ["Entry", "Title", "Reported as", *PROFILES]
+    return f"## Structural findings with a fix\n\n{intro}\n\n" + table(header, rows)
 
 
 def _rule_section(spec: RuleSpec, format_id: str) -> str:
     parts = [f"## {spec.id} {{#{anchor(spec.id)}}}", f"**{prose(spec.title)}**"]
     severity = ", ".join(f"{p}: **{spec.severity.get(p, '—')}**" for p in PROFILES)
     facts = [f"**Severity:** {severity}"]
+    if spec.schema_finding is not None:
+        found = spec.schema_finding
+        where = (f", pointer matching {code(found.pointer)}" if found.pointer else "") + (
+            f", message containing {code(found.message)}" if found.message else ""
+        )
+        facts.append(f"**Reported by the schema as:** {code(found.rule)}{where}")
     if spec.format != format_id:
         facts.append(f"**Applies to:** every JSON format (rule family `{spec.format}`)")
     if spec.needs:

@@ -170,3 +170,18 @@ def test_rules_explains_one_rule(cli: list[str], tmp_path: Path) -> None:
     unknown = run_in(cli, tmp_path, "rules", "COCO-NOPE")
     assert unknown.returncode == 2 and "'COCO-NOPE'" in unknown.stderr
     assert "fix: none" in run_in(cli, tmp_path, "rules", "COCO-IMAGE-ID-DUPLICATE").stdout
+
+
+def test_rules_explains_a_structural_finding_and_its_fix(cli: list[str], tmp_path: Path) -> None:
+    """A schema finding with a fix is catalogued in rules.yaml (schema_finding:), so it is explained too."""
+    out = run_in(cli, tmp_path, "rules", "ENC-FIX-BRANCH-NAME").stdout
+    assert out.startswith("ENC-FIX-BRANCH-NAME: A label row has no branch_name")
+    assert "severity: strict: error" in out and "not reported under: lenient" in out
+    assert "reported by the schema as: schema.required" in out
+    assert "fails" in out and "passes" in out
+    assert "fix ENC-FIX-BRANCH-NAME (safe)" in out
+    assert "labelspec fix EXPORT --rule ENC-FIX-BRANCH-NAME" in out
+    data = json.loads(run_in(cli, tmp_path, "rules", "ENC-FIX-BRANCH-NAME", "--output", "json").stdout)
+    assert data["schema_finding"]["rule"] == "schema.required" and data["fixes"][0]["safety"] == "safe"
+    listed = run_in(cli, tmp_path, "rules", "encord").stdout
+    assert "ENC-FIX-BRANCH-NAME  (strict: error) [reported as schema.required]" in listed

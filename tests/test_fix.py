@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,84 @@ def test_fix_reads_the_configuration(cli: list[str], tmp_path: Path) -> None:
     assert {f["rule"] for f in strict["left"]} == {"ENC-OBJECT-FEATURE-UNKNOWN"}  # the configured ontology
     bad = (tmp_path / "labelspec.toml").write_text("profiel = 1\n")
     assert bad and subprocess.run(command, capture_output=True, text=True, cwd=tmp_path).returncode == 2
+
+
+def _zip_with_faults(path: Path) -> dict[str, bytes]:
+    """A zip of Encord rows without branch_name (strict finding), a COCO file with iscrowd "false", a
+    valid member, an unreadable member and non-JSON members; returns every member's bytes."""
+    rows_original, rows = _schema_mutant("ENC-FIX-BRANCH-NAME")
+    coco_original, coco = _schema_mutant("COCO-FIX-ISCROWD")
+    members = {
+        "notes.txt": b"not an export\n",
+        "rows/a.json": json.dumps(rows.document, indent=2).encode(),
+        "coco/instances.json.gz": gzip.compress(json.dumps(coco.document).encode(), mtime=0),
+        "rows/valid.json": json.dumps(rows_original.document).encode(),
+        "broken.json": b'{"images": [',
+        "media/x.png": bytes(range(256)) * 4,
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        for number, (name, data) in enumerate(members.items()):
+            info = zipfile.ZipInfo(name, (2021, 3, 4, 5, 6, 2 * number))
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+            info.external_attr = (0o640 + number) << 16
+            archive.writestr(info, data)
+        archive.comment = b"exported by hand"
+    return members
+
+
+def test_zip_members_are_fixed_and_the_rest_kept(cli: list[str], tmp_path: Path) -> None:
+    source = tmp_path / "export.zip"
+    members = _zip_with_faults(source)
+    before = source.read_bytes()
+    dry = run(cli, "fix", source, "--to-strict")
+    assert source.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["export.zip"]
+    assert dry.returncode == 2, dry.stdout  # the broken member is unreadable
+    assert f"{source}!broken.json: cannot read" in dry.stdout
+    out = tmp_path / "fixed.zip"
+    result = run(cli, "fix", source, "--to-strict", "-o", out, "--output", "json")
+    report = json.loads(result.stdout)
+    assert report["written"] == str(out)
+    changes = {d["path"].split("!")[1]: [c["fix"] for c in d.get("changes") or []] for d in report["documents"]}
+    assert changes == {"rows/a.json": ["ENC-FIX-BRANCH-NAME"], "coco/instances.json.gz": ["COCO-FIX-ISCROWD"],
+                       "rows/valid.json": [], "broken.json": []}  # fmt: skip
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(out) as new:
+        assert new.comment == old.comment
+        assert [i.filename for i in new.infolist()] == [i.filename for i in old.infolist()]
+        for info in old.infolist():
+            copy = new.getinfo(info.filename)
+            assert (copy.date_time, copy.compress_type, copy.external_attr) == (
+                info.date_time, info.compress_type, info.external_attr)  # fmt: skip
+            if info.filename not in ("rows/a.json", "coco/instances.json.gz"):
+                assert new.read(info.filename) == members[info.filename], info.filename
+        rows_text = new.read("rows/a.json")
+        coco_text = gzip.decompress(new.read("coco/instances.json.gz"))
+    rows, coco = json.loads(rows_text), json.loads(coco_text)
+    assert rows[0]["branch_name"] == "main" and coco["annotations"][0]["iscrowd"] == 0
+    assert b'\n    "label_hash"' in rows_text and b"\n" not in coco_text.strip()  # the style is kept
+    strict = json.loads(run(cli, "validate", out, "--profile", "strict", "--output", "json").stdout)
+    verdicts = {f["path"].split("!")[1]: f["valid"] for f in strict["files"] if "broken" not in f["path"]}
+    assert verdicts == {"rows/a.json": True, "coco/instances.json.gz": True, "rows/valid.json": True}
+    assert run(cli, "fix", source, "--to-strict", "-o", out).returncode == 2  # exists: never overwritten
+    in_place = run(cli, "fix", source, "--to-strict", "--in-place")
+    assert in_place.returncode == 2 and zipfile.ZipFile(source).read("rows/a.json") != members["rows/a.json"]
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic writes left no temporary file
+
+
+def test_formats_without_fixes_are_refused(cli: list[str], tmp_path: Path) -> None:
+    """YOLO and DataGym declare no fix: fix says so and exits 2, writing nothing."""
+    for format_id in ("yolo", "datagym"):
+        made = run(cli, "generate", format_id, "--count", "1", "--out", tmp_path / format_id)
+        assert made.returncode == 0, made.stderr
+    dataset = next(p for p in (tmp_path / "yolo").iterdir() if p.is_dir())
+    label_file = next(dataset.rglob("*.txt"))
+    export = next((tmp_path / "datagym").glob("datagym-*.json"))
+    for target in (dataset, label_file, export):
+        before = sorted(tmp_path.rglob("*"))
+        result = run(cli, "fix", target, "--in-place")
+        assert result.returncode == 2 and "declares no fix for" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and sorted(tmp_path.rglob("*")) == before
+    archive = tmp_path / "datagym.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(export, "a.json")
+    result = run(cli, "fix", archive, "--in-place")
+    assert result.returncode == 2 and "declares no fix for datagym" in result.stderr

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import labelspec
-from labelspec.validator.rules import all_rules, implementation, load_checks
+from labelspec.validator.rules import all_rules, implementation, load_checks, schema_entries
 from labelspec.validator.schemas import PROFILES, list_formats, load_format_yaml
 
 PREFIXES = {
@@ -103,3 +103,33 @@ def test_every_implementation_is_catalogued() -> None:
         load_checks(fmt)
     catalogued = {spec.id for fmt in list_formats() for spec in all_rules(fmt)}
     assert set(_CHECKS) <= catalogued, sorted(set(_CHECKS) - catalogued)
+
+
+# Structural findings with a fix: rules.yaml entries with `schema_finding:` (no check of their own).
+STRUCTURAL = [spec for fmt in list_formats() for spec in schema_entries(fmt)]
+
+
+def test_structural_entries_are_catalogued_completely() -> None:
+    assert STRUCTURAL, "the catalogue names no structural finding"
+    rule_ids = {spec.id for spec in RULES}
+    for spec in STRUCTURAL:
+        assert spec.id not in rule_ids and spec.id.startswith(PREFIXES[spec.format]), spec.id
+        assert spec.schema_finding is not None and spec.schema_finding.rule.startswith("schema.")
+        assert set(spec.severity) <= set(PROFILES) and set(spec.severity.values()) == {"error"}
+        assert spec.title and spec.rationale and spec.example is not None and spec.passing_example is not None
+        assert implementation(spec.id) is None, f"{spec.id} is reported by the schema, not by a check"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("spec", STRUCTURAL, ids=_id)
+def test_structural_examples_fail_only_where_the_schema_reports_them(spec: Any, profile: str) -> None:
+    assert spec.schema_finding is not None
+    failing = labelspec.validate(spec.example, format=spec.format, profile=profile).files[-1]
+    hits = [f for f in failing.findings if spec.schema_finding.matches(f)]
+    if profile in spec.severity:
+        assert hits and all(f.severity == spec.severity[profile] for f in hits), failing.findings
+        assert len(failing.findings) == len(hits), f"the example fails only as {spec.id}: {failing.findings}"
+    else:
+        assert not hits, hits
+    passing = labelspec.validate(spec.passing_example, format=spec.format, profile=profile).files[-1]
+    assert not passing.findings, passing.findings

@@ -8,11 +8,13 @@ from typing import Any, TextIO
 
 from labelspec.validator.api import UsageError
 from labelspec.validator.report import EXIT_VALID
-from labelspec.validator.rules import RuleSpec, all_rules
+from labelspec.validator.rules import RuleSpec, all_entries
+from labelspec.validator.schemas import PROFILES
 
 
 def find_rule(rule_id: str) -> RuleSpec:
-    for spec in all_rules():
+    """A rule, or a structural finding the catalogue names (``schema_finding:`` in rules.yaml)."""
+    for spec in all_entries():
         if spec.id == rule_id:
             return spec
     from labelspec.validator.schemas import list_formats
@@ -53,6 +55,18 @@ def explain_rule(rule_id: str, out: TextIO, as_json: bool = False) -> int:
     out.write(f"{spec.id}: {spec.title}\n\n")
     out.write(f"format: {spec.format}\n")
     out.write("severity: " + ", ".join(f"{p}: {s}" for p, s in spec.severity.items()) + "\n")
+    found = spec.schema_finding
+    if found is not None:
+        where = "".join(
+            [
+                f", pointer matching {found.pointer}" if found.pointer else "",
+                f", message containing {found.message}" if found.message else "",
+            ]
+        )
+        out.write(f"reported by the schema as: {found.rule}{where}\n")
+        missing = [p for p in PROFILES if p not in spec.severity]
+        if missing:
+            out.write(f"not reported under: {', '.join(missing)}\n")
     if spec.needs:
         out.write(f"runs only with: --{', --'.join(n.replace('_', '-') for n in spec.needs)}\n")
     out.write("\nwhy:\n" + textwrap.fill(" ".join(spec.rationale.split()), 100, initial_indent="    ",

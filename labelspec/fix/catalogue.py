@@ -1,17 +1,12 @@
 """The fixes catalogue, read from the specification.
 
-A fix of a semantic rule is declared in ``schemas/<format>/rules.yaml`` next to its rule::
+Each fix is declared in ``schemas/<format>/rules.yaml`` next to the entry of what it repairs::
 
     fix: {safety: safe, title: Move the labels under "0" to the labels root}
 
-A fix of a schema finding (whose rule is a JSON Schema keyword, such as ``schema.required``) is declared
-in ``schemas/<format>/fixes.yaml``, naming the findings it repairs by rule, pointer pattern and message::
-
-    - id: ENC-FIX-BRANCH-NAME
-      repairs: {rule: schema.required, pointer: '^/\\d+$', message: "'branch_name'"}
-      safety: safe
-      title: Add branch_name "main"
-      rationale: ...
+The entry is a semantic rule, or a structural finding that the catalogue names (``schema_finding:``
+gives its rule, such as ``schema.required``, a pointer pattern and a message text; see
+``labelspec.validator.rules.SchemaFinding``). The fix has the id of its entry.
 
 ``safe``: the repaired document means the same to every reader, so it is applied by default.
 ``unsafe``: it drops or rewrites data that some reader could still use; applied only with
@@ -21,11 +16,11 @@ in ``schemas/<format>/fixes.yaml``, naming the findings it repairs by rule, poin
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from labelspec.validator.report import Finding
+from labelspec.validator.rules import SchemaFinding, catalogue, schema_entries
 from labelspec.validator.schemas import list_formats, load_format_yaml
 
 Safety = Literal["safe", "unsafe"]
@@ -39,15 +34,13 @@ class FixSpec:
     safety: Safety
     title: str
     rationale: str = ""
-    pointer: str | None = None
-    message: str | None = None
+    # What a structural finding must look like (None for a semantic rule: every finding of ``rule``).
+    schema_finding: SchemaFinding | None = None
 
     def repairs(self, finding: Finding) -> bool:
-        if finding.rule != self.rule:
-            return False
-        if self.pointer is not None and not re.search(self.pointer, finding.pointer):
-            return False
-        return self.message is None or self.message in finding.message
+        if self.schema_finding is not None:
+            return self.schema_finding.matches(finding)
+        return finding.rule == self.rule
 
     def to_json(self) -> dict[str, Any]:
         out = {"id": self.id, "rule": self.rule, "safety": self.safety, "title": self.title}
@@ -64,41 +57,41 @@ def _safety(value: Any, where: str) -> Safety:
 
 @functools.cache
 def fixes(format_id: str) -> tuple[FixSpec, ...]:
-    """Every fix declared for a format: those of its rules, then those of its schema findings."""
+    """Every fix declared for a format: those of its rules, then those of its structural findings."""
     found: list[FixSpec] = []
-    for entry in load_format_yaml(format_id, "rules.yaml") or []:
-        fix = entry.get("fix")
-        if fix:
-            found.append(
-                FixSpec(
-                    id=entry["id"],
-                    format=format_id,
-                    rule=entry["id"],
-                    safety=_safety(fix.get("safety"), entry["id"]),
-                    title=fix["title"],
-                    rationale=" ".join(str(fix.get("rationale", "")).split()),
-                )
-            )
-    for entry in load_format_yaml(format_id, "fixes.yaml") or []:
-        repairs = entry["repairs"]
+    for spec in (*catalogue(format_id), *schema_entries(format_id)):
+        if spec.format != format_id:
+            continue  # the generic JSON rules declare no fix
+        fix = fix_entry(format_id, spec.id)
+        if fix is None:
+            continue
         found.append(
             FixSpec(
-                id=entry["id"],
+                id=spec.id,
                 format=format_id,
-                rule=repairs["rule"],
-                safety=_safety(entry.get("safety"), entry["id"]),
-                title=entry["title"],
-                rationale=" ".join(str(entry.get("rationale", "")).split()),
-                pointer=repairs.get("pointer"),
-                message=repairs.get("message"),
+                rule=spec.id if spec.schema_finding is None else spec.schema_finding.rule,
+                safety=_safety(fix.get("safety"), spec.id),
+                title=fix["title"],
+                rationale=" ".join(str(fix.get("rationale", "")).split()),
+                schema_finding=spec.schema_finding,
             )
         )
     return tuple(found)
 
 
+def fix_entry(format_id: str, entry_id: str) -> dict[str, Any] | None:
+    """The ``fix:`` of a ``rules.yaml`` entry, None without one."""
+    for entry in load_format_yaml(format_id, "rules.yaml") or []:
+        if entry.get("id") == entry_id:
+            fix = entry.get("fix")
+            return fix if isinstance(fix, dict) else None
+    return None
+
+
 def fixes_for_rule(format_id: str, rule_id: str) -> list[FixSpec]:
+    """The fix of a catalogue entry (a rule, or a structural finding by its entry id)."""
     formats = list_formats() if format_id == "json" else [format_id]
-    return [fix for fmt in formats for fix in fixes(fmt) if fix.rule == rule_id]
+    return [fix for fmt in formats for fix in fixes(fmt) if fix.id == rule_id]
 
 
 def all_fixes() -> list[FixSpec]:

@@ -9,9 +9,9 @@ finding that was not there before is undone, and its findings are reported as no
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Iterable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ ONE_BY_ONE = 64
 @dataclass
 class FixOutcome:
     document: Any
+    original: Any  # the input (None without keep_original)
     before: FileReport
     after: FileReport
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (fix id, pointer, description)
@@ -61,16 +62,20 @@ def fix_document(
     rules: frozenset[str] | None = None,
     unsafe: bool = False,
     name: str = "<document>",
+    keep_original: bool = True,
 ) -> FixOutcome:
-    """Repair a copy of ``document``; the input itself is never changed."""
-    current = copy.deepcopy(document)
+    """Repair ``document``. The input itself is never changed: each pass edits a copy. Without
+    ``keep_original`` the outcome does not hold on to the input (a caller that gives its last reference
+    away then has at most two copies of a large export in memory: the current one and a pass's trial)."""
+    current = document
     catalogue = fixes(format_id)
 
     def check(doc: Any) -> FileReport:
         return validate_document(doc, name=name, format=format_id, profile=profile, ontology=ontology)
 
     before = report = check(current)
-    outcome = FixOutcome(current, before, before)
+    outcome = FixOutcome(current, document if keep_original else None, before, before)
+    del document
     failed: set[tuple[str, str]] = set()
     for _ in range(MAX_PASSES):
         todo = [
@@ -120,7 +125,7 @@ def _attempt(
 ) -> tuple[Any, FileReport, list[tuple[str, str, str]], list[tuple[FixSpec, Finding]]] | None:
     """Apply ``todo`` to a copy of ``current``: the copy, its report, the changes and the fixes that
     changed nothing; None when the result has more findings of some rule than before."""
-    trial = copy.deepcopy(current)
+    trial = deepcopy(current)
     applied: list[tuple[str, str, str]] = []
     idle: list[tuple[FixSpec, Finding]] = []
     # Deepest pointers first, later array items before earlier ones: a removal never moves a pointer

@@ -1,7 +1,10 @@
 """Semantic rules: the checks JSON Schema cannot express (references across a document, decoded masks).
 
 Each rule is catalogued in ``schemas/<format>/rules.yaml`` (id, severity per profile, title, rationale,
-failing and passing examples) and implemented by one function registered with :func:`rule`. A check
+failing and passing examples) and implemented by one function registered with :func:`rule`.
+``rules.yaml`` also catalogues structural findings that have a fix: an entry with ``schema_finding:``
+names the findings of the schema it stands for (see :class:`SchemaFinding`); it has no check of its own,
+so it is left out of :func:`catalogue` and listed by :func:`schema_entries`. A check
 receives a :class:`RuleContext` and yields ``(pointer, message)`` or ``(pointer, message, hint)``; the
 engine turns them into findings with the catalogued severity for the active profile.
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +59,31 @@ class RuleContext:
 
 
 @dataclass(frozen=True)
+class SchemaFinding:
+    """The structural findings a catalogue entry stands for: their rule (``schema.<keyword>``), a regular
+    expression their pointer matches and a text their message contains (either may be absent)."""
+
+    rule: str
+    pointer: str | None = None
+    message: str | None = None
+
+    def matches(self, finding: Finding) -> bool:
+        if finding.rule != self.rule:
+            return False
+        if self.pointer is not None and not re.search(self.pointer, finding.pointer):
+            return False
+        return self.message is None or self.message in finding.message
+
+    def to_json(self) -> dict[str, str]:
+        out = {"rule": self.rule}
+        if self.pointer is not None:
+            out["pointer"] = self.pointer
+        if self.message is not None:
+            out["message"] = self.message
+        return out
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     id: str
     format: str
@@ -67,9 +96,11 @@ class RuleSpec:
     needs: tuple[str, ...] = ()
     # Why the rule is an error, per profile where it is one (labelspec.audit; rules.yaml `audit:`).
     audit: dict[str, str] | None = None
+    # Set on entries that stand for structural findings (reported by the schema, not by a check).
+    schema_finding: SchemaFinding | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "format": self.format,
             "severity": dict(self.severity),
@@ -77,6 +108,9 @@ class RuleSpec:
             "rationale": self.rationale,
             "needs": list(self.needs),
         }
+        if self.schema_finding is not None:
+            out["schema_finding"] = self.schema_finding.to_json()
+        return out
 
 
 def rule(rule_id: str) -> Callable[[Check], Check]:
@@ -99,25 +133,38 @@ def catalogue(format_id: str) -> tuple[RuleSpec, ...]:
     if format_id != GENERIC_FORMAT:
         sources.append((format_id, load_format_yaml(format_id, "rules.yaml") or []))
     for owner, entries in sources:
-        for entry in entries:
-            severity = entry["severity"]
-            if isinstance(severity, str):
-                severity = {"lenient": severity, "strict": severity}
-            specs.append(
-                RuleSpec(
-                    id=entry["id"],
-                    format=owner,
-                    severity=severity,
-                    title=entry["title"],
-                    rationale=entry.get("rationale", ""),
-                    example=entry.get("example"),
-                    example_definition=entry.get("example_definition"),
-                    passing_example=entry.get("passing_example"),
-                    needs=tuple(entry.get("needs", [])),
-                    audit=entry.get("audit"),
-                )
-            )
+        specs.extend(_spec(owner, entry) for entry in entries if "schema_finding" not in entry)
     return tuple(specs)
+
+
+@functools.cache
+def schema_entries(format_id: str) -> tuple[RuleSpec, ...]:
+    """The entries of a format's ``rules.yaml`` that stand for structural findings (``schema_finding:``).
+    Their severity lists only the profiles whose schema reports them."""
+    if format_id == GENERIC_FORMAT:
+        return ()
+    entries = load_format_yaml(format_id, "rules.yaml") or []
+    return tuple(_spec(format_id, entry) for entry in entries if "schema_finding" in entry)
+
+
+def _spec(owner: str, entry: dict[str, Any]) -> RuleSpec:
+    severity = entry["severity"]
+    if isinstance(severity, str):
+        severity = {"lenient": severity, "strict": severity}
+    found = entry.get("schema_finding")
+    return RuleSpec(
+        id=entry["id"],
+        format=owner,
+        severity=severity,
+        title=entry["title"],
+        rationale=entry.get("rationale", ""),
+        example=entry.get("example"),
+        example_definition=entry.get("example_definition"),
+        passing_example=entry.get("passing_example"),
+        needs=tuple(entry.get("needs", [])),
+        audit=entry.get("audit"),
+        schema_finding=None if found is None else SchemaFinding(**found),
+    )
 
 
 def _generic_catalogue() -> list[dict[str, Any]]:
@@ -135,6 +182,12 @@ def all_rules(format_id: str | None = None) -> list[RuleSpec]:
                 continue
             seen.setdefault(spec.id, spec)
     return list(seen.values())
+
+
+def all_entries(format_id: str | None = None) -> list[RuleSpec]:
+    """Everything the catalogue explains: the rules, then the structural findings it catalogues."""
+    formats = [format_id] if format_id else list(list_formats())
+    return all_rules(format_id) + [spec for fmt in formats for spec in schema_entries(fmt)]
 
 
 def load_checks(format_id: str) -> None:
