@@ -217,7 +217,7 @@ def _zip_with_faults(path: Path) -> dict[str, bytes]:
     """A zip of Encord rows without branch_name (strict finding), a COCO file with iscrowd "false", a
     valid member, an unreadable member and non-JSON members; returns every member's bytes."""
     rows_original, rows = _schema_mutant("ENC-FIX-BRANCH-NAME")
-    coco_original, coco = _schema_mutant("COCO-FIX-ISCROWD")
+    _, coco = _schema_mutant("COCO-FIX-ISCROWD")
     members = {
         "notes.txt": b"not an export\n",
         "rows/a.json": json.dumps(rows.document, indent=2).encode(),
@@ -248,7 +248,8 @@ def test_zip_members_are_fixed_and_the_rest_kept(cli: list[str], tmp_path: Path)
     result = run(cli, "fix", source, "--to-strict", "-o", out, "--output", "json")
     report = json.loads(result.stdout)
     assert report["written"] == str(out)
-    changes = {d["path"].split("!")[1]: [c["fix"] for c in d.get("changes") or []] for d in report["documents"]}
+    documents = report["documents"]
+    changes = {d["path"].split("!")[1]: [c["fix"] for c in d.get("changes") or []] for d in documents}
     assert changes == {"rows/a.json": ["ENC-FIX-BRANCH-NAME"], "coco/instances.json.gz": ["COCO-FIX-ISCROWD"],
                        "rows/valid.json": [], "broken.json": []}  # fmt: skip
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(out) as new:
