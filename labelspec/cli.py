@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from labelspec import __version__
+from labelspec.cliargs import whole
 from labelspec.config import Config
 from labelspec.validator.api import UsageError
 from labelspec.validator.examples import check_example, documented_examples, verdict_matches
@@ -268,24 +269,9 @@ def _rule_ids(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected 1 or more")
-    return value
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of processes, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected 0 (one per core) or more")
-    return value
+# --max-findings N: at least one; --jobs N: 0 means one process per core.
+_positive = whole(1, "a positive number")
+_jobs = whole(0, "a number of processes", "0 (one per core) or more")
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:

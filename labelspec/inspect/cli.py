@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from labelspec.cliargs import fraction, whole
+
 __all__ = ["register"]
 
 
@@ -65,7 +67,9 @@ def register(commands: Any) -> None:
     )
     report.add_argument("paths", nargs="+", metavar="EXPORT", help="export files, archives or YOLO folders")
     report.add_argument("-o", "--output", required=True, metavar="HTML", dest="out", help="the HTML file")
-    report.add_argument("--samples", type=_count, default=24, metavar="N", help="gallery size (default: 24)")
+    report.add_argument(
+        "--samples", type=whole(0), default=24, metavar="N", help="gallery size (default: 24)"
+    )
     report.add_argument("--seed", type=int, default=0, metavar="S", help="random sample seed (default: 0)")
     report.add_argument("--profile", choices=("lenient", "strict"), default="lenient")
     report.add_argument("--force", action="store_true", help="overwrite an existing output")
@@ -87,7 +91,7 @@ def register(commands: Any) -> None:
     )
     diff.add_argument(
         "--iou",
-        type=_fraction,
+        type=fraction,
         default=0.5,
         metavar="T",
         help="geometry changed below this IoU (default: 0.5)",
@@ -99,26 +103,6 @@ def register(commands: Any) -> None:
     diff.add_argument("--media-dir", metavar="DIR", help="folder with the media files (sizes, bitmaps)")
     diff.add_argument("--offline", action="store_true", help="never download media named by URL")
     diff.set_defaults(run=run_diff)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected 0 or more")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("expected a number between 0 and 1")
-    return value
 
 
 def _options(args: argparse.Namespace, format: str | None = None) -> Any:
