@@ -92,7 +92,7 @@ def encord_input(size: int, profile: str = "lenient") -> tuple[Path, Path]:
 def faulty_encord_input(path: Path) -> Path:
     """``path`` with one rule finding in its last row (an impossible date): the native fast path reads the
     whole file before it hands the file to the reference path, its worst case."""
-    from labelspec.validator.split import scan_items
+    from labelspec.validator.scale.split import scan_items
 
     faulty = path.with_name(path.stem + ".faulty.json")
     if faulty.exists():
@@ -286,7 +286,7 @@ def peak_rss(command: list[str], env: dict[str, str] | None = None) -> int:
 def schema_file(format_id: str) -> Path:
     path = CACHE / f"{format_id}.schema.json"
     if not path.exists():
-        from labelspec.validator.schemas import compile_schema
+        from labelspec.validator.compiler import compile_schema
 
         path.write_text(json.dumps(compile_schema(format_id, "lenient")))
     return path

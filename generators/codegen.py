@@ -68,7 +68,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.validator.schemas import compile_schema, list_formats
+from labelspec.validator.compiler import compile_schema, list_formats
 
 __all__ = [
     "GENERATOR_VERSION",

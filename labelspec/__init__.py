@@ -13,9 +13,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from labelspec.validator.api import UsageError, validate
+from labelspec.validator.api import validate
+from labelspec.validator.compiler import PROFILES, compile_schema, list_formats
+from labelspec.validator.engine import UsageError
 from labelspec.validator.report import FileReport, Finding, Report
-from labelspec.validator.schemas import PROFILES, compile_schema, list_formats
 
 __all__ = [
     "PROFILES",

@@ -4,25 +4,25 @@ from collections.abc import Callable
 from typing import Any
 
 class Schema:
-    """A compiled schema program (IR from labelspec.validator.native_schema.compile_program)."""
+    """A compiled schema program (IR from labelspec.validator.native.schema_program.compile_program)."""
 
     def __init__(self, ir: Any, /) -> None: ...
     def valid(self, data: bytes, entry: int, /) -> bool: ...
 
 class Regex:
-    """A pattern compiled to a DFA (tables from labelspec.validator.native_regex.compile_pattern)."""
+    """A pattern compiled to a DFA (tables from labelspec.validator.native.regex_dfa.compile_pattern)."""
 
     def __init__(self, tables: Any, /) -> None: ...
     def search(self, text: str, /) -> bool | None: ...
 
 class EncordRules:
-    """The Encord rules that need no ontology, as a clean decider (labelspec.validator.native_encord)."""
+    """The Encord rules that need no ontology, as a clean decider (labelspec.validator.native.encord_rows)."""
 
     def __init__(self, config: Any, /) -> None: ...
     def row_clean(self, row: bytes, index: int = 0, /) -> bool: ...
 
 class EncordOntology:
-    """The Encord ontology rules, as a clean decider (labelspec.validator.native_encord_ontology)."""
+    """The Encord ontology rules, as a clean decider (labelspec.validator.native.encord_ontology)."""
 
     def __init__(self, tables: Any, /) -> None: ...
     def row_clean(self, row: bytes, /) -> bool: ...

@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from labelspec.validator.compiler import PROFILES, compile_schema, list_formats, load_format_yaml
 from labelspec.validator.rules import RuleSpec, all_rules
-from labelspec.validator.schemas import PROFILES, compile_schema, list_formats, load_format_yaml
 
 # Keywords that fail a document by themselves. Composition keywords (allOf, if/then/else, $ref) only
 # route to other nodes, which are walked; oneOf/anyOf/not are one constraint each (their alternatives

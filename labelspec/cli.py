@@ -13,18 +13,18 @@ from typing import TextIO
 from labelspec import __version__
 from labelspec.cliargs import whole
 from labelspec.config import Config
-from labelspec.validator.api import UsageError
-from labelspec.validator.examples import check_example, documented_examples, verdict_matches
-from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, FileReport, Report
-from labelspec.validator.reporters import REPORTERS, write_text
-from labelspec.validator.rules import all_entries
-from labelspec.validator.schemas import (
+from labelspec.validator.compiler import (
     DEFAULT_PROFILE,
     PROFILES,
     compile_schema,
     format_metadata,
     list_formats,
 )
+from labelspec.validator.engine import UsageError
+from labelspec.validator.examples import check_example, documented_examples, verdict_matches
+from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, FileReport, Report
+from labelspec.validator.reporters import REPORTERS, write_text
+from labelspec.validator.rules import all_entries
 
 # Further commands live next to their subsystem; each module has ``register(commands)`` which adds its
 # sub-parser(s) with ``set_defaults(run=fn)``, ``fn(args, out) -> exit code``.
@@ -368,7 +368,7 @@ def _validate_paths(
             report_ontology=report_ontology,
         )
     if args.jobs != 1:
-        from labelspec.validator.parallel import validate_paths
+        from labelspec.validator.scale.parallel import validate_paths
 
         return validate_paths(
             paths,
@@ -380,7 +380,8 @@ def _validate_paths(
             jobs=args.jobs,
             report_ontology=report_ontology,
         )
-    from labelspec.validator.api import load_ontology, validate_source
+    from labelspec.validator.api import validate_source
+    from labelspec.validator.engine import load_ontology
 
     report = Report()
     ontology_reports, ontology_document = load_ontology(ontology, profile)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from labelspec.validator.api import UsageError
+from labelspec.validator.engine import UsageError
 from labelspec.validator.report import FileReport, Finding, Severity
 
 if sys.version_info >= (3, 11):
@@ -141,7 +141,7 @@ def parse_config(table: Any, *, source: str, root: Path) -> Config:
     unknown = sorted(set(table) - KEYS)
     if unknown:
         raise UsageError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(KEYS))}")
-    from labelspec.validator.schemas import PROFILES, list_formats
+    from labelspec.validator.compiler import PROFILES, list_formats
 
     profile = table.get("profile")
     if profile is not None and profile not in PROFILES:

@@ -9,9 +9,9 @@ Needs the ``dask`` extra (``pip install 'labelspec[dask]'``, i.e. ``dask[distrib
 
 Every file is one task; a large list-shaped export (Encord label rows, DataGym tasks, Segments samples) is
 cut into contiguous ranges of items, one task each, which the workers validate item by item reading only
-their own byte ranges of the file (see :mod:`labelspec.validator.streaming`). The paths must therefore be
-readable by the workers under the same names (a shared file system or mount). The report is the one
-``labelspec validate`` gives on one machine, finding for finding, and in the same order.
+their own byte ranges of the file (see :mod:`labelspec.validator.scale.streaming`). The paths must
+therefore be readable by the workers under the same names (a shared file system or mount). The report is
+the one ``labelspec validate`` gives on one machine, finding for finding, and in the same order.
 
 On the command line: ``labelspec validate --dask SCHEDULER PATH...``.
 """
@@ -22,8 +22,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from labelspec.validator.parallel import validate_paths
 from labelspec.validator.report import Report
+from labelspec.validator.scale.parallel import validate_paths
 
 __all__ = ["validate_on_dask"]
 
@@ -32,7 +32,7 @@ def _client(client_or_address: Any) -> tuple[Any, Callable[[], None]]:
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        from labelspec.validator.api import UsageError
+        from labelspec.validator.engine import UsageError
 
         raise UsageError("validating on Dask needs dask.distributed: pip install 'labelspec[dask]'") from exc
     if isinstance(client_or_address, Client):

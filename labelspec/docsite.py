@@ -32,17 +32,17 @@ from typing import Any
 from labelspec import audit
 from labelspec.fix.catalogue import FixSpec, fixes_for_rule
 from labelspec.validator.api import validate
-from labelspec.validator.examples import DocumentedExample, check_example, documented_examples
-from labelspec.validator.report import FileReport, Report
-from labelspec.validator.reporters import write_text
-from labelspec.validator.rules import RuleSpec, all_rules, schema_entries
-from labelspec.validator.schemas import (
+from labelspec.validator.compiler import (
     PROFILES,
     compiled_schema_view,
     format_metadata,
     list_formats,
     load_format_yaml,
 )
+from labelspec.validator.examples import DocumentedExample, check_example, documented_examples
+from labelspec.validator.report import FileReport, Report
+from labelspec.validator.reporters import write_text
+from labelspec.validator.rules import RuleSpec, all_rules, schema_entries
 
 JSONPath = tuple[str | int, ...]
 
@@ -1475,14 +1475,14 @@ _URL_CITATION = re.compile(r"https://[^\s\"'`)]+")
 
 def evidence_vendors() -> list[str]:
     """The schema folders whose ``notes.md`` holds the evidence behind rules and discrepancies."""
-    from labelspec.validator.schemas import schemas_root
+    from labelspec.validator.compiler import schemas_root
 
     return sorted(p.parent.name for p in schemas_root().glob("*/notes.md"))
 
 
 def evidence_pages() -> dict[str, str]:
     """``schemas/<vendor>/notes.md`` as ``evidence/<vendor>.md``: every citation opens on the site."""
-    from labelspec.validator.schemas import schemas_root
+    from labelspec.validator.compiler import schemas_root
 
     vendors = evidence_vendors()
     index = [
@@ -1554,7 +1554,7 @@ def demo_report() -> str:
     """
     from labelspec.inspect.report import collect, render
     from labelspec.inspect.source import Options
-    from labelspec.validator.schemas import schemas_root
+    from labelspec.validator.compiler import schemas_root
 
     options = Options(offline=True)
     paths = [str(schemas_root() / fmt / "examples" / name) for fmt, name in DEMO_EXAMPLES]

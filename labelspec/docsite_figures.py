@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from labelspec.codecs.segments_bitmap import ids_to_rgba, rgba_to_ids
-from labelspec.validator.schemas import compile_schema, list_formats
+from labelspec.validator.compiler import compile_schema, list_formats
 
 FONT = "font-family='Menlo, Consolas, monospace' font-size='12'"
 _TREE_DEPTH = 4

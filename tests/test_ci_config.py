@@ -87,7 +87,7 @@ def test_labelspec_toml_wins_over_pyproject_and_cli_overrides(cli: list[str], pr
 
 
 def test_ontology_per_glob_and_exclude_reach_files_inside_folders(cli: list[str], tmp_path: Path) -> None:
-    from labelspec.validator.schemas import load_format_yaml
+    from labelspec.validator.compiler import load_format_yaml
 
     entry = next(
         e for e in load_format_yaml("encord", "rules.yaml") if e["id"] == "ENC-OBJECT-FEATURE-UNKNOWN"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from labelspec.generators import codegen
-from labelspec.validator.schemas import list_formats
+from labelspec.validator.compiler import list_formats
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS_DIR = ROOT / "labelspec" / "formats"

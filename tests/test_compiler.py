@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from labelspec.validator.schemas import SchemaError, compile_file
+from labelspec.validator.compiler import SchemaError, compile_file
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -71,7 +71,7 @@ def test_definition_name_clash_across_files_is_an_error(tmp_path: Path) -> None:
 
 
 def test_cache_keeps_one_entry_per_format_and_profile(tmp_path: Path) -> None:
-    from labelspec.validator.schemas import _write_cache
+    from labelspec.validator.compiler import _write_cache
 
     old, new = tmp_path / "encord-lenient-aaaa.json", tmp_path / "encord-lenient-bbbb.json"
     other = tmp_path / "encord-ontology-lenient-cccc.json"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import labelspec
-from labelspec.validator.schemas import PROFILES
+from labelspec.validator.compiler import PROFILES
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

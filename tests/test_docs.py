@@ -24,9 +24,9 @@ import pytest
 
 from labelspec import docsite
 from labelspec.cli import build_parser
+from labelspec.validator.compiler import PROFILES, compile_schema, format_metadata, list_formats
 from labelspec.validator.examples import documented_examples
 from labelspec.validator.rules import all_rules
-from labelspec.validator.schemas import PROFILES, compile_schema, format_metadata, list_formats
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "docs"

@@ -23,9 +23,9 @@ import yaml
 
 import labelspec
 from labelspec.formats import encord
-from labelspec.validator import fastpath
+from labelspec.validator.compiler import PROFILES
 from labelspec.validator.detect import detect_format
-from labelspec.validator.schemas import PROFILES
+from labelspec.validator.native import fastpath
 from tests.conftest import CORPUS
 
 

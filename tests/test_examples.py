@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from labelspec.validator.compiler import PROFILES, load_format_yaml
 from labelspec.validator.examples import (
     DocumentedExample,
     check_example,
     documented_examples,
     verdict_matches,
 )
-from labelspec.validator.schemas import PROFILES, load_format_yaml
 
 EXAMPLES = list(documented_examples())
 VENDOR_FORMATS_WITH_DOCS = ("datagym", "segments", "encord")

@@ -21,8 +21,8 @@ from hypothesis_jsonschema import from_schema
 import labelspec
 from labelspec.formats import FORMATS_MODULES, _runtime, datagym, encord, module, segments, yolo
 from labelspec.formats._runtime import MissingPropertyError
+from labelspec.validator.compiler import definition_schema, list_formats
 from labelspec.validator.examples import DocumentedExample, documented_examples
-from labelspec.validator.schemas import definition_schema, list_formats
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import labelspec
-from labelspec.validator.schemas import PROFILES, list_formats
+from labelspec.validator.compiler import PROFILES, list_formats
 from tests.conftest import labelspec_command
 from tests.json_strategies import (
     UNUSUAL_CHARACTERS,

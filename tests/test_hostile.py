@@ -181,14 +181,14 @@ def test_unicode_digits_in_keys_are_not_read_as_numbers(cli: list[str], tmp_path
 
 INJECT = """
 import sys
-from labelspec.validator import rules
 from labelspec.validator.rules import coco  # registers the COCO checks
+from labelspec.validator.rules.base import CHECKS
 
 def broken(context):
     yield "/images/0", "found before failing"
     raise KeyError("injected failure")
 
-rules._CHECKS["COCO-IMAGE-ID-DUPLICATE"] = broken
+CHECKS["COCO-IMAGE-ID-DUPLICATE"] = broken
 from labelspec.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -221,15 +221,15 @@ def test_an_exception_inside_a_rule_becomes_a_finding(tmp_path: Path) -> None:
 
 def test_an_exception_inside_a_rule_through_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
     import labelspec
-    from labelspec.validator import rules
     from labelspec.validator.rules import load_checks
+    from labelspec.validator.rules.base import CHECKS
 
     load_checks("yolo")
 
     def broken(context: Any) -> Any:
         raise ValueError("injected")
 
-    monkeypatch.setitem(rules._CHECKS, "YOLO-LINE-DUPLICATE", broken)
+    monkeypatch.setitem(CHECKS, "YOLO-LINE-DUPLICATE", broken)
     document = {"names": ["a"], "names_file": None, "labels": {"a.txt": [[3, 0.5, 0.5, 0.2, 0.2]]}}
     report = labelspec.validate(document, format="yolo")
     assert {f.rule for f in report.findings} == {"internal.rule-aborted", "YOLO-CLASS-OUT-OF-RANGE"}

@@ -48,6 +48,8 @@ def test_wheel_carries_schemas_and_namespace(tmp_path: Path) -> None:
         "labelspec/__init__.py",
         "labelspec/cli.py",
         "labelspec/validator/api.py",
+        "labelspec/validator/native/fastpath.py",
+        "labelspec/validator/scale/streaming.py",
         "labelspec/generators/__init__.py",
         "labelspec/schemas/encord/schema.yaml",
         "labelspec/schemas/datagym/discrepancies.yaml",

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 import labelspec
+from labelspec.validator.compiler import PROFILES, list_formats, load_format_yaml
 from labelspec.validator.rules import all_rules, implementation, load_checks, schema_entries
-from labelspec.validator.schemas import PROFILES, list_formats, load_format_yaml
 
 PREFIXES = {
     "datagym": "DG-",
@@ -97,12 +97,12 @@ def test_passing_example_does_not_trigger_the_rule(spec: Any, profile: str, tmp_
 
 
 def test_every_implementation_is_catalogued() -> None:
-    from labelspec.validator.rules import _CHECKS
+    from labelspec.validator.rules.base import CHECKS
 
     for fmt in list_formats():
         load_checks(fmt)
     catalogued = {spec.id for fmt in list_formats() for spec in all_rules(fmt)}
-    assert set(_CHECKS) <= catalogued, sorted(set(_CHECKS) - catalogued)
+    assert set(CHECKS) <= catalogued, sorted(set(CHECKS) - catalogued)
 
 
 # Structural findings with a fix: rules.yaml entries with `schema_finding:` (no check of their own).

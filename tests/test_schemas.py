@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from labelspec.validator.schemas import (
+from labelspec.validator.compiler import (
     PROFILES,
     compile_schema,
     format_metadata,

@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from labelspec.validator.schemas import compile_schema
+from labelspec.validator.compiler import compile_schema
 from labelspec.validator.yolo_text import (
     SourceLocation,
     YoloReadError,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from labelspec.validator.compiler import format_dir, format_metadata, load_yaml
 from labelspec.validator.report import Finding
-from labelspec.validator.schemas import format_dir, format_metadata, load_yaml
 
 
 @functools.cache

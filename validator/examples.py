@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labelspec.validator.api import validate_document
+from labelspec.validator.compiler import PROFILES, list_formats, load_format_yaml, schemas_root
+from labelspec.validator.engine import validate_document
 from labelspec.validator.inputs import UnreadableInput, parse_json_bytes
 from labelspec.validator.report import FileReport, Finding
-from labelspec.validator.schemas import PROFILES, list_formats, load_format_yaml, schemas_root
 from labelspec.validator.structural import structural_findings
 
 

@@ -6,7 +6,9 @@ import json
 import textwrap
 from typing import Any, TextIO
 
-from labelspec.validator.api import UsageError
+from labelspec.fix.catalogue import fixes_for_rule
+from labelspec.validator.compiler import list_formats
+from labelspec.validator.engine import UsageError
 from labelspec.validator.report import EXIT_VALID
 from labelspec.validator.rules import RuleSpec, all_entries
 from labelspec.validator.schemas import PROFILES
@@ -17,8 +19,6 @@ def find_rule(rule_id: str) -> RuleSpec:
     for spec in all_entries():
         if spec.id == rule_id:
             return spec
-    from labelspec.validator.schemas import list_formats
-
     raise UsageError(
         f"{rule_id!r} is neither a format nor a rule id; formats: {', '.join(list_formats())}; "
         "'labelspec rules' lists the rules"
@@ -36,8 +36,6 @@ def _indent(text: str, by: str = "    ") -> str:
 
 
 def explanation(spec: RuleSpec) -> dict[str, Any]:
-    from labelspec.fix.catalogue import fixes_for_rule
-
     out = spec.to_json()
     out["example"] = spec.example
     out["passing_example"] = spec.passing_example

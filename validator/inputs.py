@@ -15,14 +15,13 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from labelspec.validator import yolo_text
+from labelspec.validator.folders import YoloDataset, select
 from labelspec.validator.report import escape_token
-
-if TYPE_CHECKING:
-    from labelspec.validator.folders import YoloDataset
 
 # A decompressed stream may not exceed this many bytes, nor grow past this ratio once it is large.
 DEFAULT_MAX_BYTES = int(os.environ.get("LABELSPEC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3))
@@ -253,8 +252,6 @@ def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
 def _load_directory(path: Path, format: str | None) -> Iterator[LoadedDocument]:
     """Every document of a folder, one by one (see :mod:`labelspec.validator.folders`; the skipped files
     are listed by the callers that report them)."""
-    from labelspec.validator.folders import select
-
     selection = select(path, format=format)
     if not selection.targets:
         skipped = f" ({len(selection.skipped)} files skipped)" if selection.skipped else ""
@@ -270,8 +267,6 @@ def _load_directory(path: Path, format: str | None) -> Iterator[LoadedDocument]:
 
 def load_dataset(dataset: YoloDataset) -> LoadedDocument:
     """A YOLO dataset found in a folder, as one document (or the reason it cannot be read)."""
-    from labelspec.validator import yolo_text
-
     try:
         names = Path(dataset.names_file) if dataset.names_file else None
         parsed = yolo_text.parse_yolo_dataset(
@@ -284,8 +279,6 @@ def load_dataset(dataset: YoloDataset) -> LoadedDocument:
 
 def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
     """One YOLO label file (its names file looked up beside it and in two parent folders)."""
-    from labelspec.validator import yolo_text
-
     parsed = yolo_text.parse_yolo(path)
     yield LoadedDocument(str(path), document=parsed.document, format_hint="yolo", locate=parsed.locate)
 

@@ -7,6 +7,8 @@ import re
 from collections import Counter
 from typing import TextIO
 
+from labelspec.validator import sarif
+from labelspec.validator.locate import locate_report_file
 from labelspec.validator.report import FileReport, Finding, Report
 
 
@@ -180,8 +182,6 @@ def _gh_escape(text: str, property_value: bool = False) -> str:
 def write_github(report: Report, out: TextIO) -> None:
     """GitHub Actions workflow commands: one ``::error``/``::warning`` annotation per finding, placed on the
     line and column of the finding's JSON Pointer when the file can be re-read (see ``locate``)."""
-    from labelspec.validator.locate import locate_report_file
-
     for file in report.files:
         path = file.path.split("!", 1)[0]
         positions = locate_report_file(file.path, (f.pointer for f in file.findings)) if file.readable else {}
@@ -200,9 +200,7 @@ def write_github(report: Report, out: TextIO) -> None:
 
 def write_sarif(report: Report, out: TextIO) -> None:
     """SARIF 2.1.0 (see :mod:`labelspec.validator.sarif`)."""
-    from labelspec.validator.sarif import write_sarif as write
-
-    write(report, out)
+    sarif.write_sarif(report, out)
 
 
 REPORTERS["junit"] = write_junit

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from labelspec import __version__
 from labelspec.validator.locate import Position, locate_report_file
 from labelspec.validator.report import Finding, Report
+from labelspec.validator.rules import all_rules
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/labelspec/labelspec"
@@ -32,8 +33,6 @@ def _artifact(path: str) -> dict[str, Any]:
 
 
 def _rule_descriptors(findings: list[Finding]) -> list[dict[str, Any]]:
-    from labelspec.validator.rules import all_rules
-
     catalogue = {spec.id: spec for spec in all_rules()}
     rules: list[dict[str, Any]] = []
     for rule_id in sorted({f.rule for f in findings}):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from labelspec.validator.schemas import format_metadata
+from labelspec.validator.compiler import format_metadata
 
 
 @functools.cache

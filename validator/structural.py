@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # python-jsonschema is imported when a document is rejected (
     import jsonschema
     from jsonschema.exceptions import ValidationError
 
+from labelspec.validator.compiler import compiled_schema_view, definition_schema
 from labelspec.validator.report import Finding, pointer_sort_key, to_pointer
-from labelspec.validator.schemas import compiled_schema_view, definition_schema
 
 _JSON_TYPE_NAMES = {
     dict: "object",

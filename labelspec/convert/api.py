@@ -32,7 +32,7 @@ def default_cache_dir() -> Path:
 
 def _load_one(path: Path, what: str) -> Any:
     """The loaded document of ``path`` (exactly one), else ConversionError(2)."""
-    from labelspec.validator.api import iter_loaded
+    from labelspec.validator.engine import iter_loaded
 
     if not path.exists():
         raise ConversionError(f"{what} {path} does not exist", 2)
@@ -124,7 +124,7 @@ def convert(
     from labelspec.convert.atomic import OutputExistsError, StagedOutput
     from labelspec.convert.media import MediaError, UnsafeNameError
     from labelspec.convert.writers import image_items
-    from labelspec.validator.api import report_for_loaded
+    from labelspec.validator.engine import report_for_loaded
     from labelspec.validator.report import Report
 
     writer_spec = writer(target)

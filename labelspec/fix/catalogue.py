@@ -19,9 +19,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from labelspec.validator.compiler import list_formats, load_format_yaml
 from labelspec.validator.report import Finding
 from labelspec.validator.rules import SchemaFinding, catalogue, schema_entries
-from labelspec.validator.schemas import list_formats, load_format_yaml
 
 Safety = Literal["safe", "unsafe"]
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from labelspec.validator.api import UsageError
+from labelspec.validator.compiler import DEFAULT_PROFILE, PROFILES, list_formats
+from labelspec.validator.engine import UsageError
 from labelspec.validator.inputs import UnreadableInput
 from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, FileReport
-from labelspec.validator.schemas import DEFAULT_PROFILE, PROFILES, list_formats
 
 if TYPE_CHECKING:
     from labelspec.fix.engine import FixOutcome

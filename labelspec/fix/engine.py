@@ -17,7 +17,7 @@ from typing import Any
 
 from labelspec.fix.catalogue import FixSpec, fixes
 from labelspec.fix.fixers import FIXERS, ROOT_FIXERS, Change
-from labelspec.validator.api import validate_document
+from labelspec.validator.engine import validate_document
 from labelspec.validator.report import FileReport, Finding
 
 MAX_PASSES = 5

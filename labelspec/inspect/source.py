@@ -1,8 +1,8 @@
 """An export as a stream of small canonical datasets, one per item, for ``stats``, ``report`` and ``diff``.
 
 Encord exports (label rows), DataGym exports (tasks) and Segments releases (samples) that are plain JSON
-files are split with the validator's byte scanner (:mod:`labelspec.validator.split`): each item is parsed
-on its own and read through the format's reader as a one-item document (with the context it needs: the
+files are split with the validator's byte scanner (:mod:`labelspec.validator.scale.split`): each item is
+parsed on its own and read through the format's reader as a one-item document (with the context it needs: the
 DataGym label classes, the Segments dataset header), so memory stays bounded by the largest item. Other
 inputs (COCO, YOLO, gzip, zip members) are read whole, as one chunk.
 
@@ -91,7 +91,7 @@ def _read_options(options: Options, source: Path, ontology: Any) -> ReadOptions:
 def _ontology(options: Options) -> Any:
     if options.ontology is None:
         return None
-    from labelspec.validator.api import iter_loaded
+    from labelspec.validator.engine import iter_loaded
 
     for loaded in iter_loaded(options.ontology):
         if not loaded.readable:
@@ -128,7 +128,7 @@ def _read(format_id: str, document: Any, read_options: ReadOptions) -> LabelledD
 def _split(path: Path, format_hint: str | None, options: Options, ontology: Any) -> Document | None:
     """The document of a plain JSON file read item by item, or None when it is not list-shaped."""
     from labelspec.validator.detect import DetectionError, detect_format
-    from labelspec.validator.split import FileBytes, scan_items
+    from labelspec.validator.scale.split import FileBytes, scan_items
 
     if path.suffix.lower() in (".gz", ".zip") or not path.is_file():
         return None
@@ -213,8 +213,8 @@ def _with_items(shell: Any, container: tuple[str, ...], items: list[Any]) -> Any
 
 def iter_documents(path: str | os.PathLike[str], options: Options) -> Iterator[Document]:
     """The documents of one input path (several for a zip or a folder of exports)."""
-    from labelspec.validator.api import iter_loaded
     from labelspec.validator.detect import DetectionError, detect_format
+    from labelspec.validator.engine import iter_loaded
 
     source = Path(path)
     if not source.exists():

@@ -10,7 +10,7 @@
  * does, so it never relies on the row being structurally valid. The only values it does not model are
  * owner lookups by str() of a float, list or object featureHash (`ontology.objects.get(str(x))`): 0.
  *
- * The ontology (validator/native_encord_ontology.py tables) is interned once: every string gets a sid,
+ * The ontology (validator/native/encord_ontology.py tables) is interned once: every string gets a sid,
  * and (owner, attribute sid), (attribute, option sid), (owner, option sid) pairs live in one hash table.
  * Per row, a small string map (reset by a generation counter, so no clearing and no malloc once warm)
  * holds objectHash / classificationHash -> first featureHash, range-object and seen flags, and the

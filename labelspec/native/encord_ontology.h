@@ -2,7 +2,7 @@
  * attribute / option / answer-form checks, dynamic answers, required attributes), as a "clean decider" over
  * one label row of a structurally valid export: 1 when the row certainly raises none of their findings, 0
  * when it may (the Python reference path then writes the findings). The ontology arrives as the tables of
- * validator/native_encord_ontology.py ontology_tables(). See encord_ontology.c for what is modelled. */
+ * validator/native/encord_ontology.py ontology_tables(). See encord_ontology.c for what is modelled. */
 #ifndef LABELSPEC_ENCORD_ONTOLOGY_H
 #define LABELSPEC_ENCORD_ONTOLOGY_H
 

@@ -11,7 +11,7 @@
 typedef struct _object PyObject; /* as Python.h declares it (C11 allows the repeated typedef) */
 typedef struct lenc lenc;
 
-/* `config` comes from validator/native_encord.py decider_config(profile). NULL + exception on bad config. */
+/* `config` comes from validator/native/encord_rows.py decider_config(profile). NULL + exception on bad config. */
 lenc *lenc_build(PyObject *config);
 void lenc_free(lenc *r);
 /* 1: the label row at node `row` certainly raises none of the rules' findings; 0 otherwise. Needs no GIL

@@ -1,10 +1,10 @@
-/* labelspec._native: the native fast path of `labelspec validate` (see validator/fastpath.py).
+/* labelspec._native: the native fast path of `labelspec validate` (see validator/native/fastpath.py).
  *
  * check_file() maps an export, parses it into a tape (one root-list item at a time when the schema allows
  * it, so memory stays bounded) and runs the compiled schema program and the format's rule deciders on
  * it. It answers only "certainly clean" or "not certainly clean"; the Python reference path writes the
  * findings of everything else. The small wrapper types (Schema, Regex, EncordRules, EncordOntology) are
- * built once per format/profile/ontology by validator/fastpath.py and also serve the tests.
+ * built once per format/profile/ontology by validator/native/fastpath.py and also serve the tests.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -161,8 +161,8 @@ static PyMethodDef EncordOntology_methods[] = {
         .tp_methods = Name##_methods,                                                                   \
     };
 
-WRAPPER_TYPE(Schema, SchemaObject, "A compiled schema program (validator/native_schema.py builds its IR).")
-WRAPPER_TYPE(Regex, RegexObject, "A pattern compiled to a DFA (validator/native_regex.py builds the tables).")
+WRAPPER_TYPE(Schema, SchemaObject, "A compiled schema program (validator/native/schema_program.py builds its IR).")
+WRAPPER_TYPE(Regex, RegexObject, "A pattern compiled to a DFA (validator/native/regex_dfa.py builds the tables).")
 WRAPPER_TYPE(EncordRules, EncordRulesObject, "The Encord rules that need no ontology, as a clean decider.")
 WRAPPER_TYPE(EncordOntology, EncordOntologyObject, "The Encord ontology rules, as a clean decider.")
 

@@ -1,4 +1,4 @@
-/* Search DFAs for `pattern` regexes: see regex.h, and native_regex.py for the table format. */
+/* Search DFAs for `pattern` regexes: see regex.h, and validator/native/regex_dfa.py for the table format. */
 #define PY_SSIZE_T_CLEAN
 #include "regex.h"
 

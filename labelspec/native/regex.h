@@ -1,5 +1,5 @@
 /* Search DFAs for JSON Schema `pattern` regexes (re.search semantics), built by
- * labelspec.validator.native_regex.compile_pattern.
+ * labelspec.validator.native.regex_dfa.compile_pattern.
  *
  * The DFA reads ASCII bytes only: it answers 1 (a match exists) or 0 (none) exactly as Python's
  * re.search(pattern, s) would, or -1 when it reached a byte >= 0x80 before the answer was known (the

@@ -1,4 +1,4 @@
-/* Compiled JSON Schema program (see schema.h; the IR is described in validator/native_schema.py).
+/* Compiled JSON Schema program (see schema.h; the IR is described in validator/native/schema_program.py).
  *
  * Exactness notes (python-jsonschema Draft7Validator, no format checker):
  * - "integer" accepts floats with an integral value; booleans are neither integers nor numbers.

@@ -1,6 +1,6 @@
 /* A compiled JSON Schema (draft-07) program evaluated over a tape (see tape.h).
  *
- * validator/native_schema.py compiles a bundled schema into an IR (its module docstring describes it);
+ * validator/native/schema_program.py compiles a bundled schema into an IR (its module docstring describes it);
  * ls_build loads it once. ls_valid then answers exactly what jsonschema.Draft7Validator(schema).is_valid
  * answers for the value at a tape node, stopping at the first failure. Where the answer cannot be decided
  * exactly (a rare uniqueItems corner, a Python error in a regex fallback) it answers 0 (not valid), so the

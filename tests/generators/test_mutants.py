@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from labelspec.generators.fixtures import encord, mutants, segments
 from labelspec.generators.fixtures.common import RandomDraw
+from labelspec.validator.compiler import list_formats
 from labelspec.validator.rules import all_rules
-from labelspec.validator.schemas import list_formats
 
 # Knob sets tried, in order, when looking for a document an operator applies to.
 SEARCH: dict[str, list[dict[str, Any]]] = {

@@ -20,7 +20,7 @@ import pytest
 
 from labelspec.generators.fixtures import mutants
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.validator.schemas import compile_schema
+from labelspec.validator.compiler import compile_schema
 
 PENDING_FILE = Path(__file__).with_name("schema_coverage_pending.txt")
 FORMATS = ("datagym", "segments", "encord", "encord-ontology", "coco-instance", "coco-panoptic", "yolo")

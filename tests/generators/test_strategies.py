@@ -13,7 +13,7 @@ from labelspec import generators
 from labelspec.codecs.encord_bitmask import decode_mask
 from labelspec.generators.fixtures import encord, segments, yolo
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.validator.api import validate_document
+from labelspec.validator.engine import validate_document
 
 PROFILES = ("lenient", "strict")
 

@@ -23,7 +23,7 @@ import pytest
 
 import labelspec
 from labelspec.formats import encord as encord_format
-from labelspec.validator.schemas import PROFILES
+from labelspec.validator.compiler import PROFILES
 
 pytestmark = pytest.mark.interop
 

@@ -29,12 +29,12 @@ from labelspec.codecs.encord_bitmask import RleError, decode_rle_string, encode_
 from labelspec.generators.fixtures import encord as encord_fixtures
 from labelspec.generators.fixtures import mutants
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.validator.api import validate_document
-from labelspec.validator.native_encord import COORDINATE_EPS, decider_config
+from labelspec.validator.compiler import PROFILES
+from labelspec.validator.engine import validate_document
+from labelspec.validator.native.encord_rows import COORDINATE_EPS, decider_config
 from labelspec.validator.report import Finding
 from labelspec.validator.rules import catalogue
 from labelspec.validator.rules import encord as encord_rules
-from labelspec.validator.schemas import PROFILES
 
 ROOT = Path(__file__).resolve().parents[2]
 Row = dict[str, Any]

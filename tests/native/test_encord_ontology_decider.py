@@ -30,10 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from labelspec import generators
 from labelspec.generators.fixtures import encord, mutants
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.validator.api import validate_document
-from labelspec.validator.native_encord_ontology import ontology_tables
+from labelspec.validator.compiler import load_format_yaml
+from labelspec.validator.engine import validate_document
+from labelspec.validator.native.encord_ontology import ontology_tables
 from labelspec.validator.rules import catalogue, implementation, load_checks
-from labelspec.validator.schemas import load_format_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ("lenient", "strict")

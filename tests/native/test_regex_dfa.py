@@ -1,4 +1,4 @@
-"""Regex DFAs (validator/native_regex.py, labelspec/native/regex.c) answer exactly as re.search.
+"""Regex DFAs (validator/native/regex_dfa.py, labelspec/native/regex.c) answer exactly as re.search.
 
 python-jsonschema checks ``pattern``, ``patternProperties`` and ``propertyNames`` with
 ``re.search(pattern, string)``; the native fast path must give the same answer or none at all (None:
@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labelspec.validator.native_regex import MAX_STATES, DfaTables, compile_pattern
-from labelspec.validator.schemas import PROFILES, compile_schema, list_formats
+from labelspec.validator.compiler import PROFILES, compile_schema, list_formats
+from labelspec.validator.native.regex_dfa import MAX_STATES, DfaTables, compile_pattern
 
 
 def _schema_patterns(node: Any) -> Iterator[str]:

@@ -1,4 +1,4 @@
-"""The compiled schema program (validator/native_schema.py + schema.c) decides validity exactly as
+"""The compiled schema program (validator/native/schema_program.py + schema.c) decides validity exactly as
 python-jsonschema's Draft7Validator does, for every format and profile.
 
 The program may only answer "not valid" where it cannot decide (documented in schema.c); every case here
@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from labelspec import generators
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.generators.fixtures.mutants import STRUCTURAL_FAMILIES, Subject, candidates
+from labelspec.validator.compiler import PROFILES, compiled_schema_view, definition_schema, list_formats
 from labelspec.validator.examples import documented_examples
-from labelspec.validator.native_schema import NotCompilable, Program, compile_program
-from labelspec.validator.schemas import PROFILES, compiled_schema_view, definition_schema, list_formats
+from labelspec.validator.native.schema_program import NotCompilable, Program, compile_program
 from tests.json_strategies import mutated_documents
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -43,7 +43,7 @@ def fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, bool],
 def reference_path_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """These tests compare the reference path's ways of working (in memory, item by item, over processes);
     the native fast path, which would otherwise take Encord files first, is compared in tests/native."""
-    from labelspec.validator import fastpath
+    from labelspec.validator.native import fastpath
 
     monkeypatch.setenv("LABELSPEC_NATIVE", "0")
     fastpath.native.cache_clear()

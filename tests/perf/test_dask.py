@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from labelspec.validator.parallel import validate_paths
+from labelspec.validator.scale.parallel import validate_paths
 
 distributed = pytest.importorskip("distributed")
 
 
 def test_dask_local_cluster(fixtures: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from labelspec.dask import validate_on_dask
-    from labelspec.validator import fastpath
+    from labelspec.validator.native import fastpath
 
     entries = fixtures[("encord", True)] + fixtures[("segments", False)] + fixtures[("datagym", True)]
     paths = [e["path"] for e in entries]

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelspec.validator.split import scan_items
+from labelspec.validator.scale.split import scan_items
 
 # strings full of what confuses a naive scanner: quotes, backslashes, brackets, commas, colons, unicode
 tricky_text = st.text(alphabet=st.sampled_from(list('"\\[]{},: \tabc\u00e9\u2028\U0001f600/')), max_size=12)

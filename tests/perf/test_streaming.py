@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from labelspec.validator import streaming
 from labelspec.validator.api import validate
 from labelspec.validator.inputs import find_duplicate_keys
-from labelspec.validator.parallel import validate_paths
-from labelspec.validator.streaming import merge, plan_file, validate_part
+from labelspec.validator.scale import streaming
+from labelspec.validator.scale.parallel import validate_paths
+from labelspec.validator.scale.streaming import merge, plan_file, validate_part
 from tests.perf.conftest import FORMATS
 
 

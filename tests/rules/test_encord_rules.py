@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import labelspec
-from labelspec.validator.schemas import load_format_yaml
+from labelspec.validator.compiler import load_format_yaml
 
 T = "Tue, 07 Jan 2025 16:12:23 UTC"
 DU = "du-1"
@@ -562,7 +562,7 @@ def test_root_and_last_edited_by_are_declared_and_accepted() -> None:
     doc = _video(_obj(), last_edited_by="annotator@example.com", root={"file_name": "stack"})
     doc[0]["object_answers"] = {"obj00001": {"objectHash": "obj00001", "classifications": []}}
     assert not _findings(doc, profile="strict")
-    properties = labelspec.validator.schemas.compiled_schema_view("encord", "strict")["definitions"][
+    properties = labelspec.validator.compiler.compiled_schema_view("encord", "strict")["definitions"][
         "label_row"
     ]["properties"]
     assert "last_edited_by" in properties and "root" in properties

@@ -18,16 +18,25 @@ import functools
 import importlib
 import os
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
+from labelspec.validator.compiler import list_formats, load_format_yaml
 from labelspec.validator.report import Finding, Severity
-from labelspec.validator.schemas import list_formats, load_format_yaml
-
-Hit = tuple[str, str] | tuple[str, str, str]
-Check = Callable[["RuleContext"], Iterable[Hit]]
+from labelspec.validator.rules import generic
+from labelspec.validator.rules.base import (
+    CHECKS,
+    CROSS_ITEM_RULES,
+    GENERIC_FORMAT,
+    RULE_ABORTED,
+    Check,
+    CrossItemRules,
+    Hit,
+    RuleContext,
+    cross_item,
+    implementation,
+    rule,
+)
 
 # Rule modules by format; a module registers its checks when imported.
 _MODULES = {
@@ -39,23 +48,6 @@ _MODULES = {
     "coco-panoptic": "coco",
     "yolo": "yolo",
 }
-_CHECKS: dict[str, Check] = {}
-# The finding of a rule that raised (see _run); not catalogued, as it reports labelspec, not the input.
-RULE_ABORTED = "internal.rule-aborted"
-# Rules that apply to every JSON format regardless of its own catalogue.
-GENERIC_FORMAT = "json"
-
-
-@dataclass
-class RuleContext:
-    """What a check may look at."""
-
-    document: Any
-    format: str
-    profile: str
-    ontology: Any = None
-    png_dir: Path | None = None
-    duplicate_keys: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,23 +105,11 @@ class RuleSpec:
         return out
 
 
-def rule(rule_id: str) -> Callable[[Check], Check]:
-    """Register the check implementing ``rule_id``."""
-
-    def register(check: Check) -> Check:
-        if rule_id in _CHECKS:
-            raise ValueError(f"rule {rule_id} is implemented twice")
-        _CHECKS[rule_id] = check
-        return check
-
-    return register
-
-
 @functools.cache
 def catalogue(format_id: str) -> tuple[RuleSpec, ...]:
     """The rules catalogued for a format (``rules.yaml``), plus the generic JSON rules."""
     specs: list[RuleSpec] = []
-    sources = [(GENERIC_FORMAT, _generic_catalogue())]
+    sources = [(GENERIC_FORMAT, generic.CATALOGUE)]
     if format_id != GENERIC_FORMAT:
         sources.append((format_id, load_format_yaml(format_id, "rules.yaml") or []))
     for owner, entries in sources:
@@ -167,12 +147,6 @@ def _spec(owner: str, entry: dict[str, Any]) -> RuleSpec:
     )
 
 
-def _generic_catalogue() -> list[dict[str, Any]]:
-    from labelspec.validator.rules import generic
-
-    return generic.CATALOGUE
-
-
 def all_rules(format_id: str | None = None) -> list[RuleSpec]:
     formats = [format_id] if format_id else list(list_formats())
     seen: dict[str, RuleSpec] = {}
@@ -201,27 +175,6 @@ def load_checks(format_id: str) -> None:
                 raise
 
 
-# Rules that compare items of a list-shaped export with each other (everything else looks at one item,
-# plus the document's header). Item-by-item validation (labelspec.validator.streaming) runs them once over
-# a skeleton of the document: each item reduced by ``project`` to what these rules read.
-@dataclass(frozen=True)
-class CrossItemRules:
-    rule_ids: frozenset[str]
-    project: Callable[[Any], Any]
-
-
-CROSS_ITEM_RULES: dict[str, CrossItemRules] = {}
-
-
-def cross_item(format_id: str, rule_ids: Iterable[str], project: Callable[[Any], Any]) -> None:
-    """Declare the rules of ``format_id`` that compare items (see :data:`CROSS_ITEM_RULES`)."""
-    CROSS_ITEM_RULES[format_id] = CrossItemRules(frozenset(rule_ids), project)
-
-
-def implementation(rule_id: str) -> Check | None:
-    return _CHECKS.get(rule_id)
-
-
 def semantic_findings(
     context: RuleContext, only: frozenset[str] | None = None, skip: frozenset[str] = frozenset()
 ) -> list[Finding]:
@@ -236,7 +189,7 @@ def semantic_findings(
             continue
         if "png_dir" in spec.needs and context.png_dir is None:
             continue
-        check = _CHECKS.get(spec.id)
+        check = CHECKS.get(spec.id)
         if check is None:
             continue
         severity = spec.severity.get(context.profile, "error")
@@ -276,3 +229,25 @@ def rule_aborted(rule_id: str, reason: str) -> Finding:
 
 def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+__all__ = [
+    "CROSS_ITEM_RULES",
+    "GENERIC_FORMAT",
+    "RULE_ABORTED",
+    "Check",
+    "CrossItemRules",
+    "Hit",
+    "RuleContext",
+    "RuleSpec",
+    "SchemaFinding",
+    "all_entries",
+    "all_rules",
+    "catalogue",
+    "cross_item",
+    "implementation",
+    "load_checks",
+    "rule",
+    "schema_entries",
+    "semantic_findings",
+]

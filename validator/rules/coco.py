@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from labelspec.validator.report import to_pointer
-from labelspec.validator.rules import Hit, RuleContext, rule
+from labelspec.validator.rules.base import Hit, RuleContext, rule
 
 INSTANCE = "coco-instance"
 PANOPTIC = "coco-panoptic"

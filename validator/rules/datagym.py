@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from labelspec.validator.report import to_pointer
-from labelspec.validator.rules import Hit, RuleContext, cross_item, rule
+from labelspec.validator.rules.base import Hit, RuleContext, cross_item, rule
 
 GEOMETRY_TYPES = frozenset({"point", "line", "polygon", "rectangle", "image_segmentation"})
 CLASSIFICATION_TYPES = frozenset({"select", "checklist", "freetext", "radio"})

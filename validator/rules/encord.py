@@ -18,7 +18,7 @@ from typing import Any
 from labelspec.validator.envelope import unwrap
 from labelspec.validator.numbers import int_of_digits
 from labelspec.validator.report import to_pointer
-from labelspec.validator.rules import Hit, RuleContext, rule
+from labelspec.validator.rules.base import Hit, RuleContext, rule
 
 Path = tuple[str | int, ...]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from labelspec.validator.rules import Hit, RuleContext, rule
+from labelspec.validator.rules.base import Hit, RuleContext, rule
 
 CATALOGUE: list[dict[str, Any]] = [
     {

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from labelspec.validator.report import escape_token
-from labelspec.validator.rules import Hit, RuleContext, cross_item, rule
+from labelspec.validator.rules.base import Hit, RuleContext, cross_item, rule
 
 IMAGE_TASK_TYPES = frozenset(
     {"segmentation-bitmap", "segmentation-bitmap-highres", "vector", "bboxes", "keypoints"}

@@ -1,4 +1,4 @@
-"""Part B writers: mask PNGs, COCO panoptic, and the platform writers (DataGym, Encord, Segments)."""
+"""The writers: mask PNGs, COCO panoptic, and the platform writers (DataGym, Encord, Segments)."""
 
 from __future__ import annotations
 

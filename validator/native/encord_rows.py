@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from labelspec.validator.compiler import PROFILES
 from labelspec.validator.rules import catalogue
-from labelspec.validator.schemas import PROFILES
 
 # validator/rules/encord.py _EPS (not imported from there: that module pulls in numpy), checked by a test.
 COORDINATE_EPS = 1e-6

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from labelspec.validator.compiler import PROFILES
 from labelspec.validator.examples import documented_examples
-from labelspec.validator.schemas import PROFILES
 from labelspec.validator.structural import structural_findings
 from tests.json_strategies import CORPUS, mutated_documents
 
@@ -102,7 +102,7 @@ def test_generated_documents_and_mutants(generated_documents: list[dict[str, Any
     equals the reference computation: python-jsonschema alone, then every Python rule on the parsed
     document, with repeated keys located by an independent parse."""
     import labelspec
-    from labelspec.validator.fastpath import native_report
+    from labelspec.validator.native.fastpath import native_report
     from labelspec.validator.rules import RuleContext, semantic_findings
 
     certified = flagged = 0

@@ -2,9 +2,9 @@
 
 An Encord export (root array of label rows), a DataGym export (root array: label classes, then tasks) and
 a Segments release (``dataset.samples``) are validated one item at a time, with exactly the findings of
-validating the whole parsed document (:func:`labelspec.validator.api.validate_document`):
+validating the whole parsed document (:func:`labelspec.validator.engine.validate_document`):
 
-* :func:`plan_file` finds the byte ranges of the items (:mod:`labelspec.validator.split`) and reads the
+* :func:`plan_file` finds the byte ranges of the items (:mod:`labelspec.validator.scale.split`) and reads the
   *shell*: the document with the container emptied (the Segments dataset header; for DataGym also
   element 0, the label classes, which every task is checked against).
 * :func:`validate_part` validates a contiguous range of items. Each item is parsed from its bytes, its
@@ -25,7 +25,6 @@ fall back to the in-memory path, so the findings are the same in every case.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,10 +35,12 @@ from typing import Any
 import orjson
 
 from labelspec.validator import progress
+from labelspec.validator.detect import DetectionError, detect_format
+from labelspec.validator.engine import Source, collector_paused, validate_document
 from labelspec.validator.inputs import UnreadableInput, find_duplicate_keys
 from labelspec.validator.report import FileReport, Finding, escape_token, pointer_sort_key
 from labelspec.validator.rules import CROSS_ITEM_RULES, RuleContext, load_checks, semantic_findings
-from labelspec.validator.split import FileBytes, Layout, scan_items
+from labelspec.validator.scale.split import FileBytes, Layout, scan_items
 
 # List-shaped exports larger than this are validated item by item unless told otherwise.
 STREAM_THRESHOLD = int(os.environ.get("LABELSPEC_STREAM_THRESHOLD", 64 * 1024**2))
@@ -47,6 +48,17 @@ STREAM_THRESHOLD = int(os.environ.get("LABELSPEC_STREAM_THRESHOLD", 64 * 1024**2
 _CONTEXT_ITEMS = {"datagym": 1}
 # Which formats have their items where the scanner looks (a root array, or dataset.samples).
 _SPLITTABLE = {(): ("encord", "datagym"), ("dataset", "samples"): ("segments",)}
+
+
+def wants_stream(source: Source, stream: bool | None, threshold: int = STREAM_THRESHOLD) -> bool:
+    """Whether to try item-by-item validation: forced, refused, or (None) for plain JSON files of at least
+    ``threshold`` bytes."""
+    if stream is not None or not isinstance(source, (str, os.PathLike)):
+        return bool(stream) and isinstance(source, (str, os.PathLike))
+    try:
+        return Path(source).is_file() and Path(source).stat().st_size >= threshold
+    except OSError:
+        return False
 
 
 class Fallback(Exception):
@@ -88,20 +100,8 @@ class PartResult:
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (it dominates the cost of parsing large documents)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
 def _mapped(path: str) -> Iterator[Any]:
-    """The file's bytes by offset (read on demand; see :class:`~labelspec.validator.split.FileBytes`)."""
+    """The file's bytes by offset (read on demand, :class:`~labelspec.validator.scale.split.FileBytes`)."""
     with FileBytes(path) as data:
         yield data
 
@@ -123,8 +123,6 @@ def plan_file(
 ) -> Plan | None:
     """A plan to validate ``path`` item by item, or None when it is not a list-shaped export of a format
     that supports it (then validate it in memory)."""
-    from labelspec.validator.detect import DetectionError, detect_format
-
     location = str(path)
     if location.lower().endswith((".gz", ".zip")):
         return None
@@ -233,8 +231,6 @@ def validate_items(plan: Plan, items: Sequence[tuple[int, int, int]]) -> PartRes
     that compare items run once over the whole export instead (:func:`merge`), so a batch shows each item
     only what it would see alone.
     """
-    from labelspec.validator.api import validate_document
-
     result = PartResult()
     cross = CROSS_ITEM_RULES.get(plan.format)
     skip = cross.rule_ids if cross is not None else frozenset()
@@ -366,10 +362,10 @@ __all__ = [
     "PartResult",
     "Plan",
     "UnreadableInput",
-    "collector_paused",
     "merge",
     "plan_file",
     "validate_items",
     "validate_part",
     "validate_planned",
+    "wants_stream",
 ]

@@ -2,7 +2,7 @@
 
 The native fast path decides whether a document is valid exactly as ``jsonschema.Draft7Validator(schema)``
 (no format checker) decides it, without building Python objects. ``compile_program`` turns the compiled
-schema of a format (``labelspec.validator.schemas.compile_schema``) into an IR that
+schema of a format (``labelspec.validator.compiler.compile_schema``) into an IR that
 ``labelspec._native.Schema(program.ir)`` (``ls_build`` in schema.c) loads in one pass.
 
 Only keywords modelled exactly are compiled; any other keyword (or a malformed value, a non-local
@@ -20,7 +20,7 @@ IR (``Program.ir``, a tuple, version 1)::
 * ``constants``: bytes, one JSON array (orjson) holding every ``enum`` / ``const`` value; schema.c parses
   it into a constants tape and compares with ``lt_equal``. Args name constants by index into this array.
 * ``patterns``: tuple of ``(source, re.Pattern, dfa_tables_or_None)``; args name patterns by index. The DFA
-  tables come from ``native_regex.compile_pattern``; without them (or on a non-ASCII string) schema.c
+  tables come from ``regex_dfa.compile_pattern``; without them (or on a non-ASCII string) schema.c
   calls the compiled pattern's ``search``.
 
 Ops (``-1`` means "absent" wherever a node or pattern index is optional):
@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from labelspec.validator.native.regex_dfa import compile_pattern
 
 IR_MAGIC = "lsir"
 IR_VERSION = 1
@@ -553,10 +555,6 @@ def _check_json_value(value: Any) -> None:
 
 def _dfa_tables(source: str) -> Any:
     """DFA tables for ``source`` from the regex helper, or None (schema.c then calls ``re``)."""
-    try:
-        from labelspec.validator.native_regex import compile_pattern
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return None
     try:
         return compile_pattern(source)
     except Exception:  # pragma: no cover - an unsupported pattern is None; anything else falls back too

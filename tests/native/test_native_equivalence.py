@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.generators.fixtures.encord import DATA_TYPES
 from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for
-from labelspec.validator import fastpath
 from labelspec.validator.api import validate
-from labelspec.validator.schemas import PROFILES
+from labelspec.validator.compiler import PROFILES
+from labelspec.validator.native import fastpath
 from tests.conftest import CORPUS
 from tests.json_strategies import mutated_documents
 
@@ -242,14 +242,14 @@ def test_randomly_edited_exports_report_as_the_reference(
 def test_damaged_cache_entries_are_rebuilt(
     native: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from labelspec.validator import schemas
+    from labelspec.validator import compiler
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("LABELSPEC_CACHE_DIR", str(cache))
     rows = _write(tmp_path, "export.json", _video_export(3, "cache"))
 
     def fresh_report() -> dict[str, Any]:
-        for cached in (fastpath._program, schemas.load_yaml, schemas._compiled):
+        for cached in (fastpath._program, compiler.load_yaml, compiler._compiled):
             cached.cache_clear()
         return validate(rows, profile="lenient").to_json()  # type: ignore[no-any-return]
 

@@ -1,7 +1,7 @@
 """Validation spread over processes: many files, and the items of large list-shaped exports.
 
 :func:`validate_paths` turns the inputs into independent tasks (a whole file, or a contiguous range of
-the items of a large export, see :mod:`labelspec.validator.streaming`), runs them with a *mapper* (this
+the items of a large export, see :mod:`labelspec.validator.scale.streaming`), runs them with a *mapper* (this
 process, a local process pool for ``--jobs N``, or a Dask cluster, see :mod:`labelspec.dask`) and puts
 the results back together in input order. The report is the one a sequential run gives, finding for
 finding.
@@ -9,39 +9,30 @@ finding.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labelspec.validator.api import (
-    check_options,
-    load_ontology,
-    validate_in_memory,
-    wants_stream,
-)
-from labelspec.validator.fastpath import native_report
+from labelspec.validator.engine import check_options, collector_paused, load_ontology, validate_in_memory
+from labelspec.validator.native.fastpath import native_report
 from labelspec.validator.report import FileReport, Report
-from labelspec.validator.streaming import (
+from labelspec.validator.scale.pool import Mapper, cpu_count, local_mapper
+from labelspec.validator.scale.streaming import (
     STREAM_THRESHOLD,
     Fallback,
     PartResult,
     Plan,
-    collector_paused,
     merge,
     plan_file,
     validate_part,
+    wants_stream,
 )
 
 # Over several processes, list-shaped exports from this size on are split into ranges of items.
 PARALLEL_THRESHOLD = int(os.environ.get("LABELSPEC_PARALLEL_THRESHOLD", 8 * 1024**2))
-
-Mapper = Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]]
 
 
 @dataclass(frozen=True)
@@ -74,25 +65,6 @@ def run_task(task: FileTask | PartTask) -> list[FileReport] | PartResult | None:
                 return None
         png_dir = Path(task.png_dir) if task.png_dir is not None else None
         return validate_in_memory(task.path, task.format, task.profile, task.ontology, png_dir)
-
-
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-@contextmanager
-def local_mapper(jobs: int) -> Iterator[Mapper]:
-    """A mapper over ``jobs`` processes (this process alone when ``jobs`` is 1)."""
-    if jobs <= 1:
-        yield lambda function, tasks: map(function, tasks)
-        return
-    # fork: workers start at once and inherit the compiled schemas; elsewhere the platform's default
-    method = "fork" if sys.platform.startswith("linux") else None
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool:
-        yield lambda function, tasks: pool.map(function, tasks, chunksize=1)
 
 
 def validate_paths(
@@ -174,7 +146,7 @@ def _mapper_for(workers: int, mapper: Mapper | None) -> Iterator[Mapper]:
 
 @dataclass(frozen=True)
 class NativeTask:
-    """Run the native fast path on one input (see :func:`labelspec.validator.fastpath.native_report`)."""
+    """Run the native fast path on one input (:func:`labelspec.validator.native.fastpath.native_report`)."""
 
     path: str
     format: str | None

@@ -3,8 +3,8 @@
 Most exports gated in CI are valid, and for them the whole Python pipeline (``orjson`` objects, the
 structural check, the semantic rules) is pure cost. The C extension ``labelspec._native`` parses the file
 into a flat tape, checks the structure with the compiled schema program
-(:mod:`labelspec.validator.native_schema`) and runs the format's rule *deciders*
-(:mod:`labelspec.validator.native_encord`, :mod:`labelspec.validator.native_encord_ontology`), one
+(:mod:`labelspec.validator.native.schema_program`) and runs the format's rule *deciders*
+(:mod:`labelspec.validator.native.encord_rows`, :mod:`labelspec.validator.native.encord_ontology`), one
 root-list item at a time. For each item it answers only "certainly clean" (no finding of any severity) or
 "not certainly clean". :func:`native_report` skips the certified items and hands the others to the
 reference path item by item, which writes their findings; a file the native parser refuses (not plain
@@ -28,16 +28,20 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from labelspec.validator import progress
+from labelspec.validator.compiler import cache_folder, compile_schema, compiled_cache_key, write_cache_entry
+from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
+from labelspec.validator.native.encord_ontology import ontology_tables
+from labelspec.validator.native.encord_rows import decider_config
+from labelspec.validator.native.schema_program import NotCompilable, Program, compile_program
 from labelspec.validator.report import FileReport
-from labelspec.validator.schemas import write_cache_entry
-
-if TYPE_CHECKING:
-    from labelspec.validator.native_schema import Program
+from labelspec.validator.scale.pool import local_mapper
+from labelspec.validator.scale.split import Layout
+from labelspec.validator.scale.streaming import Fallback, Plan, merge, validate_items
 
 # Formats whose every semantic rule has a native decider (a format is listed only when all of them do).
 DECIDED = frozenset({"encord"})
@@ -85,14 +89,11 @@ def _program(format_id: str, profile: str) -> _Program | None:
 def _compiled_program(format_id: str, profile: str) -> Program | None:
     """The schema program of a format, from the cache folder when its sources have not changed (compiling
     the patterns into DFAs costs more than checking a 10 MB export)."""
-    from labelspec.validator.native_schema import NotCompilable, compile_program
-    from labelspec.validator.schemas import cache_folder, compile_schema, compiled_cache_key
-
     folder, key = cache_folder(), compiled_cache_key(format_id, profile)
     cache = None
     if folder is not None and key is not None:
         digest = hashlib.sha256(key.encode())
-        for source in ("native_schema.py", "native_regex.py"):
+        for source in ("schema_program.py", "regex_dfa.py"):
             digest.update((Path(__file__).parent / source).read_bytes())
         cache = folder / f"program-{format_id}-{profile}-{digest.hexdigest()[:16]}.pickle"
         try:
@@ -116,8 +117,6 @@ def _compiled_program(format_id: str, profile: str) -> Program | None:
 
 @functools.cache
 def _encord_rules(profile: str) -> Any:
-    from labelspec.validator.native_encord import decider_config
-
     module = native()
     assert module is not None
     return module.EncordRules(decider_config(profile))
@@ -127,8 +126,6 @@ def _encord_ontology(ontology: Any, profile: str) -> Any:
     """The ontology decider, None without an ontology, or False when this ontology cannot be modelled."""
     if ontology is None:
         return None
-    from labelspec.validator.native_encord_ontology import ontology_tables
-
     tables = ontology_tables(ontology, profile)
     if tables is None:
         return False
@@ -143,8 +140,6 @@ def _debug(message: str) -> None:
 
 
 def _detect(path: str) -> str | None:
-    from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
-
     module = native()
     assert module is not None
     ranges = module.head_items(path, SAMPLE_ITEMS)  # all that detection looks at
@@ -175,7 +170,7 @@ def native_report(
 
     Items the native checks certify clean are done; the others (structure or rule deciders not
     certain) are validated by the reference path one item at a time
-    (:func:`labelspec.validator.streaming.validate_items`), exactly as streaming validation does, so a
+    (:func:`labelspec.validator.scale.streaming.validate_items`), exactly as streaming validation does, so a
     large export with a few faulty items costs one native pass plus those items. ``max_dirty``: the
     share of items (0..1) beyond which to give up (a caller with several processes spreads a very faulty
     file better itself). ``ontology``: the parsed Encord ontology the rules check against. ``jobs``:
@@ -277,8 +272,6 @@ def _check_parts(whole: _Part, size: int, jobs: int) -> dict[str, Any] | None:
     only exactly at the next part's start, which proves every guess was an item start, by induction from the
     first part.
     """
-    from labelspec.validator.parallel import local_mapper
-
     points = _split_points(whole.location, size, jobs, _ITEM_JOINTS[whole.format])
     if not points:
         return None
@@ -326,9 +319,6 @@ def _report_for_items(
     checked: dict[str, Any],
     dirty: list[tuple[int, int, int]],
 ) -> FileReport | None:
-    from labelspec.validator.split import Layout
-    from labelspec.validator.streaming import Fallback, Plan, merge, validate_items
-
     layout = Layout((), checked["open"], checked["close"], (), ())
     plan = Plan(location, location, format_id, profile, layout, 0, ontology)
     try:

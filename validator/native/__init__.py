@@ -1,0 +1,11 @@
+"""The native fast path: C deciders (``labelspec._native``) that certify items clean, or step aside.
+
+- ``schema_program``: compiles a bundled JSON Schema into the IR that ``schema.c`` runs;
+  ``regex_dfa``: its ``pattern`` regexes as DFAs.
+- ``encord_rows``: the configuration of the Encord row decider (``encord_rules.c``);
+  ``encord_ontology``: the tables of the Encord ontology decider (``encord_ontology.c``).
+- ``fastpath``: runs them over a file and hands every item they do not certify to the reference path.
+
+A decider never reports findings: it answers "certainly clean" (no finding of any severity) or "not sure",
+so the report is always the reference path's.
+"""
