@@ -7,11 +7,10 @@ import textwrap
 from typing import Any, TextIO
 
 from labelspec.fix.catalogue import fixes_for_rule
-from labelspec.validator.compiler import list_formats
+from labelspec.validator.compiler import PROFILES, list_formats
 from labelspec.validator.engine import UsageError
 from labelspec.validator.report import EXIT_VALID
 from labelspec.validator.rules import RuleSpec, all_entries
-from labelspec.validator.schemas import PROFILES
 
 
 def find_rule(rule_id: str) -> RuleSpec:
