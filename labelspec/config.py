@@ -208,13 +208,14 @@ def _table(table: dict[str, Any], key: str, source: str) -> dict[str, Any]:
 
 @functools.cache
 def known_rule_ids() -> frozenset[str]:
-    """Every id a finding can carry that a user may select or ignore: the catalogued rules of every
-    format and the structural ``schema.<keyword>`` ids."""
+    """Every id a user may select or ignore: the catalogued rules of every format, the structural
+    ``schema.<keyword>`` ids, and the catalogue's entries for structural findings (``schema_finding:``,
+    which select the findings they stand for)."""
     from jsonschema import Draft7Validator
 
-    from labelspec.validator.rules import all_rules
+    from labelspec.validator.rules import all_entries
 
-    ids = {spec.id for spec in all_rules()}
+    ids = {spec.id for spec in all_entries()}
     ids.update(f"schema.{keyword}" for keyword in Draft7Validator.VALIDATORS)
     return frozenset(ids)
 
@@ -249,26 +250,42 @@ class RuleFilter:
     def __bool__(self) -> bool:
         return self.select is not None or bool(self.ignore) or bool(self.severity)
 
-    def keeps(self, rule_id: str) -> bool:
+    def keeps(self, rule_id: str, *also: str) -> bool:
+        """Whether a finding of ``rule_id`` (also known by the catalogue ids ``also``) is reported."""
         if rule_id.startswith("input."):  # an unreadable input is never filtered away
             return True
-        if self.select is not None and not any(selects(s, rule_id) for s in self.select):
+        ids = (rule_id, *also)
+        if self.select is not None and not any(selects(s, i) for s in self.select for i in ids):
             return False
-        return not any(selects(s, rule_id) for s in self.ignore)
+        return not any(selects(s, i) for s in self.ignore for i in ids)
 
     def apply(self, file: FileReport) -> FileReport:
         findings: list[Finding] = []
         for finding in file.findings:
-            if not self.keeps(finding.rule):
+            also = _entry_ids(file.format, finding)
+            if not self.keeps(finding.rule, *also):
                 continue
-            override = self._override(finding.rule)
+            override = self._override(finding.rule, *also)
             findings.append(replace(finding, severity=override) if override else finding)
         return replace(file, findings=findings)
 
-    def _override(self, rule_id: str) -> Severity | None:
+    def _override(self, *ids: str) -> Severity | None:
         # The most specific selector wins: an exact id over a prefix.
-        matching = [s for s in self.severity if selects(s, rule_id)]
+        matching = [s for s in self.severity if any(selects(s, i) for i in ids)]
         return self.severity[max(matching, key=len)] if matching else None
+
+
+def _entry_ids(format_id: str | None, finding: Finding) -> tuple[str, ...]:
+    """The ids of the catalogue entries standing for a structural finding (``schema_finding:``)."""
+    if format_id is None or not finding.rule.startswith("schema."):
+        return ()
+    from labelspec.validator.rules import schema_entries
+
+    return tuple(
+        spec.id
+        for spec in schema_entries(format_id)
+        if spec.schema_finding is not None and spec.schema_finding.matches(finding)
+    )
 
 
 def rule_filter(config: Config, select: Sequence[str] | None, ignore: Sequence[str] | None) -> RuleFilter:

@@ -185,3 +185,30 @@ def test_rules_explains_a_structural_finding_and_its_fix(cli: list[str], tmp_pat
     assert data["schema_finding"]["rule"] == "schema.required" and data["fixes"][0]["safety"] == "safe"
     listed = run_in(cli, tmp_path, "rules", "encord").stdout
     assert "ENC-FIX-BRANCH-NAME  (strict: error) [reported as schema.required]" in listed
+
+
+def test_a_catalogued_structural_finding_is_selected_by_its_id(cli: list[str], tmp_path: Path) -> None:
+    """COCO-FIX-ISCROWD stands for the schema.enum findings of iscrowd: ignoring it drops those, not the
+    other schema.enum findings; severity overrides reach them by the same id."""
+    annotation = {"image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2], "area": 4, "iscrowd": "false",
+                  "segmentation": [[0, 0, 2, 0, 2, 2]]}  # fmt: skip
+    doc = {"images": [{"id": 1, "width": 4, "height": 4, "file_name": "a.jpg"}],
+           "categories": [{"id": 1, "name": "p", "supercategory": "x"}],
+           "annotations": [dict(annotation, id=n) for n in (1, 2)]}  # fmt: skip
+    doc["annotations"][1]["segmentation"] = {"size": [4, 4], "counts": "x"}
+    doc["annotations"][1]["iscrowd"] = 3  # also schema.enum, but not a string: not COCO-FIX-ISCROWD's
+    (tmp_path / "coco.json").write_text(json.dumps(doc))
+
+    def rules(*args: str) -> list[tuple[str, str, str]]:
+        out = json.loads(run_in(cli, tmp_path, "validate", "coco.json", "--output", "json", *args).stdout)
+        return [(f["rule"], f["pointer"], f["severity"]) for f in out["files"][0]["findings"]]
+
+    every = rules()
+    assert ("schema.enum", "/annotations/0/iscrowd", "error") in every
+    assert ("schema.enum", "/annotations/1/iscrowd", "error") in every
+    ignored = rules("--ignore", "COCO-FIX-ISCROWD")
+    assert ignored == [f for f in every if f[1] != "/annotations/0/iscrowd"]
+    assert rules("--select", "COCO-FIX-ISCROWD") == [("schema.enum", "/annotations/0/iscrowd", "error")]
+    (tmp_path / "labelspec.toml").write_text('[severity]\n"COCO-FIX-ISCROWD" = "warning"\n')
+    assert ("schema.enum", "/annotations/0/iscrowd", "warning") in rules()
+    assert ("schema.enum", "/annotations/1/iscrowd", "error") in rules()
