@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,27 @@ def test_encord_rows_fixed_to_strict_load_in_the_sdk(cli: list[str], tmp_path: P
     for row in fixed:
         loaded, reason = sdk_loads_without_loss(row, faulty.ontology)
         assert loaded, reason
+
+
+def test_an_encord_zip_fixed_to_strict_loads_member_by_member(cli: list[str], tmp_path: Path) -> None:
+    """A zip of exports (as the platform's bulk export downloads them): every member repaired loads."""
+    faulty = {t: _lenient_faults(f"to-strict/zip/{t}", t)[1] for t in ("image", "video")}
+    source = tmp_path / "export.zip"
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as archive:
+        for data_type, subject in faulty.items():
+            archive.writestr(f"{data_type}/rows.json", json.dumps(subject.document))
+        archive.writestr("README.txt", "exported rows\n")
+    out = tmp_path / "strict.zip"
+    command = [*cli, "fix", str(source), "--to-strict", "-o", str(out)]  # each member has its own ontology
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stderr
+    with zipfile.ZipFile(out) as archive:
+        assert archive.read("README.txt") == b"exported rows\n"
+        for data_type, subject in faulty.items():
+            assert not sdk_loads_without_loss(subject.document[0], subject.ontology)[0]
+            for row in json.loads(archive.read(f"{data_type}/rows.json")):
+                loaded, reason = sdk_loads_without_loss(row, subject.ontology)
+                assert loaded, (data_type, reason)
 
 
 def test_a_single_encord_row_is_repaired_in_place_and_loads(cli: list[str], tmp_path: Path) -> None:
