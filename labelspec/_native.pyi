@@ -42,6 +42,17 @@ def check_file(
 ) -> dict[str, Any]:
     """The native verdict on one export file (see module.c check_file)."""
 
+def check_coco(
+    path: str,
+    schema: Schema,
+    members: dict[str, tuple[int, int]],
+    deny: tuple[str, ...],
+    samples: int = 5,
+) -> dict[str, Any]:
+    """A COCO instance file's streaming pass (labelspec/native/coco.c): complete, reason, offset; when
+    complete also keys, samples and columns (see validator/native_coco.py)."""
+
+def coco_rule_ids() -> tuple[str, ...]: ...
 def head_items(path: str, limit: int, /) -> list[tuple[int, int]] | None: ...
 def parse_check(data: bytes, /) -> tuple[bool, str, int]: ...
 def json_equal(left: bytes, right: bytes, /) -> bool: ...

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "coco.h"
 #include "encord_ontology.h"
 #include "encord_rules.h"
 #include "regex.h"
@@ -362,6 +363,234 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------------------------------ COCO */
+
+/* One member of the root object the schema names: its whole value's node, its elements' node (-1: not
+ * streamed element by element), and the COCO section its elements belong to. */
+typedef enum { SECTION_NONE, SECTION_IMAGES, SECTION_ANNOTATIONS, SECTION_CATEGORIES } coco_section;
+
+typedef struct {
+    const char *key;
+    Py_ssize_t len;
+    int value, items;
+    coco_section section;
+    PyObject *samples; /* (start, end) of the first elements (annotations, categories): format detection */
+} root_member;
+
+static coco_section section_of(const char *key, Py_ssize_t len) {
+    if (len == 6 && memcmp(key, "images", 6) == 0) return SECTION_IMAGES;
+    if (len == 11 && memcmp(key, "annotations", 11) == 0) return SECTION_ANNOTATIONS;
+    if (len == 10 && memcmp(key, "categories", 10) == 0) return SECTION_CATEGORIES;
+    return SECTION_NONE;
+}
+
+static int element_clean(lcoco *c, coco_section section, const ltape *t, uint32_t node) {
+    switch (section) {
+    case SECTION_IMAGES: return lcoco_image(c, t, node);
+    case SECTION_ANNOTATIONS: return lcoco_annotation(c, t, node);
+    case SECTION_CATEGORIES: return lcoco_category(c, t, node);
+    default: return 1;
+    }
+}
+
+static PyObject *column_bytes(const void *v, size_t n) {
+    return PyBytes_FromStringAndSize(v ? (const char *)v : "", (Py_ssize_t)(n * 8));
+}
+
+static PyObject *coco_columns(const lcoco *c) {
+    return Py_BuildValue(
+        "{s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}", "image_id",
+        column_bytes(c->image_id.v, c->image_id.n), "image_height", column_bytes(c->image_height.v, c->image_height.n),
+        "image_width", column_bytes(c->image_width.v, c->image_width.n), "ann_id", column_bytes(c->ann_id.v, c->ann_id.n),
+        "ann_image", column_bytes(c->ann_image.v, c->ann_image.n), "ann_category",
+        column_bytes(c->ann_category.v, c->ann_category.n), "ann_keypoints",
+        column_bytes(c->ann_keypoints.v, c->ann_keypoints.n), "ann_rle_height",
+        column_bytes(c->ann_rle_height.v, c->ann_rle_height.n), "ann_rle_width",
+        column_bytes(c->ann_rle_width.v, c->ann_rle_width.n), "ann_x", column_bytes(c->ann_x.v, c->ann_x.n), "ann_y",
+        column_bytes(c->ann_y.v, c->ann_y.n), "ann_w", column_bytes(c->ann_w.v, c->ann_w.n), "ann_h",
+        column_bytes(c->ann_h.v, c->ann_h.n), "category_id", column_bytes(c->category_id.v, c->category_id.n),
+        "category_keypoints", column_bytes(c->category_keypoints.v, c->category_keypoints.n));
+}
+
+static PyObject *coco_verdict(const char *reason, size_t where) {
+    return Py_BuildValue("{s:O,s:s,s:n}", "complete", Py_False, "reason", reason, "offset", (Py_ssize_t)where);
+}
+
+#define MAX_ROOT_KEYS 4096
+
+static PyObject *check_coco(PyObject *self, PyObject *args, PyObject *kwds) {
+    (void)self;
+    static char *kwlist[] = {"path", "schema", "members", "deny", "samples", "progress", "progress_step", NULL};
+    PyObject *path, *members_obj, *deny, *progress = Py_None;
+    SchemaObject *schema;
+    Py_ssize_t sample_limit = 5, progress_step = 4 << 20;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!|nOn", kwlist, &path, &SchemaType, &schema, &PyDict_Type,
+                                     &members_obj, &PyTuple_Type, &deny, &sample_limit, &progress, &progress_step))
+        return NULL;
+    if (progress != Py_None && !PyCallable_Check(progress)) return PyErr_Format(PyExc_TypeError, "progress");
+    if (progress_step < 1) progress_step = 1;
+    Py_ssize_t member_count = PyDict_Size(members_obj), at = 0, index = 0;
+    root_member *members = PyMem_Calloc((size_t)member_count + 1, sizeof *members);
+    if (!members) return PyErr_NoMemory();
+    PyObject *key_obj, *spec, *result = NULL, *keys = PyList_New(0), *samples = PyDict_New();
+    while (PyDict_Next(members_obj, &at, &key_obj, &spec)) {
+        root_member *m = &members[index++];
+        m->key = PyUnicode_AsUTF8AndSize(key_obj, &m->len);
+        if (!m->key || !PyArg_ParseTuple(spec, "ii", &m->value, &m->items)) goto fail;
+        m->section = section_of(m->key, m->len);
+        if (m->section == SECTION_ANNOTATIONS || m->section == SECTION_CATEGORIES) {
+            m->samples = PyList_New(0);
+            if (!m->samples || PyDict_SetItem(samples, key_obj, m->samples) < 0) goto fail;
+            Py_DECREF(m->samples); /* the dict holds it */
+        }
+    }
+    mapped_file mf;
+    if (!keys || !samples || !map_file(path, &mf)) goto fail;
+    lcoco columns;
+    lcoco_init(&columns);
+    ltape t;
+    lt_init(&t);
+    const char *data = mf.data;
+    size_t size = mf.size, pos = skip_ws(data, 0, size), released = 0, reported = 0;
+#define GIVE_UP(why, where)                                                                             \
+    do {                                                                                                \
+        result = coco_verdict((why), (where));                                                          \
+        goto done;                                                                                      \
+    } while (0)
+    if (!data) GIVE_UP("not a readable, non-empty regular file", 0);
+    if (pos >= size || data[pos] != '{') GIVE_UP("not an object", pos);
+    pos = skip_ws(data, pos + 1, size);
+    if (pos < size && data[pos] == '}') pos++;
+    else for (;;) {
+        size_t key_at = pos;
+        lt_reset(&t);
+        if (pos >= size || data[pos] != '"' || lt_parse_value(&t, data, size, &pos) != LT_OK)
+            GIVE_UP(t.error ? t.error : "a key does not parse", key_at);
+        PyObject *key = PyUnicode_DecodeUTF8(t.n[0].v.s, t.n[0].len, NULL);
+        if (!key) goto done;
+        int seen = PySequence_Contains(keys, key), denied = seen == 0 ? PySequence_Contains(deny, key) : 0;
+        if (seen < 0 || denied < 0 || PyList_Append(keys, key) < 0) {
+            Py_DECREF(key);
+            goto done;
+        }
+        Py_DECREF(key);
+        if (seen) GIVE_UP("duplicate key", key_at); /* JSON-DUPLICATE-KEY */
+        if (denied) GIVE_UP("a key of another format", key_at);
+        if (PyList_GET_SIZE(keys) > MAX_ROOT_KEYS) GIVE_UP("too many keys", key_at);
+        root_member *m = NULL;
+        for (Py_ssize_t i = 0; i < member_count && !m; i++)
+            if (lt_str_eq(&t.n[0], members[i].key, (size_t)members[i].len)) m = &members[i];
+        pos = skip_ws(data, pos, size);
+        if (pos >= size || data[pos] != ':') GIVE_UP("expected ':'", pos);
+        pos = skip_ws(data, pos + 1, size);
+        if (m && m->items >= 0 && pos < size && data[pos] == '[') {
+            /* the elements one at a time: the member's schema is "an array of items" */
+            pos = skip_ws(data, pos + 1, size);
+            if (pos < size && data[pos] == ']') {
+                pos++;
+            } else for (Py_ssize_t count = 0;; count++) {
+                size_t start = pos;
+                lt_reset(&t);
+                int rc = lt_parse_value(&t, data, size, &pos);
+                if (rc != LT_OK) GIVE_UP(rc == LT_NOMEM ? "out of memory" : t.error, t.error_at);
+                if (!ls_valid(schema->schema, &t, 0, (uint32_t)m->items)) {
+                    if (PyErr_Occurred()) goto done;
+                    GIVE_UP("structure", start);
+                }
+                if (!element_clean(&columns, m->section, &t, 0)) GIVE_UP("rules", start);
+                if (m->samples && count < sample_limit) {
+                    PyObject *range = Py_BuildValue("(nn)", (Py_ssize_t)start, (Py_ssize_t)pos);
+                    if (!range || PyList_Append(m->samples, range) < 0) {
+                        Py_XDECREF(range);
+                        goto done;
+                    }
+                    Py_DECREF(range);
+                }
+                if (pos - released > (16u << 20)) {
+                    release_done(&mf, pos);
+                    released = pos;
+                }
+                if (progress != Py_None && pos - reported >= (size_t)progress_step) {
+                    reported = pos;
+                    PyObject *ignored = PyObject_CallFunction(progress, "n", (Py_ssize_t)pos);
+                    if (!ignored) goto done;
+                    Py_DECREF(ignored);
+                }
+                pos = skip_ws(data, pos, size);
+                if (pos < size && data[pos] == ',') {
+                    pos = skip_ws(data, pos + 1, size);
+                    continue;
+                }
+                if (pos < size && data[pos] == ']') {
+                    pos++;
+                    break;
+                }
+                GIVE_UP("expected ',' or ']'", pos);
+            }
+        } else {
+            size_t start = pos;
+            lt_reset(&t);
+            int rc = lt_parse_value(&t, data, size, &pos);
+            if (rc != LT_OK) GIVE_UP(rc == LT_NOMEM ? "out of memory" : t.error, t.error_at);
+            if (m && !ls_valid(schema->schema, &t, 0, (uint32_t)m->value)) {
+                if (PyErr_Occurred()) goto done;
+                GIVE_UP("structure", start);
+            }
+            if (m && m->section != SECTION_NONE) {
+                /* a section not streamed (its schema is not "an array of items"): its elements here */
+                if (t.n[0].type != LT_ARR) GIVE_UP("structure", start);
+                for (uint32_t e = 1; e < t.n[0].end; e = t.n[e].end)
+                    if (!element_clean(&columns, m->section, &t, e)) GIVE_UP("rules", start);
+            }
+        }
+        pos = skip_ws(data, pos, size);
+        if (pos < size && data[pos] == ',') {
+            pos = skip_ws(data, pos + 1, size);
+            continue;
+        }
+        if (pos < size && data[pos] == '}') {
+            pos++;
+            break;
+        }
+        GIVE_UP("expected ',' or '}'", pos);
+    }
+    pos = skip_ws(data, pos, size);
+    if (pos != size) GIVE_UP("data after the document", pos);
+    {
+        PyObject *cols = coco_columns(&columns);
+        if (cols)
+            result = Py_BuildValue("{s:O,s:s,s:n,s:O,s:O,s:N}", "complete", Py_True, "reason", "", "offset", (Py_ssize_t)0,
+                                   "keys", keys, "samples", samples, "columns", cols);
+    }
+#undef GIVE_UP
+done:
+    lt_free(&t);
+    lcoco_free(&columns);
+    unmap_file(&mf);
+fail:
+    Py_XDECREF(keys);
+    Py_XDECREF(samples);
+    PyMem_Free(members);
+    return result;
+}
+
+static PyObject *coco_rule_ids(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    Py_ssize_t count = 0;
+    while (LCOCO_RULE_IDS[count]) count++;
+    PyObject *out = PyTuple_New(count);
+    for (Py_ssize_t i = 0; out && i < count; i++) {
+        PyObject *id = PyUnicode_FromString(LCOCO_RULE_IDS[i]);
+        if (!id) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(out, i, id);
+    }
+    return out;
+}
+
 /* (start, end) byte ranges of the first `limit` items of a root list, or None: a cheap probe for format
  * detection without parsing the whole file. */
 static PyObject *head_items(PyObject *self, PyObject *args) {
@@ -465,6 +694,15 @@ static PyMethodDef module_methods[] = {
      "the items from offset start (an item's first byte) up to offset stop, which must be where an item starts "
      "(else complete is false): a part of the list for another process; item indexes are then local. progress: "
      "called with the byte offset reached each time progress_step more bytes are read."},
+    {"check_coco", (PyCFunction)(void (*)(void))check_coco, METH_VARARGS | METH_KEYWORDS,
+     "check_coco(path, schema, members, deny, samples=5, progress=None, progress_step=4 MiB) -> dict\n\n"
+     "A COCO instance file whose root object's members are checked as `members` says ({key: (value node, "
+     "items node or -1)}; items: stream the array element by element); images, annotations and categories "
+     "also through the COCO deciders (coco.c). Stops at the first element that is not certainly clean "
+     "(complete false; reason, offset) or at a key in `deny`. Complete: keys (root keys in order), samples "
+     "({annotations|categories: [(start, end) of the first elements]}), columns ({name: int64/float64 bytes}). "
+     "progress: as check_file's."},
+    {"coco_rule_ids", coco_rule_ids, METH_NOARGS, "coco_rule_ids() -> tuple of the COCO rules coco.c mirrors"},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
     {"ontology_rule_ids", ontology_rule_ids, METH_NOARGS,
      "ontology_rule_ids() -> tuple of the ontology rules the EncordOntology decider mirrors"},

@@ -177,6 +177,10 @@ def native_report(
     processes for the native pass over a large file (its list is cut into contiguous parts).
     """
     location = str(path)
+    if format in (None, "coco-instance") and _object_root(location):
+        from labelspec.validator.native_coco import coco_report
+
+        return coco_report(location, format, profile) if native() is not None else None
     checked = _check(location, format, profile, ontology, max_dirty, jobs)
     if checked is None:
         return None
@@ -189,6 +193,17 @@ def native_report(
         return None
     _debug(f"{location}: {len(dirty)} of {result['items']} items not certified: to the reference path")
     return _report_for_items(location, format_id, profile, ontology, result, dirty)
+
+
+def _object_root(location: str) -> bool:
+    """Whether the file is plain JSON text whose first value starts with '{' (COCO, not a root list)."""
+    if location.lower().endswith(_NOT_PLAIN_JSON):
+        return False
+    try:
+        with open(location, "rb") as handle:
+            return handle.read(4096).lstrip(b" \t\r\n")[:1] == b"{"
+    except OSError:
+        return False
 
 
 def uncertified_items(

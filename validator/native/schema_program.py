@@ -49,7 +49,10 @@ Entries (``Program.entries``): ``"root"`` always; ``"items"`` only when the root
 whose every element is valid against one schema" (``type: array`` plus a single ``items`` schema, possibly
 through ``$ref`` / ``allOf``, and no other keyword that constrains the whole array such as ``minItems`` or
 ``uniqueItems``). Then a root *array* is valid iff each element is valid against ``entries["items"]``
-(``Program.items_mode`` says so; a root that is not an array needs ``"root"``).
+(``Program.items_mode`` says so; a root that is not an array needs ``"root"``). A root that is only an
+object with ``properties`` and ``required`` (COCO) also gets ``"member:<key>"`` per property and
+``"member-items:<key>"`` for a property that is such an array, so its big arrays can be checked one element
+at a time (``_Compiler.member_entries``).
 """
 
 from __future__ import annotations
@@ -169,6 +172,7 @@ def compile_program(schema: dict[str, Any]) -> Program:
     items, blocked = compiler.item_schema(schema)
     if items is not None and not blocked:
         entries["items"] = compiler.node(items)
+    entries.update(compiler.member_entries(schema))
     compiler.check_no_loops()
     ir = (IR_MAGIC, IR_VERSION, tuple(compiler.nodes), compiler.constants_blob(), tuple(compiler.patterns))
     return Program(
@@ -476,6 +480,29 @@ class _Compiler:
         if not array_only:
             blocked.append("type")
         return items[0], tuple(dict.fromkeys(blocked))
+
+    def member_entries(self, schema: dict[str, Any]) -> dict[str, int]:
+        """``member:<key>`` (the value) and ``member-items:<key>`` (each element, when the value's schema is
+        exactly "an array of items") for every property of a root that is only ``type: object``,
+        ``properties`` and ``required``: such a root object is valid iff each member is valid against its
+        entry (other keys: anything) and the required keys are present. Empty for any other root."""
+        constraining = {
+            key for key in schema if key not in _ANNOTATIONS and key != "$id" and not key.startswith("x-")
+        }
+        properties = schema.get("properties")
+        if (
+            constraining - {"type", "properties", "required"}
+            or schema.get("type") != "object"
+            or not isinstance(properties, dict)
+        ):
+            return {}
+        entries: dict[str, int] = {}
+        for key, sub in properties.items():
+            entries[f"member:{key}"] = self.node(sub)
+            items, blocked = self.item_schema(sub) if isinstance(sub, dict) else (None, ())
+            if items is not None and not blocked:
+                entries[f"member-items:{key}"] = self.node(items)
+        return entries
 
     def _resolve(self, ref: Any) -> Any:
         """The schema a local JSON-pointer reference names (``#`` or ``#/a/b``, ``~0``/``~1`` unescaped)."""

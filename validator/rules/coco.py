@@ -345,22 +345,27 @@ def rle_pixel_total(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-@rule("COCO-POLYGON-ODD-COORDINATES")
-def polygon_odd_coordinates(ctx: RuleContext) -> Iterator[Hit]:
+def _polygons(ctx: RuleContext) -> Iterator[tuple[str, list[Any]]]:
+    """(pointer, polygon) of every polygon of an instance file's annotations."""
     if ctx.format != INSTANCE:
         return
     for index, annotation in _annotations(ctx):
         segmentation = annotation.get("segmentation")
-        if not isinstance(segmentation, list):
-            continue
-        for number, polygon in enumerate(segmentation):
-            if isinstance(polygon, list) and len(polygon) % 2:
-                yield (
-                    to_pointer(["annotations", index, "segmentation", number]),
-                    f"polygon has {len(polygon)} numbers; a flat [x1, y1, x2, y2, ...] list needs an even "
-                    "count",
-                    "pycocotools reads len//2 vertices and silently drops the last number",
-                )
+        if isinstance(segmentation, list):
+            for number, polygon in enumerate(segmentation):
+                if isinstance(polygon, list):
+                    yield to_pointer(["annotations", index, "segmentation", number]), polygon
+
+
+@rule("COCO-POLYGON-ODD-COORDINATES")
+def polygon_odd_coordinates(ctx: RuleContext) -> Iterator[Hit]:
+    for pointer, polygon in _polygons(ctx):
+        if len(polygon) % 2:
+            yield (
+                pointer,
+                f"polygon has {len(polygon)} numbers; a flat [x1, y1, x2, y2, ...] list needs an even count",
+                "pycocotools reads len//2 vertices and silently drops the last number",
+            )
 
 
 @rule("COCO-ANNOTATION-ID-MISSING")
@@ -391,20 +396,14 @@ def iscrowd_boolean(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("COCO-POLYGON-TOO-FEW-POINTS")
 def polygon_too_few_points(ctx: RuleContext) -> Iterator[Hit]:
-    if ctx.format != INSTANCE:
-        return
-    for index, annotation in _annotations(ctx):
-        segmentation = annotation.get("segmentation")
-        if not isinstance(segmentation, list):
-            continue
-        for number, polygon in enumerate(segmentation):
-            if isinstance(polygon, list) and len(polygon) < 6:
-                yield (
-                    to_pointer(["annotations", index, "segmentation", number]),
-                    f"polygon has {len(polygon)} numbers: fewer than 3 vertices enclose no area",
-                    "pycocotools' frPyObjects (annToMask) raises on polygons of fewer than 6 numbers; "
-                    "a point or a line belongs in keypoints or bbox",
-                )
+    for pointer, polygon in _polygons(ctx):
+        if len(polygon) < 6:
+            yield (
+                pointer,
+                f"polygon has {len(polygon)} numbers: fewer than 3 vertices enclose no area",
+                "pycocotools' frPyObjects (annToMask) raises on polygons of fewer than 6 numbers; "
+                "a point or a line belongs in keypoints or bbox",
+            )
 
 
 @rule("COCO-CATEGORY-KEYPOINTS-NOT-LIST")

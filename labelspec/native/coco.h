@@ -1,0 +1,51 @@
+/* The COCO instance rules (validator/rules/coco.py) over one element at a time of the images, annotations
+ * and categories arrays of a structurally valid file, as a "clean decider" plus compact columns.
+ *
+ * Rules that look at one element are decided here: 1 when the element certainly raises none of their
+ * findings, 0 when it may (the Python reference path then writes the findings of the whole file). Rules
+ * that compare elements (duplicate ids, unknown references, boxes and masks against their image's size,
+ * keypoints against their category) read the columns this file fills, vectorised in Python
+ * (validator/native_coco.py). LCOCO_RULE_IDS lists the rules mirrored here, each C site names its rule.
+ */
+#ifndef LABELSPEC_COCO_H
+#define LABELSPEC_COCO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tape.h"
+
+extern const char *const LCOCO_RULE_IDS[];
+
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} lcol_i64;
+
+typedef struct {
+    double *v;
+    size_t n, cap;
+} lcol_f64;
+
+/* One column per field: row k of every column of a section belongs to its k-th element. */
+typedef struct {
+    /* images: id; height and width when both are positive integers, else 0 */
+    lcol_i64 image_id, image_height, image_width;
+    /* annotations: id, image_id, category_id; keypoints length (-1: no list); RLE size (-1: no RLE) */
+    lcol_i64 ann_id, ann_image, ann_category, ann_keypoints, ann_rle_height, ann_rle_width;
+    /* annotations: bbox x, y, w, h (NaN: no bbox) */
+    lcol_f64 ann_x, ann_y, ann_w, ann_h;
+    /* categories: id; number of keypoint names (-1: no list) */
+    lcol_i64 category_id, category_keypoints;
+} lcoco;
+
+void lcoco_init(lcoco *c);
+void lcoco_free(lcoco *c);
+
+/* 1: the element at tape node `node` certainly raises no single-element finding (its columns appended);
+ * 0: it may, or memory ran out (then the file goes to the reference path). No GIL needed. */
+int lcoco_image(lcoco *c, const ltape *t, uint32_t node);
+int lcoco_annotation(lcoco *c, const ltape *t, uint32_t node);
+int lcoco_category(lcoco *c, const ltape *t, uint32_t node);
+
+#endif

@@ -1,0 +1,246 @@
+"""The native fast path of COCO instance files: one streaming C pass, then vectorised cross-checks.
+
+A COCO file is one object whose ``images``, ``annotations`` and ``categories`` arrays hold almost all of its
+bytes (a train2017-sized file: 450 MB, 800 000 annotations). ``labelspec._native.check_coco`` maps the file
+and parses one array element at a time into a tape, checks it with the compiled schema program (entries
+``member-items:<key>``, see :mod:`labelspec.validator.native_schema`), runs the single-element rules in C
+(``labelspec/native/coco.c``, ``LCOCO_RULE_IDS``) and keeps only compact columns (ids, sizes, boxes). The
+rules that compare elements run here over those columns with numpy (:data:`VECTORISED`, each function
+names the rule it mirrors). Memory stays at the columns (~80 bytes per annotation) plus one element.
+
+Like every decider, this answers only "certainly clean" (a report without findings) or "not sure"
+(``None``: the reference path validates the whole file and writes the findings). The pass stops at the
+first element it cannot certify. A catalogued rule of the format that neither coco.c nor this module
+mirrors makes every file "not sure" (:func:`unmirrored_rules`; tests/native/test_coco_decider.py).
+
+Why C plus numpy rather than numpy alone: a Python pass cannot beat ``orjson.loads`` (it must parse at
+least as much), and building 40 million float objects is what makes the baseline slow and big. Why numpy
+for the cross-element rules rather than C hash tables: they are set and join operations over whole
+columns (``np.unique``, ``np.searchsorted``), a few lines each and far from the hot loop.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from labelspec.validator.report import FileReport
+
+FORMAT = "coco-instance"
+# Root keys of the other formats' detectors: the pass stops at once on them (then detection decides).
+_OTHER_FORMAT_KEYS = (
+    "dataset",
+    "samples",
+    "tasks",
+    "objects",
+    "classifications",
+    "editor",
+    "label_hash",
+    "data_units",
+    "data_hash",
+    "object_answers",
+)
+# Decided by the tape parser, which refuses a repeated key (and the pass, for the root's keys).
+_PARSER_RULES = frozenset({"JSON-DUPLICATE-KEY"})
+
+_REAL_COLUMNS = ("ann_x", "ann_y", "ann_w", "ann_h")  # float64; every other column is int64
+Columns = dict[str, npt.NDArray[Any]]
+_Check = Callable[[Columns], bool]
+VECTORISED: dict[str, _Check] = {}
+
+
+def _vectorised(rule_id: str) -> Callable[[_Check], _Check]:
+    """Register the column check of ``rule_id``: True when the rule certainly finds nothing."""
+
+    def register(check: _Check) -> _Check:
+        VECTORISED[rule_id] = check
+        return check
+
+    return register
+
+
+# ---------------------------------------------------------------------------------------------- rules
+
+
+def _unique(values: npt.NDArray[np.int64]) -> bool:
+    ordered = np.sort(values)
+    return not bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _lookup(keys: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]) -> tuple[Any, Any]:
+    """(position in ``keys`` sorted, found) of every value of ``wanted``."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    at = np.minimum(np.searchsorted(ordered, wanted), max(len(ordered) - 1, 0))
+    found = ordered[at] == wanted if len(ordered) else np.zeros(len(wanted), dtype=bool)
+    return order[at] if len(ordered) else at, found
+
+
+@_vectorised("COCO-IMAGE-ID-DUPLICATE")
+def _image_ids_unique(c: Columns) -> bool:
+    return _unique(c["image_id"])
+
+
+@_vectorised("COCO-ANNOTATION-ID-DUPLICATE")
+def _annotation_ids_unique(c: Columns) -> bool:
+    return _unique(c["ann_id"])
+
+
+@_vectorised("COCO-CATEGORY-ID-DUPLICATE")
+def _category_ids_unique(c: Columns) -> bool:
+    return _unique(c["category_id"])
+
+
+@_vectorised("COCO-IMAGE-ID-UNKNOWN")
+def _images_known(c: Columns) -> bool:
+    return bool(_lookup(c["image_id"], c["ann_image"])[1].all())
+
+
+@_vectorised("COCO-CATEGORY-ID-UNKNOWN")
+def _categories_known(c: Columns) -> bool:
+    return bool(_lookup(c["category_id"], c["ann_category"])[1].all())
+
+
+def _image_sizes(c: Columns) -> tuple[Any, Any, Any]:
+    """(height, width, known) of each annotation's image: known when the image has positive sizes."""
+    at, found = _lookup(c["image_id"], c["ann_image"])
+    if not len(c["image_id"]):
+        zero = np.zeros(len(at), dtype=np.int64)
+        return zero, zero, np.zeros(len(at), dtype=bool)
+    height, width = c["image_height"][at], c["image_width"][at]
+    return height, width, found & (height > 0)
+
+
+@_vectorised("COCO-RLE-SIZE-MISMATCH")
+def _rle_sizes_match(c: Columns) -> bool:
+    height, width, known = _image_sizes(c)
+    rle = known & (c["ann_rle_height"] >= 0)
+    return not bool((rle & ((c["ann_rle_height"] != height) | (c["ann_rle_width"] != width))).any())
+
+
+@_vectorised("COCO-BBOX-OUTSIDE-IMAGE")
+def _boxes_inside(c: Columns) -> bool:
+    height, width, known = _image_sizes(c)
+    x, y, w, h = c["ann_x"], c["ann_y"], c["ann_w"], c["ann_h"]
+    boxed = known & ~np.isnan(x)
+    outside = (x < 0) | (y < 0) | (x + w > width) | (y + h > height)
+    return not bool((boxed & outside).any())
+
+
+@_vectorised("COCO-KEYPOINTS-LENGTH")
+def _keypoint_lengths(c: Columns) -> bool:
+    lengths = c["ann_keypoints"]
+    listed = lengths >= 0
+    if not listed.any():
+        return True
+    at, found = _lookup(c["category_id"], c["ann_category"])
+    if not len(c["category_id"]):
+        return not bool((listed & (lengths % 3 != 0)).any())
+    names = np.where(found, c["category_keypoints"][at], -1)
+    wrong = np.where(names >= 0, lengths != 3 * names, lengths % 3 != 0)
+    return not bool((listed & wrong).any())
+
+
+# ---------------------------------------------------------------------------------------------- pass
+
+
+def unmirrored_rules(profile: str) -> list[str]:
+    """Catalogued rules of the format that no native code mirrors (each makes every file "not sure")."""
+    from labelspec.validator.rules import catalogue
+
+    module = _module()
+    mirrored = set(VECTORISED) | _PARSER_RULES | set(module.coco_rule_ids() if module else ())
+    return [spec.id for spec in catalogue(FORMAT) if spec.id not in mirrored]
+
+
+def _module() -> Any:
+    from labelspec.validator.fastpath import native
+
+    return native()
+
+
+@functools.cache
+def _plan(profile: str) -> tuple[Any, dict[str, tuple[int, int]], tuple[str, ...]] | None:
+    """(native schema, {root key: (value entry, element entry or -1)}, required keys), or None."""
+    from labelspec.validator.fastpath import _compiled_program
+    from labelspec.validator.schemas import compile_schema
+
+    module = _module()
+    program = _compiled_program(FORMAT, profile)
+    if module is None or program is None:
+        return None
+    members = {
+        key[len("member:") :]: (node, program.entries.get("member-items:" + key[len("member:") :], -1))
+        for key, node in program.entries.items()
+        if key.startswith("member:")
+    }
+    if not members:
+        return None
+    required = tuple(compile_schema(FORMAT, profile).get("required", ()))
+    return module.Schema(program.ir), members, required
+
+
+def coco_report(location: str, format: str | None, profile: str) -> FileReport | None:
+    """The report of a certainly clean COCO instance file (no findings), or None: not sure, not COCO
+    instance, or no native code (then the reference path judges the file)."""
+    if format not in (None, FORMAT) or unmirrored_rules(profile):
+        return None
+    plan = _plan(profile)
+    if plan is None:
+        return None
+    schema, members, required = plan
+    module = _module()
+    from labelspec.validator import progress
+
+    result = module.check_coco(
+        location, schema, members, _OTHER_FORMAT_KEYS, progress=progress.listener(), progress_step=1 << 20
+    )
+    if not result["complete"]:
+        _debug(f"{location}: {result['reason']} at byte {result['offset']}")
+        return None
+    keys = result["keys"]
+    if any(key not in keys for key in required):
+        return None
+    if format is None and not _detected(location, keys, result["samples"]):
+        return None
+    columns: Columns = {
+        name: np.frombuffer(data, dtype=np.float64 if name in _REAL_COLUMNS else np.int64)
+        for name, data in result["columns"].items()
+    }
+    for rule_id, check in VECTORISED.items():
+        if not check(columns):
+            _debug(f"{location}: {rule_id} may fire")
+            return None
+    return FileReport(path=location, format=FORMAT, profile=profile, findings=[])
+
+
+def _detected(location: str, keys: list[str], samples: dict[str, list[tuple[int, int]]]) -> bool:
+    """Whether format detection picks COCO instance: it looks only at the root's keys (the pass stopped at
+    every key the other formats' detectors read) and the first annotations and categories."""
+    from labelspec.validator.detect import DetectionError, detect_format
+
+    probe: dict[str, Any] = dict.fromkeys(keys)
+    with open(location, "rb") as handle:
+        for key, ranges in samples.items():
+            if key not in probe:
+                continue
+            items = []
+            for start, end in ranges:
+                handle.seek(start)
+                items.append(orjson.loads(handle.read(end - start)))
+            probe[key] = items
+    try:
+        return detect_format(probe) == FORMAT
+    except DetectionError:
+        return False
+
+
+def _debug(message: str) -> None:
+    from labelspec.validator.fastpath import _debug as debug
+
+    debug(f"coco: {message}")
