@@ -1,11 +1,12 @@
 """Validation speed and memory of labelspec against its peers, as whole processes, on generated exports.
 
-    python benchmarks/run.py [--sizes 10MB,100MB,1GB] [--quick] [--no-peers] [--out benchmarks/RESULTS.md]
+    python benchmarks/run.py [--sizes 10MB,100MB,1GB] [--quick] [--no-peers] [--coco-only] [--out ...]
 
 Inputs are generated at a fixed seed with labelspec's fixture generators into ``benchmarks/.cache/`` (not
 committed; reused when present): Encord exports of video label rows (up to 100 frames, 10 objects per row)
 with their ontology, of about 10 MB, 100 MB and 1 GB; a Segments release of 100 000 samples and a DataGym
-export of 100 000 tasks. Rows, samples and tasks are generated one by one and written out streaming; the
+export of 100 000 tasks; a COCO instance file shaped like train2017 (:func:`coco_input`, 445 MB). Rows,
+samples and tasks are generated one by one and written out streaming; the
 1 GB export (and the 100 000-item ones) repeat a pool of generated items, with fresh ids in every copy so
 that cross-item rules (duplicate ids) stay silent.
 
@@ -176,6 +177,118 @@ def segments_input(samples: int) -> Path:
     return path
 
 
+# COCO instances shaped like train2017 (instances_train2017.json: 118 287 images, 860 001 annotations).
+COCO_IMAGES = 118_287
+COCO_ANNOTATIONS = 805_000
+COCO_GAPS = {12, 26, 29, 30, 45, 66, 68, 69, 71, 83}  # COCO's 80 category ids are 1..90 without these
+
+
+def coco_input(scale: int = 1) -> Path:
+    """A COCO instance file shaped like train2017 (``scale``: 1/scale of its images and annotations).
+
+    Images of train2017's sizes (640 on the long side for most, 240..640 on the other), ids drawn from a
+    sparse range; 80 categories with COCO's ids (gaps included); annotations on random images: 99 % single
+    objects with one polygon of 8..40 points (8 % a second part) and 1 % crowds with an uncompressed RLE
+    of the image's size (as train2017 stores them); boxes, areas and masks agree with the image, so the
+    file has no finding. Written element by element (numpy draws), about 445 MB at scale 1."""
+    import numpy as np
+
+    path = CACHE / (f"coco-train2017-shape-{scale}.json" if scale > 1 else "coco-train2017-shape.json")
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    images, annotations = COCO_IMAGES // scale, COCO_ANNOTATIONS // scale
+    category_ids = [i for i in range(1, 91) if i not in COCO_GAPS]
+    landscape = rng.random(images) < 0.75
+    long_side = np.where(rng.random(images) < 0.9, 640, rng.integers(300, 640, images))
+    short_side = rng.integers(240, 640, images)
+    widths, heights = np.where(landscape, long_side, short_side), np.where(landscape, short_side, long_side)
+    image_ids = rng.choice(np.arange(1, 600_000), size=images, replace=False)
+    info = {
+        "description": "COCO 2017 Dataset (benchmark shape)",
+        "url": "http://cocodataset.org",
+        "version": "1.0",
+        "year": 2017,
+        "contributor": "COCO Consortium",
+        "date_created": "2017/09/01",
+    }
+    licenses = [
+        {"url": f"http://creativecommons.org/licenses/by/{k}/", "id": k, "name": f"License {k}"}
+        for k in range(1, 9)
+    ]
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as out:
+        out.write(
+            b'{"info":' + orjson.dumps(info) + b',"licenses":' + orjson.dumps(licenses) + b',"images":['
+        )
+        for k in range(images):
+            image_id = int(image_ids[k])
+            name = f"{image_id:012d}.jpg"
+            image = {
+                "license": k % 8 + 1,
+                "file_name": name,
+                "coco_url": f"http://images.cocodataset.org/train2017/{name}",
+                "height": int(heights[k]),
+                "width": int(widths[k]),
+                "date_captured": "2013-11-14 11:18:45",
+                "flickr_url": f"http://farm{k % 9 + 1}.staticflickr.com/{k % 9000}/{image_id}_{k:010x}_z.jpg",
+                "id": image_id,
+            }
+            out.write((b"," if k else b"") + orjson.dumps(image))
+        out.write(b'],"annotations":[')
+        on_image = rng.integers(0, images, annotations)
+        crowd = rng.random(annotations) < 0.01
+        points = rng.integers(8, 41, annotations)
+        categories = rng.choice(np.array(category_ids), annotations)
+        annotation_ids = rng.choice(np.arange(1, 2_500_000), size=annotations, replace=False)
+        for k in range(annotations):
+            i = int(on_image[k])
+            h, w = int(heights[i]), int(widths[i])
+            bw, bh = rng.uniform(4, w), rng.uniform(4, h)
+            x, y = rng.uniform(0, w - bw), rng.uniform(0, h - bh)
+            segmentation: Any
+            if crowd[k]:
+                cuts = np.sort(rng.integers(0, h * w, 2 * int(rng.integers(100, 700))))
+                counts = np.diff(np.concatenate(([0], cuts, [h * w]))).tolist()
+                segmentation = {"counts": counts, "size": [h, w]}
+                area = float(sum(counts[1::2]) or 1)
+            else:
+                n = int(points[k])
+                angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+                radius = rng.uniform(0.6, 1.0, n)
+                xs, ys = (
+                    x + bw / 2 * (1 + radius * np.cos(angles)),
+                    y + bh / 2 * (1 + radius * np.sin(angles)),
+                )
+                flat = np.empty(2 * n)
+                flat[0::2], flat[1::2] = xs, ys
+                segmentation = [np.round(flat, 2).tolist()]
+                if rng.random() < 0.08:  # a second part (an occluded object)
+                    m = int(rng.integers(8, 41))
+                    part = np.empty(2 * m)
+                    part[0::2], part[1::2] = rng.uniform(x, x + bw, m), rng.uniform(y, y + bh, m)
+                    segmentation.append(np.round(part, 2).tolist())
+                shoelace = 0.5 * abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1)))
+                area = round(float(shoelace), 4) or 1.0
+            annotation = {
+                "segmentation": segmentation,
+                "area": area,
+                "iscrowd": int(crowd[k]),
+                "image_id": int(image_ids[i]),
+                "bbox": [round(x, 2), round(y, 2), round(bw, 2), round(bh, 2)],
+                "category_id": int(categories[k]),
+                "id": int(annotation_ids[k]),
+            }
+            out.write((b"," if k else b"") + orjson.dumps(annotation))
+        named = [
+            {"supercategory": f"group{(i - 1) // 8}", "id": i, "name": f"class{i}"} for i in category_ids
+        ]
+        out.write(b'],"categories":' + orjson.dumps(named) + b"}")
+    tmp.replace(path)
+    return path
+
+
 # ---------------------------------------------------------------------------------------------- tools
 
 BASELINE = """
@@ -213,6 +326,13 @@ validator = jsonschema.Draft7Validator(json.load(open(sys.argv[2])))
 with open(sys.argv[1], "rb") as f:
     document = orjson.loads(f.read())
 print(sum(1 for _ in validator.iter_errors(document)) == 0)
+"""
+
+PYCOCOTOOLS = """
+import gc, sys
+from pycocotools.coco import COCO
+gc.disable()
+COCO(sys.argv[1])
 """
 
 ENCORD_SDK = """
@@ -300,6 +420,50 @@ def has(module: str) -> bool:
     return subprocess.run([PYTHON, "-c", f"import {module}"], capture_output=True).returncode == 0
 
 
+def coco_rows(bench: Any, peers: bool, repeat: int) -> None:
+    """COCO instances shaped like train2017: baseline, labelspec (fast and reference path), peers side by
+    side. python-jsonschema (about 50x) runs on a 1/20 slice, next to the baseline and labelspec there."""
+    path = coco_input()
+    name = "COCO train2017 shape"
+    baseline = [PYTHON, "-c", BASELINE, str(path)]
+    base = bench(name, path, "orjson.loads, gc off (baseline)", baseline, None, repeat)
+    bench(name, path, "labelspec validate (full, lenient)", labelspec(str(path)), base, repeat)
+    reference = {"LABELSPEC_NATIVE": "0"}
+    bench(
+        name, path, "labelspec, reference path (LABELSPEC_NATIVE=0)", labelspec(str(path)), base, 1, reference
+    )
+    if not peers:
+        return
+    if has("pycocotools"):
+        bench(name, path, "pycocotools COCO() load", [PYTHON, "-c", PYCOCOTOOLS, str(path)], base, repeat)
+    schema = str(schema_file("coco-instance"))
+    bench(
+        name,
+        path,
+        "jsonschema-rs (structure only)",
+        [PYTHON, "-c", JSONSCHEMA_RS, str(path), schema],
+        base,
+        repeat,
+    )
+    if has("fastjsonschema"):
+        fast = [PYTHON, "-c", FASTJSONSCHEMA, str(path), schema]
+        bench(name, path, "fastjsonschema (structure only)", fast, base, 1)
+    part = coco_input(scale=20)
+    name = "COCO train2017 shape / 20"
+    base = bench(
+        name, part, "orjson.loads, gc off (baseline)", [PYTHON, "-c", BASELINE, str(part)], None, repeat
+    )
+    bench(name, part, "labelspec validate (full, lenient)", labelspec(str(part)), base, repeat)
+    bench(
+        name,
+        part,
+        "python-jsonschema (structure only)",
+        [PYTHON, "-c", PYTHON_JSONSCHEMA, str(part), schema],
+        base,
+        1,
+    )
+
+
 # ---------------------------------------------------------------------------------------------- report
 
 
@@ -311,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=100_000, help="Segments samples / DataGym tasks")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--coco-only", action="store_true", help="only the COCO train2017-shaped input")
     args = parser.parse_args(argv)
     sizes = ["10MB"] if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
     repeat = 1 if args.quick else args.repeat
@@ -337,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return seconds
 
-    for size in sizes:
+    for size in [] if args.coco_only else sizes:
         path, ontology = encord_input(SIZES[size])
         name = f"Encord {size}"
         times = 1 if size == "1GB" else repeat
@@ -396,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
             sdk = [PYTHON, "-c", ENCORD_SDK, str(path), str(ontology), str(ROOT)]
             bench(name, path, "Encord SDK LabelRowV2.from_labels_dict", sdk, base, 1)
 
-    if not args.quick:
+    if not args.quick and not args.coco_only:
         for name, path in (
             (f"Segments {args.items} samples", segments_input(args.items)),
             (f"DataGym {args.items} tasks", datagym_input(args.items)),
@@ -410,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
                 fmt = "segments" if name.startswith("Segments") else "datagym"
                 rs = [PYTHON, "-c", JSONSCHEMA_RS, str(path), str(schema_file(fmt))]
                 bench(name, path, "jsonschema-rs (structure only)", rs, base, repeat)
+    if not args.quick:
+        coco_rows(bench, peers, repeat)
     command = " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])])
     write_results(args.out, rows, command)
     return 0

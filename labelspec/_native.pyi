@@ -48,6 +48,8 @@ def check_coco(
     members: dict[str, tuple[int, int]],
     deny: tuple[str, ...],
     samples: int = 5,
+    progress: Any = None,
+    progress_step: int = ...,
 ) -> dict[str, Any]:
     """A COCO instance file's streaming pass (labelspec/native/coco.c): complete, reason, offset; when
     complete also keys, samples and columns (see validator/native_coco.py)."""
