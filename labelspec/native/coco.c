@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* The rules decided here (single element) and in validator/native_coco.py (columns), by id. */
+/* The rules decided here (single element) and in validator/native/coco.py (columns), by id. */
 const char *const LCOCO_RULE_IDS[] = {
     "COCO-ANNOTATION-ID-MISSING",  "COCO-RLE-COUNTS-UNDECODABLE", "COCO-RLE-PIXEL-TOTAL",
     "COCO-POLYGON-ODD-COORDINATES", "COCO-POLYGON-TOO-FEW-POINTS", "COCO-CATEGORY-KEYPOINTS-NOT-LIST",

@@ -5,7 +5,7 @@
  * findings, 0 when it may (the Python reference path then writes the findings of the whole file). Rules
  * that compare elements (duplicate ids, unknown references, boxes and masks against their image's size,
  * keypoints against their category) read the columns this file fills, vectorised in Python
- * (validator/native_coco.py). LCOCO_RULE_IDS lists the rules mirrored here, each C site names its rule.
+ * (validator/native/coco.py). LCOCO_RULE_IDS lists the rules mirrored here, each C site names its rule.
  */
 #ifndef LABELSPEC_COCO_H
 #define LABELSPEC_COCO_H

@@ -24,10 +24,11 @@ from hypothesis import strategies as st
 
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for, variants
-from labelspec.validator import fastpath, native_coco
 from labelspec.validator.api import validate
+from labelspec.validator.compiler import PROFILES
+from labelspec.validator.native import coco as native_coco
+from labelspec.validator.native import fastpath
 from labelspec.validator.rules import catalogue
-from labelspec.validator.schemas import PROFILES
 from tests.json_strategies import mutated_documents
 
 FORMAT = "coco-instance"
@@ -56,7 +57,7 @@ def _same(path: Path, profile: str, format: str | None = FORMAT) -> dict[str, An
 
 
 def _certified(path: Path, profile: str, format: str | None = FORMAT) -> bool:
-    return native_coco.coco_report(str(path), format, profile) is not None
+    return fastpath.native_report(path, format, profile) is not None
 
 
 # ---------------------------------------------------------------------------------------------- guard
@@ -67,8 +68,7 @@ def test_every_rule_has_a_twin_or_makes_the_decider_unsure(native: ModuleType, r
     """A catalogued rule is mirrored in C (coco_rule_ids), in the column checks (VECTORISED) or by the
     parser (a repeated key); a rule added without either is reported here by name, and makes every file
     "not sure" (next test) until its twin exists."""
-    for profile in PROFILES:
-        assert rule_id not in native_coco.unmirrored_rules(profile), f"{rule_id} has no native twin"
+    assert rule_id not in native_coco.unmirrored_rules(native), f"{rule_id} has no native twin"
 
 
 def test_a_rule_without_a_twin_makes_every_file_not_sure(
@@ -79,9 +79,13 @@ def test_a_rule_without_a_twin_makes_every_file_not_sure(
     path.write_bytes(orjson.dumps(subject.document))
     assert _certified(path, "lenient")
     monkeypatch.delitem(native_coco.VECTORISED, "COCO-BBOX-OUTSIDE-IMAGE")
-    assert native_coco.unmirrored_rules("lenient") == ["COCO-BBOX-OUTSIDE-IMAGE"]
-    assert not _certified(path, "lenient")
-    assert _same(path, "lenient")["files"][0]["findings"] == []
+    fastpath._coco_plan.cache_clear()
+    try:
+        assert native_coco.unmirrored_rules(native) == ["COCO-BBOX-OUTSIDE-IMAGE"]
+        assert not _certified(path, "lenient")
+        assert _same(path, "lenient")["files"][0]["findings"] == []
+    finally:
+        fastpath._coco_plan.cache_clear()
 
 
 def test_the_c_twins_are_catalogued_rules(native: ModuleType) -> None:
@@ -289,7 +293,7 @@ def test_other_formats_and_odd_files_are_not_certified(native: ModuleType, tmp_p
     path = tmp_path / "panoptic.json"
     path.write_bytes(orjson.dumps(panoptic.document))
     assert not _certified(path, "lenient", format=None)
-    assert native_coco.coco_report(str(path), "coco-panoptic", "lenient") is None
+    assert not _certified(path, "lenient", format="coco-panoptic")
 
 
 def test_pretty_printed_and_reordered_files_are_certified(native: ModuleType, tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ import orjson
 from labelspec.validator import progress
 from labelspec.validator.compiler import cache_folder, compile_schema, compiled_cache_key, write_cache_entry
 from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
+from labelspec.validator.native import coco
 from labelspec.validator.native.encord_ontology import ontology_tables
 from labelspec.validator.native.encord_rows import decider_config
 from labelspec.validator.native.schema_program import NotCompilable, Program, compile_program
@@ -116,6 +117,13 @@ def _compiled_program(format_id: str, profile: str) -> Program | None:
 
 
 @functools.cache
+def _coco_plan(profile: str) -> coco.Plan | None:
+    module = native()
+    program = _compiled_program(coco.FORMAT, profile) if module is not None else None
+    return None if program is None else coco.plan(module, program, profile)
+
+
+@functools.cache
 def _encord_rules(profile: str) -> Any:
     module = native()
     assert module is not None
@@ -177,10 +185,10 @@ def native_report(
     processes for the native pass over a large file (its list is cut into contiguous parts).
     """
     location = str(path)
-    if format in (None, "coco-instance") and _object_root(location):
-        from labelspec.validator.native_coco import coco_report
-
-        return coco_report(location, format, profile) if native() is not None else None
+    if format in (None, coco.FORMAT) and _object_root(location):
+        module = native()
+        checks = _coco_plan(profile) if module is not None else None
+        return None if checks is None else coco.coco_report(module, checks, location, format, profile, _debug)
     checked = _check(location, format, profile, ontology, max_dirty, jobs)
     if checked is None:
         return None

@@ -3,10 +3,10 @@
 A COCO file is one object whose ``images``, ``annotations`` and ``categories`` arrays hold almost all of its
 bytes (a train2017-sized file: 450 MB, 800 000 annotations). ``labelspec._native.check_coco`` maps the file
 and parses one array element at a time into a tape, checks it with the compiled schema program (entries
-``member-items:<key>``, see :mod:`labelspec.validator.native_schema`), runs the single-element rules in C
-(``labelspec/native/coco.c``, ``LCOCO_RULE_IDS``) and keeps only compact columns (ids, sizes, boxes). The
-rules that compare elements run here over those columns with numpy (:data:`VECTORISED`, each function
-names the rule it mirrors). Memory stays at the columns (~80 bytes per annotation) plus one element.
+``member-items:<key>``, see :mod:`labelspec.validator.native.schema_program`), runs the single-element
+rules in C (``labelspec/native/coco.c``, ``LCOCO_RULE_IDS``) and keeps only compact columns (ids, sizes,
+boxes). The rules that compare elements run here over those columns with numpy (:data:`VECTORISED`, each
+function names the rule it mirrors). Memory stays at the columns (~80 bytes per annotation) plus one element.
 
 Like every decider, this answers only "certainly clean" (a report without findings) or "not sure"
 (``None``: the reference path validates the whole file and writes the findings). The pass stops at the
@@ -21,15 +21,20 @@ columns (``np.unique``, ``np.searchsorted``), a few lines each and far from the 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 
+from labelspec.validator import progress
+from labelspec.validator.compiler import compile_schema
+from labelspec.validator.detect import DetectionError, detect_format
+from labelspec.validator.native.schema_program import Program
 from labelspec.validator.report import FileReport
+from labelspec.validator.rules import catalogue
 
 FORMAT = "coco-instance"
 # Root keys of the other formats' detectors: the pass stops at once on them (then detection decides).
@@ -149,31 +154,26 @@ def _keypoint_lengths(c: Columns) -> bool:
 # ---------------------------------------------------------------------------------------------- pass
 
 
-def unmirrored_rules(profile: str) -> list[str]:
-    """Catalogued rules of the format that no native code mirrors (each makes every file "not sure")."""
-    from labelspec.validator.rules import catalogue
-
-    module = _module()
-    mirrored = set(VECTORISED) | _PARSER_RULES | set(module.coco_rule_ids() if module else ())
+def unmirrored_rules(module: Any) -> list[str]:
+    """Catalogued rules of the format that no native code mirrors (each makes every file "not sure");
+    ``module``: the extension (``labelspec._native``), whose ``coco_rule_ids`` lists the C twins."""
+    mirrored = set(VECTORISED) | _PARSER_RULES | set(module.coco_rule_ids())
     return [spec.id for spec in catalogue(FORMAT) if spec.id not in mirrored]
 
 
-def _module() -> Any:
-    from labelspec.validator.fastpath import native
+@dataclass(frozen=True)
+class Plan:
+    """How to check a COCO instance file of one profile natively (built once per profile)."""
 
-    return native()
+    schema: Any  # labelspec._native.Schema of the format's program
+    members: dict[str, tuple[int, int]]  # root key -> (value entry, element entry or -1)
+    required: tuple[str, ...]
+    unmirrored: tuple[str, ...]  # catalogued rules without a twin: the plan certifies nothing
 
 
-@functools.cache
-def _plan(profile: str) -> tuple[Any, dict[str, tuple[int, int]], tuple[str, ...]] | None:
-    """(native schema, {root key: (value entry, element entry or -1)}, required keys), or None."""
-    from labelspec.validator.fastpath import _compiled_program
-    from labelspec.validator.schemas import compile_schema
-
-    module = _module()
-    program = _compiled_program(FORMAT, profile)
-    if module is None or program is None:
-        return None
+def plan(module: Any, program: Program, profile: str) -> Plan | None:
+    """The plan for ``program`` (the format's compiled schema program), or None when its root is not an
+    object checked member by member."""
     members = {
         key[len("member:") :]: (node, program.entries.get("member-items:" + key[len("member:") :], -1))
         for key, node in program.entries.items()
@@ -182,29 +182,32 @@ def _plan(profile: str) -> tuple[Any, dict[str, tuple[int, int]], tuple[str, ...
     if not members:
         return None
     required = tuple(compile_schema(FORMAT, profile).get("required", ()))
-    return module.Schema(program.ir), members, required
+    return Plan(module.Schema(program.ir), members, required, tuple(unmirrored_rules(module)))
 
 
-def coco_report(location: str, format: str | None, profile: str) -> FileReport | None:
-    """The report of a certainly clean COCO instance file (no findings), or None: not sure, not COCO
-    instance, or no native code (then the reference path judges the file)."""
-    if format not in (None, FORMAT) or unmirrored_rules(profile):
+def coco_report(
+    module: Any, checks: Plan, location: str, format: str | None, profile: str, debug: Callable[[str], None]
+) -> FileReport | None:
+    """The report of a certainly clean COCO instance file (no findings), or None: not sure, or not a COCO
+    instance file (then the reference path judges the file)."""
+    if format not in (None, FORMAT):
         return None
-    plan = _plan(profile)
-    if plan is None:
+    if checks.unmirrored:
+        debug(f"{location}: rules without a native twin: {', '.join(checks.unmirrored)}")
         return None
-    schema, members, required = plan
-    module = _module()
-    from labelspec.validator import progress
-
     result = module.check_coco(
-        location, schema, members, _OTHER_FORMAT_KEYS, progress=progress.listener(), progress_step=1 << 20
+        location,
+        checks.schema,
+        checks.members,
+        _OTHER_FORMAT_KEYS,
+        progress=progress.listener(),
+        progress_step=1 << 20,
     )
     if not result["complete"]:
-        _debug(f"{location}: {result['reason']} at byte {result['offset']}")
+        debug(f"{location}: coco: {result['reason']} at byte {result['offset']}")
         return None
     keys = result["keys"]
-    if any(key not in keys for key in required):
+    if any(key not in keys for key in checks.required):
         return None
     if format is None and not _detected(location, keys, result["samples"]):
         return None
@@ -214,7 +217,7 @@ def coco_report(location: str, format: str | None, profile: str) -> FileReport |
     }
     for rule_id, check in VECTORISED.items():
         if not check(columns):
-            _debug(f"{location}: {rule_id} may fire")
+            debug(f"{location}: coco: {rule_id} may fire")
             return None
     return FileReport(path=location, format=FORMAT, profile=profile, findings=[])
 
@@ -222,8 +225,6 @@ def coco_report(location: str, format: str | None, profile: str) -> FileReport |
 def _detected(location: str, keys: list[str], samples: dict[str, list[tuple[int, int]]]) -> bool:
     """Whether format detection picks COCO instance: it looks only at the root's keys (the pass stopped at
     every key the other formats' detectors read) and the first annotations and categories."""
-    from labelspec.validator.detect import DetectionError, detect_format
-
     probe: dict[str, Any] = dict.fromkeys(keys)
     with open(location, "rb") as handle:
         for key, ranges in samples.items():
@@ -238,9 +239,3 @@ def _detected(location: str, keys: list[str], samples: dict[str, list[tuple[int,
         return detect_format(probe) == FORMAT
     except DetectionError:
         return False
-
-
-def _debug(message: str) -> None:
-    from labelspec.validator.fastpath import _debug as debug
-
-    debug(f"coco: {message}")
