@@ -293,3 +293,27 @@ def test_formats_without_fixes_are_refused(cli: list[str], tmp_path: Path) -> No
         out.write(export, "a.json")
     result = run(cli, "fix", archive, "--in-place")
     assert result.returncode == 2 and "declares no fix for datagym" in result.stderr
+
+
+def test_a_refused_pass_puts_back_every_item_it_edited() -> None:
+    """The engine edits the document in place (one copy of a large export in memory) and copies each
+    item a pass touches first; a pass whose result has a new finding is undone item by item."""
+    from dataclasses import replace
+
+    from labelspec.fix import engine
+    from labelspec.fix.catalogue import fixes
+    from labelspec.validator.report import Finding
+
+    _, mutant = _schema_mutant("ENC-FIX-BRANCH-NAME")
+    rows = clone(mutant.document)
+    for row in rows[1:]:
+        del row["branch_name"]
+    report = labelspec.validate(rows, format="encord", profile="strict").files[-1]
+    todo = [(spec, f) for f in report.findings for spec in fixes("encord") if spec.repairs(f)]
+    assert len(todo) == len(rows) >= 2
+    before = clone(rows)
+    added = Finding("ENC-SOMETHING-NEW", "error", "/0", "a finding the pass would add")
+    refused = engine._attempt(rows, todo, lambda _: replace(report, findings=[added]), report)
+    assert refused is None and rows == before
+    kept = engine._attempt(rows, todo, lambda _: replace(report, findings=[]), report)
+    assert kept is not None and all(row["branch_name"] == "main" for row in rows)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelspec.fix.catalogue import FixSpec, fixes
-from labelspec.fix.fixers import FIXERS, ROOT_FIXERS, Change
+from labelspec.fix.fixers import FIXERS, Change, resolve, tokens
 from labelspec.validator.engine import validate_document
 from labelspec.validator.report import FileReport, Finding
 
@@ -64,9 +64,11 @@ def fix_document(
     name: str = "<document>",
     keep_original: bool = True,
 ) -> FixOutcome:
-    """Repair ``document``. The input itself is never changed: each pass edits a copy. Without
-    ``keep_original`` the outcome does not hold on to the input (a caller that gives its last reference
-    away then has at most two copies of a large export in memory: the current one and a pass's trial)."""
+    """Repair ``document`` in place (``outcome.document`` is the same object).
+
+    A pass edits the document itself after copying the items it touches (see :class:`_Undo`), and puts
+    them back when the pass is refused: a large export is held once, plus copies of a few items. With
+    ``keep_original`` a copy of the input is kept as ``outcome.original`` (for a diff)."""
     current = document
     catalogue = fixes(format_id)
 
@@ -74,8 +76,7 @@ def fix_document(
         return validate_document(doc, name=name, format=format_id, profile=profile, ontology=ontology)
 
     before = report = check(current)
-    outcome = FixOutcome(current, document if keep_original else None, before, before)
-    del document
+    outcome = FixOutcome(current, deepcopy(document) if keep_original else None, before, before)
     failed: set[tuple[str, str]] = set()
     for _ in range(MAX_PASSES):
         todo = [
@@ -94,11 +95,11 @@ def fix_document(
             progressed = False
             for item in todo[:ONE_BY_ONE]:
                 single = _attempt(current, [item], check, report)
-                if single is None or single[3]:
+                if single is None or single[2]:
                     failed.add((item[0].id, item[1].pointer))
                     outcome.refused.append((item[0].id, item[1]))
                     continue
-                current, report, applied, _ = single
+                report, applied, _ = single
                 outcome.changes.extend(applied)
                 progressed = True
             for item in todo[ONE_BY_ONE:]:
@@ -107,50 +108,80 @@ def fix_document(
             if not progressed:
                 break
             continue
-        trial, result, applied, idle = step
+        result, applied, idle = step
         for spec, finding in idle:  # the fix found nothing it could change there
             failed.add((spec.id, finding.pointer))
             outcome.refused.append((spec.id, finding))
         if not applied:
             break
-        current, report = trial, result
+        report = result
         outcome.changes.extend(applied)
-    outcome.document = current
     outcome.after = report
     return outcome
 
 
+class _Undo:
+    """Copies of the items a pass edits, to put back if the pass is refused.
+
+    A fixer edits only inside the item its finding is in: the element of the outermost list on the path
+    to the finding's pointer (a label row, a COCO annotation, a Segments sample), or the whole document
+    when no list is on the way (a lone Encord row)."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self.saved: dict[tuple[str, ...], Any] = {}
+
+    def save(self, pointer: str) -> None:
+        scope = self._scope(tokens(pointer))
+        if scope not in self.saved and not any(scope[: len(s)] == s for s in self.saved):
+            self.saved[scope] = deepcopy(resolve(self.document, list(scope)))
+
+    def _scope(self, path: list[str]) -> tuple[str, ...]:
+        node = self.document
+        for at, token in enumerate(path):
+            if isinstance(node, list):
+                return tuple(path[: at + 1]) if token.isdigit() and int(token) < len(node) else ()
+            if not isinstance(node, dict) or token not in node:
+                return ()
+            node = node[token]
+        return ()
+
+    def restore(self) -> None:
+        # Latest first: an item saved before its whole document was saved is put back after it.
+        for scope, copy in reversed(self.saved.items()):
+            if not scope:  # the whole document: put its content back into the same object
+                if isinstance(self.document, dict):
+                    self.document.clear()
+                    self.document.update(copy)
+                elif isinstance(self.document, list):
+                    self.document[:] = copy
+                continue
+            resolve(self.document, list(scope[:-1]))[int(scope[-1])] = copy
+
+
 def _attempt(
     current: Any, todo: list[tuple[FixSpec, Finding]], check: Any, report: FileReport
-) -> tuple[Any, FileReport, list[tuple[str, str, str]], list[tuple[FixSpec, Finding]]] | None:
-    """Apply ``todo`` to a copy of ``current``: the copy, its report, the changes and the fixes that
-    changed nothing; None when the result has more findings of some rule than before."""
-    trial = deepcopy(current)
+) -> tuple[FileReport, list[tuple[str, str, str]], list[tuple[FixSpec, Finding]]] | None:
+    """Apply ``todo`` to ``current``: its new report, the changes and the fixes that changed nothing; None
+    (and ``current`` as it was) when the result has more findings of some rule than before."""
+    undo = _Undo(current)
     applied: list[tuple[str, str, str]] = []
     idle: list[tuple[FixSpec, Finding]] = []
     # Deepest pointers first, later array items before earlier ones: a removal never moves a pointer
     # still to be fixed.
     for spec, finding in sorted(todo, key=lambda item: _order(item[1].pointer), reverse=True):
-        changes: list[Change]
-        if spec.id in ROOT_FIXERS:
-            replaced = ROOT_FIXERS[spec.id](trial, finding)
-            changes = []
-            if replaced is not None:
-                trial, changes = replaced
-        else:
-            changes = FIXERS[spec.id](trial, finding)
+        undo.save(finding.pointer)
+        changes: list[Change] = FIXERS[spec.id](current, finding)
         if not changes:
             idle.append((spec, finding))
         applied.extend((spec.id, pointer, text) for pointer, text in changes)
     if not applied:
-        return trial, report, applied, idle
-    result = check(trial)
-    # Replacing the whole document (a single row wrapped in its list) lets the validator look inside it
-    # for the first time: findings it then reports were hidden, not added.
-    unmasked = any(spec.id in ROOT_FIXERS for spec, _ in todo)
-    if not result.readable or (not unmasked and _kinds(result.findings) - _kinds(report.findings)):
+        return report, applied, idle
+    result = check(current)
+    if not result.readable or _kinds(result.findings) - _kinds(report.findings):
+        undo.restore()
         return None
-    return trial, result, applied, idle
+    return result, applied, idle
 
 
 def _order(pointer: str) -> tuple[int, list[tuple[int, int, str]]]:

@@ -2,7 +2,9 @@
 
 A fixer gets the document and one finding its fix repairs, changes the document at (or next to) the
 finding's pointer, and returns what it changed as ``(pointer, description)`` pairs; an empty list when
-the finding is not one it can repair mechanically (the engine then reports it as left over).
+the finding is not one it can repair mechanically (the engine then reports it as left over). A fixer edits
+only inside the item the finding is in (the element of the outermost list on the way to its pointer): the
+engine copies that item before the fix, to put it back if the pass is refused.
 """
 
 from __future__ import annotations
@@ -84,11 +86,6 @@ def _drop_member(document: Any, finding: Finding) -> list[Change]:
 FIXERS["ENC-FIX-BRANCH-NAME"] = _add_missing("branch_name", "main")
 FIXERS["ENC-OBJECT-ANSWER-ORPHAN"] = _drop_member
 FIXERS["ENC-OBJECT-ACTION-ORPHAN"] = _drop_member
-
-
-# Fixers that replace the document itself: they return the new document and the changes, or None.
-RootFixer = Callable[[Any, Finding], tuple[Any, list[Change]] | None]
-ROOT_FIXERS: dict[str, RootFixer] = {}
 
 
 @fixer("ENC-IMAGE-LABELS-FRAME-KEYED")
