@@ -1,26 +1,37 @@
 """Validation speed and memory of labelspec against its peers, as whole processes, on generated exports.
 
-    python benchmarks/run.py [--sizes 10MB,100MB,1GB] [--quick] [--no-peers] [--coco-only] [--out ...]
+    python benchmarks/run.py [--suites encord,segments,datagym,coco] [--sizes 10MB,100MB,1GB] [--quick]
+                             [--coco-only] [--no-peers] [--repeat 3] [--out benchmarks/RESULTS.md]
 
-Inputs are generated at a fixed seed with labelspec's fixture generators into ``benchmarks/.cache/`` (not
-committed; reused when present): Encord exports of video label rows (up to 100 frames, 10 objects per row)
-with their ontology, of about 10 MB, 100 MB and 1 GB; a Segments release of 100 000 samples and a DataGym
-export of 100 000 tasks; a COCO instance file shaped like train2017 (:func:`coco_input`, 445 MB). Rows,
-samples and tasks are generated one by one and written out streaming; the
-1 GB export (and the 100 000-item ones) repeat a pool of generated items, with fresh ids in every copy so
-that cross-item rules (duplicate ids) stay silent.
+Inputs are generated at a fixed seed (:data:`SEED`) with labelspec's fixture generators into
+``benchmarks/.cache/`` (not committed; reused when present): Encord exports of video label rows (up to 100
+frames, 10 objects per row) with their ontology, of about 10 MB, 100 MB and 1 GB; a Segments.ai release
+(vector task) and a DataGym export (image tasks) of about 100 MB each; a COCO instance file shaped like
+train2017 (:func:`coco_input`, 445 MB, and a 1/20 slice). Rows, samples and tasks are generated one by one
+and written out streaming; the large inputs repeat a pool of generated items with fresh ids in every copy,
+so that the rules comparing items (duplicate ids) stay silent.
 
-Every tool runs as its own process (start-up and schema loading included), timed from outside; peak RSS
-from ``resource.getrusage(RUSAGE_CHILDREN)``. The baseline is a process that reads the file and runs
-``orjson.loads`` on it with the garbage collector disabled. Peers: jsonschema-rs (structure only),
-fastjsonschema (structure only; the ``bench`` extra), python-jsonschema (10 MB only: it is ~50x), the
-Encord SDK's ``LabelRowV2.from_labels_dict`` (offline, as in tests/interop/encord_sdk.py). Results go to
-``benchmarks/RESULTS.md`` (the docs site includes it).
+Every tool runs as its own process (start-up and schema loading included), timed from outside (best of
+``--repeat`` runs); peak RSS from ``resource.getrusage(RUSAGE_CHILDREN)`` of a wrapper process. The baseline
+is a process that reads the file and runs ``orjson.loads`` on it with the garbage collector disabled. Peers,
+side by side in the same run: jsonschema-rs, fastjsonschema (the ``bench`` extra) and python-jsonschema
+(structure only, on labelspec's compiled schema), pycocotools' ``COCO()`` load, the Encord SDK's
+``LabelRowV2.from_labels_dict`` (offline, as in tests/interop/encord_sdk.py) and the segments-ai SDK's
+``segments.typing`` models (as in tests/interop/test_segments_sdk.py). Before measuring, the package is
+byte-compiled, as ``pip install`` does (a checkout run with ``PYTHONDONTWRITEBYTECODE`` would otherwise
+compile every module at each start).
+
+The measurements go to ``benchmarks/results.json`` (one entry per suite, with the date and command it was
+measured with; ``--suites`` re-measures only those suites and keeps the others), and ``benchmarks/RESULTS.md``
+is rendered from it, notes included: every target verdict there is computed from the measured numbers. The
+documentation site's benchmark page is that file. Other scripts may add suites to :data:`SUITES`.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import contextlib
 import datetime as dt
 import json
 import os
@@ -29,7 +40,8 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +52,10 @@ ROOT = HERE.parent
 CACHE = HERE / ".cache"
 PYTHON = sys.executable
 SIZES = {"10MB": 10 * 10**6, "100MB": 100 * 10**6, "1GB": 1000 * 10**6}
+ITEMS_BYTES = 100 * 10**6  # the Segments and DataGym inputs
 POOL_BYTES = 60 * 10**6  # unique Encord rows generated at most; bigger exports repeat them
 SEED = 8
+TARGET_RATIO = 1.0  # full validation takes at most this many times the baseline (issue 16)
 
 # ---------------------------------------------------------------------------------------------- inputs
 
@@ -108,18 +122,33 @@ def faulty_encord_input(path: Path) -> Path:
     return faulty
 
 
-def _repeated(items: list[Any], count: int, refresh: Any) -> Iterator[Any]:
-    for number in range(count):
+def _repeated(items: list[Any], refresh: Callable[[Any, int], Any]) -> Iterator[bytes]:
+    """The items, then copies of them refreshed by ``refresh(item, copy)``, serialised, without end."""
+    number = 0
+    while True:
         item = items[number % len(items)]
         copy = number // len(items)
-        yield refresh(orjson.loads(orjson.dumps(item)), copy) if copy else item
+        yield orjson.dumps(refresh(orjson.loads(orjson.dumps(item)), copy) if copy else item)
+        number += 1
 
 
-def datagym_input(tasks: int) -> Path:
+def _write_list(out: Any, items: Iterator[bytes], size: int, written: int) -> None:
+    first = True
+    for text in items:
+        if written >= size:
+            return
+        out.write(text if first else b"," + text)
+        written += len(text) + (0 if first else 1)
+        first = False
+
+
+def datagym_input(size: int = ITEMS_BYTES) -> Path:
+    """A DataGym export of about ``size`` bytes: 2 000 generated image tasks, repeated with fresh media
+    ids."""
     from labelspec.generators.fixtures.common import RandomDraw
     from labelspec.generators.fixtures.datagym import build_export
 
-    path = CACHE / f"datagym-{tasks}.json"
+    path = CACHE / f"datagym-{size // 10**6}MB.json"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -135,19 +164,21 @@ def datagym_input(tasks: int) -> Path:
 
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as out:
-        out.write(b"[" + orjson.dumps(export[0]))
-        for task in _repeated(export[1:], tasks, refresh):
-            out.write(b"," + orjson.dumps(task))
+        head = b"[" + orjson.dumps(export[0]) + b","
+        out.write(head)
+        _write_list(out, _repeated(export[1:], refresh), size, len(head))
         out.write(b"]")
     tmp.replace(path)
     return path
 
 
-def segments_input(samples: int) -> Path:
+def segments_input(size: int = ITEMS_BYTES) -> Path:
+    """A Segments.ai release (vector task) of about ``size`` bytes: 2 000 generated samples, repeated with
+    fresh uuids and names."""
     from labelspec.generators.fixtures.common import RandomDraw
     from labelspec.generators.fixtures.segments import build_release
 
-    path = CACHE / f"segments-{samples}.json"
+    path = CACHE / f"segments-{size // 10**6}MB.json"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -170,8 +201,7 @@ def segments_input(samples: int) -> Path:
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as out:
         out.write(head[:at])
-        for number, sample in enumerate(_repeated(pool, samples, refresh)):
-            out.write((b"," if number else b"") + orjson.dumps(sample))
+        _write_list(out, _repeated(pool, refresh), size, len(head))
         out.write(head[at:])
     tmp.replace(path)
     return path
@@ -354,6 +384,39 @@ print(f"{failed} of {len(rows)} rows rejected", file=sys.stderr)
 sys.exit(1 if failed else 0)
 """
 
+# The models segments-ai 1.33.0 reads a release with, per part (tests/interop/test_segments_sdk.py).
+SEGMENTS_SDK = """
+import gc, sys, orjson
+from segments import typing as t
+gc.disable()
+MODELS = {
+    "vector": (t.ImageSampleAttributes, t.ImageVectorLabelAttributes),
+    "bboxes": (t.ImageSampleAttributes, t.ImageVectorLabelAttributes),
+    "keypoints": (t.ImageSampleAttributes, t.ImageVectorLabelAttributes),
+    "segmentation-bitmap": (t.ImageSampleAttributes, t.ImageSegmentationLabelAttributes),
+}
+with open(sys.argv[1], "rb") as f:
+    release = orjson.loads(f.read())
+dataset = release["dataset"]
+t.TaskType(dataset["task_type"])
+t.TaskAttributes.model_validate(dataset["task_attributes"])
+for labelset in dataset["labelsets"]:
+    t.Labelset.model_validate(labelset)
+sample_model, label_model = MODELS[dataset["task_type"]]
+failed = 0
+for sample in dataset["samples"]:
+    try:
+        sample_model.model_validate(sample["attributes"])
+        for label in sample["labels"].values():
+            if label is not None:
+                t.LabelStatus(label["label_status"])
+                label_model.model_validate(label["attributes"])
+    except Exception:
+        failed += 1
+print(f"{failed} of {len(dataset['samples'])} samples rejected", file=sys.stderr)
+sys.exit(1 if failed else 0)
+"""
+
 
 def run(
     command: list[str], env: dict[str, str] | None = None, timeout: float = 3600
@@ -377,7 +440,7 @@ def run(
 
 
 def measured(command: list[str], repeat: int, env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Best time of ``repeat`` runs, and the peak RSS measured in a separate /usr/bin/time-free way."""
+    """Best time of ``repeat`` runs (the machine is shared: the best run is the least disturbed one)."""
     best: tuple[float, int, int] | None = None
     for _ in range(repeat):
         result = run(command, env)
@@ -408,6 +471,7 @@ def schema_file(format_id: str) -> Path:
     if not path.exists():
         from labelspec.validator.compiler import compile_schema
 
+        CACHE.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(compile_schema(format_id, "lenient")))
     return path
 
@@ -420,199 +484,304 @@ def has(module: str) -> bool:
     return subprocess.run([PYTHON, "-c", f"import {module}"], capture_output=True).returncode == 0
 
 
-def coco_rows(bench: Any, peers: bool, repeat: int) -> None:
+def byte_compile() -> None:
+    """Byte-compile labelspec as an installation does (the sources are mapped from the checkout)."""
+    for folder in ("labelspec", "validator", "generators"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+
+
+# ---------------------------------------------------------------------------------------------- measuring
+
+# Kinds of rows: the baseline; "full": labelspec's full validation (structure and every rule, lenient), the
+# row every target is about; "variant": other labelspec runs (--jobs, reference path, a fault, strict);
+# "peer": another tool.
+BASE, FULL, VARIANT, PEER = "baseline", "full", "variant", "peer"
+
+
+@dataclass
+class Row:
+    input: str
+    size: int
+    tool: str
+    kind: str
+    seconds: float
+    ratio: float
+    rss: int
+    code: int
+
+
+@dataclass
+class Bench:
+    """Measures tools on inputs; each input's rows start with its baseline."""
+
+    repeat: int
+    peers: bool
+    rows: list[Row] = field(default_factory=list)
+    baselines: dict[str, float] = field(default_factory=dict)
+
+    def baseline(self, name: str, path: Path, times: int | None = None) -> None:
+        command = [PYTHON, "-c", BASELINE, str(path)]
+        self.tool(name, path, "orjson.loads, gc off (baseline)", BASE, command, times)
+
+    def tool(
+        self,
+        name: str,
+        path: Path,
+        tool: str,
+        kind: str,
+        command: list[str],
+        times: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        seconds, _, code = measured(command, times or self.repeat, env)
+        rss = peak_rss(command, env)
+        if kind == BASE:
+            self.baselines[name] = seconds
+        ratio = seconds / self.baselines[name] if self.baselines.get(name) else 1.0
+        row = Row(name, path.stat().st_size, tool, kind, seconds, ratio, rss, code)
+        self.rows.append(row)
+        print(f"{name:>26}  {tool:<46} {seconds:8.2f} s  {ratio:6.2f}x  {rss / 2**20:8.0f} MiB  {code}")
+        sys.stdout.flush()
+
+    def schema_peers(self, name: str, path: Path, format_id: str, python_jsonschema: bool = True) -> None:
+        """jsonschema-rs, fastjsonschema and python-jsonschema on labelspec's compiled lenient schema."""
+        if not self.peers:
+            return
+        schema = str(schema_file(format_id))
+        rs = [PYTHON, "-c", JSONSCHEMA_RS, str(path), schema]
+        self.tool(name, path, "jsonschema-rs (structure only)", PEER, rs)
+        if has("fastjsonschema"):
+            fast = [PYTHON, "-c", FASTJSONSCHEMA, str(path), schema]
+            self.tool(name, path, "fastjsonschema (structure only)", PEER, fast)
+        if python_jsonschema:
+            slow = [PYTHON, "-c", PYTHON_JSONSCHEMA, str(path), schema]
+            self.tool(name, path, "python-jsonschema (structure only)", PEER, slow, 1)
+
+
+def encord_suite(bench: Bench, args: argparse.Namespace) -> None:
+    for size in args.sizes:
+        path, ontology = encord_input(SIZES[size])
+        name = f"Encord {size}"
+        times = 1 if size == "1GB" else None
+        bench.baseline(name, path, times)
+        full = ["--ontology", str(ontology), str(path)]
+        bench.tool(name, path, "labelspec validate (full, lenient)", FULL, labelspec(*full), times)
+        bench.tool(name, path, "labelspec validate --jobs 2", VARIANT, labelspec("--jobs", "2", *full), times)
+        reference = {"LABELSPEC_NATIVE": "0"}
+        bench.tool(
+            name, path, "labelspec, reference path (LABELSPEC_NATIVE=0)", VARIANT, labelspec(*full), times,
+            reference,
+        )  # fmt: skip
+        if size == "1GB":
+            continue
+        faulty = faulty_encord_input(path)
+        one_fault = labelspec(*full[:-1], str(faulty))
+        bench.tool(name, path, "labelspec, one fault in the last row", VARIANT, one_fault)
+        # python-jsonschema takes ~50x: measured at 10 MB only
+        bench.schema_peers(name, path, "encord", python_jsonschema=size == "10MB")
+        if bench.peers and has("encord"):  # the SDK needs strict-profile rows
+            path, ontology = encord_input(SIZES[size], "strict")
+            name = f"Encord {size} (strict)"
+            bench.baseline(name, path)
+            strict = ["--profile", "strict", "--ontology", str(ontology), str(path)]
+            bench.tool(name, path, "labelspec validate --profile strict", FULL, labelspec(*strict))
+            sdk = [PYTHON, "-c", ENCORD_SDK, str(path), str(ontology), str(ROOT)]
+            bench.tool(name, path, "Encord SDK LabelRowV2.from_labels_dict", PEER, sdk, 1)
+
+
+def items_suite(format_id: str, title: str, make: Callable[[], Path]) -> Callable[[Bench, Any], None]:
+    def suite(bench: Bench, args: argparse.Namespace) -> None:
+        path = make()
+        name = f"{title} {path.stat().st_size / 1e6:.0f} MB"
+        bench.baseline(name, path)
+        bench.tool(name, path, "labelspec validate (full, lenient)", FULL, labelspec(str(path)))
+        bench.tool(name, path, "labelspec validate --jobs 2", VARIANT, labelspec("--jobs", "2", str(path)))
+        reference = {"LABELSPEC_NATIVE": "0"}
+        bench.tool(
+            name, path, "labelspec, reference path (LABELSPEC_NATIVE=0)", VARIANT, labelspec(str(path)),
+            None, reference,
+        )  # fmt: skip
+        bench.schema_peers(name, path, format_id)
+        if format_id == "segments" and bench.peers and has("segments.typing"):
+            sdk = [PYTHON, "-c", SEGMENTS_SDK, str(path)]
+            bench.tool(name, path, "segments-ai SDK segments.typing models", PEER, sdk, 1)
+
+    return suite
+
+
+def coco_suite(bench: Bench, args: argparse.Namespace) -> None:
     """COCO instances shaped like train2017: baseline, labelspec (fast and reference path), peers side by
     side. python-jsonschema (about 50x) runs on a 1/20 slice, next to the baseline and labelspec there."""
     path = coco_input()
     name = "COCO train2017 shape"
-    baseline = [PYTHON, "-c", BASELINE, str(path)]
-    base = bench(name, path, "orjson.loads, gc off (baseline)", baseline, None, repeat)
-    bench(name, path, "labelspec validate (full, lenient)", labelspec(str(path)), base, repeat)
+    bench.baseline(name, path)
+    bench.tool(name, path, "labelspec validate (full, lenient)", FULL, labelspec(str(path)))
     reference = {"LABELSPEC_NATIVE": "0"}
-    bench(
-        name, path, "labelspec, reference path (LABELSPEC_NATIVE=0)", labelspec(str(path)), base, 1, reference
-    )
-    if not peers:
+    bench.tool(
+        name, path, "labelspec, reference path (LABELSPEC_NATIVE=0)", VARIANT, labelspec(str(path)), 1,
+        reference,
+    )  # fmt: skip
+    if not bench.peers:
         return
     if has("pycocotools"):
-        bench(name, path, "pycocotools COCO() load", [PYTHON, "-c", PYCOCOTOOLS, str(path)], base, repeat)
-    schema = str(schema_file("coco-instance"))
-    bench(
-        name,
-        path,
-        "jsonschema-rs (structure only)",
-        [PYTHON, "-c", JSONSCHEMA_RS, str(path), schema],
-        base,
-        repeat,
-    )
-    if has("fastjsonschema"):
-        fast = [PYTHON, "-c", FASTJSONSCHEMA, str(path), schema]
-        bench(name, path, "fastjsonschema (structure only)", fast, base, 1)
+        bench.tool(name, path, "pycocotools COCO() load", PEER, [PYTHON, "-c", PYCOCOTOOLS, str(path)])
+    bench.schema_peers(name, path, "coco-instance", python_jsonschema=False)
     part = coco_input(scale=20)
     name = "COCO train2017 shape / 20"
-    base = bench(
-        name, part, "orjson.loads, gc off (baseline)", [PYTHON, "-c", BASELINE, str(part)], None, repeat
-    )
-    bench(name, part, "labelspec validate (full, lenient)", labelspec(str(part)), base, repeat)
-    bench(
-        name,
-        part,
-        "python-jsonschema (structure only)",
-        [PYTHON, "-c", PYTHON_JSONSCHEMA, str(part), schema],
-        base,
-        1,
-    )
+    bench.baseline(name, part)
+    bench.tool(name, part, "labelspec validate (full, lenient)", FULL, labelspec(str(part)))
+    slow = [PYTHON, "-c", PYTHON_JSONSCHEMA, str(part), str(schema_file("coco-instance"))]
+    bench.tool(name, part, "python-jsonschema (structure only)", PEER, slow, 1)
+
+
+# Suites by name, in the order of the results; other scripts may register theirs (name -> function).
+SUITES: dict[str, Callable[[Bench, argparse.Namespace], None]] = {
+    "encord": encord_suite,
+    "segments": items_suite("segments", "Segments release", segments_input),
+    "datagym": items_suite("datagym", "DataGym export", datagym_input),
+    "coco": coco_suite,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suites", default=",".join(SUITES), help=f"among {','.join(SUITES)}")
+    parser.add_argument("--sizes", default="10MB,100MB", help="Encord sizes among 10MB,100MB,1GB")
+    parser.add_argument("--quick", action="store_true", help="Encord 10MB only, one run per tool")
+    parser.add_argument("--coco-only", action="store_true", help="the COCO suite only (--suites coco)")
+    parser.add_argument("--no-peers", action="store_true", help="labelspec and the baseline only")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    suites = ["encord"] if args.quick else [s.strip() for s in args.suites.split(",") if s.strip()]
+    if args.coco_only:
+        suites = ["coco"]
+    unknown = [s for s in suites if s not in SUITES]
+    if unknown:
+        parser.error(f"unknown suites {unknown}; known: {', '.join(SUITES)}")
+    args.sizes = ["10MB"] if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
+    bench = Bench(repeat=1 if args.quick else args.repeat, peers=not args.no_peers)
+    byte_compile()
+    command = " ".join(["python", "benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
+    store = args.out.with_name("results.json")
+    results = load_results(store)
+    for suite in suites:
+        bench.rows = []
+        SUITES[suite](bench, args)
+        results[suite] = {
+            "measured": dt.date.today().isoformat(),
+            "command": command,
+            "machine": machine(),
+            "rows": [asdict(row) for row in bench.rows],
+        }
+    ordered = {name: results[name] for name in [*SUITES, *results] if name in results}
+    store.write_text(json.dumps(ordered, indent=1) + "\n")
+    write_results(args.out, ordered)
+    return 0
+
+
+def load_results(store: Path) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = json.loads(store.read_text())
+        return loaded
+    except (OSError, ValueError):
+        return {}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 # ---------------------------------------------------------------------------------------------- report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10MB,100MB", help="Encord sizes among 10MB,100MB,1GB")
-    parser.add_argument("--quick", action="store_true", help="10MB only, one run per tool, no 100k inputs")
-    parser.add_argument("--no-peers", action="store_true", help="labelspec and the baseline only")
-    parser.add_argument("--items", type=int, default=100_000, help="Segments samples / DataGym tasks")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
-    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
-    parser.add_argument("--coco-only", action="store_true", help="only the COCO train2017-shaped input")
-    args = parser.parse_args(argv)
-    sizes = ["10MB"] if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
-    repeat = 1 if args.quick else args.repeat
-    rows: list[dict[str, Any]] = []
-    peers = not args.no_peers
-
-    def bench(
-        input_name: str,
-        path: Path,
-        tool: str,
-        command: list[str],
-        baseline: float | None,
-        times: int,
-        env: dict[str, str] | None = None,
-    ) -> float:
-        seconds, _, code = measured(command, times, env)
-        rss = peak_rss(command, env)
-        ratio = seconds / baseline if baseline else 1.0
-        size = path.stat().st_size
-        rows.append(
-            {"input": input_name, "size": size, "tool": tool, "seconds": seconds, "ratio": ratio, "rss": rss}
-        )
-        print(f"{input_name:>22}  {tool:<44} {seconds:8.2f} s  {ratio:6.2f}x  {rss / 2**20:8.0f} MiB  {code}")
-        sys.stdout.flush()
-        return seconds
-
-    for size in [] if args.coco_only else sizes:
-        path, ontology = encord_input(SIZES[size])
-        name = f"Encord {size}"
-        times = 1 if size == "1GB" else repeat
-        baseline = [PYTHON, "-c", BASELINE, str(path)]
-        base = bench(name, path, "orjson.loads, gc off (baseline)", baseline, None, times)
-        full = ["--ontology", str(ontology), str(path)]
-        bench(name, path, "labelspec validate (full, lenient)", labelspec(*full), base, times)
-        bench(name, path, "labelspec validate --jobs 2", labelspec("--jobs", "2", *full), base, times)
-        reference = {"LABELSPEC_NATIVE": "0"}
-        bench(
-            name,
-            path,
-            "labelspec, reference path (LABELSPEC_NATIVE=0)",
-            labelspec(*full),
-            base,
-            times,
-            reference,
-        )
-        bench(
-            name,
-            path,
-            "labelspec, reference path, --jobs 2",
-            labelspec("--jobs", "2", *full),
-            base,
-            times,
-            reference,
-        )
-        if size != "1GB":
-            faulty = faulty_encord_input(path)
-            bench(
-                name,
-                faulty,
-                "labelspec, one fault in the last row",
-                labelspec(*full[:-1], str(faulty)),
-                base,
-                times,
-            )
-        if not peers or size == "1GB":
-            continue
-        schema = str(schema_file("encord"))
-        rs = [PYTHON, "-c", JSONSCHEMA_RS, str(path), schema]
-        bench(name, path, "jsonschema-rs (structure only)", rs, base, times)
-        if has("fastjsonschema"):
-            fast = [PYTHON, "-c", FASTJSONSCHEMA, str(path), schema]
-            bench(name, path, "fastjsonschema (structure only)", fast, base, times)
-        if size == "10MB":
-            bench(name, path, "python-jsonschema (structure only)",
-                  [PYTHON, "-c", PYTHON_JSONSCHEMA, str(path), schema], base, 1)  # fmt: skip
-        if has("encord"):  # the SDK needs strict-profile rows (branch_name, createdAt, spaces)
-            path, ontology = encord_input(SIZES[size], "strict")
-            name = f"Encord {size} (strict)"
-            baseline = [PYTHON, "-c", BASELINE, str(path)]
-            base = bench(name, path, "orjson.loads, gc off (baseline)", baseline, None, times)
-            full = ["--profile", "strict", "--ontology", str(ontology), str(path)]
-            bench(name, path, "labelspec validate --profile strict", labelspec(*full), base, times)
-            sdk = [PYTHON, "-c", ENCORD_SDK, str(path), str(ontology), str(ROOT)]
-            bench(name, path, "Encord SDK LabelRowV2.from_labels_dict", sdk, base, 1)
-
-    if not args.quick and not args.coco_only:
-        for name, path in (
-            (f"Segments {args.items} samples", segments_input(args.items)),
-            (f"DataGym {args.items} tasks", datagym_input(args.items)),
-        ):
-            baseline = [PYTHON, "-c", BASELINE, str(path)]
-            base = bench(name, path, "orjson.loads, gc off (baseline)", baseline, None, repeat)
-            bench(name, path, "labelspec validate (full, lenient)", labelspec(str(path)), base, repeat)
-            jobs = labelspec("--jobs", "2", str(path))
-            bench(name, path, "labelspec validate --jobs 2", jobs, base, repeat)
-            if peers:
-                fmt = "segments" if name.startswith("Segments") else "datagym"
-                rs = [PYTHON, "-c", JSONSCHEMA_RS, str(path), str(schema_file(fmt))]
-                bench(name, path, "jsonschema-rs (structure only)", rs, base, repeat)
-    if not args.quick:
-        coco_rows(bench, peers, repeat)
-    command = " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])])
-    write_results(args.out, rows, command)
-    return 0
-
-
-def write_results(out: Path, rows: list[dict[str, Any]], command: str) -> None:
-    cpu = platform.processor() or platform.machine()
-    try:
-        model = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-        cpu = model
-    except (OSError, StopIteration):
-        pass
+def render(results: dict[str, Any]) -> list[str]:
+    """RESULTS.md (without the conversion section) from the stored measurements."""
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {dt.date.today().isoformat()} on {cpu}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.system()}; command: `{command}`.",
+        "*Written by `benchmarks/run.py` from `benchmarks/results.json`; do not edit by hand.*",
         "",
         "Each tool is a whole process (start-up and schema loading included). *ratio* is the time over the "
         "baseline, a process that reads the file and runs `orjson.loads` with the garbage collector "
         "disabled. labelspec runs full validation: structure and every semantic rule, profile lenient "
-        "(Encord: with the ontology). Peers check structure only (the Encord SDK: its parser). Peak RSS "
-        "of the process.",
+        "(Encord: with the ontology). The schema validators check structure only, on labelspec's compiled "
+        "schema; the SDKs parse with their own models. Peak RSS of the process. Each time is the best of "
+        "the runs (the SDKs and python-jsonschema: one run).",
         "",
-        "| input | size | tool | seconds | ratio | peak RSS |",
-        "|---|---:|---|---:|---:|---:|",
+        "Measured:",
+        "",
     ]
+    for name, suite in results.items():
+        lines.append(f"- {name}: {suite['measured']} on {suite['machine']}; command: `{suite['command']}`")
+    lines += ["", "| input | size | tool | seconds | ratio | peak RSS |", "|---|---:|---|---:|---:|---:|"]
+    rows = [Row(**row) for suite in results.values() for row in suite["rows"]]
     for row in rows:
+        tool = f"**{row.tool}**" if row.kind == FULL else row.tool
         lines.append(
-            f"| {row['input']} | {row['size'] / 1e6:.0f} MB | {row['tool']} | {row['seconds']:.2f} | "
-            f"{row['ratio']:.2f}x | {row['rss'] / 2**20:.0f} MiB |"
+            f"| {row.input} | {row.size / 1e6:.0f} MB | {tool} | {row.seconds:.2f} | {row.ratio:.2f}x | "
+            f"{row.rss / 2**20:.0f} MiB |"
         )
+    lines += ["", "## Notes (computed from the table above)", ""]
+    lines += notes(rows)
+    return lines
+
+
+def notes(rows: list[Row]) -> list[str]:
+    """The verdict on each target, from the numbers: full validation <= TARGET_RATIO x the baseline, and
+    faster than every peer measured on the same input."""
+    out: list[str] = []
+    inputs = list(dict.fromkeys(row.input for row in rows))
+    met = total = 0
+    for name in inputs:
+        group = [row for row in rows if row.input == name]
+        full = next((row for row in group if row.kind == FULL), None)
+        base = next((row for row in group if row.kind == BASE), None)
+        if full is None or base is None:
+            continue
+        total += 1
+        speed = full.ratio <= TARGET_RATIO
+        peers = [row for row in group if row.kind == PEER]
+        slower_than = [row for row in peers if row.seconds <= full.seconds]
+        verdict = speed and not slower_than
+        met += verdict
+        text = (
+            f"- **{name}: {'met' if verdict else 'NOT met'}.** {full.tool}: {full.seconds:.2f} s, "
+            f"{full.ratio:.2f}x the baseline ({base.seconds:.2f} s; target ≤ {TARGET_RATIO:.1f}x: "
+            f"{'met' if speed else 'not met'}), peak RSS {full.rss / 2**20:.0f} MiB against "
+            f"{base.rss / 2**20:.0f} MiB for the baseline."
+        )
+        if peers:
+            fastest = min(peers, key=lambda row: row.seconds)
+            if slower_than:
+                text += " Not faster than " + ", ".join(
+                    f"{row.tool} ({row.seconds:.2f} s, {row.ratio:.2f}x)" for row in slower_than
+                )
+                text += "."
+            else:
+                text += (
+                    f" Faster than every peer measured ({len(peers)}); the fastest, {fastest.tool}, takes "
+                    f"{fastest.seconds:.2f} s ({fastest.ratio:.2f}x)."
+                )
+        variants = [row for row in group if row.kind == VARIANT]
+        if variants:
+            text += " Other runs: " + "; ".join(f"{row.tool} {row.ratio:.2f}x" for row in variants) + "."
+        if full.code != 0:
+            text += f" (labelspec exited with {full.code}: the input is not clean.)"
+        out.append(text)
+    out.insert(0, f"Targets met on {met} of {total} inputs.\n")
+    return out
+
+
+def write_results(out: Path, results: dict[str, Any]) -> None:
+    lines = render(results)
     # keep the conversion section that benchmarks/convert.py maintains
     previous = out.read_text() if out.exists() else ""
     begin, end = "<!-- conversions -->", "<!-- /conversions -->"

@@ -27,18 +27,24 @@ class EncordOntology:
     def __init__(self, tables: Any, /) -> None: ...
     def row_clean(self, row: bytes, /) -> bool: ...
 
+class DataGymRules:
+    """The DataGym rules, as a clean decider over tasks (labelspec.validator.native.datagym_rules)."""
+
+    def __init__(self, config: Any, /) -> None: ...
+
 def check_file(
     path: str,
     schema: Schema,
     root: int,
     items: int,
-    rules: EncordRules | None = None,
+    rules: EncordRules | DataGymRules | None = None,
     ontology: EncordOntology | None = None,
     max_dirty: int = 0,
     start: int = -1,
     stop: int = -1,
     progress: Callable[[int], object] | None = None,
     progress_step: int = 4 << 20,
+    head: int = -1,
 ) -> dict[str, Any]:
     """The native verdict on one export file (see module.c check_file)."""
 
@@ -58,3 +64,5 @@ def coco_rule_ids() -> tuple[str, ...]: ...
 def head_items(path: str, limit: int, /) -> list[tuple[int, int]] | None: ...
 def parse_check(data: bytes, /) -> tuple[bool, str, int]: ...
 def json_equal(left: bytes, right: bytes, /) -> bool: ...
+def ontology_rule_ids() -> tuple[str, ...]: ...
+def datagym_rule_ids() -> tuple[str, ...]: ...

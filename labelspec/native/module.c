@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "coco.h"
+#include "datagym_rules.h"
 #include "encord_ontology.h"
 #include "encord_rules.h"
 #include "regex.h"
@@ -43,7 +44,12 @@ typedef struct {
     lonto *onto;
 } EncordOntologyObject;
 
-static PyTypeObject SchemaType, RegexType, EncordRulesType, EncordOntologyType;
+typedef struct {
+    PyObject_HEAD
+    ldg *rules;
+} DataGymRulesObject;
+
+static PyTypeObject SchemaType, RegexType, EncordRulesType, EncordOntologyType, DataGymRulesType;
 
 #define WRAPPER_NEW(Name, Obj, field, build)                                                            \
     static PyObject *Name##_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {                   \
@@ -78,6 +84,8 @@ WRAPPER_NEW(EncordRules, EncordRulesObject, rules, lenc_build)
 WRAPPER_DEALLOC(EncordRules, EncordRulesObject, rules, lenc_free)
 WRAPPER_NEW(EncordOntology, EncordOntologyObject, onto, lonto_build)
 WRAPPER_DEALLOC(EncordOntology, EncordOntologyObject, onto, lonto_free)
+WRAPPER_NEW(DataGymRules, DataGymRulesObject, rules, ldg_build)
+WRAPPER_DEALLOC(DataGymRules, DataGymRulesObject, rules, ldg_free)
 
 /* Parse `data` as one document into `t`; 0 and a Python-free failure when it is not plain JSON. */
 static int parse_bytes(ltape *t, Py_buffer *view) {
@@ -146,6 +154,7 @@ static PyMethodDef EncordRules_methods[] = {
     {"row_clean", (PyCFunction)EncordRules_row_clean, METH_VARARGS,
      "row_clean(row: bytes, index: int = 0) -> bool: no non-ontology Encord rule fires on the row."},
     {NULL, NULL, 0, NULL}};
+static PyMethodDef DataGymRules_methods[] = {{NULL, NULL, 0, NULL}};
 static PyMethodDef EncordOntology_methods[] = {
     {"row_clean", (PyCFunction)EncordOntology_row_clean, METH_VARARGS,
      "row_clean(row: bytes) -> bool: no ontology rule fires on the row."},
@@ -166,6 +175,7 @@ WRAPPER_TYPE(Schema, SchemaObject, "A compiled schema program (validator/native/
 WRAPPER_TYPE(Regex, RegexObject, "A pattern compiled to a DFA (validator/native/regex_dfa.py builds the tables).")
 WRAPPER_TYPE(EncordRules, EncordRulesObject, "The Encord rules that need no ontology, as a clean decider.")
 WRAPPER_TYPE(EncordOntology, EncordOntologyObject, "The Encord ontology rules, as a clean decider.")
+WRAPPER_TYPE(DataGymRules, DataGymRulesObject, "The DataGym rules, as a clean decider (check_file's rules).")
 
 /* ------------------------------------------------------------------------------------------ checking */
 
@@ -216,6 +226,16 @@ static PyObject *verdict(int complete, const char *reason, size_t where, Py_ssiz
                          "open", (Py_ssize_t)open, "close", (Py_ssize_t)close);
 }
 
+/* A complete verdict that also says where the list's first element is (start, end): the context that the
+ * reference path needs to judge the other elements of a list whose head is special (DataGym). */
+static PyObject *verdict_with_head(PyObject *result, size_t head_start, size_t head_end) {
+    if (!result) return NULL;
+    PyObject *range = Py_BuildValue("(nn)", (Py_ssize_t)head_start, (Py_ssize_t)head_end);
+    if (!range || PyDict_SetItemString(result, "head", range) < 0) Py_CLEAR(result);
+    Py_XDECREF(range);
+    return result;
+}
+
 /* The already checked part of the mapping leaves the page cache accounting of this process (RSS). */
 static void release_done(mapped_file *m, size_t done) {
     long page = sysconf(_SC_PAGESIZE);
@@ -233,24 +253,31 @@ static int note_dirty(PyObject *dirty, Py_ssize_t index, size_t start, size_t en
 
 static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
-    static char *kwlist[] = {"path",  "schema", "root",     "items",         "rules", "ontology",
-                             "max_dirty", "start", "stop", "progress", "progress_step", NULL};
+    static char *kwlist[] = {"path",  "schema", "root",     "items",         "rules", "ontology", "max_dirty",
+                             "start", "stop",   "progress", "progress_step", "head",  NULL};
     PyObject *path, *rules_obj = Py_None, *onto_obj = Py_None, *progress = Py_None;
     SchemaObject *schema;
-    int root, items;
+    int root, items, head = -1;
     Py_ssize_t max_dirty = 0, start_at = -1, stop_at = -1, progress_step = 4 << 20;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOnnnOn", kwlist, &path, &SchemaType, &schema, &root, &items,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOnnnOni", kwlist, &path, &SchemaType, &schema, &root, &items,
                                      &rules_obj, &onto_obj, &max_dirty, &start_at, &stop_at, &progress,
-                                     &progress_step))
+                                     &progress_step, &head))
         return NULL;
     if (progress != Py_None && !PyCallable_Check(progress)) return PyErr_Format(PyExc_TypeError, "progress");
     if (progress_step < 1) progress_step = 1;
     lenc *rules = NULL;
     lonto *onto = NULL;
+    ldg *datagym = NULL;
     if (rules_obj != Py_None) {
-        if (!PyObject_TypeCheck(rules_obj, &EncordRulesType)) return PyErr_Format(PyExc_TypeError, "rules");
-        rules = ((EncordRulesObject *)rules_obj)->rules;
+        if (PyObject_TypeCheck(rules_obj, &DataGymRulesType)) datagym = ((DataGymRulesObject *)rules_obj)->rules;
+        else if (PyObject_TypeCheck(rules_obj, &EncordRulesType)) rules = ((EncordRulesObject *)rules_obj)->rules;
+        else return PyErr_Format(PyExc_TypeError, "rules");
     }
+    /* a list whose first element is special (head) is checked from its start, by one process */
+    if ((head >= 0 || datagym) && (start_at >= 0 || stop_at >= 0))
+        return PyErr_Format(PyExc_ValueError, "a list with a head is checked whole");
+    if (datagym) ldg_begin(datagym);
+    size_t head_start = 0, head_end = 0;
     if (onto_obj != Py_None) {
         if (!PyObject_TypeCheck(onto_obj, &EncordOntologyType)) return PyErr_Format(PyExc_TypeError, "ontology");
         onto = ((EncordOntologyObject *)onto_obj)->onto;
@@ -266,7 +293,7 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
         goto done;
     }
     if (items < 0) { /* the whole document at once; per-item deciders need item mode */
-        if (rules || onto) {
+        if (rules || onto || datagym) {
             result = verdict(0, "rule deciders need item mode", 0, 0, NULL, 0, 0);
             goto done;
         }
@@ -306,10 +333,29 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
                 goto done;
             }
             const char *failed = NULL;
-            if (!ls_valid(schema->schema, &t, 0, (uint32_t)items)) failed = "structure";
+            int first = count == 0 && start_at < 0;
+            uint32_t entry = (uint32_t)(first && head >= 0 ? head : items);
+            if (first) {
+                head_start = start;
+                head_end = pos;
+            }
+            /* the DataGym decider sees every element, valid or not: it collects the ids that rules comparing
+             * elements look at (a repeat anywhere sends the whole file to the reference path) */
+            int datagym_clean = !datagym || (first ? ldg_head_clean(datagym, &t, 0) : ldg_task_clean(datagym, &t, 0));
+            if (!ls_valid(schema->schema, &t, 0, entry)) failed = "structure";
             else if (rules && !lenc_row_clean(rules, &t, 0, (uint32_t)count)) failed = "rules";
             else if (onto && !lonto_row_clean(onto, &t, 0)) failed = "ontology rules";
+            else if (!datagym_clean) failed = "rules";
             if (PyErr_Occurred()) goto done;
+            if (failed && first && (head >= 0 || datagym)) {
+                /* the head is the context of every other element: the reference path judges the file */
+                result = verdict(0, failed, start, count, NULL, 0, 0);
+                goto done;
+            }
+            if (datagym && ldg_items_conflict(datagym)) {
+                result = verdict(0, "an id is repeated (a rule comparing items decides)", start, count, NULL, 0, 0);
+                goto done;
+            }
             if (failed) {
                 if (!first_failure) first_failure = failed;
                 if (PyList_GET_SIZE(dirty) >= max_dirty) {
@@ -354,7 +400,7 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     size_t close = pos - 1;
     pos = skip_ws(m.data, pos, m.size);
-    if (pos == m.size) result = verdict(1, first_failure, 0, count, dirty, open, close);
+    if (pos == m.size) result = verdict_with_head(verdict(1, first_failure, 0, count, dirty, open, close), head_start, head_end);
     else result = verdict(0, "data after the document", pos, count, NULL, 0, 0);
 done:
     Py_XDECREF(dirty);
@@ -666,15 +712,13 @@ static PyObject *json_equal(PyObject *self, PyObject *args) {
     return result;
 }
 
-static PyObject *ontology_rule_ids(PyObject *self, PyObject *unused) {
-    (void)self;
-    (void)unused;
+static PyObject *rule_id_tuple(const char *const *ids) {
     Py_ssize_t count = 0;
-    while (LONTO_RULE_IDS[count]) count++;
+    while (ids[count]) count++;
     PyObject *out = PyTuple_New(count);
     if (!out) return NULL;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *id = PyUnicode_FromString(LONTO_RULE_IDS[i]);
+        PyObject *id = PyUnicode_FromString(ids[i]);
         if (!id) {
             Py_DECREF(out);
             return NULL;
@@ -684,16 +728,31 @@ static PyObject *ontology_rule_ids(PyObject *self, PyObject *unused) {
     return out;
 }
 
+static PyObject *ontology_rule_ids(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return rule_id_tuple(LONTO_RULE_IDS);
+}
+
+static PyObject *datagym_rule_ids(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return rule_id_tuple(LDG_RULE_IDS);
+}
+
 static PyMethodDef module_methods[] = {
     {"check_file", (PyCFunction)(void (*)(void))check_file, METH_VARARGS | METH_KEYWORDS,
      "check_file(path, schema, root, items, rules=None, ontology=None, max_dirty=0, start=-1, stop=-1, progress=None, "
-     "progress_step=4 MiB) -> dict\n\n"
+     "progress_step=4 MiB, head=-1) -> dict\n\n"
      "complete: the whole file was read and every item is either certified clean or listed in dirty "
      "(index, start, end) -- at most max_dirty of them; otherwise the reference path must judge the whole "
      "file (reason, offset say why). open/close: offsets of the root list's brackets. start/stop: check only "
      "the items from offset start (an item's first byte) up to offset stop, which must be where an item starts "
      "(else complete is false): a part of the list for another process; item indexes are then local. progress: "
-     "called with the byte offset reached each time progress_step more bytes are read."},
+     "called with the byte offset reached each time progress_step more bytes are read. head: the schema entry "
+     "of the list's first element (DataGym's label classes; -1: every element is checked against items); then "
+     "the result also has head: (start, end) of that element, and the whole list is checked by one process. "
+     "rules: an EncordRules or a DataGymRules decider."},
     {"check_coco", (PyCFunction)(void (*)(void))check_coco, METH_VARARGS | METH_KEYWORDS,
      "check_coco(path, schema, members, deny, samples=5, progress=None, progress_step=4 MiB) -> dict\n\n"
      "A COCO instance file whose root object's members are checked as `members` says ({key: (value node, "
@@ -704,6 +763,8 @@ static PyMethodDef module_methods[] = {
      "progress: as check_file's."},
     {"coco_rule_ids", coco_rule_ids, METH_NOARGS, "coco_rule_ids() -> tuple of the COCO rules coco.c mirrors"},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
+    {"datagym_rule_ids", datagym_rule_ids, METH_NOARGS,
+     "datagym_rule_ids() -> tuple of the rules the DataGymRules decider mirrors"},
     {"ontology_rule_ids", ontology_rule_ids, METH_NOARGS,
      "ontology_rule_ids() -> tuple of the ontology rules the EncordOntology decider mirrors"},
     {"parse_check", parse_check, METH_O, "parse_check(data) -> (ok, reason, offset)"},
@@ -715,8 +776,8 @@ static struct PyModuleDef native_module = {PyModuleDef_HEAD_INIT, "labelspec._na
                                            NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__native(void) {
-    PyTypeObject *types[] = {&SchemaType, &RegexType, &EncordRulesType, &EncordOntologyType};
-    const char *names[] = {"Schema", "Regex", "EncordRules", "EncordOntology"};
+    PyTypeObject *types[] = {&SchemaType, &RegexType, &EncordRulesType, &EncordOntologyType, &DataGymRulesType};
+    const char *names[] = {"Schema", "Regex", "EncordRules", "EncordOntology", "DataGymRules"};
     PyObject *module = PyModule_Create(&native_module);
     if (!module) return NULL;
     for (size_t i = 0; i < sizeof types / sizeof *types; i++) {

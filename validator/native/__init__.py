@@ -4,7 +4,8 @@
   ``regex_dfa``: its ``pattern`` regexes as DFAs.
 - ``encord_rows``: the configuration of the Encord row decider (``encord_rules.c``);
   ``encord_ontology``: the tables of the Encord ontology decider (``encord_ontology.c``);
-  ``coco``: COCO instance files, streamed element by element (``coco.c``), cross-element rules over columns.
+  ``coco``: COCO instance files, streamed element by element (``coco.c``), cross-element rules over columns;
+  ``datagym_rules``: the configuration of the DataGym task decider (``datagym_rules.c``).
 - ``fastpath``: runs them over a file and hands every item they do not certify to the reference path.
 
 A decider never reports findings: it answers "certainly clean" (no finding of any severity) or "not sure",

@@ -4,13 +4,14 @@ Most exports gated in CI are valid, and for them the whole Python pipeline (``or
 structural check, the semantic rules) is pure cost. The C extension ``labelspec._native`` parses the file
 into a flat tape, checks the structure with the compiled schema program
 (:mod:`labelspec.validator.native.schema_program`) and runs the format's rule *deciders*
-(:mod:`labelspec.validator.native.encord_rows`, :mod:`labelspec.validator.native.encord_ontology`), one
-root-list item at a time. For each item it answers only "certainly clean" (no finding of any severity) or
-"not certainly clean". :func:`native_report` skips the certified items and hands the others to the
-reference path item by item, which writes their findings; a file the native parser refuses (not plain
-JSON, a repeated key...) goes to the reference path whole. So the fast path changes how long validation
-takes, never what it reports (tests/native compares reports with the reference path on the corpus,
-generated exports and every rule mutant).
+(:mod:`labelspec.validator.native.encord_rows`, :mod:`labelspec.validator.native.encord_ontology`,
+:mod:`labelspec.validator.native.datagym_rules`), one root-list item at a time (DataGym: the label classes of
+element 0 first, as the context of every task). For each item it answers only "certainly clean" (no
+finding of any severity) or "not certainly clean". :func:`native_report` skips the certified items and
+hands the others to the reference path item by item, which writes their findings; a file the native
+parser refuses (not plain JSON, a repeated key...) goes to the reference path whole. So the fast path
+changes how long validation takes, never what it reports (tests/native compares reports with the
+reference path on the corpus, generated exports and every rule mutant).
 
 Used for: plain JSON files (not archives) of the formats that have rule deciders (:data:`DECIDED`). Turned
 off by ``LABELSPEC_NATIVE=0`` or when the extension is not built (then everything takes the reference
@@ -35,7 +36,7 @@ import orjson
 from labelspec.validator import progress
 from labelspec.validator.compiler import cache_folder, compile_schema, compiled_cache_key, write_cache_entry
 from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
-from labelspec.validator.native import coco
+from labelspec.validator.native import coco, datagym_rules
 from labelspec.validator.native.encord_ontology import ontology_tables
 from labelspec.validator.native.encord_rows import decider_config
 from labelspec.validator.native.schema_program import NotCompilable, Program, compile_program
@@ -45,7 +46,7 @@ from labelspec.validator.scale.split import Layout
 from labelspec.validator.scale.streaming import Fallback, Plan, merge, validate_items
 
 # Formats whose every semantic rule has a native decider (a format is listed only when all of them do).
-DECIDED = frozenset({"encord"})
+DECIDED = frozenset({"encord", "datagym"})
 _NOT_PLAIN_JSON = (".gz", ".zip", ".txt")
 _MIN_ITEM_BYTES = 64  # no label row is smaller: bounds how many dirty items max_dirty can allow
 # With several processes, files from this size on are checked in parts (smaller ones: not worth a fork).
@@ -75,6 +76,7 @@ class _Program:
     schema: Any  # labelspec._native.Schema
     root: int
     items: int  # -1: the root is not a list checked item by item
+    head: int = -1  # the entry of the list's first element when it differs from the others (DataGym)
 
 
 @functools.cache
@@ -84,7 +86,10 @@ def _program(format_id: str, profile: str) -> _Program | None:
     program = _compiled_program(format_id, profile)
     if program is None:
         return None
-    return _Program(module.Schema(program.ir), program.entries["root"], program.entries.get("items", -1))
+    entries = program.entries
+    if "head" in entries:  # the first element has its own schema (DataGym's label classes)
+        return _Program(module.Schema(program.ir), entries["root"], entries["rest"], entries["head"])
+    return _Program(module.Schema(program.ir), entries["root"], entries.get("items", -1))
 
 
 def _compiled_program(format_id: str, profile: str) -> Program | None:
@@ -124,9 +129,12 @@ def _coco_plan(profile: str) -> coco.Plan | None:
 
 
 @functools.cache
-def _encord_rules(profile: str) -> Any:
+def _rules(format_id: str, profile: str) -> Any:
+    """The rule decider of a format (:data:`DECIDED`)."""
     module = native()
     assert module is not None
+    if format_id == "datagym":
+        return module.DataGymRules(datagym_rules.decider_config(profile))
     return module.EncordRules(decider_config(profile))
 
 
@@ -240,7 +248,8 @@ def _check_part(part: _Part) -> dict[str, Any] | None:
     """The native verdict on one part, or None when the native checks do not apply (run in any process)."""
     module = native()
     program = _program(part.format, part.profile) if module is not None else None
-    onto = _encord_ontology(part.ontology, part.profile) if program is not None else False
+    ontology = part.ontology if part.format == "encord" else None
+    onto = _encord_ontology(ontology, part.profile) if program is not None else False
     if module is None or program is None or program.items < 0 or onto is False:
         return None
     result: dict[str, Any] = module.check_file(
@@ -248,13 +257,14 @@ def _check_part(part: _Part) -> dict[str, Any] | None:
         program.schema,
         program.root,
         program.items,
-        _encord_rules(part.profile),
+        _rules(part.format, part.profile),
         onto,
         max_dirty=part.limit,
         start=part.start,
         stop=part.stop,
         progress=progress.listener(),
         progress_step=_PROGRESS_STEP,
+        head=program.head,
     )
     return result
 
@@ -274,7 +284,8 @@ def _check(
     size = Path(location).stat().st_size
     limit = int(max_dirty * size / _MIN_ITEM_BYTES) + 1 if max_dirty < 1.0 else sys.maxsize
     whole = _Part(location, format_id, profile, ontology, limit)
-    result = _check_parts(whole, size, jobs) if jobs > 1 and size >= SPLIT_BYTES else None
+    splittable = format_id in _ITEM_JOINTS
+    result = _check_parts(whole, size, jobs) if splittable and jobs > 1 and size >= SPLIT_BYTES else None
     if result is None:
         result = _check_part(whole)
     if result is None:
@@ -301,7 +312,7 @@ def _check_parts(whole: _Part, size: int, jobs: int) -> dict[str, Any] | None:
     program = _program(whole.format, whole.profile)  # compiled here, so the forked workers inherit it
     if program is None or program.items < 0:
         return None
-    _encord_rules(whole.profile)
+    _rules(whole.format, whole.profile)
     starts, stops = [-1, *points], [*points, -1]
     parts = [replace(whole, start=a, stop=b) for a, b in zip(starts, stops, strict=True)]
     with local_mapper(jobs) as pool:
@@ -342,8 +353,13 @@ def _report_for_items(
     checked: dict[str, Any],
     dirty: list[tuple[int, int, int]],
 ) -> FileReport | None:
-    layout = Layout((), checked["open"], checked["close"], (), ())
-    plan = Plan(location, location, format_id, profile, layout, 0, ontology)
+    if _program(format_id, profile).head >= 0:  # type: ignore[union-attr]
+        # the first element is the context of the others (DataGym's label classes): certified clean
+        (start, end), context = checked["head"], 1
+        layout = Layout((), checked["open"], checked["close"], (start,), (end,))
+    else:
+        layout, context = Layout((), checked["open"], checked["close"], (), ()), 0
+    plan = Plan(location, location, format_id, profile, layout, context, ontology)
     try:
         return merge(plan, [validate_items(plan, dirty)])
     except Fallback:

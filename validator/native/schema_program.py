@@ -45,7 +45,9 @@ OP_OBJECT          (properties, required, pattern_properties, additional, additi
 OP_ALL_OF nodes    OP_ANY_OF nodes; OP_ONE_OF nodes; OP_NOT node; OP_IF (if, then, else)
 =================  ================================================================================
 
-Entries (``Program.entries``): ``"root"`` always; ``"items"`` only when the root is exactly "an array
+Entries (``Program.entries``): ``"root"`` always; ``"head"`` and ``"rest"`` when the root is exactly "an
+array whose first element is valid against ``items[0]`` and every further one against ``additionalItems``"
+(then a root array is valid iff its elements are);  ``"items"`` only when the root is exactly "an array
 whose every element is valid against one schema" (``type: array`` plus a single ``items`` schema, possibly
 through ``$ref`` / ``allOf``, and no other keyword that constrains the whole array such as ``minItems`` or
 ``uniqueItems``). Then a root *array* is valid iff each element is valid against ``entries["items"]``
@@ -173,6 +175,9 @@ def compile_program(schema: dict[str, Any]) -> Program:
     if items is not None and not blocked:
         entries["items"] = compiler.node(items)
     entries.update(compiler.member_entries(schema))
+    head = compiler.head_and_rest(schema)
+    if head is not None:
+        entries["head"], entries["rest"] = compiler.node(head[0]), compiler.node(head[1])
     compiler.check_no_loops()
     ir = (IR_MAGIC, IR_VERSION, tuple(compiler.nodes), compiler.constants_blob(), tuple(compiler.patterns))
     return Program(
@@ -434,6 +439,17 @@ class _Compiler:
             raise NotCompilable(f"constant not serialisable: {exc}") from exc
 
     # ------------------------------------------------------------------------------------ item mode
+
+    def head_and_rest(self, schema: dict[str, Any]) -> tuple[Any, Any] | None:
+        """(first element, every further element) schemas of a root that is exactly "an array: the first
+        element valid against ``items[0]``, the others against ``additionalItems``" (DataGym's label
+        classes, then tasks), else None."""
+        items, rest = schema.get("items"), schema.get("additionalItems")
+        if not isinstance(items, list) or len(items) != 1 or rest is None or schema.get("type") != "array":
+            return None
+        if any(key not in _ITEM_MODE_NEUTRAL - {"allOf"} for key in schema if not key.startswith("x-")):
+            return None
+        return items[0], rest
 
     def item_schema(self, schema: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
         """The root's single ``items`` schema (through $ref / allOf) and the keywords blocking item mode."""

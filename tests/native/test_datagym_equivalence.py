@@ -1,0 +1,232 @@
+"""The native fast path on DataGym exports (labelspec/native/datagym_rules.c): `validate` reports exactly what
+the reference path reports, on generated exports, a mutant of every rule and structural family, randomly
+edited corpus documents and repeated media ids; ordinary valid exports are really certified; and a catalogued
+DataGym rule without a C twin makes the decider answer "not sure" (the guard below names the rule).
+
+The reference is the same call with the fast path turned off (LABELSPEC_NATIVE=0).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from labelspec import generators
+from labelspec.generators.fixtures.common import RandomDraw
+from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for, variants
+from labelspec.validator.api import validate
+from labelspec.validator.compiler import PROFILES
+from labelspec.validator.native import datagym_rules, fastpath
+from labelspec.validator.rules import catalogue
+from tests.json_strategies import mutated_documents
+from tests.native.test_native_equivalence import _reference_report
+
+
+def _same(path: Path, profile: str) -> dict[str, Any]:
+    fast: dict[str, Any] = validate(path, format="datagym", profile=profile).to_json()
+    assert fast == _reference_report(path, format="datagym", profile=profile)
+    return fast
+
+
+def _write(folder: Path, document: Any, text: str | None = None) -> Path:
+    path = folder / "export.json"
+    path.write_bytes(text.encode() if text is not None else orjson.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize("rule_id", [spec.id for spec in catalogue("datagym")])
+def test_every_rule_has_a_twin(native: ModuleType, rule_id: str) -> None:
+    """Every catalogued DataGym rule is mirrored in C (a rule without a twin would make the decider answer
+    "not sure" for every task: correct, but the fast path would be lost)."""
+    assert rule_id in native.datagym_rule_ids(), (
+        f"{rule_id} has no C twin in labelspec/native/datagym_rules.c"
+    )
+
+
+def test_an_unknown_rule_makes_every_task_unsure(native: ModuleType, tmp_path: Path) -> None:
+    subject = build_subject(
+        RandomDraw("unknown-rule"), "datagym", "lenient", data_types=["image"], min_items=2
+    )
+    path = _write(tmp_path, subject.document)
+    program = fastpath._program("datagym", "lenient")
+    assert program is not None and program.head >= 0
+    config = datagym_rules.decider_config("lenient")
+
+    def certified(rules: Any) -> bool:
+        result = native.check_file(
+            str(path),
+            program.schema,
+            program.root,
+            program.items,
+            rules,
+            None,
+            max_dirty=10**6,
+            head=program.head,
+        )
+        return bool(result["complete"] and not result["dirty"])
+
+    assert certified(native.DataGymRules(config))
+    assert not certified(native.DataGymRules({"rules": [*config["rules"], "DG-NOT-MIRRORED"]}))
+    with pytest.raises(ValueError):
+        native.DataGymRules({"rules": "DG-LABEL-CLASS-UNDECLARED"})
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_generated_exports_are_certified(native: ModuleType, profile: str, tmp_path: Path) -> None:
+    for seed in range(3):
+        for knobs in ({"data_types": ["image"], "min_items": 3}, {"data_types": ["video"], "min_items": 2}):
+            subject = build_subject(RandomDraw(f"dg-{seed}-{profile}"), "datagym", profile, **knobs)
+            path = _write(tmp_path, subject.document)
+            report = _same(path, profile)
+            assert report["files"][-1]["findings"] == []
+            # certified by the native checks, not merely equal: the fast path is really taken
+            assert fastpath.uncertified_items(path, "datagym", profile) == []
+            assert fastpath.uncertified_items(path, None, profile) == []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_mutants_are_never_certified(native: ModuleType, profile: str, tmp_path: Path) -> None:
+    made, missing = 0, []
+    for operator_id in operators_for("datagym", profile):
+        mutant = None
+        rectangles = {"data_types": ["image"], "min_items": 2, "shapes": ["rectangle"]}
+        for attempt, knobs in enumerate([*variants("datagym"), rectangles] * 2):
+            draw = RandomDraw(f"dg-mutant-{operator_id}-{profile}-{attempt}")
+            mutant = mutate(draw, build_subject(draw, "datagym", profile, **knobs), operator_id)
+            if mutant is not None:
+                break
+        if mutant is None:
+            missing.append(operator_id)
+            continue
+        made += 1
+        path = _write(tmp_path, mutant.subject.document, mutant.subject.text)
+        # never certified: some items go to the reference path, or the whole file does (None)
+        assert fastpath.uncertified_items(path, "datagym", profile) != [], operator_id
+        report = _same(path, profile)
+        assert report["files"][-1]["findings"], operator_id
+    assert made and not [m for m in missing if not m.startswith("schema.")], missing
+
+
+def test_repeated_media_ids_send_the_file_to_the_reference_path(native: ModuleType, tmp_path: Path) -> None:
+    subject = build_subject(RandomDraw("dg-media"), "datagym", "lenient", data_types=["image"], min_items=3)
+    document = subject.document
+    tasks = [task for task in document[1:] if isinstance(task.get("internal_media_ID"), str)]
+    assert len(tasks) >= 2
+    tasks[-1]["internal_media_ID"] = tasks[0]["internal_media_ID"]
+    path = _write(tmp_path, document)
+    assert fastpath.uncertified_items(path, "datagym", "lenient") is None
+    report = _same(path, "lenient")
+    assert [f["rule"] for f in report["files"][-1]["findings"]] == ["DG-MEDIA-ID-DUPLICATE"]
+    # the repeat is seen even when the repeating task is not certified for another reason (its structure):
+    # item-by-item validation of the uncertified tasks alone could not compare it with the clean ones
+    tasks[-1]["status"] = 5
+    path = _write(tmp_path, document)
+    assert fastpath.uncertified_items(path, "datagym", "lenient") is None
+    report = _same(path, "lenient")
+    assert "DG-MEDIA-ID-DUPLICATE" in [f["rule"] for f in report["files"][-1]["findings"]]
+
+
+def test_faulty_tasks_go_to_the_reference_path_with_their_context(native: ModuleType, tmp_path: Path) -> None:
+    """One task of many has a finding: only it is re-validated, with element 0 (the label classes) as its
+    context, and the finding's pointer names its place in the whole export."""
+    subject = build_subject(RandomDraw("dg-one"), "datagym", "lenient", data_types=["image"], min_items=6)
+    document = subject.document
+    document[-1].setdefault("global_classifications", {})["not-a-class"] = ["x"]
+    path = _write(tmp_path, document)
+    assert fastpath.uncertified_items(path, "datagym", "lenient") == [len(document) - 1]
+    report = _same(path, "lenient")
+    pointers = [f["pointer"] for f in report["files"][-1]["findings"]]
+    assert pointers == [f"/{len(document) - 1}/global_classifications/not-a-class"]
+
+
+@given(generators.datagym_export(max_items=4), st.sampled_from(PROFILES))
+def test_generated_documents_report_as_the_reference(native: ModuleType, document: Any, profile: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        _same(_write(Path(folder), document), profile)
+
+
+@given(mutated_documents(frozenset({"datagym"})), st.sampled_from(PROFILES))
+def test_randomly_edited_exports_report_as_the_reference(
+    native: ModuleType, case: tuple[str, Any], profile: str
+) -> None:
+    _format, document = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.json"
+        path.write_text(json.dumps(document))
+        fast = validate(path, profile=profile).to_json()
+        assert fast == _reference_report(path, profile=profile)
+
+
+# ------------------------------------------------------------------ random edits where the rules look
+
+_VALUES: list[Any] = [
+    0, 0.0, -0.0, 1, 2, 2**60, 1.5, True, False, None, "", "x", [], {}, [None], ["a", "b"],
+    ["a", {"x": ["b"]}],
+    [{"x": 1, "y": 1}, {"x": 5, "y": 1}, {"x": 1, "y": 1}], [{"x": 1, "y": True}] * 3,
+    "https://h/api/v1/export/bitmap/1/a+b", "https://h/x/%41", "https://h/x/", "http://h/x?y#z", "ftp://h/a",
+]  # fmt: skip
+
+
+def _sites(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    found = [(path, node)]
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        found += _sites(value, (*path, key))
+    return found
+
+
+def _perturbed(rng: Any, document: list[Any]) -> list[Any]:
+    """One to three edits: a value replaced (by one of the document's own or an interesting one), a key
+    renamed or dropped, a list item duplicated or dropped."""
+    document = copy.deepcopy(document)
+    for _ in range(rng.choice((1, 2, 3))):
+        sites = _sites(document)[1:]
+        path, _value = rng.choice(sites)
+        parent: Any = document
+        for step in path[:-1]:
+            parent = parent[step]
+        key = path[-1]
+        names = [p[-1] for p, _ in sites if p and isinstance(p[-1], str)]
+        leaves = [v for _, v in sites if not isinstance(v, (dict, list))]
+        roll = rng.random()
+        if roll < 0.5:
+            parent[key] = copy.deepcopy(rng.choice([*_VALUES, *leaves[:40], *names[:20]]))
+        elif roll < 0.6 and isinstance(parent, dict):
+            del parent[key]
+        elif roll < 0.75 and isinstance(parent, dict):
+            renamed = rng.choice(names)
+            if renamed not in parent:
+                parent[renamed] = parent.pop(key)
+        elif isinstance(parent, list) and roll < 0.9:
+            parent.insert(rng.randrange(len(parent) + 1), copy.deepcopy(rng.choice(parent)))
+        elif isinstance(parent, list) and len(parent) > 1:
+            parent.pop(rng.randrange(1, len(parent)))
+    return document
+
+
+def _base_exports() -> list[Any]:
+    exports = []
+    for number, knobs in enumerate(variants("datagym")):
+        exports.append(
+            build_subject(RandomDraw(f"dg-perturb-{number}"), "datagym", "lenient", **knobs).document
+        )
+    return exports
+
+
+BASE_EXPORTS = _base_exports()
+
+
+@given(st.randoms(use_true_random=False), st.sampled_from(PROFILES))
+def test_perturbed_exports_report_as_the_reference(native: ModuleType, rng: Any, profile: str) -> None:
+    document = _perturbed(rng, rng.choice(BASE_EXPORTS))
+    with tempfile.TemporaryDirectory() as folder:
+        _same(_write(Path(folder), document), profile)
