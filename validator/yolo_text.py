@@ -161,11 +161,12 @@ def parse_token(token: str) -> LabelValue:
 
     An integer token too long for ``int()`` (see :mod:`labelspec.validator.numbers`) stays a string: the
     schema reports it at its line and field, as no trainer can read it either."""
-    if _INT.fullmatch(token):
-        return token if not convertible(token) else int(token)
-    if _FLOAT.fullmatch(token):
+    if not _FLOAT.fullmatch(token):
+        return token
+    if "." in token or "e" in token or "E" in token:
         return float(token)
-    return token
+    # a number token without '.' or exponent is exactly an _INT token
+    return token if not convertible(token) else int(token)
 
 
 def parse_label_text(text: str) -> tuple[list[list[LabelValue]], list[int]]:

@@ -65,27 +65,41 @@ def write_bytes(path: Path, data: bytes, *, force: bool = False) -> Path:
     return path
 
 
-def write_many(files: Iterable[tuple[Path, bytes]], *, force: bool = False) -> list[Path]:
+def _write_new(path: str, data: bytes, flags: int) -> None:
+    """One file, with plain system calls (no buffered file object: they cost more than the write itself
+    for 100 000 small label files)."""
+    fd = os.open(path, flags, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def write_many(files: Iterable[tuple[Path | str, bytes]], *, force: bool = False) -> list[Path]:
     """Write many files (e.g. one YOLO label file per image): each folder is created once, and inside the
     active staging folder every file is written directly; elsewhere each one with :func:`write_bytes`."""
     staging = _STAGING.get()
-    staged: dict[Path, bool] = {}  # folder -> inside the staging folder (created)
+    prefix = os.path.join(staging, "") if staging is not None else None
+    staged: dict[str, bool] = {}  # folder -> inside the staging folder (created)
     written: list[Path] = []
-    mode = "wb" if force else "xb"  # "xb": two items never share one file
-    for path, data in files:
-        parent = path.parent
+    # O_EXCL without force: two items never share one file
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL) | getattr(os, "O_BINARY", 0)
+    for given, data in files:
+        path = os.fspath(given)
+        parent = os.path.dirname(path)
         inside = staged.get(parent)
         if inside is None:
-            inside = staging is not None and (parent == staging or staging in parent.parents)
+            inside = prefix is not None and os.path.join(parent, "").startswith(prefix)
             if inside:
-                parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(parent, exist_ok=True)
             staged[parent] = inside
         if not inside:
-            written.append(write_bytes(path, data, force=force))
+            written.append(write_bytes(Path(path), data, force=force))
             continue
-        with open(path, mode) as out:
-            out.write(data)
-        written.append(path)
+        _write_new(path, data, flags)
+        written.append(Path(path))
     return written
 
 
@@ -136,10 +150,12 @@ class StagedOutput:
         return self.staging / self.out.name
 
     def final_path(self, staged: Path) -> Path:
-        """Where a staged path ends up once published."""
+        """Where a staged path ends up once published (string work: ``relative_to`` per file is slow)."""
         assert self.staging is not None
-        relative = staged.relative_to(self.staging)
-        return self.out.parent / relative
+        text, prefix = os.fspath(staged), os.path.join(self.staging, "")
+        if not text.startswith(prefix):
+            raise ValueError(f"{staged} is not in the staging folder {self.staging}")
+        return Path(os.path.join(self.out.parent, text[len(prefix) :]))
 
     def publish(self, paths: Iterable[Path]) -> list[Path]:
         assert self.staging is not None

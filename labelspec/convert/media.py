@@ -14,6 +14,7 @@ __all__ = [
     "find_media",
     "image_size",
     "media_basename",
+    "safe_member_name",
     "safe_member_path",
     "size_from_media",
 ]
@@ -29,14 +30,9 @@ class UnsafeNameError(ValueError):
     """A media or member name that would escape the output folder."""
 
 
-def safe_member_path(out_dir: Path, name: str, *, resolve: bool = True) -> Path:
-    """``out_dir / name`` for a relative ``name`` from an export, refusing anything that could escape.
-
-    Refused: empty names, NUL bytes, absolute paths (``/x``, ``C:\\x``, ``\\\\server``), ``..`` segments
-    (also with backslashes, which are treated as separators) and names whose resolved path (following
-    links that already exist) lies outside ``out_dir``. ``resolve=False`` skips that last check, for a
-    folder the caller just created (it holds no links).
-    """
+def safe_member_name(name: str) -> str:
+    """A relative ``name`` from an export as a normal POSIX relative path, refusing anything that could
+    escape the folder it is joined to (see :func:`safe_member_path`; no file system access)."""
     if not name or "\x00" in name:
         raise UnsafeNameError(f"refusing the empty or binary media name {name!r}")
     normal = name.replace("\\", "/")
@@ -45,7 +41,18 @@ def safe_member_path(out_dir: Path, name: str, *, resolve: bool = True) -> Path:
     parts = [p for p in normal.split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
         raise UnsafeNameError(f"refusing the media name {name!r}: it would leave the output folder")
-    candidate = out_dir.joinpath(*parts)
+    return "/".join(parts)
+
+
+def safe_member_path(out_dir: Path, name: str, *, resolve: bool = True) -> Path:
+    """``out_dir / name`` for a relative ``name`` from an export, refusing anything that could escape.
+
+    Refused: empty names, NUL bytes, absolute paths (``/x``, ``C:\\x``, ``\\\\server``), ``..`` segments
+    (also with backslashes, which are treated as separators) and names whose resolved path (following
+    links that already exist) lies outside ``out_dir``. ``resolve=False`` skips that last check, for a
+    folder the caller just created (it holds no links).
+    """
+    candidate = out_dir.joinpath(*safe_member_name(name).split("/"))
     if not resolve:
         return candidate
     root = out_dir.resolve()

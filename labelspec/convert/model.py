@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 AttributeValue = str | int | float | bool | None | tuple[str, ...]
 MediaKind = Literal["image", "frame", "slice"]
@@ -56,7 +56,7 @@ class Category:
     source_id: Any = None  # the id exactly as the source wrote it (int, str, featureHash, ...)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaItem:
     """An image, a frame of a video or image sequence, or a slice of a volume."""
 
@@ -71,7 +71,7 @@ class MediaItem:
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """Axis-aligned box: top-left corner and size, in pixels."""
 
@@ -81,7 +81,7 @@ class Box:
     h: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RotatedBox:
     """A box rotated by ``theta`` degrees (clockwise, about its centre); x, y is the unrotated top-left."""
 
@@ -92,32 +92,32 @@ class RotatedBox:
     theta: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Polygon:
     """One polygon: ring 0 is the outer boundary, later rings are holes; rings are flat [x0, y0, x1, ...]."""
 
     rings: tuple[tuple[float, ...], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MultiPolygon:
     """Several polygons forming one object (e.g. an occluded car seen in two parts)."""
 
     polygons: tuple[Polygon, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Polyline:
     points: tuple[tuple[float, float], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     x: float
     y: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Keypoint:
     x: float
     y: float
@@ -125,14 +125,14 @@ class Keypoint:
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Keypoints:
     """A skeleton instance; point order follows the category's ``keypoint_names`` when it has them."""
 
     points: tuple[Keypoint, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mask:
     """A binary mask as COCO uncompressed RLE: ``counts`` in column-major order, first run of 0s."""
 
@@ -153,7 +153,7 @@ class Cuboid:
 Geometry = Box | RotatedBox | Polygon | MultiPolygon | Polyline | Point | Keypoints | Mask | Cuboid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Annotation:
     """One labelled object on one media item."""
 
@@ -201,9 +201,9 @@ class LabelledDataset:
 LossKind = Literal["dropped", "approximated"]
 
 
-@dataclass(frozen=True)
-class Loss:
-    """One thing a conversion could not carry over exactly."""
+class Loss(NamedTuple):
+    """One thing a conversion could not carry over exactly (a named tuple: a conversion of a large dataset
+    can report one per object)."""
 
     kind: LossKind
     what: str  # e.g. "polyline annotation", "object attribute", "classification"

@@ -311,11 +311,44 @@ def test_yolo_output_layouts(cli: list[str], tmp_path: Path) -> None:
     }
     listed = (darknet / "train.txt").read_text().splitlines()
     assert sorted(listed) == sorted(f"obj_train_data/{i['file_name']}" for i in coco["images"])
+    # the label files themselves, beside where train.txt puts the images: the same lines as ultralytics'
+    for stem in stems:
+        darknet_label = (darknet / "obj_train_data" / f"{stem}.txt").read_text()
+        assert darknet_label == (ultralytics / "labels" / f"{stem}.txt").read_text()
     for layout in (ultralytics, darknet):
         checked = run(cli, "validate", layout, "--format", "yolo", "--profile", "strict")
         assert checked.returncode == 0, checked.stdout
     with pytest.raises(ConversionError):
         convert(source, "yolo", tmp_path / "bad", layout="nonsense")
+
+
+def test_yolo_output_check_reports_what_validating_the_folder_reports(tmp_path: Path) -> None:
+    """The writer checks its ultralytics output as the dataset it wrote (no folder walk): the findings must
+    be those of ``validate FOLDER``, also on a folder edited after writing (bad token, class out of range,
+    box past the border, blank line)."""
+    from labelspec.convert.model import ConversionReport
+    from labelspec.convert.readers import coco as coco_reader
+    from labelspec.convert.registry import ReadOptions, WriteOptions
+    from labelspec.convert.writers.yolo import WRITER
+    from labelspec.validator.api import validate
+
+    source = json.loads((CORPUS / "coco-instance" / "pycocotools_ground_truth.json").read_text())
+    report = ConversionReport("coco-instance", "yolo")
+    dataset = coco_reader.read(source, ReadOptions(), report)
+    out = tmp_path / "out"
+    paths = WRITER.write(dataset, out, WriteOptions(), report)
+    assert paths[0].name == "data.yaml" and len(paths) == 1 + len(source["images"])
+
+    def findings(checked: Any) -> list[tuple[str, str, str]]:
+        return [(f.rule, f.pointer, f.severity) for f in checked.files[0].findings]
+
+    assert WRITER.validate_output(paths).valid
+    assert findings(WRITER.validate_output(paths)) == findings(validate(out, format="yolo"))
+    label = paths[1]
+    label.write_text(label.read_text() + "\n9999 0.5 0.5 0.2 0.2\n0 1.5 0.5 0.2 0.2\n0 x 0.5 0.2 0.2\n")
+    edited = WRITER.validate_output(paths)
+    assert not edited.valid and len(findings(edited)) >= 3
+    assert findings(edited) == findings(validate(out, format="yolo"))
 
 
 # -------------------------------------------------------------------------------------- YOLO input

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -37,9 +37,11 @@ from labelspec.convert.model import (
 from labelspec.convert.readers import number, with_size
 from labelspec.convert.registry import ReadOptions
 from labelspec.formats import coco_instance
-from labelspec.formats._runtime import ListView, to_raw
+from labelspec.formats._runtime import JsonObject, JsonTypeError, ListView, MissingPropertyError, to_raw
 
 __all__ = ["compressed_to_counts", "mask_to_counts", "read"]
+
+_V = TypeVar("_V", bound=JsonObject)
 
 _VISIBILITY: dict[int, Literal["visible", "occluded", "invisible"]] = {
     0: "invisible",
@@ -68,15 +70,18 @@ def compressed_to_counts(counts: str | bytes, height: int, width: int) -> tuple[
     return mask_to_counts(mask)
 
 
+_NUMBERS = frozenset((int, float))  # JSON numbers as orjson/json give them (bool is not one)
+
+
 def _polygons(segmentation: list[Any], report: ConversionReport, where: str) -> Geometry | None:
     rings: list[tuple[float, ...]] = []
     for index, ring in enumerate(segmentation):
-        values = [number(v) for v in ring] if isinstance(ring, list) else []
-        coords = tuple(v for v in values if v is not None)
-        if len(coords) < 6 or len(coords) % 2 or len(coords) != len(values):
-            report.drop("polygon ring", "fewer than 3 points or not numbers", f"{where}/segmentation/{index}")
+        # one type check per ring (set of the item types), not a call per coordinate: the hot loop of a
+        # large COCO file
+        if type(ring) is list and len(ring) >= 6 and not len(ring) % 2 and set(map(type, ring)) <= _NUMBERS:
+            rings.append(tuple(map(float, ring)))
             continue
-        rings.append(coords)
+        report.drop("polygon ring", "fewer than 3 points or not numbers", f"{where}/segmentation/{index}")
     if not rings:
         return None
     if len(rings) == 1:
@@ -100,7 +105,7 @@ def _rle(segmentation: coco_instance.Rle, image: MediaItem | None) -> Mask:
 
 
 def _box(bbox: Any, report: ConversionReport, where: str) -> Box | None:
-    if not isinstance(bbox, ListView) or len(bbox) != 4:
+    if type(bbox) is not list or len(bbox) != 4:
         return None
     values = [number(v) for v in bbox]
     if any(v is None for v in values):
@@ -166,7 +171,7 @@ def _one_point_rings(segmentation: list[Any]) -> bool:
 
 
 def _zero_box(bbox: Any) -> bool:
-    return isinstance(bbox, ListView) and len(bbox) == 4 and bbox[2] == 0 and bbox[3] == 0
+    return type(bbox) is list and len(bbox) == 4 and bbox[2] == 0 and bbox[3] == 0
 
 
 def _keypoints(values: list[Any], category: Category | None) -> Keypoints | Point | None:
@@ -186,62 +191,92 @@ def _size(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _items(raw_doc: dict[str, Any], key: str) -> list[Any]:
+    """The raw array ``key`` of the document ([] when absent, null or empty)."""
+    value = raw_doc.get(key)
+    if not value:
+        return []
+    if type(value) is not list:
+        raise JsonTypeError(f"/{key}", "an array", value)
+    return value
+
+
+def _object(value: Any, cls: type[_V], pointer: str) -> dict[str, Any]:
+    """``value`` as a raw JSON object; anything else raises what the typed view would (``JsonTypeError``)."""
+    if type(value) is not dict:
+        cls.from_json(value, pointer)  # raises
+    raw: dict[str, Any] = value
+    return raw
+
+
+def _required(raw: dict[str, Any], key: str, pointer: str) -> Any:
+    if key not in raw:
+        raise MissingPropertyError(f"{pointer}/{key}")
+    return raw[key]
+
+
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
+    # Images and annotations are read from the raw JSON (no typed view per item: 100 000s of them in a
+    # large file), with the views' semantics: required keys raise MissingPropertyError, non-objects
+    # JsonTypeError, and numbers are floats in the model.
     doc = coco_instance.from_json(document)
     raw_doc = doc.to_json()
     categories = tuple(_category(c) for c in (doc.categories if raw_doc.get("categories") else ()))
     by_category = {c.id: c for c in categories}
     media: list[MediaItem] = []
-    for image in doc.images if raw_doc.get("images") else ():
-        coco_url = image.coco_url
+    for index, value in enumerate(_items(raw_doc, "images")):
+        pointer = f"/images/{index}"
+        image = _object(value, coco_instance.Image, pointer)
+        coco_url = image.get("coco_url")
         item = MediaItem(
-            id=str(image.id),
-            file_name=str(image.file_name if image.to_json().get("file_name") else image.id),
-            width=_size(image.width),
-            height=_size(image.height),
+            id=str(_required(image, "id", pointer)),
+            file_name=str(image["file_name"] if image.get("file_name") else image["id"]),
+            width=_size(image.get("width")),
+            height=_size(image.get("height")),
             url=coco_url if isinstance(coco_url, str) else None,
         )
         media.append(with_size(item, options))
     by_media = {m.id: m for m in media}
     annotations: list[Annotation] = []
-    for index, raw in enumerate((doc.annotations or ()) if raw_doc.get("annotations") else ()):
+    append = annotations.append
+    for index, value in enumerate(_items(raw_doc, "annotations")):
         where = f"/annotations/{index}"
+        raw = _object(value, coco_instance.Annotation, where)
         # labelformat writes no annotation ids (COCO-D13): the position stands in for it.
-        ann_id = str(raw.id) if raw.id is not None else f"annotation-{index}"
-        media_id, category_id = str(raw.image_id), str(raw.category_id)
-        segmentation = raw.segmentation
-        points = _point_pairs(raw.points)
+        source_id = raw.get("id")
+        ann_id = str(source_id) if source_id is not None else f"annotation-{index}"
+        media_id = str(_required(raw, "image_id", where))
+        category_id = str(_required(raw, "category_id", where))
+        segmentation = raw.get("segmentation")
+        bbox = raw.get("bbox")
         keypoints = None
-        values = raw.keypoints
-        if isinstance(values, ListView) and values:
-            keypoints = _keypoints(list(values), by_category.get(category_id))
+        values = raw.get("keypoints")
+        if type(values) is list and values:
+            keypoints = _keypoints(values, by_category.get(category_id))
         region: Geometry | None = None
-        if isinstance(segmentation, list) and segmentation:
+        if type(segmentation) is list and segmentation:
             if not (keypoints is not None and _one_point_rings(segmentation)):  # else: the keypoints hold it
                 region = _polygons(segmentation, report, where)
-        elif isinstance(segmentation, coco_instance.Rle):
-            region = _rle(segmentation, by_media.get(media_id))
-        elif points is not None:  # Segments.ai SDK polygons
-            region = Polygon((points,))
-        if region is None and not (keypoints is not None and _zero_box(raw.bbox)):
-            region = _box(raw.bbox, report, where)
+        elif type(segmentation) is dict:
+            rle = coco_instance.Rle.from_json(segmentation, f"{where}/segmentation")
+            region = _rle(rle, by_media.get(media_id))
+        elif "points" in raw and (points := _point_pairs(raw["points"])) is not None:
+            region = Polygon((points,))  # Segments.ai SDK polygons
+        if region is None and not (keypoints is not None and _zero_box(bbox)):
+            region = _box(bbox, report, where)
         if region is None and keypoints is None:
             report.drop("annotation", "no geometry (no segmentation, bbox or keypoints)", where)
             continue
-        common: dict[str, Any] = {
-            "media_id": media_id,
-            "category_id": category_id,
-            "is_crowd": raw.iscrowd == 1,
-            "confidence": number(raw.score),
-        }
+        is_crowd = raw.get("iscrowd") == 1
+        confidence = number(raw.get("score"))
         track = ann_id if region is not None and isinstance(keypoints, Keypoints) else None
         if region is not None:
-            annotations.append(
-                Annotation(id=ann_id, geometry=region, track_id=track, source_id=raw.id, **common)
+            append(
+                Annotation(ann_id, media_id, category_id, region, {}, track, confidence, is_crowd, source_id)
             )
         if keypoints is not None:
             kp_id = f"{ann_id}#keypoints" if region is not None else ann_id
-            annotations.append(Annotation(id=kp_id, geometry=keypoints, track_id=track, **common))
+            append(Annotation(kp_id, media_id, category_id, keypoints, {}, track, confidence, is_crowd))
     info: dict[str, Any] = {}
     if "info" in raw_doc:
         info["coco_info"] = to_raw(doc.info)

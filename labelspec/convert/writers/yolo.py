@@ -24,13 +24,14 @@ are dropped (reported).
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from labelspec.convert.atomic import write_bytes, write_many
-from labelspec.convert.media import safe_member_path
+from labelspec.convert.media import safe_member_name
 from labelspec.convert.model import (
     Annotation,
     Box,
@@ -39,6 +40,7 @@ from labelspec.convert.model import (
     LabelledDataset,
     MediaItem,
     Point,
+    Polygon,
     Polyline,
 )
 from labelspec.convert.registry import WriteOptions
@@ -48,6 +50,7 @@ from labelspec.validator.report import Report
 __all__ = ["DATA_YAML", "LAYOUTS", "WRITER", "YoloWriter", "label_name"]
 
 DATA_YAML = "data.yaml"
+_NO_BOX: dict[type, str] = {Point: "point", Polyline: "polyline", Cuboid: "cuboid"}
 LAYOUTS = ("ultralytics", "darknet")
 _DARKNET_DIR = "obj_train_data"
 
@@ -80,11 +83,20 @@ def _fmt(value: float) -> str:
 
 
 def _text(lines: Sequence[list[Any]]) -> bytes:
-    """A label file: ``class cx cy w h`` lines, the coordinates with 6 decimals.
+    """A label file: ``class cx cy w h`` lines, the coordinates with 6 decimals (-0 written as 0).
 
     (Not ``yolo.write``: the generated writer prints numbers in full precision, as Python's ``repr``.)
     """
-    return "".join(f"{line[0]} {' '.join(_fmt(v) for v in line[1:])}\n" for line in lines).encode()
+    out: list[str] = []
+    for line in lines:
+        if len(line) == 5:
+            text = f"{line[0]} {line[1]:.6f} {line[2]:.6f} {line[3]:.6f} {line[4]:.6f}\n"
+            if "-" in text:  # a clipped -0.0 (the values are never negative)
+                text = f"{line[0]} {' '.join(_fmt(v) for v in line[1:])}\n"
+        else:
+            text = f"{line[0]} {' '.join(_fmt(v) for v in line[1:])}\n"
+        out.append(text)
+    return "".join(out).encode()
 
 
 class YoloWriter:
@@ -115,8 +127,8 @@ class YoloWriter:
         paired = {kp.id for kp in CocoInstanceWriter.keypoint_pairs(dataset.annotations).values()}
         used: set[str] = set()
         labels: dict[str, list[list[Any]]] = {}  # label file (relative to out/) -> its lines
-        paths: dict[str, Path] = {}
         boxes = 0
+        line_of = self._line
         for item in dataset.media:
             width, height = require_size(item, "yolo")
             name = label_name(item)
@@ -131,14 +143,12 @@ class YoloWriter:
                 if annotation.id in paired:
                     report.drop("keypoints", "YOLO detection keeps the object's box only", annotation.id)
                     continue
-                line = self._line(annotation, class_index, width, height, report)
+                line = line_of(annotation, class_index, width, height, report)
                 if line is not None:
                     lines.append(line)
             boxes += len(lines)
-            key = f"labels/{name}"
             # out is the folder this writer just created: a lexical check is enough (no links in it)
-            paths[key] = safe_member_path(out / "labels", name, resolve=False)
-            labels[key] = lines
+            labels[f"labels/{safe_member_name(name)}"] = lines
             if item.attributes:
                 report.drop("media attributes", "YOLO has no attributes", item.id)
         for classification in dataset.classifications:
@@ -153,8 +163,9 @@ class YoloWriter:
         if layout == "darknet":
             return self._write_darknet(names, dataset.media, labels, out, options.force)
         written = [write_bytes(out / DATA_YAML, _data_yaml(names), force=options.force)]
+        root = os.fspath(out)
         written += write_many(
-            ((paths[key], _text(lines)) for key, lines in labels.items()), force=options.force
+            ((f"{root}/{key}", _text(lines)) for key, lines in labels.items()), force=options.force
         )
         return written
 
@@ -171,16 +182,18 @@ class YoloWriter:
         data = f"classes = {len(names)}\ntrain = train.txt\nnames = obj.names\nbackup = backup/\n"
         written.append(write_bytes(out / "obj.data", data.encode(), force=force))
         images: list[str] = []
-        files: list[tuple[Path, bytes]] = []
+        files: list[tuple[str, bytes]] = []
+        root = os.fspath(out / _DARKNET_DIR)
         for item, (key, lines) in zip(media, labels.items(), strict=True):
             relative = key.removeprefix("labels/")
             stem = relative[: -len(".txt")]
             extension = posixpath.splitext(item.file_name)[1] or ".jpg"
             images.append(f"{_DARKNET_DIR}/{stem}{extension}")
-            files.append((safe_member_path(out / _DARKNET_DIR, relative, resolve=False), _text(lines)))
-        written.insert(
-            2, write_bytes(out / "train.txt", "".join(f"{i}\n" for i in images).encode(), force=force)
+            files.append((f"{root}/{relative}", _text(lines)))
+        written.append(
+            write_bytes(out / "train.txt", "".join(f"{i}\n" for i in images).encode(), force=force)
         )
+        written += write_many(files, force=force)
         return written
 
     @staticmethod
@@ -189,46 +202,75 @@ class YoloWriter:
     ) -> list[Any] | None:
         """The fields of the label line (``class cx cy w h``, fractions of the image size)."""
         geometry = annotation.geometry
-        if annotation.category_id not in class_index:
+        index = class_index.get(annotation.category_id)
+        if index is None:
             report.drop("annotation", "its category is not in the dataset", annotation.id)
             return None
-        if isinstance(geometry, (Point, Polyline, Cuboid)):
-            kind = {Point: "point", Polyline: "polyline", Cuboid: "cuboid"}[type(geometry)]
-            report.drop(f"{kind} annotation", f"YOLO detection labels have no {kind}s", annotation.id)
-            return None
-        box = extent(geometry)
-        if box is None or width <= 0 or height <= 0:
-            report.drop("annotation", "empty geometry", annotation.id)
-            return None
-        if not isinstance(geometry, Box):
-            kind = type(geometry).__name__.lower()
-            report.approximate(f"{kind} annotation", "written as its bounding box", annotation.id)
-        x0, y0, w, h = box
-        x1, y1 = x0 + w, y0 + h
-        x0, x1 = sorted((x0, x1))
-        y0, y1 = sorted((y0, y1))
+        kind = type(geometry)
+        # The common shapes inline (the hot loop of a large dataset), with extent()'s arithmetic exactly.
+        outer = geometry.rings[0] if isinstance(geometry, Polygon) and geometry.rings else ()
+        if len(outer) >= 2 and width > 0 and height > 0:
+            xs, ys = outer[0::2], outer[1::2]
+            x0, y0 = min(xs), min(ys)
+            x1, y1 = x0 + (max(xs) - x0), y0 + (max(ys) - y0)
+            report.approximate("polygon annotation", "written as its bounding box", annotation.id)
+        else:
+            if kind in _NO_BOX:
+                name = _NO_BOX[kind]
+                report.drop(f"{name} annotation", f"YOLO detection labels have no {name}s", annotation.id)
+                return None
+            box = extent(geometry)
+            if box is None or width <= 0 or height <= 0:
+                report.drop("annotation", "empty geometry", annotation.id)
+                return None
+            if kind is not Box:
+                report.approximate(
+                    f"{kind.__name__.lower()} annotation", "written as its bounding box", annotation.id
+                )
+            x0, y0, w, h = box
+            x1, y1 = x0 + w, y0 + h
+            if x1 < x0:
+                x0, x1 = x1, x0
+            if y1 < y0:
+                y0, y1 = y1, y0
         cx0, cy0 = min(max(x0, 0.0), width), min(max(y0, 0.0), height)
         cx1, cy1 = min(max(x1, 0.0), width), min(max(y1, 0.0), height)
-        if (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1):
+        if cx0 != x0 or cy0 != y0 or cx1 != x1 or cy1 != y1:
             report.approximate("box", "clipped to the image", annotation.id)
         if cx1 <= cx0 or cy1 <= cy0:
             report.drop("annotation", "empty box (outside the image or zero size)", annotation.id)
             return None
         if annotation.attributes:
             report.drop("object attributes", "YOLO has no attributes", annotation.id)
-        values = (
+        return [
+            index,
             (cx0 + cx1) / 2 / width,
             (cy0 + cy1) / 2 / height,
             (cx1 - cx0) / width,
             (cy1 - cy0) / height,
-        )
-        return [class_index[annotation.category_id], *values]
+        ]
 
     def validate_output(self, paths: Sequence[Path]) -> Report:
-        from labelspec.validator.api import validate
+        """The written folder validated as YOLO. The ultralytics layout is validated as the dataset the
+        writer wrote (data.yaml and every label file, read back from disk) without walking the folder to
+        find them; tests/convert checks that this gives the report ``labelspec validate FOLDER`` gives."""
+        import gc
+
+        from labelspec.validator.api import validate, validate_dataset
+        from labelspec.validator.folders import YoloDataset
 
         folder = paths[0].parent  # the names file is written first, at the top of the folder
-        return validate(folder, format="yolo")
+        if paths[0].name != DATA_YAML:
+            return validate(folder, format="yolo")
+        labels = sorted(os.fspath(p) for p in paths[1:])
+        dataset = YoloDataset(os.fspath(folder), tuple(labels), os.fspath(paths[0]))
+        paused = gc.isenabled()
+        gc.disable()  # as validate() does: the collector would dominate over 100 000s of parsed lines
+        try:
+            return Report(files=[validate_dataset(dataset, "yolo", "lenient")])
+        finally:
+            if paused:
+                gc.enable()
 
 
 WRITER = YoloWriter()
