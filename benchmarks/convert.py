@@ -1,17 +1,24 @@
 """Conversion speed and memory of labelspec against peer converters, as whole processes, in one run.
 
-    python benchmarks/convert.py [--images 20000] [--repeat 1] [--train2017] [--out benchmarks/RESULTS.md]
+    python benchmarks/convert.py [--images 20000] [--samples 300] [--repeat 1] [--train2017]
+                                 [--out benchmarks/RESULTS.md]
 
 Input: a COCO instance file generated at a fixed seed into ``benchmarks/.cache/`` (not committed; reused
 when present): ``--images`` images (default 20 000, about 6.7 objects each, 80 categories), every object
 with a polygon, its bbox and area, as COCO writes them. ``--train2017`` adds a file of train2017's size
-(118 000 images) and measures labelspec's peak memory on it.
+(118 000 images) and measures labelspec's peak memory on it. A Segments.ai ``segmentation-bitmap``
+release of ``--samples`` samples (640x480, 2 to 9 instances each, image and label bitmap PNGs generated at
+a fixed seed into the cache) whose media URLs point at an HTTP server this script starts on 127.0.0.1.
 
 Tools, each its own process, timed from outside (best of ``--repeat``), peak RSS of the process:
 
 - ``labelspec convert coco.json --to yolo`` (validation of the input and of the output included);
 - labelformat (the ``bench`` extra): ``labelformat convert --task object-detection --input-format coco
-  --output-format yolov8``, which neither validates its input nor its output.
+  --output-format yolov8``, which neither validates its input nor its output;
+- Segments bitmap release -> COCO instance: ``labelspec convert release.json --to coco-instance
+  --allow-private-network`` against the segments-ai SDK's ``SegmentsDataset`` + ``export_dataset(...,
+  export_format="coco-instance")`` (the test extra); both fetch the bitmaps from the local server into an
+  empty cache at every run (the SDK also fetches every image: its loader does).
 
 The results replace the conversion section of ``benchmarks/RESULTS.md`` (between the
 ``<!-- conversions -->`` markers; ``benchmarks/run.py`` keeps that section when it rewrites the file), which
@@ -22,17 +29,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import http.server
+import io
 import json
 import platform
 import random
 import shutil
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import CACHE, PYTHON, measured, peak_rss  # noqa: E402  (the validation benchmark's process runner)
+from run import CACHE, PYTHON, measured, peak_rss, run  # noqa: E402  (the validation benchmark's process runner)
 
 BEGIN, END = "<!-- conversions -->", "<!-- /conversions -->"
 SEED = 14
@@ -40,7 +53,7 @@ SEED = 14
 
 def coco_input(images: int) -> Path:
     path = CACHE / f"coco-{images}.json"
-    if path.exists():
+    if path.exists() and path.with_suffix(".objects").exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEED)
@@ -76,7 +89,140 @@ def coco_input(images: int) -> Path:
         "categories": [{"id": i, "name": f"class_{i}", "supercategory": "thing"} for i in range(1, 81)],
     }
     path.write_text(json.dumps(document))
+    path.with_suffix(".objects").write_text(str(len(out["annotations"])))
     return path
+
+
+# ---------------------------------------------------------------------- Segments bitmap release peer
+
+SEGMENTS_SDK = """
+import sys
+from segments import SegmentsDataset
+from segments.utils import export_dataset
+dataset = SegmentsDataset(sys.argv[1], labelset="ground-truth", segments_dir=sys.argv[2])
+export_dataset(dataset, export_folder=sys.argv[3], export_format="coco-instance")
+"""
+
+
+def segments_media(samples: int) -> tuple[Path, list[list[dict[str, int]]]]:
+    """The folder of images and label bitmaps (``img-N.png``, ``bitmap-N.png``) and each sample's objects."""
+    import numpy as np
+    from PIL import Image
+
+    from labelspec.codecs.segments_bitmap import ids_to_rgba
+
+    root = CACHE / f"segments-{samples}"
+    objects_file = root / "objects.json"
+    if objects_file.exists():
+        return root, json.loads(objects_file.read_text())
+    root.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(SEED)
+    every: list[list[dict[str, int]]] = []
+    for n in range(samples):
+        ids = np.zeros((480, 640), np.uint32)
+        objects = []
+        for instance in range(1, rng.randint(2, 9) + 1):
+            x, y = rng.randrange(0, 600), rng.randrange(0, 440)
+            ids[y : y + rng.randint(20, 200), x : x + rng.randint(20, 200)] = instance
+            objects.append({"id": instance, "category_id": rng.randint(1, 5)})
+        shade = np.full((480, 640, 3), rng.randrange(256), np.uint8)
+        for name, array in ((f"img-{n}.png", shade), (f"bitmap-{n}.png", ids_to_rgba(ids))):
+            buffer = io.BytesIO()
+            Image.fromarray(array).save(buffer, format="PNG")
+            (root / name).write_bytes(buffer.getvalue())
+        every.append(objects)
+    objects_file.write_text(json.dumps(every))
+    return root, every
+
+
+def segments_release(objects: list[list[dict[str, int]]], base: str, path: Path) -> Path:
+    samples = [
+        {
+            "uuid": f"00000000-0000-4000-8000-{n:012d}",
+            "name": f"sample-{n}.png",
+            "attributes": {"image": {"url": f"{base}/img-{n}.png"}},
+            "metadata": {},
+            "labels": {
+                "ground-truth": {
+                    "label_status": "LABELED",
+                    "attributes": {
+                        "format_version": "0.1",
+                        "annotations": [{**o, "attributes": {}} for o in sample],
+                        "segmentation_bitmap": {"url": f"{base}/bitmap-{n}.png"},
+                    },
+                }
+            },
+        }
+        for n, sample in enumerate(objects)
+    ]
+    categories = [{"id": i, "name": f"class_{i}", "color": [40 * i, 0, 0]} for i in range(1, 6)]
+    release = {
+        "name": "v1",
+        "description": "",
+        "created_at": "2024-08-08 21:18:34.274388+00:00",
+        "dataset": {
+            "name": "bench",
+            "description": "",
+            "owner": "jane",
+            "task_type": "segmentation-bitmap",
+            "task_attributes": {"format_version": "0.1", "categories": categories},
+            "labelsets": [{"name": "ground-truth", "description": ""}],
+            "samples": samples,
+        },
+    }
+    path.write_text(json.dumps(release))
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def served(root: Path) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 serving ``root``; yields its base URL."""
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def segments_rows(samples: int, repeat: int) -> list[tuple[str, str, float, int]]:
+    """labelspec and the segments-ai SDK, each from an empty cache, on one release served locally."""
+    root, objects = segments_media(samples)
+    rows: list[tuple[str, str, float, int]] = []
+    local = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    label = f"Segments bitmap release, {samples} samples 640x480 ({sum(map(len, objects))} objects)"
+    work = CACHE / "segments-work"
+    with served(root) as base:
+        release = segments_release(objects, base, CACHE / f"segments-{samples}.json")
+        labelspec = [PYTHON, "-m", "labelspec", "convert", str(release), "--to", "coco-instance", "-o",
+                     str(work / "out.json"), "--allow-private-network", "--force"]  # fmt: skip
+        sdk = [PYTHON, "-c", SEGMENTS_SDK, str(release), str(work / "sdk-cache"), str(work / "sdk-out")]
+        for tool, command in (
+            ("labelspec convert --to coco-instance (validates input and output)", labelspec),
+            ("segments-ai SDK export_dataset (coco-instance, no validation)", sdk),
+        ):
+            best: tuple[float, int] | None = None
+            for _ in range(max(repeat, 1)):
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir(parents=True)
+                seconds, _, code = run(command, {**local, "LABELSPEC_CACHE_DIR": str(work / "cache")})
+                assert code == 0, f"{tool} failed ({code})"
+                best = (seconds, 0) if best is None or seconds < best[0] else best
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            rss = peak_rss(command, {**local, "LABELSPEC_CACHE_DIR": str(work / "cache")})
+            assert best is not None
+            rows.append((label, tool, best[0], rss))
+    return rows
 
 
 def _labelformat() -> str | None:
@@ -87,6 +233,7 @@ def _labelformat() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=20_000)
+    parser.add_argument("--samples", type=int, default=300, help="Segments release samples (0: skip)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--train2017", action="store_true", help="also measure memory at 118 000 images")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
@@ -96,10 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     inputs = [args.images] + ([118_000] if args.train2017 else [])
     for images in inputs:
         source = coco_input(images)
-        document = json.loads(source.read_text())
-        objects, megabytes = len(document["annotations"]), source.stat().st_size / 1e6
+        objects, megabytes = int(source.with_suffix(".objects").read_text()), source.stat().st_size / 1e6
         label = f"COCO {images} images / {objects} objects ({megabytes:.0f} MB)"
-        del document
         out = CACHE / "out-labelspec"
         shutil.rmtree(out, ignore_errors=True)
         command = [
@@ -129,8 +274,34 @@ def main(argv: list[str] | None = None) -> int:
             assert code == 0, f"labelformat failed ({code})"
             rss = peak_rss(peer)
             rows.append((label, "labelformat convert (coco -> yolov8, no validation)", seconds, rss))
+    if args.samples:
+        rows += segments_rows(args.samples, args.repeat)
     write_results(args.out, rows, " ".join(["python", "benchmarks/convert.py", *(argv or sys.argv[1:])]))
     return 0
+
+
+def notes(rows: list[tuple[str, str, float, int]]) -> list[str]:
+    """Generated from the numbers: each peer comparison against issue 14's target (labelspec, validation
+    of both ends included, at least as fast as the peer on the same input), and the memory rows."""
+    out: list[str] = []
+    by_input: dict[str, dict[str, tuple[float, int]]] = {}
+    for label, tool, seconds, rss in rows:
+        by_input.setdefault(label, {})[tool.split(" ")[0]] = (seconds, rss)
+    for label, tools in by_input.items():
+        ours = tools.get("labelspec")
+        for peer, (seconds, rss) in tools.items():
+            if peer == "labelspec" or ours is None:
+                continue
+            ratio = ours[0] / seconds
+            verdict = "met" if ratio <= 1.0 else "NOT met"
+            out.append(
+                f"- **{label}**: labelspec {ours[0]:.2f} s against {peer} {seconds:.2f} s: {ratio:.2f}x the "
+                f"peer's time (target at most 1.00x: {verdict}); peak RSS {ours[1] / 2**20:.0f} MiB against "
+                f"{rss / 2**20:.0f} MiB."
+            )
+        if len(tools) == 1 and ours is not None:
+            out.append(f"- **{label}**: labelspec {ours[0]:.2f} s, peak RSS {ours[1] / 2**20:.0f} MiB.")
+    return out
 
 
 def section(rows: list[tuple[str, str, float, int]], command: str) -> str:
@@ -149,6 +320,10 @@ def section(rows: list[tuple[str, str, float, int]], command: str) -> str:
             f"| {label} | {tool} | {seconds:.2f} | {rss / 2**20:.0f} MiB |"
             for label, tool, seconds, rss in rows
         ),
+        "",
+        "Notes (generated from the table):",
+        "",
+        *notes(rows),
         "",
         END,
     ]

@@ -17,7 +17,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["OutputExistsError", "StagedOutput", "check_writable", "write_bytes", "write_json", "write_many"]
+__all__ = [
+    "OutputExistsError",
+    "StagedOutput",
+    "check_writable",
+    "output_target",
+    "write_bytes",
+    "write_json",
+    "write_many",
+]
 
 
 class OutputExistsError(FileExistsError):
@@ -32,6 +40,22 @@ def check_writable(path: Path, force: bool) -> None:
     """Refuse an existing ``path`` (file, folder or link) unless ``force``."""
     if not force and (path.exists() or path.is_symlink()):
         raise OutputExistsError(path)
+
+
+def output_target(
+    source: Path, out: str | os.PathLike[str] | None, *, in_place: bool = False, force: bool = False
+) -> Path | None:
+    """Where a command that rewrites ``source`` writes (``convert``'s and ``fix``'s ``-o``/``--in-place``
+    /``--force`` in one place): ``source`` itself with ``in_place`` (its own input, replaced atomically),
+    else ``out``, else None (nothing is written). An existing ``out`` (file, folder or link) is refused
+    with :class:`OutputExistsError` unless ``force``."""
+    if in_place:
+        return source
+    if out is None:
+        return None
+    target = Path(out)
+    check_writable(target, force)
+    return target
 
 
 # the private staging folder of the conversion running in this context, if any

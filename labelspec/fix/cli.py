@@ -165,6 +165,7 @@ def _fix_one(label: str, parsed: Parsed, job: Job, format_hint: str | None) -> F
 
 def run_fix(args: argparse.Namespace, out: TextIO) -> int:
     from labelspec.config import config_for
+    from labelspec.convert.atomic import OutputExistsError, output_target
 
     config = config_for(args.config, args.no_config)
     source = Path(args.export)
@@ -182,9 +183,10 @@ def run_fix(args: argparse.Namespace, out: TextIO) -> int:
         unsafe=args.unsafe_fixes or args.to_strict,
         keep_original=args.diff,
     )
-    target = source if args.in_place else Path(args.out) if args.out else None
-    if target is not None and not (args.force or args.in_place) and (target.exists() or target.is_symlink()):
-        raise UsageError(f"{target} exists; pass --force to overwrite it")
+    try:
+        target = output_target(source, args.out or None, in_place=args.in_place, force=args.force)
+    except OutputExistsError as exc:
+        raise UsageError(str(exc)) from None
     if _is_zip(source):
         results, written = _fix_zip(args, out, source, target, job)
     else:

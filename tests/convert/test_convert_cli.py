@@ -11,7 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from labelspec.convert.atomic import OutputExistsError, StagedOutput, write_bytes
+from labelspec.convert.atomic import OutputExistsError, StagedOutput, output_target, write_bytes
 from labelspec.convert.media import UnsafeNameError, find_media, image_size, safe_member_path
 from tests.conftest import CORPUS
 
@@ -194,3 +194,24 @@ def test_staged_output_publishes_atomically_or_not_at_all(tmp_path: Path) -> Non
     with pytest.raises(OutputExistsError):
         write_bytes(out / "a.txt", b"b")
     assert write_bytes(out / "a.txt", b"b", force=True).read_bytes() == b"b"
+
+
+def test_convert_and_fix_refuse_an_existing_output_with_one_message(cli: list[str], tmp_path: Path) -> None:
+    """-o/--force is one helper (``atomic.output_target`` / ``check_writable``) for both commands."""
+    source = CORPUS / "coco-instance" / "box_only_empty_segmentation.json"
+    taken = tmp_path / "taken.json"
+    taken.write_text("mine")
+    messages = []
+    for command in (["convert", str(source), "--to", "coco-instance", "-o", str(taken)],
+                    ["fix", str(source), "-o", str(taken)]):  # fmt: skip
+        result = subprocess.run([*cli, *command], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, result.stderr
+        assert taken.read_text() == "mine"
+        messages.append(f"{taken} exists; pass --force to overwrite it" in result.stderr)
+    assert messages == [True, True]
+    in_place = tmp_path / "in-place.json"
+    assert output_target(in_place, None, in_place=True) == in_place
+    assert output_target(in_place, None) is None
+    with pytest.raises(OutputExistsError):
+        output_target(in_place, taken)
+    assert output_target(in_place, taken, force=True) == taken
