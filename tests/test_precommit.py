@@ -35,6 +35,16 @@ def test_pre_commit_snippet_names_existing_hooks_and_revision(page: str) -> None
                 assert rev in tags, f"{page}: rev {rev} is not a tag of this repository"
 
 
+def test_the_hooks_file_example_names_a_revision_that_exists() -> None:
+    """The usage example in .pre-commit-hooks.yaml's comment follows the same rule as the pages."""
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    revs = re.findall(r"^#\s+rev:\s*(\S+)", text, re.M)
+    tags = subprocess.run(["git", "tag"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert revs and all(rev == PLACEHOLDER or rev in tags for rev in revs), revs
+    if PLACEHOLDER in revs:
+        assert "no release is tagged" in text.replace("\n#", "")
+
+
 def test_hooks_run_an_existing_command() -> None:
     for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text()):
         command = hook["entry"].split()
