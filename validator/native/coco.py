@@ -21,12 +21,11 @@ columns (``np.unique``, ``np.searchsorted``), a few lines each and far from the 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
 import orjson
 
 from labelspec.validator import progress
@@ -35,6 +34,20 @@ from labelspec.validator.detect import DetectionError, detect_format
 from labelspec.validator.native.schema_program import Program
 from labelspec.validator.report import FileReport
 from labelspec.validator.rules import catalogue
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+
+    class _Numpy:
+        """numpy, imported on first use: it costs more start-up than validating a small Encord file, and
+        only a COCO file's columns need it (this module is imported by every native run)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module("numpy"), name)
+
+    np = _Numpy()
 
 FORMAT = "coco-instance"
 # Root keys of the other formats' detectors: the pass stops at once on them (then detection decides).
@@ -54,7 +67,7 @@ _OTHER_FORMAT_KEYS = (
 _PARSER_RULES = frozenset({"JSON-DUPLICATE-KEY"})
 
 _REAL_COLUMNS = ("ann_x", "ann_y", "ann_w", "ann_h")  # float64; every other column is int64
-Columns = dict[str, npt.NDArray[Any]]
+Columns: TypeAlias = "dict[str, npt.NDArray[Any]]"
 _Check = Callable[[Columns], bool]
 VECTORISED: dict[str, _Check] = {}
 
