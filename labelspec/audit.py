@@ -13,6 +13,9 @@ conditional branch). Semantic rules are the entries of ``rules.yaml``.
   entry that matches a site and has the field answers for it.
 - a rule whose severity is ``error`` carries ``audit: {lenient: ..., strict: ...}`` in ``rules.yaml``
   for each profile where it is an error.
+- a schema node marked ``x-severity: warning`` (with ``x-severity-note``: why) reports its failures, and
+  those of everything under it, as warnings in both profiles; its sites are not errors, so not audited
+  (:func:`warning_sites` lists them).
 
 :func:`unaudited` lists what has no answer; a test keeps it empty, and the docs site renders the audit.
 """
@@ -81,8 +84,8 @@ class Answer:
 
 
 def _walk(node: Any, where: str) -> Iterator[Site]:
-    if not isinstance(node, dict):
-        return
+    if not isinstance(node, dict) or node.get("x-severity") == "warning":
+        return  # a node marked ``x-severity: warning`` and everything under it only warns
     for keyword in ASSERTING:
         if keyword in node:
             yield Site(where, keyword, node[keyword])
@@ -120,6 +123,35 @@ def sites(format_id: str, profile: str) -> tuple[Site, ...]:
     found = list(_walk({k: v for k, v in schema.items() if k != "definitions"}, "$"))
     for name, definition in (schema.get("definitions") or {}).items():
         found.extend(_walk(definition, name))
+    return tuple(found)
+
+
+def _walk_warnings(node: Any, where: str) -> Iterator[tuple[str, str]]:
+    """(where, note) of every node marked ``x-severity: warning``."""
+    if not isinstance(node, dict):
+        return
+    if node.get("x-severity") == "warning":
+        yield where, str(node.get("x-severity-note") or "")
+        return
+    for name, sub in (node.get("properties") or {}).items():
+        yield from _walk_warnings(sub, f"{where}.{name}")
+    if isinstance(node.get("additionalProperties"), dict):
+        yield from _walk_warnings(node["additionalProperties"], f"{where}.*")
+    if isinstance(node.get("items"), dict):
+        yield from _walk_warnings(node["items"], f"{where}[]")
+    for index, sub in enumerate(node.get("allOf") or []):
+        yield from _walk_warnings(sub, f"{where}/allOf/{index}")
+    for branch in ("then", "else"):
+        yield from _walk_warnings(node.get(branch), f"{where}/{branch}")
+
+
+@functools.cache
+def warning_sites(format_id: str) -> tuple[tuple[str, str], ...]:
+    """(where, why) of every schema node whose failures are warnings (``x-severity: warning``)."""
+    schema = compile_schema(format_id, "strict")
+    found = list(_walk_warnings({k: v for k, v in schema.items() if k != "definitions"}, "$"))
+    for name, definition in (schema.get("definitions") or {}).items():
+        found.extend(_walk_warnings(definition, name))
     return tuple(found)
 
 

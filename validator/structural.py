@@ -126,8 +126,34 @@ def structural_findings(
 def _reference_findings(validator: jsonschema.Draft7Validator, document: Any) -> list[Finding]:
     findings: list[Finding] = []
     for error in validator.iter_errors(document):
-        findings.extend(_findings_for(error, validator.schema))
+        note = _warning_note(validator.schema, list(error.absolute_schema_path))
+        for finding in _findings_for(error, validator.schema):
+            if note is not None:  # a constraint on a key the vendor SDK does not read: a warning
+                finding = Finding(
+                    finding.rule, "warning", finding.pointer, f"{finding.message} ({note})", finding.hint
+                )
+            findings.append(finding)
     return findings
+
+
+def _warning_note(root: Any, schema_path: Sequence[str | int]) -> str | None:
+    """The ``x-severity-note`` of the outermost node marked ``x-severity: warning`` on the error's schema
+    path, or None when every node on it makes the error an error."""
+    node: Any = root
+    for key in [*schema_path, None]:
+        while isinstance(node, dict) and key not in node and "$ref" in node:
+            if node.get("x-severity") == "warning":
+                break
+            node = _deref(root, node["$ref"])
+        if isinstance(node, dict) and node.get("x-severity") == "warning":
+            return str(node.get("x-severity-note") or "a warning: not read by the vendor SDK")
+        if key is None:
+            return None
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return None
 
 
 def _prefixed(finding: Finding, index: int) -> Finding:

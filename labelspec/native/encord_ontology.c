@@ -4,8 +4,7 @@
  * data units and spaces, object_features, classification_features, range objects), the answer lists
  * (_answer_lists / _answered) and the rules ENC-OBJECT-FEATURE-UNKNOWN, ENC-CLASSIFICATION-FEATURE-UNKNOWN,
  * ENC-SHAPE-MISMATCH, ENC-ATTRIBUTE-UNKNOWN, ENC-OPTION-UNKNOWN, ENC-ANSWER-TYPE-MISMATCH,
- * ENC-RADIO-ANSWER-COUNT, ENC-NESTED-ANSWER-UNSELECTED, ENC-DYNAMIC-TRACK-HASH-MISSING,
- * ENC-DYNAMIC-ANSWER-STATIC, ENC-REQUIRED-ATTRIBUTE-UNANSWERED and ENC-SKELETON-TEMPLATE-MISMATCH (point count and
+ * ENC-RADIO-ANSWER-COUNT, ENC-NESTED-ANSWER-UNSELECTED, ENC-DYNAMIC-ANSWER-STATIC, ENC-REQUIRED-ATTRIBUTE-UNANSWERED and ENC-SKELETON-TEMPLATE-MISMATCH (point count and
  * point featureHashes against the class's skeleton template). It reads defensively, as the reference
  * does, so it never relies on the row being structurally valid. The only values it does not model are
  * owner lookups by str() of a float, list or object featureHash (`ontology.objects.get(str(x))`): 0.
@@ -85,8 +84,8 @@ typedef struct {
 const char *const LONTO_RULE_IDS[] = {
     "ENC-OBJECT-FEATURE-UNKNOWN",        "ENC-CLASSIFICATION-FEATURE-UNKNOWN", "ENC-SHAPE-MISMATCH",
     "ENC-ATTRIBUTE-UNKNOWN",             "ENC-OPTION-UNKNOWN",                 "ENC-ANSWER-TYPE-MISMATCH",
-    "ENC-RADIO-ANSWER-COUNT",            "ENC-NESTED-ANSWER-UNSELECTED",       "ENC-DYNAMIC-TRACK-HASH-MISSING",
-    "ENC-DYNAMIC-ANSWER-STATIC",         "ENC-REQUIRED-ATTRIBUTE-UNANSWERED",  "ENC-SKELETON-TEMPLATE-MISMATCH",
+    "ENC-RADIO-ANSWER-COUNT",            "ENC-NESTED-ANSWER-UNSELECTED",       "ENC-DYNAMIC-ANSWER-STATIC",
+    "ENC-REQUIRED-ATTRIBUTE-UNANSWERED", "ENC-SKELETON-TEMPLATE-MISMATCH",
     NULL,
 };
 
@@ -996,8 +995,6 @@ static int answer_list(lonto *o, const ltape *t, int32_t owner, uint32_t list, i
             }
             if (o->mark[a->parent_sid] != selected) return 0; /* ENC-NESTED-ANSWER-UNSELECTED */
         }
-        if (dynamic && a->dynamic && a->type == AT_RADIO && f.track_hash == LT_NONE)
-            return 0; /* ENC-DYNAMIC-TRACK-HASH-MISSING */
         if (static_objects && a->dynamic && (f.range == LT_NONE || f.track_hash == LT_NONE))
             return 0; /* ENC-DYNAMIC-ANSWER-STATIC */
     }

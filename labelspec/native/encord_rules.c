@@ -48,6 +48,8 @@ enum {
     R_LAYOUT,
     R_POLYLINE_DEGENERATE,
     R_CUBOID_SIZE,
+    R_CLASS_RANGE,
+    R_AUDIO_SPACE_RANGE,
     R_COUNT
 };
 
@@ -78,6 +80,8 @@ static const char *const RULE_IDS[R_COUNT] = {
     "ENC-GROUP-CHILD-LAYOUT-UNMATCHED",
     "ENC-POLYLINE-DEGENERATE",
     "ENC-CUBOID-SIZE-NOT-POSITIVE",
+    "ENC-CLASSIFICATION-RANGE-MISSING",
+    "ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION",
 };
 
 /* Rules of the catalogue that the parser already enforces (it refuses documents with duplicate keys). */
@@ -102,6 +106,7 @@ typedef struct {
 
 #define F_FRAME 1u /* objectHash of a frame object */
 #define F_RANGE 2u /* objectHash of a range-based object (entry of object_answers) */
+#define F_UNPLACED 4u /* key of a classification_answers entry without range or space (R_CLASS_RANGE) */
 
 typedef struct {
     int64_t key;
@@ -937,9 +942,10 @@ static int blob_clean(walk *w, uint32_t blob, int64_t width, int64_t height, int
             FOR_MEMBERS(c, k) {
                 uint32_t v = k + 1;
                 if (KEY_IS(k, "classificationHash")) {
-                    if (ON(R_CLASS_UNANSWERED) && NODE(v)->type == LT_STR &&
-                        !stab_find(&r->class_keys, NODE(v)->v.s, NODE(v)->len))
-                        return 0;
+                    if (NODE(v)->type == LT_STR) {
+                        const sslot *answer = stab_find(&r->class_keys, NODE(v)->v.s, NODE(v)->len);
+                        if (answer ? (answer->flags & F_UNPLACED) != 0 : ON(R_CLASS_UNANSWERED)) return 0;
+                    }
                 } else if (KEY_IS(k, "createdAt") || KEY_IS(k, "lastEditedAt")) {
                     if (!datetime_member_clean(w, v)) return 0;
                 } else if (KEY_IS(k, "confidence")) {
@@ -1152,12 +1158,12 @@ static int entry_ranges_clean(const walk *w, uint32_t range, uint32_t spaces, ui
 }
 
 typedef struct {
-    uint32_t object_hash, range, spaces, range_html, created_at, last_edited_at, confidence;
+    uint32_t object_hash, range, spaces, range_html, created_at, last_edited_at, confidence, feature_hash;
 } answer_members;
 
 static void answer_scan(const ltape *t, uint32_t entry, answer_members *a) {
     a->object_hash = a->range = a->spaces = a->range_html = a->created_at = a->last_edited_at = LT_NONE;
-    a->confidence = LT_NONE;
+    a->confidence = a->feature_hash = LT_NONE;
     FOR_MEMBERS(entry, k) {
         uint32_t v = k + 1;
         const lnode *key = NODE(k);
@@ -1175,6 +1181,9 @@ static void answer_scan(const ltape *t, uint32_t entry, answer_members *a) {
             if (KEY_IS(k, "range_html")) a->range_html = v;
             else if (KEY_IS(k, "objectHash")) a->object_hash = v;
             else if (KEY_IS(k, "confidence")) a->confidence = v;
+            break;
+        case 11:
+            if (KEY_IS(k, "featureHash")) a->feature_hash = v;
             break;
         case 12:
             if (KEY_IS(k, "lastEditedAt")) a->last_edited_at = v;
@@ -1197,7 +1206,7 @@ static int range_ends_within(const ltape *t, uint32_t ranges, double limit) {
 
 /* What every answer entry (object_answers, classification_answers) is checked for beyond ranges and
  * datetimes: confidence, the spaces it is placed on (ENC-ANSWER-SPACE-UNKNOWN) and audio lengths
- * (ENC-AUDIO-RANGE-BEYOND-DURATION). */
+ * (ENC-AUDIO-RANGE-BEYOND-DURATION for audio rows, ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION for audio spaces). */
 static int answer_entry_clean(const walk *w, const answer_members *a) {
     const ltape *t = w->t;
     lenc *r = w->r;
@@ -1207,7 +1216,7 @@ static int answer_entry_clean(const walk *w, const answer_members *a) {
     FOR_MEMBERS(a->spaces, k) {
         const lnode *id = NODE(k);
         if (ON(R_SPACE_UNKNOWN) && w->data_type != T_SCENE && !stab_find(&r->space_ids, id->v.s, id->len)) return 0;
-        if (!ON(R_AUDIO_RANGE) || NODE(k + 1)->type != LT_OBJ) continue;
+        if (!ON(R_AUDIO_SPACE_RANGE) || NODE(k + 1)->type != LT_OBJ) continue;
         for (size_t i = 0; i < r->audio_count; i++) {
             if (r->audio[i].len != id->len || memcmp(r->audio[i].key, id->v.s, id->len) != 0) continue;
             if (!range_ends_within(t, LT_GET(t, k + 1, "range"), r->audio[i].limit)) return 0;
@@ -1223,6 +1232,23 @@ static const lnode *owner_hash(const ltape *t, uint32_t key, uint32_t object_has
     return NODE(key);
 }
 
+/* ENC-CLASSIFICATION-RANGE-MISSING, conservatively: a classification_answers entry of a frame-based row with a
+ * truthy featureHash, no non-empty `range` and no space id other than "root" is marked F_UNPLACED; a frame
+ * classification naming it makes the row "not sure" (the reference exempts rows with a root space,
+ * continuous scenes and global classifications of the ontology). */
+static int classification_placed(const walk *w, const answer_members *a) {
+    const ltape *t = w->t;
+    if (!ON(R_CLASS_RANGE) || w->range_type || w->data_type == T_AUDIO || w->data_type == T_PLAIN_TEXT) return 1;
+    if (!truthy(t, a->feature_hash)) return 1;
+    if (IS(a->range, LT_ARR) && NODE(a->range)->len > 0) return 1;
+    if (IS(a->spaces, LT_OBJ)) {
+        FOR_MEMBERS(a->spaces, k) {
+            if (!LT_STR_EQ(NODE(k), "root")) return 1;
+        }
+    }
+    return 0;
+}
+
 static int classification_answers_clean(walk *w, uint32_t answers) {
     const ltape *t = w->t;
     stab *keys = &w->r->class_keys;
@@ -1230,7 +1256,8 @@ static int classification_answers_clean(walk *w, uint32_t answers) {
     if (!IS(answers, LT_OBJ)) return 1;
     FOR_MEMBERS(answers, k) {
         int added;
-        if (!stab_upsert(keys, NODE(k)->v.s, NODE(k)->len, &added)) return 0;
+        sslot *slot = stab_upsert(keys, NODE(k)->v.s, NODE(k)->len, &added);
+        if (!slot) return 0;
         uint32_t entry = k + 1;
         if (NODE(entry)->type != LT_OBJ) continue;
         answer_members a;
@@ -1238,6 +1265,7 @@ static int classification_answers_clean(walk *w, uint32_t answers) {
         if (!datetime_member_clean(w, a.created_at) || !datetime_member_clean(w, a.last_edited_at)) return 0;
         if (!entry_ranges_clean(w, a.range, a.spaces, LT_NONE, 0)) return 0;
         if (!answer_entry_clean(w, &a)) return 0;
+        if (!classification_placed(w, &a)) slot->flags |= F_UNPLACED;
     }
     return 1;
 }

@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.generators.fixtures.encord import DATA_TYPES
-from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for
+from labelspec.generators.fixtures.mutants import UNREACHABLE, build_subject, mutate, operators_for
 from labelspec.validator.api import validate
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.native import fastpath
+from labelspec.validator.rules import all_rules
 from tests.conftest import CORPUS
 from tests.json_strategies import mutated_documents
 
@@ -130,6 +131,54 @@ def test_mutants_are_never_certified(
         assert report["files"][-1]["findings"], operator_id
     # every rule's operator made a mutant; some structural families have nothing to act on in Encord
     assert made >= len(operators) - 6 and not [m for m in missing if not m.startswith("schema.")], missing
+
+
+# The Encord rules added by issue 12 (C twins in encord_rules.c / encord_ontology.c).
+ISSUE_12_RULES = (
+    "ENC-FRAME-BEYOND-DURATION",
+    "ENC-AUDIO-RANGE-BEYOND-DURATION",
+    "ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION",
+    "ENC-ANSWER-SPACE-UNKNOWN",
+    "ENC-OBJECT-FRAME-MISMATCH",
+    "ENC-CONFIDENCE-OUT-OF-RANGE",
+    "ENC-GROUP-CHILD-LAYOUT-UNMATCHED",
+    "ENC-POLYLINE-DEGENERATE",
+    "ENC-CUBOID-SIZE-NOT-POSITIVE",
+    "ENC-SKELETON-TEMPLATE-MISMATCH",
+    "ENC-CLASSIFICATION-RANGE-MISSING",
+)
+
+
+def _mutant_of(rule_id: str, profile: str) -> tuple[Any, Any] | None:
+    """(rows, ontology) of a generated export broken by the rule's operator, or None when none is made."""
+    for attempt in range(3 * len(DATA_TYPES)):
+        draw = RandomDraw(f"issue12-{rule_id}-{profile}-{attempt}")
+        kinds = [DATA_TYPES[attempt % len(DATA_TYPES)]]
+        subject = build_subject(draw, "encord", profile, data_types=kinds)
+        mutant = mutate(draw, subject, rule_id)
+        if mutant is not None:
+            return mutant.subject.document, mutant.subject.ontology
+    return None
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("rule_id", ISSUE_12_RULES)
+def test_issue_12_rules_report_the_same_on_both_paths(
+    native: ModuleType, reference: Any, rule_id: str, profile: str, tmp_path: Path
+) -> None:
+    """A mutant of each rule (its rules.yaml example where no generated document has a site) gives the same
+    report on the fast path as on the reference path, and that report names the rule."""
+    made = None if rule_id in UNREACHABLE else _mutant_of(rule_id, profile)
+    if made is None:
+        assert rule_id in UNREACHABLE, f"{rule_id}: no mutant made"
+        spec = next(s for s in all_rules("encord") if s.id == rule_id)
+        made = spec.example, None  # (the unreachable rules need no ontology)
+    rows, ontology = made
+    path = _write(tmp_path, "rows.json", rows)
+    ontology_path = _write(tmp_path, "ontology.json", ontology) if ontology is not None else None
+    report = _same(reference, path, profile, ontology_path)
+    assert rule_id in {f["rule"] for f in report["files"][-1]["findings"]}
+    assert fastpath.uncertified_items(path, "encord", profile, ontology) != []
 
 
 def test_cli_certified_and_faulty_files(native: ModuleType, cli: list[str], tmp_path: Path) -> None:

@@ -328,11 +328,10 @@ def test_nested_answers_and_required_attributes() -> None:
 
 def test_dynamic_answers() -> None:
     moving = dict(_answer("attMov01", [{"featureHash": "optYes01"}]), range=[[0, 0]])
-    (hit,) = _hits(
-        _answered(actions=[moving]), "ENC-DYNAMIC-TRACK-HASH-MISSING", profile="strict", ontology=ONTOLOGY
-    )
-    # A warning: encord 0.1.211 (the strict target) ignores trackHash; 0.1.190 raised KeyError without it.
-    assert hit.pointer == "/0/object_actions/obj00001/actions/0" and hit.severity == "warning"
+    # encord 0.1.211 (the strict target) neither reads nor writes trackHash: an action without it is fine
+    for profile in ("lenient", "strict"):
+        findings = _findings(_answered(actions=[moving]), profile=profile, ontology=ONTOLOGY)
+        assert not [f for f in findings if f.pointer.startswith("/0/object_actions")], findings
     # in object_answers, a dynamic answer loads only with both range and trackHash
     assert _hits(_answered(_answer("attCol01", RED), moving), "ENC-DYNAMIC-ANSWER-STATIC", ontology=ONTOLOGY)
     tracked = dict(moving, trackHash="t1")
@@ -404,7 +403,8 @@ def _audio(end: int, duration: Any = 10.0) -> list[Any]:
 
 def test_audio_ranges_are_bounded_by_the_duration() -> None:
     (hit,) = _hits(_audio(50000), "ENC-AUDIO-RANGE-BEYOND-DURATION", profile="strict")
-    assert hit.pointer == "/0/object_answers/a1/range/1" and hit.severity == "error"
+    # a warning: encord 0.1.211 bounds audio rows by the API's number_of_frames (samples), not data_duration
+    assert hit.pointer == "/0/object_answers/a1/range/1" and hit.severity == "warning"
     assert "50000 ms" in hit.message and "10 s" in hit.message
     assert not _hits(_audio(10000), "ENC-AUDIO-RANGE-BEYOND-DURATION")  # the end is inclusive
     assert not _hits(_audio(50000, duration=None), "ENC-AUDIO-RANGE-BEYOND-DURATION")
@@ -422,10 +422,11 @@ def test_audio_space_ranges_are_bounded_by_duration_ms() -> None:
     entry["spaces"] = {"sp-a": {"type": "frame", "range": [[0, 4001]]}}
     doc = [_row("group", labels={"objects": [], "classifications": []}, spaces={"sp-a": space})]
     doc[0]["object_answers"] = {"g1": entry}
-    (hit,) = _hits(doc, "ENC-AUDIO-RANGE-BEYOND-DURATION", profile="strict")
+    (hit,) = _hits(doc, "ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION", profile="strict")
     assert hit.pointer == "/0/object_answers/g1/spaces/sp-a/range/0" and "LabelRowError" in hit.message
+    assert hit.severity == "error" and not _hits(doc, "ENC-AUDIO-RANGE-BEYOND-DURATION")
     entry["spaces"]["sp-a"]["range"] = [[0, 4000]]
-    assert not _hits(doc, "ENC-AUDIO-RANGE-BEYOND-DURATION")
+    assert not _hits(doc, "ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION")
 
 
 def test_object_frame_must_equal_its_frame_key() -> None:
@@ -840,3 +841,52 @@ def test_convert_reads_the_api_ontology_as_the_structure(tmp_path: Path) -> None
         outputs.append(json.loads(out.read_text(encoding="utf-8")))
     assert outputs[0] == outputs[1]
     assert "Car" in {category["name"] for category in outputs[1]["categories"]}
+
+
+def _classified(data_type: str = "image", listed: bool = True, **entry_extra: Any) -> list[Any]:
+    """A row whose frame (or image) lists classification c1, answered in classification_answers."""
+    entry = {"classificationHash": "c1", "featureHash": "clsWea01", "classifications": [], **entry_extra}
+    on_frame = (
+        [{"classificationHash": "c1", "featureHash": entry["featureHash"], "createdAt": T}] if listed else []
+    )
+    blob = {"objects": [], "classifications": on_frame}
+    labels = blob if data_type in ("image", "img_group") else {"0": blob}
+    return [_row(data_type, labels=labels, classification_answers={"c1": entry})]
+
+
+def test_a_classification_without_range_or_space_is_dropped_by_the_sdk() -> None:
+    rule = "ENC-CLASSIFICATION-RANGE-MISSING"
+    (hit,) = _hits(_classified(), rule, profile="strict")
+    assert (hit.pointer, hit.severity) == ("/0/classification_answers/c1", "error")
+    assert _hits(_classified(), rule)[0].severity == "warning"  # rows written before encord 0.1.211
+    for data_type in ("video", "img_group", "dicom", "nifti", "pdf"):
+        assert _hits(
+            _classified(data_type, range=[], spaces={"root": {"type": "frame", "range": [[0, 0]]}}), rule
+        )
+    # placed: a frame range, or frame ranges under a space of its own
+    assert not _hits(_classified(range=[[0, 0]]), rule)
+    assert not _hits(_classified("video", spaces={"sp-1": {"type": "frame", "range": [[0, 0]]}}), rule)
+    # an entry no frame lists and without a range is how the SDK writes a global classification
+    assert not _hits(_classified(listed=False, range=[]), rule)
+    # range-based media, rows with a root space and continuous scenes keep classifications without frames
+    assert not _hits(_classified("audio"), rule) and not _hits(_classified("plain_text"), rule)
+    rooted = _classified("image")
+    rooted[0]["spaces"] = {"root": {"space_type": "image", "labels": {}}}
+    assert not _hits(rooted, rule)
+    continuous = _classified("scene")
+    continuous[0]["scene"] = {"isContinuous": True}
+    assert not _hits(continuous, rule) and _hits(_classified("scene"), rule)
+    # not read at all without a featureHash: other rules and the schema speak for it
+    assert not _hits(_classified(featureHash=""), rule)
+
+
+def test_a_global_classification_needs_no_range() -> None:
+    rule = "ENC-CLASSIFICATION-RANGE-MISSING"
+    ontology = copy.deepcopy(ONTOLOGY)
+    feature = ontology["classifications"][0]["featureNodeHash"]
+    doc = _classified(featureHash=feature)
+    assert _hits(doc, rule, ontology=ontology)
+    ontology = copy.deepcopy(ontology)  # a new object: the rules index each ontology once
+    ontology["classifications"][0]["level"] = "global"
+    assert not _hits(doc, rule, ontology=ontology)
+    assert _hits(doc, rule)  # without the ontology the level is unknown: reported

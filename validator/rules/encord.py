@@ -860,34 +860,48 @@ def _range_ends(ranges: Any) -> Iterator[tuple[int, float]]:
                 yield n, end
 
 
+def _audio_row_limit(row: _Row) -> float | None:
+    """An audio row's length in milliseconds, from its first data unit's data_duration (seconds)."""
+    if row.data_type != "audio":
+        return None
+    units = list(_dict(row.row.get("data_units")).values())
+    duration = _num(units[0].get("data_duration")) if units and isinstance(units[0], dict) else None
+    return duration * 1000 if duration is not None and duration > 0 else None
+
+
 @rule("ENC-AUDIO-RANGE-BEYOND-DURATION")
 def audio_range_beyond_duration(ctx: RuleContext) -> Iterator[Hit]:
+    for row in _rows(ctx):
+        row_limit = _audio_row_limit(row)
+        if row_limit is None:
+            continue
+        for section in ("object_answers", "classification_answers"):
+            for key, entry in _dict(row.row.get(section)).items():
+                if not isinstance(entry, dict):
+                    continue
+                for n, end in _range_ends(entry.get("range")):
+                    if end > row_limit:
+                        yield (
+                            to_pointer((*row.path, section, key, "range", n)),
+                            f"range ends at {_fmt(end)} ms, beyond the audio's data_duration of "
+                            f"{_fmt(row_limit / 1000)} s ({_fmt(row_limit)} ms)",
+                        )
+
+
+@rule("ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION")
+def audio_space_range_beyond_duration(ctx: RuleContext) -> Iterator[Hit]:
     for row in _rows(ctx):
         audio_spaces = {
             space_id: _num(space.get("duration_ms"))
             for space_id, space in _dict(row.row.get("spaces")).items()
             if isinstance(space, dict) and space.get("space_type") == "audio"
         }
-        row_limit: float | None = None
-        if row.data_type == "audio":
-            units = [u for u in _dict(row.row.get("data_units")).values()]
-            duration = _num(units[0].get("data_duration")) if units and isinstance(units[0], dict) else None
-            row_limit = duration * 1000 if duration is not None and duration > 0 else None
-        if row_limit is None and not audio_spaces:
+        if not audio_spaces:
             continue
         for section in ("object_answers", "classification_answers"):
             for key, entry in _dict(row.row.get(section)).items():
                 if not isinstance(entry, dict):
                     continue
-                path = (*row.path, section, key)
-                if row_limit is not None:
-                    for n, end in _range_ends(entry.get("range")):
-                        if end > row_limit:
-                            yield (
-                                to_pointer((*path, "range", n)),
-                                f"range ends at {_fmt(end)} ms, beyond the audio's data_duration of "
-                                f"{_fmt(row_limit / 1000)} s ({_fmt(row_limit)} ms)",
-                            )
                 for space_id, placed in _dict(entry.get("spaces")).items():
                     limit = audio_spaces.get(space_id)
                     if limit is None or not isinstance(placed, dict):
@@ -895,7 +909,7 @@ def audio_range_beyond_duration(ctx: RuleContext) -> Iterator[Hit]:
                     for n, end in _range_ends(placed.get("range")):
                         if end > limit:
                             yield (
-                                to_pointer((*path, "spaces", space_id, "range", n)),
+                                to_pointer((*row.path, section, key, "spaces", space_id, "range", n)),
                                 f"range ends at {_fmt(end)} ms, beyond the {_fmt(limit)} ms (duration_ms) of "
                                 f"audio space {space_id!r} (the SDK raises LabelRowError)",
                             )
@@ -979,6 +993,48 @@ def answer_space_unknown(ctx: RuleContext) -> Iterator[Hit]:
                             f"{len(spaces)}): the SDK reads each space's labels from the answers naming "
                             "it, so this placement is silently lost",
                         )
+
+
+# Data types whose classifications live on frames (encord 0.1.211 encord.constants.enums.GEOMETRIC_TYPES).
+_GEOMETRIC_TYPES = frozenset(
+    {"video", "image", "img_group", "group", "dicom", "dicom_study", "nifti", "pdf", "scene"}
+)
+
+
+def _unplaced(entry: dict[str, Any]) -> bool:
+    """True when encord 0.1.211 LabelRowV2._parse_root_classifications_from_answers drops the entry: a
+    frame-based row, no root range (resolve_classification_ranges) and no placement on a space."""
+    if not _str(entry.get("featureHash")):
+        return False  # resolve_classification_ranges returns None: not read at all (schema/other rules)
+    if _list(entry.get("range")):
+        return False
+    return not any(space_id != "root" for space_id in _dict(entry.get("spaces")))
+
+
+@rule("ENC-CLASSIFICATION-RANGE-MISSING")
+def classification_range_missing(ctx: RuleContext) -> Iterator[Hit]:
+    ontology = _ontology(ctx)
+    for row in _rows(ctx):
+        if row.data_type not in _GEOMETRIC_TYPES or "root" in _dict(row.row.get("spaces")):
+            continue  # range-based media keep every classification; a root space holds them itself
+        if row.data_type == "scene" and _dict(row.row.get("scene")).get("isContinuous"):
+            continue  # event-based scenes keep classifications as ranges
+        # Only entries of frame classifications (the form written before 0.1.211): an entry no frame lists
+        # is a global classification when it has no range, which only the ontology could contradict.
+        on_frames = {_str(c.get("classificationHash")) for _, c in row.classifications}
+        for key, entry in _dict(row.row.get("classification_answers")).items():
+            if key not in on_frames or not isinstance(entry, dict) or not _unplaced(entry):
+                continue
+            feature = str(entry["featureHash"])
+            if ontology is not None and feature in ontology.global_classifications:
+                continue  # a global classification is range-only: kept without frames
+            yield (
+                to_pointer((*row.path, "classification_answers", key)),
+                f"frame classification {key!r} has no `range` and no space placement in its "
+                "classification_answers entry: encord 0.1.211 no longer reads the frames' classifications, "
+                "places classifications only by these ranges and drops this one with its answers",
+                "add the frames it holds on as `range`, e.g. [[0, 0]] for an image",
+            )
 
 
 @rule("ENC-GROUP-CHILD-LAYOUT-UNMATCHED")
@@ -1292,6 +1348,7 @@ class _Ontology:
     kinds: dict[str, str] = field(default_factory=dict)  # any node hash -> what it is
     # skeleton class hash -> (template path label, point featureHashes of its template, number of points)
     skeletons: dict[str, tuple[str, frozenset[str], int]] = field(default_factory=dict)
+    global_classifications: set[str] = field(default_factory=set)  # level "global": range-only
 
     def kind_hint(self, feature_hash: str) -> str | None:
         kind = self.kinds.get(feature_hash)
@@ -1337,6 +1394,8 @@ def _ontology_index(structure: Any) -> _Ontology:
                 continue
             owner = _Owner(feature, str(item.get("name", "")), _str(item.get("shape")))
             target[feature] = owner
+            if kind == "classification" and item.get("level") == "global":
+                index.global_classifications.add(feature)
             index.kinds.setdefault(feature, f"{kind} class" if kind == "object" else kind)
             for attribute in _list(item.get("attributes")):
                 added = _add_attribute(index, owner, attribute, None, depth=0)
@@ -1700,23 +1759,6 @@ def nested_answer_unselected(ctx: RuleContext) -> Iterator[Hit]:
                 f'nested attribute "{attribute.name}" is answered, but the option '
                 f'"{attribute.parent_option}" it '
                 "hangs under is not selected in the same answer list",
-            )
-
-
-@rule("ENC-DYNAMIC-TRACK-HASH-MISSING")
-def dynamic_track_hash_missing(ctx: RuleContext) -> Iterator[Hit]:
-    for answer_list, n, answer, attribute in _answered(ctx):
-        if (
-            answer_list.dynamic
-            and attribute is not None
-            and attribute.dynamic
-            and attribute.type == "radio"
-            and "trackHash" not in answer
-        ):
-            yield (
-                to_pointer((*answer_list.path, n)),
-                f'dynamic radio answer to "{attribute.name}" has no trackHash '
-                "(encord 0.1.190 and earlier raise KeyError; 0.1.211 ignores it)",
             )
 
 
