@@ -82,11 +82,15 @@ LABELS = f"/0/data_units/{DU}/labels"
 
 
 def test_orphan_answer_pointer_severity_and_exemptions() -> None:
-    doc = _video(_obj(), object_answers={"k/1": {"objectHash": "gone~1", "classifications": []}})
+    answers = [{"featureHash": "attCol01", "answers": [{"featureHash": "optRed01"}]}]
+    doc = _video(_obj(), object_answers={"k/1": {"objectHash": "gone~1", "classifications": answers}})
     (lenient,) = _hits(doc, "ENC-OBJECT-ANSWER-ORPHAN")
     assert lenient.severity == "warning" and lenient.pointer == "/0/object_answers/k~11"
     assert '"gone~1"' in lenient.message
     assert _hits(doc, "ENC-OBJECT-ANSWER-ORPHAN", profile="strict")[0].severity == "error"
+    # an entry without answers: the SDK skips it, but nothing is lost
+    empty = _video(_obj(), object_answers={"k/1": {"objectHash": "gone~1", "classifications": []}})
+    assert not _hits(empty, "ENC-OBJECT-ANSWER-ORPHAN", profile="strict")
     # audio rows: the entries are the objects themselves
     audio = [
         _row("audio", object_answers={"a1": {"objectHash": "a1", "featureHash": "f", "classifications": []}})

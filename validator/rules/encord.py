@@ -259,6 +259,8 @@ def object_answer_orphan(ctx: RuleContext) -> Iterator[Hit]:
             object_hash = _str(answer.get("objectHash")) or key
             if object_hash in row.object_features or object_hash in row.range_objects:
                 continue
+            if not _list(answer.get("classifications")):
+                continue  # no answers: the SDK skips the entry, but nothing is lost
             yield (
                 to_pointer((*row.path, "object_answers", key)),
                 f'object answer "{object_hash}" refers to no object in any frame of the row: the SDK '
@@ -282,7 +284,7 @@ def object_action_orphan(ctx: RuleContext) -> Iterator[Hit]:
             if not isinstance(action, dict):
                 continue
             object_hash = _str(action.get("objectHash")) or key
-            if object_hash not in present:
+            if object_hash not in present and _list(action.get("actions")):  # no actions: nothing lost
                 yield (
                     to_pointer((*row.path, "object_actions", key)),
                     f'object actions "{object_hash}" refer to no object of the row: the SDK ignores these '
