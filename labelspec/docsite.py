@@ -1307,6 +1307,17 @@ def error_audit(format_id: str) -> str:
             for a in audit.structural(format_id, profile)
         ]
         out.append(table(["Constraint", "Demands", header], rows))
+    warned = audit.warning_sites(format_id)
+    if warned:
+        out.append("### Warnings only {#audit-warnings}")
+        out.append(
+            "These parts of the schema (and everything under them) are checked, but a mismatch is a warning "
+            "in both profiles (`x-severity: warning`): the vendor SDK does not read the key, or keeps it "
+            "without any check, so nothing is lost."
+        )
+        out.append(
+            table(["Schema node", "Why only a warning"], [[code(w), prose(n, cell=True)] for w, n in warned])
+        )
     return "\n\n".join(out)
 
 

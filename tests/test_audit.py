@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import labelspec
 from labelspec import audit, docsite
 from labelspec.validator.compiler import PROFILES, list_formats, load_format_yaml
 
@@ -71,3 +72,30 @@ def test_the_register_page_shows_the_audit() -> None:
         assert f"`{answer.subject}`" in lenient
     for answer in audit.semantic("coco-instance", "lenient"):
         assert answer.subject in lenient
+
+
+def test_warning_nodes_are_not_errors_and_are_shown() -> None:
+    """A node marked x-severity: warning (a key the SDK does not read) has no error sites, its failure is
+    a warning in both profiles, and the register page lists it."""
+    assert any(where == "label_row.video_link" for where, _ in audit.warning_sites("encord"))
+    for profile in PROFILES:
+        assert not [s for s in audit.sites("encord", profile) if s.where.startswith("label_row.video_link")]
+        assert not [s for s in audit.sites("coco-instance", profile) if s.where.startswith("info.")]
+    page = docsite.discrepancy_register("coco-instance")
+    assert "### Warnings only" in page and "`image.flickr_url`" in page
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_warning_node_reports_a_located_warning(profile: str) -> None:
+    coco = {
+        "info": {"year": ["not", "a", "year"]},
+        "licenses": "none",
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4, "flickr_url": 5}],
+        "annotations": [],
+        "categories": [{"id": 1, "name": "a", "supercategory": "a"}],
+    }
+    report = labelspec.validate(coco, format="coco-instance", profile=profile)
+    found = {(f.pointer, f.severity) for f in report.files[0].findings}
+    assert report.valid
+    assert found == {("/info/year", "warning"), ("/licenses", "warning"), ("/images/0/flickr_url", "warning")}
+    assert all("pycocotools 2.0.11" in f.message for f in report.files[0].findings)
