@@ -10,16 +10,13 @@
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import os
 import socket
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import yaml
@@ -27,6 +24,7 @@ from PIL import Image
 
 from labelspec.convert.fetch import FetchError, NetworkPolicy, fetch_head, fetch_one
 from tests.conftest import CORPUS
+from tests.convert.conftest import LocalServer, Reply
 
 WIDTH, HEIGHT = 640, 480
 
@@ -37,55 +35,14 @@ def _jpeg() -> bytes:
     return buffer.getvalue()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    requests: ClassVar[list[tuple[str, str | None]]] = []
-    redirect_to: ClassVar[str] = ""
-    body: ClassVar[bytes] = b""
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        type(self).requests.append((self.path, self.headers.get("Range")))
-        if "redirect" in self.path:
-            self.send_response(302)
-            self.send_header("Location", type(self).redirect_to)
-            self.end_headers()
-            return
-        body = type(self).body
-        wanted = self.headers.get("Range")
-        if wanted and wanted.startswith("bytes=0-"):
-            end = min(int(wanted.removeprefix("bytes=0-")), len(body) - 1)
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes 0-{end}/{len(body)}")
-            body = body[: end + 1]
-        else:
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass
+BODY = _jpeg() + b"\0" * 200_000  # larger than the head the size needs
 
 
 @pytest.fixture()
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    Handler.requests = []
-    Handler.body = _jpeg() + b"\0" * 200_000  # larger than the head the size needs
-    httpd = QuietServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def server(http_server: LocalServer) -> LocalServer:
+    """The JPEG at every path."""
+    http_server.answer = lambda path: Reply(body=BODY)
+    return http_server
 
 
 def run(cli: list[str], *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -125,18 +82,20 @@ def test_private_addresses_are_refused_by_default(url: str, tmp_path: Path) -> N
 
 
 def test_the_allowance_reaches_a_local_server_and_offline_reaches_nothing(
-    server: str, tmp_path: Path
+    server: LocalServer, tmp_path: Path
 ) -> None:
     with pytest.raises(FetchError, match="--offline"):
-        fetch_one(f"{server}/a.jpg", tmp_path / "offline", policy=NetworkPolicy(offline=True))
-    assert Handler.requests == []
-    path = fetch_one(f"{server}/a.jpg", tmp_path / "cache", policy=NetworkPolicy(allow_private=True))
-    assert path.read_bytes() == Handler.body
+        fetch_one(f"{server.url}/a.jpg", tmp_path / "offline", policy=NetworkPolicy(offline=True))
+    assert server.requests == []
+    path = fetch_one(f"{server.url}/a.jpg", tmp_path / "cache", policy=NetworkPolicy(allow_private=True))
+    assert path.read_bytes() == BODY
     # offline still uses what the cache holds
-    assert fetch_one(f"{server}/a.jpg", tmp_path / "cache", policy=NetworkPolicy(offline=True)) == path
+    assert fetch_one(f"{server.url}/a.jpg", tmp_path / "cache", policy=NetworkPolicy(offline=True)) == path
 
 
-def test_redirects_are_checked_too(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redirects_are_checked_too(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A public host (reached through a proxy, here the local server) that redirects to a private address:
     the redirect is refused before it is followed."""
     real = socket.getaddrinfo
@@ -147,34 +106,34 @@ def test_redirects_are_checked_too(server: str, tmp_path: Path, monkeypatch: pyt
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    monkeypatch.setenv("http_proxy", server)
+    monkeypatch.setenv("http_proxy", server.url)
     monkeypatch.setenv("no_proxy", "")
-    for target in ("http://169.254.169.254/latest/meta-data/", f"{server}/secret.png"):
-        Handler.redirect_to = target
+    for target in ("http://169.254.169.254/latest/meta-data/", f"{server.url}/secret.png"):
+        server.answer = lambda path, target=target: Reply(302, headers={"Location": target})
         with pytest.raises(FetchError, match=r"redirect to .* refused.*--allow-private-network"):
             fetch_one("http://media.example.com/redirect.jpg", tmp_path, retries=0)
-    assert [path for path, _ in Handler.requests] == ["http://media.example.com/redirect.jpg"] * 2
+    assert [path for path, _ in server.requests] == ["http://media.example.com/redirect.jpg"] * 2
 
 
 # ------------------------------------------------------------------------------ sizes from URLs
 
 
 def test_a_vector_release_with_image_urls_converts_to_yolo_without_media_dir(
-    cli: list[str], server: str, tmp_path: Path
+    cli: list[str], server: LocalServer, tmp_path: Path
 ) -> None:
-    release = _release(tmp_path, f"{server}/assets/street-001.jpg?sig=abc")
+    release = _release(tmp_path, f"{server.url}/assets/street-001.jpg?sig=abc")
     env_cache = tmp_path / "cache"
     out = tmp_path / "yolo"
     args = ("convert", release, "--to", "yolo", "-o", out, "--status", "all")
     refused = run(cli, *args)
     assert refused.returncode == 2 and "--allow-private-network" in refused.stderr
     assert "'street-001.jpg'" in refused.stderr and "--media-dir" in refused.stderr
-    assert Handler.requests == [] and not out.exists()
+    assert server.requests == [] and not out.exists()
     offline = run(cli, *args, "--offline", "--allow-private-network")
     assert (
         offline.returncode == 2 and "'street-001.jpg'" in offline.stderr and "--media-dir" in offline.stderr
     )
-    assert Handler.requests == []  # --offline never touches the network
+    assert server.requests == []  # --offline never touches the network
     result = subprocess.run(
         [*cli, *map(str, args), "--allow-private-network"],
         capture_output=True,
@@ -183,7 +142,7 @@ def test_a_vector_release_with_image_urls_converts_to_yolo_without_media_dir(
         env={**os.environ, "LABELSPEC_CACHE_DIR": str(env_cache)},
     )
     assert result.returncode == 0, result.stderr
-    assert Handler.requests == [("/assets/street-001.jpg?sig=abc", "bytes=0-65535")]  # the first bytes only
+    assert server.requests == [("/assets/street-001.jpg?sig=abc", "bytes=0-65535")]  # the first bytes only
     (label,) = (out / "labels").glob("*.txt")
     first = label.read_text().splitlines()[0].split()
     # the bbox [[96, 130.5], [12.3, 20]] in pixels of the 640 x 480 image
@@ -199,7 +158,7 @@ def test_a_vector_release_with_image_urls_converts_to_yolo_without_media_dir(
         timeout=120,
         env={**os.environ, "LABELSPEC_CACHE_DIR": str(env_cache)},
     )
-    assert again.returncode == 0 and len(Handler.requests) == 1  # the head is cached
+    assert again.returncode == 0 and len(server.requests) == 1  # the head is cached
 
 
 def test_unreachable_media_names_the_file_to_put_under_media_dir(cli: list[str], tmp_path: Path) -> None:

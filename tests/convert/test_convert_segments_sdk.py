@@ -26,12 +26,8 @@ segment in ours and several segments with one duplicated id in the SDK's, i.e. t
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +39,7 @@ from labelspec.codecs.segments_bitmap import ids_to_rgba, read_bitmap
 from labelspec.convert.model import ConversionReport
 from labelspec.convert.registry import ReadOptions, WriteOptions
 from labelspec.convert.writers import coco_panoptic, masks
+from tests.convert.conftest import LocalServer
 
 pytestmark = pytest.mark.interop
 
@@ -51,16 +48,6 @@ segments_utils = pytest.importorskip("segments.utils")
 
 OWNER, DATASET, RELEASE, LABELSET = "jane", "streets", "v1", "ground-truth"
 H, W = 12, 16
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def png(array: np.ndarray) -> bytes:
@@ -120,20 +107,16 @@ def _bitmaps() -> dict[str, tuple[np.ndarray, list[dict[str, Any]]]]:
 
 @pytest.fixture(params=[False, True], ids=["contiguous-ids", "sparse-ids"])
 def served(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> Iterator[tuple[Path, Path]]:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, http_server: LocalServer
+) -> tuple[Path, Path]:
     """(release path, the SDK's segments_dir) with assets on a local server."""
     sparse: bool = request.param
     category = SPARSE_CATEGORIES.get if sparse else (lambda c: c)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.delenv("SEGMENTS_DIR", raising=False)
     root = tmp_path / "www"
     root.mkdir()
-    httpd = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    http_server.serve_folder(root)
+    base = http_server.url
     segments_dir = tmp_path / "segments"
     cache = segments_dir / f"{OWNER}_{DATASET}" / RELEASE
     cache.mkdir(parents=True)
@@ -184,11 +167,7 @@ def served(
     }
     path = tmp_path / "release.json"
     path.write_text(json.dumps(release))
-    try:
-        yield path, segments_dir
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    return path, segments_dir
 
 
 def _sparse(release: Path) -> bool:

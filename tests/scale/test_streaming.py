@@ -15,7 +15,7 @@ from labelspec.validator.inputs import find_duplicate_keys
 from labelspec.validator.scale import streaming
 from labelspec.validator.scale.parallel import validate_paths
 from labelspec.validator.scale.streaming import merge, plan_file, validate_part
-from tests.perf.conftest import FORMATS
+from tests.scale.conftest import FORMATS
 
 
 def _same(path: str, ontology: str | None, profile: str) -> None:

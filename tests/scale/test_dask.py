@@ -23,7 +23,7 @@ def test_dask_local_cluster(fixtures: Any, tmp_path: Path, monkeypatch: pytest.M
     large = tmp_path / "large.json"
     large.write_text(json.dumps(rows * 4))
     paths.append(str(large))
-    local = validate_paths(paths, stream=True)  # the reference path (tests/perf turn the native one off)
+    local = validate_paths(paths, stream=True)  # the reference path (tests/scale turn the native one off)
     # on the cluster with the native fast path (the Encord files), as users run it; workers inherit this
     monkeypatch.setenv("LABELSPEC_NATIVE", "1")
     fastpath.native.cache_clear()

@@ -1,4 +1,5 @@
-"""Shared inputs of the performance-path tests: generated exports (valid and single-fault mutants)."""
+"""Shared inputs of the tests of validator/scale (item by item, in parts, over processes), each compared with
+the reference path: generated exports (valid and single-fault mutants)."""
 
 from __future__ import annotations
 
