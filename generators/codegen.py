@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labelspec import format_ids
 from labelspec.validator.compiler import compile_schema, list_formats
 
 __all__ = [
@@ -97,17 +98,25 @@ class Stream:
     what: str
 
 
+def _stream(format_id: str, function: str, definition: str, what: str) -> tuple[Stream, ...]:
+    """The streaming reader of a list-shaped format, over its items (labelspec.format_ids)."""
+    items = format_ids.list_shaped()[format_id]
+    prefix = ".".join([*items.container, "item"])
+    pointer = "".join(f"/{key}" for key in items.container)
+    return (Stream(function, prefix, definition, pointer, items.context, what),)
+
+
 STREAMS: dict[str, tuple[Stream, ...]] = {
-    "encord": (Stream("iter_label_rows", "item", "label_row", "", 0, "label row"),),
-    "datagym": (Stream("iter_tasks", "item", "task", "", 1, "task (the items after the label classes)"),),
-    "segments": (Stream("iter_samples", "dataset.samples.item", "sample", "/dataset/samples", 0, "sample"),),
+    "encord": _stream("encord", "iter_label_rows", "label_row", "label row"),
+    "datagym": _stream("datagym", "iter_tasks", "task", "task (the items after the label classes)"),
+    "segments": _stream("segments", "iter_samples", "sample", "sample"),
 }
 
 _RESERVED = {"to_json", "from_json", "create", "pointer", "json", "SCHEMA_NAME"}
 
 
 def module_name(format_id: str) -> str:
-    return format_id.replace("-", "_")
+    return format_ids.get(format_id).module
 
 
 def output_dir() -> Path:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 import labelspec
+from labelspec import format_ids
 from labelspec.validator.compiler import PROFILES
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -27,15 +28,7 @@ ENTRIES = _entries()
 
 
 def test_corpus_covers_every_format() -> None:
-    assert {fmt for fmt, _ in ENTRIES} >= {
-        "datagym",
-        "segments",
-        "encord",
-        "encord-ontology",
-        "coco-instance",
-        "coco-panoptic",
-        "yolo",
-    }
+    assert {fmt for fmt, _ in ENTRIES} >= set(format_ids.IDS)
 
 
 @pytest.mark.parametrize("profile", PROFILES)

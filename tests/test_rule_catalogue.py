@@ -10,18 +10,11 @@ import pytest
 from PIL import Image
 
 import labelspec
+from labelspec import format_ids
 from labelspec.validator.compiler import PROFILES, list_formats, load_format_yaml
 from labelspec.validator.rules import all_rules, implementation, load_checks, schema_entries
 
-PREFIXES = {
-    "datagym": "DG-",
-    "segments": "SEG-",
-    "encord": "ENC-",
-    "encord-ontology": "ENCO-",
-    "coco-instance": "COCO-",
-    "coco-panoptic": "COCO-",
-    "yolo": "YOLO-",
-}
+PREFIXES = {f.id: f.rule_prefix for f in format_ids.FORMATS}
 RULES = [spec for fmt in list_formats() for spec in all_rules(fmt) if spec.format == fmt]
 
 

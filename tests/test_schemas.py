@@ -17,19 +17,6 @@ from labelspec.validator.compiler import (
 )
 
 FORMATS = list_formats()
-REQUIRED_FORMATS = {
-    "datagym",
-    "segments",
-    "encord",
-    "encord-ontology",
-    "coco-instance",
-    "coco-panoptic",
-    "yolo",
-}
-
-
-def test_every_designed_format_has_a_schema() -> None:
-    assert set(FORMATS) >= REQUIRED_FORMATS
 
 
 @pytest.mark.parametrize("profile", PROFILES)

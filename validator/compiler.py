@@ -26,6 +26,8 @@ from typing import Any
 import orjson
 import yaml
 
+from labelspec import format_ids
+
 PROFILES: tuple[str, ...] = ("lenient", "strict")
 DEFAULT_PROFILE = "lenient"
 DRAFT07 = "http://json-schema.org/draft-07/schema#"
@@ -58,8 +60,7 @@ def format_dir(format_id: str) -> Path:
 def list_formats() -> tuple[str, ...]:
     """Format ids, in a stable order: vendor formats first, then the interchange formats."""
     found = sorted(p.name for p in schemas_root().iterdir() if (p / "schema.yaml").is_file())
-    preferred = ["datagym", "segments", "encord", "encord-ontology", "coco-instance", "coco-panoptic", "yolo"]
-    return tuple([f for f in preferred if f in found] + [f for f in found if f not in preferred])
+    return tuple([f for f in format_ids.IDS if f in found] + [f for f in found if f not in format_ids.IDS])
 
 
 @functools.cache

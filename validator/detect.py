@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from labelspec import format_ids
+
 SAMPLE_ITEMS = 5  # list-shaped exports: look at the first few items only (the fast path reads just these)
 
 
@@ -75,6 +77,7 @@ def _looks_coco_instance(doc: Any) -> bool:
     return _coco_annotations(doc) is not None and not _looks_coco_panoptic(doc)
 
 
+# The test of each format told from a document (labelspec.format_ids: ``detected``), tried in its order.
 _DETECTORS = {
     "datagym": _looks_datagym,
     "segments": _looks_segments,
@@ -89,7 +92,7 @@ def candidate_formats(document: Any) -> list[str]:
     """Every format the document looks like (usually exactly one)."""
     if document == []:
         return ["datagym", "encord"]
-    return [name for name, looks in _DETECTORS.items() if looks(document)]
+    return [f.id for f in format_ids.FORMATS if f.detected and _DETECTORS[f.id](document)]
 
 
 class DetectionError(Exception):

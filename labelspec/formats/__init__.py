@@ -17,19 +17,12 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from labelspec import format_ids
 from labelspec.formats._runtime import PathLike
 
 __all__ = ["FORMATS_MODULES", "module", "read"]
 
-FORMATS_MODULES: dict[str, str] = {
-    "datagym": "labelspec.formats.datagym",
-    "segments": "labelspec.formats.segments",
-    "encord": "labelspec.formats.encord",
-    "encord-ontology": "labelspec.formats.encord_ontology",
-    "coco-instance": "labelspec.formats.coco_instance",
-    "coco-panoptic": "labelspec.formats.coco_panoptic",
-    "yolo": "labelspec.formats.yolo",
-}
+FORMATS_MODULES: dict[str, str] = {f.id: f"labelspec.formats.{f.module}" for f in format_ids.FORMATS}
 """Format id -> the import name of its generated module (imported on first use by :func:`module`)."""
 
 

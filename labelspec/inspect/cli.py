@@ -13,17 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from labelspec import format_ids
 from labelspec.cliargs import fraction, whole
 
 __all__ = ["register"]
 
 
 def _reading_options(parser: argparse.ArgumentParser) -> None:
-    from labelspec.convert.registry import READERS
-
     parser.add_argument(
         "--format",
-        choices=[*READERS, "coco-panoptic", "encord-ontology"],
+        choices=format_ids.IDS,
         metavar="F",
         help="the format of every input (default: detected per file)",
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from labelspec import format_ids
 from labelspec.convert.model import ConversionReport, LabelledDataset
 from labelspec.convert.registry import READERS, ConversionError, ReadOptions
 
@@ -27,9 +28,7 @@ __all__ = ["Chunk", "Document", "InspectError", "Options", "item_of_pointer", "i
 
 # Where the items of a list-shaped format are, and how many leading items are context (not items).
 _CONTAINERS: dict[str, tuple[tuple[str, ...], int]] = {
-    "encord": ((), 0),
-    "datagym": ((), 1),
-    "segments": (("dataset", "samples"), 0),
+    format_id: (items.container, items.context) for format_id, items in format_ids.list_shaped().items()
 }
 
 

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 import labelspec
+from labelspec import format_ids
 from labelspec.generators.fixtures import mutants
 from labelspec.validator.rules import all_rules
 
-GENERATED = ("datagym", "segments", "encord", "encord-ontology", "coco-instance", "coco-panoptic", "yolo")
+GENERATED = format_ids.IDS
 
 
 def _severity(rule_id: str, format_id: str, profile: str) -> str:

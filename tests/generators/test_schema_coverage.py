@@ -18,12 +18,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+from labelspec import format_ids
 from labelspec.generators.fixtures import mutants
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.validator.compiler import compile_schema
 
 PENDING_FILE = Path(__file__).with_name("schema_coverage_pending.txt")
-FORMATS = ("datagym", "segments", "encord", "encord-ontology", "coco-instance", "coco-panoptic", "yolo")
+FORMATS = format_ids.IDS
 SEEDS = range(6)
 CONDITIONS = ("if", "not", "propertyNames", "contains", "dependencies")
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from labelspec import format_ids
 from tests.conftest import CORPUS, ROOT
 
-FORMATS = ("coco-instance", "coco-panoptic", "datagym", "encord", "encord-ontology", "segments", "yolo")
+FORMATS = tuple(sorted(format_ids.IDS))
 
 
 def run(cli: list[str], *args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from labelspec import format_ids
 from labelspec.validator.compiler import list_formats, load_format_yaml
 from labelspec.validator.report import Finding, Severity
 from labelspec.validator.rules import generic
@@ -37,17 +38,6 @@ from labelspec.validator.rules.base import (
     implementation,
     rule,
 )
-
-# Rule modules by format; a module registers its checks when imported.
-_MODULES = {
-    "datagym": "datagym",
-    "segments": "segments",
-    "encord": "encord",
-    "encord-ontology": "encord",
-    "coco-instance": "coco",
-    "coco-panoptic": "coco",
-    "yolo": "yolo",
-}
 
 
 @dataclass(frozen=True)
@@ -166,7 +156,8 @@ def all_entries(format_id: str | None = None) -> list[RuleSpec]:
 
 def load_checks(format_id: str) -> None:
     importlib.import_module("labelspec.validator.rules.generic")
-    module = _MODULES.get(format_id)
+    # the format's rule module (labelspec.format_ids) registers its checks when imported
+    module = format_ids.BY_ID[format_id].rules if format_id in format_ids.BY_ID else None
     if module:
         try:
             importlib.import_module(f"labelspec.validator.rules.{module}")

@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 
+from labelspec import format_ids
 from labelspec.validator import progress
 from labelspec.validator.detect import DetectionError, detect_format
 from labelspec.validator.engine import Source, collector_paused, validate_document
@@ -44,10 +45,9 @@ from labelspec.validator.scale.split import FileBytes, Layout, scan_items
 
 # List-shaped exports larger than this are validated item by item unless told otherwise.
 STREAM_THRESHOLD = int(os.environ.get("LABELSPEC_STREAM_THRESHOLD", 64 * 1024**2))
-# Leading items that are context rather than items: DataGym's element 0 (the label classes).
-_CONTEXT_ITEMS = {"datagym": 1}
-# Which formats have their items where the scanner looks (a root array, or dataset.samples).
-_SPLITTABLE = {(): ("encord", "datagym"), ("dataset", "samples"): ("segments",)}
+# Where the items of the list-shaped formats are (labelspec.format_ids): the array the scanner finds, and
+# how many leading elements are context rather than items (DataGym's element 0, the label classes).
+_ITEMS = format_ids.list_shaped()
 
 
 def wants_stream(source: Source, stream: bool | None, threshold: int = STREAM_THRESHOLD) -> bool:
@@ -144,9 +144,10 @@ def plan_file(
         format_id = format or detect_format(probe)
     except DetectionError:
         return None
-    if format_id not in _SPLITTABLE.get(layout.container, ()):
+    items = _ITEMS.get(format_id)
+    if items is None or items.container != layout.container:
         return None
-    context = _CONTEXT_ITEMS.get(format_id, 0)
+    context = items.context
     if layout.count <= context:
         return None
     return Plan(
