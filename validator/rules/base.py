@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from labelspec.validator.compiler import load_format_yaml
+
+T = TypeVar("T")
 Hit = tuple[str, str] | tuple[str, str, str]
 Check = Callable[["RuleContext"], Iterable[Hit]]
 
@@ -32,6 +35,19 @@ class RuleContext:
     ontology: Any = None
     png_dir: Path | None = None
     duplicate_keys: list[str] = field(default_factory=list)
+    _memo: dict[Callable[[RuleContext], Any], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def memo(self, build: Callable[[RuleContext], T]) -> T:
+        """``build(self)``, computed once per context: what several rules of one document share (an index, a
+        walk over the document). The one way rule modules remember anything about a document: it lives as
+        long as the context does."""
+        if build in self._memo:
+            found: T = self._memo[build]
+            return found
+        value = self._memo[build] = build(self)
+        return value
 
 
 def rule(rule_id: str) -> Callable[[Check], Check]:
@@ -61,6 +77,13 @@ CROSS_ITEM_RULES: dict[str, CrossItemRules] = {}
 def cross_item(format_id: str, rule_ids: Iterable[str], project: Callable[[Any], Any]) -> None:
     """Declare the rules of ``format_id`` that compare items (see :data:`CROSS_ITEM_RULES`)."""
     CROSS_ITEM_RULES[format_id] = CrossItemRules(frozenset(rule_ids), project)
+
+
+def catalogued_ids(format_id: str) -> tuple[str, ...]:
+    """The ids of the rules ``schemas/<format>/rules.yaml`` lists for the format's own checks (not the
+    entries that stand for structural findings): a rule module takes its rule ids from here."""
+    entries = load_format_yaml(format_id, "rules.yaml") or []
+    return tuple(entry["id"] for entry in entries if "schema_finding" not in entry)
 
 
 def implementation(rule_id: str) -> Check | None:

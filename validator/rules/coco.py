@@ -7,7 +7,6 @@ PNGs are built once per validation run (memoised on the rule context), so each r
 
 from __future__ import annotations
 
-import weakref
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,24 +65,17 @@ class _Tables:
     keypoint_counts: dict[int, int] = field(default_factory=dict)
 
 
-_MEMO: list[tuple[weakref.ref[RuleContext], dict[str, Any]]] = []
-
-
-def _memo(ctx: RuleContext) -> dict[str, Any]:
-    """Values shared by the rules of one validation run, held only as long as its context lives."""
-    if _MEMO and _MEMO[0][0]() is ctx:
-        return _MEMO[0][1]
-    memo: dict[str, Any] = {}
-    _MEMO[:] = [(weakref.ref(ctx), memo)]
-    return memo
+def _shared(ctx: RuleContext) -> dict[str, Any]:
+    """Values the rules of one document fill in as they go (decoded RLE totals, read PNGs)."""
+    return {}
 
 
 def _tables(ctx: RuleContext) -> _Tables:
-    """The tables of the context's document, built once per validation run."""
-    memo = _memo(ctx)
-    cached = memo.get("tables")
-    if isinstance(cached, _Tables):
-        return cached
+    """The tables of the context's document, built once per document."""
+    return ctx.memo(_build_tables)
+
+
+def _build_tables(ctx: RuleContext) -> _Tables:
     document = ctx.document
     tables = _Tables()
     for image in _list(document, "images"):
@@ -101,7 +93,6 @@ def _tables(ctx: RuleContext) -> _Tables:
         names = category.get("keypoints")
         if isinstance(names, list):
             tables.keypoint_counts.setdefault(category["id"], len(names))
-    memo["tables"] = tables
     return tables
 
 
@@ -210,7 +201,7 @@ def _sum(runs: Any) -> int:
 
 def _rle_total(ctx: RuleContext, index: int, counts: str) -> int | str:
     """Pixel total of a compressed RLE (or why it does not decode), decoded once per run and annotation."""
-    totals = _memo(ctx).setdefault("rle_totals", {})
+    totals = ctx.memo(_shared).setdefault("rle_totals", {})
     cached = totals.get(index)
     if isinstance(cached, (int, str)):
         return cached
@@ -737,7 +728,7 @@ def _png_path(png_dir: Path, file_name: str) -> Path | None:
 
 def _read_png(ctx: RuleContext, png_dir: Path, file_name: str) -> _Png:
     """Each PNG is decoded once per validation run, whichever rules look at it."""
-    pngs = _memo(ctx).setdefault("pngs", {})
+    pngs = ctx.memo(_shared).setdefault("pngs", {})
     cached = pngs.get(file_name)
     if isinstance(cached, _Png):
         return cached

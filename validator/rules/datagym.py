@@ -8,7 +8,6 @@ and reads defensively: the document may be any JSON value.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,15 +61,13 @@ class _Walk:
     classifications: list[_Classification] = field(default_factory=list)
 
 
-_MEMO: list[tuple[weakref.ref[RuleContext], _Walk]] = []
-
-
 def _walk(ctx: RuleContext) -> _Walk:
-    if _MEMO and _MEMO[0][0]() is ctx:
-        return _MEMO[0][1]
-    walk = _build(ctx.document)
-    _MEMO[:] = [(weakref.ref(ctx), walk)]
-    return walk
+    """The walk over the context's document, made once per document."""
+    return ctx.memo(_walk_document)
+
+
+def _walk_document(ctx: RuleContext) -> _Walk:
+    return _build(ctx.document)
 
 
 def _build(document: Any) -> _Walk:

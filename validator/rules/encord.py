@@ -36,7 +36,7 @@ _DIGITS = re.compile(r"[0-9]+")
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def _int(value: Any) -> int | None:
+def _int_or_digits(value: Any) -> int | None:
     """An integer, or a string of digits as the SDK reads it with int(); anything else is None (so is a
     string too long for int(), which the schema reports where it constrains one)."""
     if isinstance(value, bool):
@@ -57,7 +57,7 @@ def _num(value: Any) -> float | None:
 
 def _dim(value: Any) -> int | None:
     """A media dimension if known (a positive integer); 0, null and absent mean unknown."""
-    number = _int(value)
+    number = _int_or_digits(value)
     return number if number else None
 
 
@@ -69,7 +69,7 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _list(value: Any) -> list[Any]:
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
@@ -123,12 +123,12 @@ class _Row:
 
 
 def _rows(ctx: RuleContext) -> list[_Row]:
-    cached = ctx.__dict__.get("_encord_rows")
-    if cached is None:
-        cached = _label_index(ctx.document)
-        ctx.__dict__["_encord_rows"] = cached
-    rows: list[_Row] = cached
-    return rows
+    """The label rows of the context's document, indexed once per document."""
+    return ctx.memo(_index_rows)
+
+
+def _index_rows(ctx: RuleContext) -> list[_Row]:
+    return _label_index(ctx.document)
 
 
 def _label_index(document: Any) -> list[_Row]:
@@ -202,15 +202,15 @@ def _index_space(entry: _Row, space_id: str, space: dict[str, Any]) -> None:
     limit: int | None = None
     what = ""
     if space_type in ("video", "image_sequence", "medical_file"):
-        limit, what = _int(space.get("number_of_frames")), "number_of_frames"
+        limit, what = _int_or_digits(space.get("number_of_frames")), "number_of_frames"
     elif space_type == "pdf":
-        limit, what = _int(space.get("number_of_pages")), "number_of_pages"
+        limit, what = _int_or_digits(space.get("number_of_pages")), "number_of_pages"
     elif space_type == "medical_stack" and isinstance(space.get("frames"), list):
         limit, what = len(space["frames"]), "the number of its frames"
     elif space_type == "image":
         limit, what = 1, "a single image"
     for key, blob in labels.items():
-        frame = _int(key)
+        frame = _int_or_digits(key)
         if limit is not None and frame is not None and frame >= limit:
             entry.frames.append(
                 _Frame((*path, key), frame, limit, f"space {space_id!r} ({space_type}, {what})")
@@ -222,14 +222,14 @@ def _index_space(entry: _Row, space_id: str, space: dict[str, Any]) -> None:
 def _index_blob(
     entry: _Row, blob: dict[str, Any], path: Path, width: int | None, height: int | None, *, world: bool
 ) -> None:
-    for j, obj in enumerate(_list(blob.get("objects"))):
+    for j, obj in enumerate(_as_list(blob.get("objects"))):
         if not isinstance(obj, dict):
             continue
         entry.objects.append(_FrameObject((*path, "objects", j), obj, width, height, world))
         object_hash, feature = _str(obj.get("objectHash")), _str(obj.get("featureHash"))
         if object_hash is not None and feature is not None:
             entry.object_features.setdefault(object_hash, feature)
-    for j, classification in enumerate(_list(blob.get("classifications"))):
+    for j, classification in enumerate(_as_list(blob.get("classifications"))):
         if not isinstance(classification, dict):
             continue
         entry.classifications.append(((*path, "classifications", j), classification))
@@ -342,7 +342,7 @@ def img_group_sequence_duplicate(ctx: RuleContext) -> Iterator[Hit]:
         for key, unit in _dict(row.row.get("data_units")).items():
             if not isinstance(unit, dict):
                 continue
-            sequence = _int(unit.get("data_sequence"))
+            sequence = _int_or_digits(unit.get("data_sequence"))
             if sequence is None:
                 continue
             if sequence in seen:
@@ -446,9 +446,9 @@ def _coordinates(obj: dict[str, Any]) -> Iterator[tuple[Path, float]]:
             if point is not None:
                 yield ("polygon", key, "x"), point[0]
                 yield ("polygon", key, "y"), point[1]
-        for p, polygon in enumerate(_list(obj.get("polygons"))):
-            for r, ring in enumerate(_list(polygon)):
-                for k, value in enumerate(_list(ring)):
+        for p, polygon in enumerate(_as_list(obj.get("polygons"))):
+            for r, ring in enumerate(_as_list(polygon)):
+                for k, value in enumerate(_as_list(ring)):
                     number = _num(value)
                     if number is not None:
                         yield ("polygons", p, r, k), number
@@ -464,7 +464,7 @@ def _coordinates(obj: dict[str, Any]) -> Iterator[tuple[Path, float]]:
                 yield (shape, key, "x"), point[0]
                 yield (shape, key, "y"), point[1]
     elif shape == "cuboid_2d":
-        for k, value in enumerate(_list(_dict(obj.get("cuboid_2d")).get("front"))):
+        for k, value in enumerate(_as_list(_dict(obj.get("cuboid_2d")).get("front"))):
             number = _num(value)
             if number is not None:
                 yield ("cuboid_2d", "front", k), number
@@ -617,8 +617,8 @@ def polygon_degenerate(ctx: RuleContext) -> Iterator[Hit]:
                     to_pointer((*item.path, "polygon")),
                     f"polygon has {len(legacy)} vertices; a polygon needs at least 3",
                 )
-            for p, polygon in enumerate(_list(item.obj.get("polygons"))):
-                for r, ring in enumerate(_list(polygon)):
+            for p, polygon in enumerate(_as_list(item.obj.get("polygons"))):
+                for r, ring in enumerate(_as_list(polygon)):
                     if not isinstance(ring, list) or not all(_num(v) is not None for v in ring):
                         continue
                     pointer = to_pointer((*item.path, "polygons", p, r))
@@ -656,8 +656,8 @@ def polygon_forms_differ(ctx: RuleContext) -> Iterator[Hit]:
                     break
                 flat.extend(point)
             else:
-                polygons = _list(obj["polygons"])
-                rings = _list(polygons[0]) if polygons else []
+                polygons = _as_list(obj["polygons"])
+                rings = _as_list(polygons[0]) if polygons else []
                 ring = rings[0] if rings else None
                 if not isinstance(ring, list) or not all(_num(v) is not None for v in ring):
                     continue
@@ -781,7 +781,7 @@ def bitmask_rle_invalid(ctx: RuleContext) -> Iterator[Hit]:
                         f"rleString does not decode: {exc}",
                     )
                     continue
-            width, height = _int(mask.get("width")), _int(mask.get("height"))
+            width, height = _int_or_digits(mask.get("width")), _int_or_digits(mask.get("height"))
             if width is not None and height is not None and total > width * height:
                 yield (
                     to_pointer((*item.path, "bitmask", "rleString")),
@@ -804,7 +804,7 @@ def bitmask_size_mismatch(ctx: RuleContext) -> Iterator[Hit]:
                 continue
             if item.width is None or item.height is None:
                 continue
-            width, height = _int(mask.get("width")), _int(mask.get("height"))
+            width, height = _int_or_digits(mask.get("width")), _int_or_digits(mask.get("height"))
             if width is None or height is None or (width, height) == (item.width, item.height):
                 continue
             yield (
@@ -843,7 +843,7 @@ def frame_beyond_duration(ctx: RuleContext) -> Iterator[Hit]:
                 continue
             count, fps, duration = limit
             for key in unit["labels"]:
-                frame = _int(key)
+                frame = _int_or_digits(key)
                 if frame is not None and frame >= count:
                     yield (
                         to_pointer((*row.path, "data_units", unit_key, "labels", key)),
@@ -855,7 +855,7 @@ def frame_beyond_duration(ctx: RuleContext) -> Iterator[Hit]:
 
 def _range_ends(ranges: Any) -> Iterator[tuple[int, float]]:
     """(index, end) of every [start, end] pair of a range list whose end is a number."""
-    for n, pair in enumerate(_list(ranges)):
+    for n, pair in enumerate(_as_list(ranges)):
         if isinstance(pair, list) and len(pair) == 2:
             end = _num(pair[1])
             if end is not None:
@@ -923,14 +923,14 @@ def _frame_keyed_blobs(row: _Row) -> Iterator[tuple[Path, int, dict[str, Any]]]:
     if row.data_type in _FRAME_KEYED_TYPES:
         for unit_key, unit in _dict(row.row.get("data_units")).items():
             for key, blob in _dict(_dict(unit).get("labels")).items():
-                frame = _int(key)
+                frame = _int_or_digits(key)
                 if frame is not None and isinstance(blob, dict):
                     yield (*row.path, "data_units", unit_key, "labels", key), frame, blob
     for space_id, space in _dict(row.row.get("spaces")).items():
         if not isinstance(space, dict) or space.get("space_type") in _BLOB_SPACES:
             continue
         for key, blob in _dict(space.get("labels")).items():
-            frame = _int(key)
+            frame = _int_or_digits(key)
             if frame is not None and isinstance(blob, dict):
                 yield (*row.path, "spaces", space_id, "labels", key), frame, blob
 
@@ -939,10 +939,10 @@ def _frame_keyed_blobs(row: _Row) -> Iterator[tuple[Path, int, dict[str, Any]]]:
 def object_frame_mismatch(ctx: RuleContext) -> Iterator[Hit]:
     for row in _rows(ctx):
         for path, frame, blob in _frame_keyed_blobs(row):
-            for j, obj in enumerate(_list(blob.get("objects"))):
+            for j, obj in enumerate(_as_list(blob.get("objects"))):
                 if not isinstance(obj, dict) or "frame" not in obj:
                     continue
-                stated = _int(obj["frame"])
+                stated = _int_or_digits(obj["frame"])
                 if stated is not None and stated != frame:
                     yield (
                         to_pointer((*path, "objects", j, "frame")),
@@ -1053,7 +1053,7 @@ def group_child_layout_unmatched(ctx: RuleContext) -> Iterator[Hit]:
         }
         for unit_key, unit in _dict(row.row.get("data_units")).items():
             children = _dict(_dict(unit).get("metadata")).get("children")
-            for n, child in enumerate(_list(children)):
+            for n, child in enumerate(_as_list(children)):
                 layout = _str(_dict(child).get("layout_key"))
                 if layout is not None and layout not in layouts:
                     yield (
@@ -1083,7 +1083,7 @@ def cuboid_size_not_positive(ctx: RuleContext) -> Iterator[Hit]:
         for item in row.objects:
             if item.obj.get("shape") != "cuboid":
                 continue
-            for n, value in enumerate(_list(_dict(item.obj.get("cuboid")).get("size"))):
+            for n, value in enumerate(_as_list(_dict(item.obj.get("cuboid")).get("size"))):
                 number = _num(value)
                 if number is not None and number <= 0:
                     yield (
@@ -1107,7 +1107,7 @@ def _range_lists(row: _Row) -> Iterator[tuple[Path, Any]]:
                 if isinstance(space, dict) and space.get("type") == "frame":
                     yield (*row.path, section, key, "spaces", space_id, "range"), space.get("range")
     for key, entry in _dict(row.row.get("object_actions")).items():
-        for a, action in enumerate(_list(_dict(entry).get("actions"))):
+        for a, action in enumerate(_as_list(_dict(entry).get("actions"))):
             if isinstance(action, dict):
                 yield (*row.path, "object_actions", key, "actions", a, "range"), action.get("range")
 
@@ -1116,12 +1116,12 @@ def _html_spans(row: _Row) -> Iterator[tuple[Path, Any, Any]]:
     for key, entry in _dict(row.row.get("object_answers")).items():
         if not isinstance(entry, dict):
             continue
-        for n, span in enumerate(_list(entry.get("range_html"))):
+        for n, span in enumerate(_as_list(entry.get("range_html"))):
             if isinstance(span, dict):
                 yield (*row.path, "object_answers", key, "range_html", n), span.get("start"), span.get("end")
         for space_id, space in _dict(entry.get("spaces")).items():
             if isinstance(space, dict) and space.get("type") == "html":
-                for n, span in enumerate(_list(space.get("range"))):
+                for n, span in enumerate(_as_list(space.get("range"))):
                     if isinstance(span, list) and len(span) == 2:
                         yield (
                             (*row.path, "object_answers", key, "spaces", space_id, "range", n),
@@ -1134,9 +1134,9 @@ def _html_spans(row: _Row) -> Iterator[tuple[Path, Any, Any]]:
 def range_reversed(ctx: RuleContext) -> Iterator[Hit]:
     for row in _rows(ctx):
         for path, ranges in _range_lists(row):
-            for n, pair in enumerate(_list(ranges)):
+            for n, pair in enumerate(_as_list(ranges)):
                 if isinstance(pair, list) and len(pair) == 2:
-                    start, end = _int(pair[0]), _int(pair[1])
+                    start, end = _int_or_digits(pair[0]), _int_or_digits(pair[1])
                     if start is not None and end is not None and start > end:
                         yield (
                             to_pointer((*path, n)),
@@ -1146,7 +1146,7 @@ def range_reversed(ctx: RuleContext) -> Iterator[Hit]:
             begin, finish = _dict(start_pos), _dict(end_pos)
             if begin.get("xpath") is None or begin.get("xpath") != finish.get("xpath"):
                 continue
-            first, last = _int(begin.get("offset")), _int(finish.get("offset"))
+            first, last = _int_or_digits(begin.get("offset")), _int_or_digits(finish.get("offset"))
             if first is not None and last is not None and first > last:
                 yield (
                     to_pointer(path),
@@ -1364,17 +1364,18 @@ _LAST_ONTOLOGY: list[Any] = []
 def _ontology(ctx: RuleContext) -> _Ontology | None:
     if ctx.ontology is None:
         return None
-    cached = ctx.__dict__.get("_encord_ontology")
-    if cached is None:
-        # item-by-item validation checks every label row against the same ontology object: index it once
-        if _LAST_ONTOLOGY and _LAST_ONTOLOGY[0] is ctx.ontology:
-            cached = _LAST_ONTOLOGY[1]
-        else:
-            cached = _ontology_index(ctx.ontology)
-            _LAST_ONTOLOGY[:] = [ctx.ontology, cached]
-        ctx.__dict__["_encord_ontology"] = cached
-    ontology: _Ontology = cached
-    return ontology
+    return ctx.memo(_index_ontology)
+
+
+def _index_ontology(ctx: RuleContext) -> _Ontology:
+    # item-by-item validation checks every label row against the same ontology object, each row in a
+    # context of its own: the index outlives the context, for as long as the ontology object is the same
+    if _LAST_ONTOLOGY and _LAST_ONTOLOGY[0] is ctx.ontology:
+        cached: _Ontology = _LAST_ONTOLOGY[1]
+        return cached
+    index = _ontology_index(ctx.ontology)
+    _LAST_ONTOLOGY[:] = [ctx.ontology, index]
+    return index
 
 
 def _ontology_index(structure: Any) -> _Ontology:
@@ -1390,7 +1391,7 @@ def _ontology_index(structure: Any) -> _Ontology:
         ("object", structure.get("objects"), index.objects),
         ("classification", structure.get("classifications"), index.classifications),
     ):
-        for item in _list(items):
+        for item in _as_list(items):
             feature = _str(_dict(item).get("featureNodeHash"))
             if feature is None or feature in target:
                 continue
@@ -1399,7 +1400,7 @@ def _ontology_index(structure: Any) -> _Ontology:
             if kind == "classification" and item.get("level") == "global":
                 index.global_classifications.add(feature)
             index.kinds.setdefault(feature, f"{kind} class" if kind == "object" else kind)
-            for attribute in _list(item.get("attributes")):
+            for attribute in _as_list(item.get("attributes")):
                 added = _add_attribute(index, owner, attribute, None, depth=0)
                 if added is not None:
                     owner.top.append(added)
@@ -1412,7 +1413,7 @@ def _add_skeleton_templates(index: _Ontology, structure: dict[str, Any]) -> None
     it; ENCO-SKELETON-OBJECT-WITHOUT-TEMPLATE)."""
     by_hash: dict[str, dict[str, Any]] = {}
     by_name: dict[str, dict[str, Any]] = {}
-    for entry in _list(structure.get("skeleton_templates")):
+    for entry in _as_list(structure.get("skeleton_templates")):
         template = _dict(entry).get("template")
         if not isinstance(template, dict) or not isinstance(template.get("skeleton"), dict):
             continue
@@ -1450,7 +1451,7 @@ def _add_attribute(
     )
     owner.attributes.setdefault(feature, attribute)
     index.kinds.setdefault(feature, "attribute")
-    for option in _list(node.get("options")):
+    for option in _as_list(node.get("options")):
         option_hash = _str(_dict(option).get("featureNodeHash"))
         if option_hash is None:
             continue
@@ -1458,7 +1459,7 @@ def _add_attribute(
         index.kinds.setdefault(option_hash, "option")
         if attribute.type != "radio":
             continue  # the SDK reads nested attributes under radio options only
-        for nested in _list(option.get("options")):
+        for nested in _as_list(option.get("options")):
             added = _add_attribute(index, owner, nested, option_hash, depth + 1)
             if added is not None:
                 owner.nested.setdefault(option_hash, []).append(added)
@@ -1622,15 +1623,15 @@ _Answered = tuple[_AnswerList, int, dict[str, Any], _Attribute | None]
 def _answered(ctx: RuleContext) -> list[_Answered]:
     """Every answer of every list whose owner is known, with its ontology attribute (None if unknown).
 
-    Built once per validation and cached on the context: seven rules read it."""
+    Built once per document: seven rules read it."""
+    return ctx.memo(_collect_answered)
+
+
+def _collect_answered(ctx: RuleContext) -> list[_Answered]:
     ontology = _ontology(ctx)
     if ontology is None:
         return []
-    cached = ctx.__dict__.get("_encord_answered")
-    if cached is not None and cached[0] is ontology:
-        answered: list[_Answered] = cached[1]
-        return answered
-    answered = []
+    answered: list[_Answered] = []
     append = answered.append
     for row in _rows(ctx):
         for answer_list in _answer_lists(row, ontology):
@@ -1640,7 +1641,6 @@ def _answered(ctx: RuleContext) -> list[_Answered]:
                     feature = answer.get("featureHash")
                     if isinstance(feature, str):
                         append((answer_list, n, answer, attributes.get(feature)))
-    ctx.__dict__["_encord_answered"] = (ontology, answered)
     return answered
 
 
@@ -1664,7 +1664,7 @@ def option_unknown(ctx: RuleContext) -> Iterator[Hit]:
     for answer_list, n, answer, attribute in _answered(ctx):
         if attribute is None or attribute.type not in ("radio", "checklist"):
             continue
-        for m, option in enumerate(_list(answer.get("answers"))):
+        for m, option in enumerate(_as_list(answer.get("answers"))):
             feature = _str(_dict(option).get("featureHash"))
             if feature is not None and feature not in attribute.options:
                 yield (
@@ -1751,7 +1751,7 @@ def nested_answer_unselected(ctx: RuleContext) -> Iterator[Hit]:
                 feature
                 for item in answer_list.answers
                 if isinstance(item, dict)
-                for option in _list(item.get("answers"))
+                for option in _as_list(item.get("answers"))
                 if (feature := _str(_dict(option).get("featureHash"))) is not None
             }
             selected_by_list[id(answer_list.answers)] = selected
@@ -1829,10 +1829,10 @@ def _answered_features(row: _Row) -> dict[tuple[str, str], set[str]]:
                 continue
             owner_hash = key if kind == "c" else (_str(entry.get("objectHash")) or key)
             target = answered.setdefault((kind, owner_hash), set())
-            for answer in _list(entry.get(list_key)):
+            for answer in _as_list(entry.get(list_key)):
                 if isinstance(answer, dict) and isinstance(answer.get("featureHash"), str):
                     target.add(answer["featureHash"])
-                    for option in _list(answer.get("answers")):
+                    for option in _as_list(answer.get("answers")):
                         feature = _str(_dict(option).get("featureHash"))
                         if feature is not None:
                             target.add(feature)
@@ -1873,10 +1873,10 @@ def _ontology_nodes(document: Any) -> Iterator[tuple[Path, dict[str, Any], bool]
     structure, root = _ontology_root(document)
     stack: list[tuple[Path, Any, bool, int]] = []
     for section in ("objects", "classifications"):
-        for n, item in enumerate(_list(structure.get(section))):
+        for n, item in enumerate(_as_list(structure.get(section))):
             if isinstance(item, dict):
                 yield (*root, section, n), item, False
-                for a, attribute in enumerate(_list(item.get("attributes"))):
+                for a, attribute in enumerate(_as_list(item.get("attributes"))):
                     stack.append(((*root, section, n, "attributes", a), attribute, section == "objects", 0))
     stack.reverse()
     while stack:
@@ -1885,7 +1885,7 @@ def _ontology_nodes(document: Any) -> Iterator[tuple[Path, dict[str, Any], bool]
             continue
         yield path, node, dynamic_ok
         children: list[tuple[Path, Any, bool, int]] = []
-        for o, option in enumerate(_list(node.get("options"))):
+        for o, option in enumerate(_as_list(node.get("options"))):
             children.append(((*path, "options", o), option, False, depth + 1))
         stack.extend(reversed(children))
 
@@ -1909,7 +1909,7 @@ def _sdk_descendants(item: dict[str, Any], path: Path) -> list[_Node]:
     # (path, node, kind, depth, whether an option's `options` are nested attributes)
     stack: list[tuple[Path, Any, str, int, bool]] = [
         ((*path, "attributes", a), node, "attribute", 1, False)
-        for a, node in reversed(list(enumerate(_list(item.get("attributes")))))
+        for a, node in reversed(list(enumerate(_as_list(item.get("attributes")))))
     ]
     while stack:
         node_path, node, kind, depth, nestable = stack.pop()
@@ -1924,7 +1924,7 @@ def _sdk_descendants(item: dict[str, Any], path: Path) -> list[_Node]:
             child_kind, child_nestable = "attribute", False
         else:
             continue
-        children = _list(node.get("options"))
+        children = _as_list(node.get("options"))
         for o in range(len(children) - 1, -1, -1):
             stack.append(((*node_path, "options", o), children[o], child_kind, depth + 1, child_nestable))
     return out
@@ -1954,7 +1954,7 @@ def feature_node_hash_duplicate(ctx: RuleContext) -> Iterator[Hit]:
     structure, root = _ontology_root(ctx.document)
     everything: dict[str, _Node] = {}  # hash -> first node in the whole-ontology search order
     for section, kind in (("objects", "object"), ("classifications", "classification")):
-        for n, item in enumerate(_list(structure.get(section))):
+        for n, item in enumerate(_as_list(structure.get(section))):
             if not isinstance(item, dict):
                 continue
             top = _Node((*root, section, n), _str(item.get("featureNodeHash")), kind, 0)
@@ -2004,7 +2004,7 @@ def dynamic_not_top_level(ctx: RuleContext) -> Iterator[Hit]:
 
 def _templates(document: Any) -> Iterator[tuple[Path, dict[str, Any]]]:
     structure, root = _ontology_root(document)
-    for n, entry in enumerate(_list(structure.get("skeleton_templates"))):
+    for n, entry in enumerate(_as_list(structure.get("skeleton_templates"))):
         template = _dict(entry).get("template")
         if isinstance(template, dict):
             yield (*root, "skeleton_templates", n, "template"), template
@@ -2018,7 +2018,7 @@ def skeleton_object_without_template(ctx: RuleContext) -> Iterator[Hit]:
     for _, template in _templates(ctx.document):
         names.add(_str(template.get("name")))
         hashes.add(_str(template.get("feature_node_hash")))
-    for n, item in enumerate(_list(structure.get("objects"))):
+    for n, item in enumerate(_as_list(structure.get("objects"))):
         if isinstance(item, dict) and item.get("shape") == "skeleton":
             if _str(item.get("featureNodeHash")) in hashes or _str(item.get("name")) in names:
                 continue
@@ -2034,7 +2034,7 @@ def skeleton_template_unlinked(ctx: RuleContext) -> Iterator[Hit]:
     structure, _ = _ontology_root(ctx.document)
     skeletons = {
         item["featureNodeHash"]: item.get("shape")
-        for item in _list(structure.get("objects"))
+        for item in _as_list(structure.get("objects"))
         if isinstance(item, dict) and isinstance(item.get("featureNodeHash"), str)
     }
     for path, template in _templates(ctx.document):

@@ -17,7 +17,6 @@ import binascii
 import math
 import posixpath
 import re
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from labelspec.validator.report import escape_token
-from labelspec.validator.rules.base import Hit, RuleContext, cross_item, rule
+from labelspec.validator.rules.base import Hit, RuleContext, catalogued_ids, cross_item, rule
 
 IMAGE_TASK_TYPES = frozenset(
     {"segmentation-bitmap", "segmentation-bitmap-highres", "vector", "bboxes", "keypoints"}
@@ -42,7 +41,7 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _LISTED = 10  # ids listed in one message at most
 
 
-def _int(value: Any) -> int | None:
+def _integral(value: Any) -> int | None:
     """An integral JSON number as int (booleans are not numbers here), else None."""
     if isinstance(value, bool):
         return None
@@ -71,7 +70,7 @@ def _setting(value: Any) -> float | None:
     return _number(value)
 
 
-def _fmt(value: Any) -> str:
+def _rep(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -107,7 +106,7 @@ class _Config:
     def owner(self, cid: int, category: dict[str, Any]) -> str:
         """How messages name a category."""
         if cid not in self._owners:
-            self._owners[cid] = f"category {cid} ({_fmt(category.get('name'))})"
+            self._owners[cid] = f"category {cid} ({_rep(category.get('name'))})"
         return self._owners[cid]
 
     def link_attributes(self, cid: int, category: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -134,17 +133,14 @@ class _Analysis:
         self.hits.setdefault(rule_id, []).append(hit)
 
 
-_LAST: tuple[weakref.ref[RuleContext], _Analysis] | None = None
-
-
 def _analysis(ctx: RuleContext) -> _Analysis:
-    """The hits of every rule for this validation run (computed once per RuleContext)."""
-    global _LAST
-    if _LAST is not None and _LAST[0]() is ctx:
-        return _LAST[1]
+    """The hits of every rule for this document (computed once per document)."""
+    return ctx.memo(_analyse)
+
+
+def _analyse(ctx: RuleContext) -> _Analysis:
     result = _Analysis()
     _Walker(ctx, result).document(ctx.document)
-    _LAST = (weakref.ref(ctx), result)
     return result
 
 
@@ -156,36 +152,8 @@ def _hits(rule_id: str) -> Any:
     return rule(rule_id)(check)
 
 
-RULE_IDS = (
-    "SEG-CATEGORY-UNDECLARED",
-    "SEG-CATEGORY-ID-DUPLICATE",
-    "SEG-CATEGORY-REFERENCE-UNDECLARED",
-    "SEG-ANNOTATION-ID-DUPLICATE",
-    "SEG-LABELSET-UNDECLARED",
-    "SEG-LABELSET-MISSING",
-    "SEG-SAMPLE-UUID-DUPLICATE",
-    "SEG-SAMPLE-NAME-COLLISION",
-    "SEG-SHAPE-POINT-COUNT",
-    "SEG-SHAPE-VERTEX-DIMENSION",
-    "SEG-SHAPE-NOT-ALLOWED",
-    "SEG-ATTRIBUTE-VALUE-INVALID",
-    "SEG-ATTRIBUTE-UNDECLARED",
-    "SEG-ATTRIBUTE-MANDATORY-MISSING",
-    "SEG-FRAME-COUNT-MISMATCH",
-    "SEG-SENSOR-MISMATCH",
-    "SEG-TRACK-CATEGORY-CHANGED",
-    "SEG-TRACK-DUPLICATE",
-    "SEG-TRACK-ID-MISMATCH",
-    "SEG-LINK-OBJECT-UNKNOWN",
-    "SEG-LINK-CATEGORY-RESTRICTED",
-    "SEG-POINT-ANNOTATION-UNKNOWN",
-    "SEG-ANNOTATION-WITHOUT-POINTS",
-    "SEG-BITMAP-UNREADABLE",
-    "SEG-BITMAP-ID-UNANNOTATED",
-    "SEG-ANNOTATION-NOT-IN-BITMAP",
-    "SEG-BITMAP-SIZE-MISMATCH",
-)
-for _rule_id in RULE_IDS:
+# The one walk finds every rule the catalogue lists for Segments (so no rule has a check of its own).
+for _rule_id in catalogued_ids("segments"):
     _hits(_rule_id)
 
 
@@ -258,7 +226,7 @@ class _Walker:
                 for i, category in enumerate(raw):
                     if not isinstance(category, dict):
                         continue
-                    cid = _int(category.get("id"))
+                    cid = _integral(category.get("id"))
                     if cid is None:
                         # a category without a usable id (a structural finding): which ids are declared
                         # is unknown, so undeclared ids are not reported
@@ -268,8 +236,8 @@ class _Walker:
                         self.add(
                             "SEG-CATEGORY-ID-DUPLICATE",
                             f"{pointer}/categories/{i}/id",
-                            f"category id {cid} ({_fmt(category.get('name'))}) is already declared by "
-                            f"categories/{first[cid]} ({_fmt(raw[first[cid]].get('name'))})",
+                            f"category id {cid} ({_rep(category.get('name'))}) is already declared by "
+                            f"categories/{first[cid]} ({_rep(raw[first[cid]].get('name'))})",
                             "give every category its own id",
                         )
                         continue
@@ -290,7 +258,7 @@ class _Walker:
         def check(values: Any, where: str) -> None:
             if isinstance(values, list):
                 for j, value in enumerate(values):
-                    cid = _int(value)
+                    cid = _integral(value)
                     if cid is not None and cid not in categories:
                         self.add(
                             "SEG-CATEGORY-REFERENCE-UNDECLARED",
@@ -518,12 +486,12 @@ class _Walker:
                     self.add(
                         "SEG-SENSOR-MISMATCH",
                         f"{kp}/name",
-                        f"label sensor {k} is {_fmt(name)} but sample sensor {k} is "
-                        + (_fmt(counterpart.get("name")) if isinstance(counterpart, dict) else "absent")
+                        f"label sensor {k} is {_rep(name)} but sample sensor {k} is "
+                        + (_rep(counterpart.get("name")) if isinstance(counterpart, dict) else "absent")
                         + (
-                            f" ({_fmt(name)} is sample sensor {where[0]})"
+                            f" ({_rep(name)} is sample sensor {where[0]})"
                             if where
-                            else f" (the sample has no sensor {_fmt(name)})"
+                            else f" (the sample has no sensor {_rep(name)})"
                         ),
                         "label sensors pair with sample sensors by position",
                     )
@@ -532,8 +500,8 @@ class _Walker:
                     self.add(
                         "SEG-SENSOR-MISMATCH",
                         f"{kp}/task_type",
-                        f"label sensor {_fmt(name)} has task_type {_fmt(kind)} but the sample's sensor has "
-                        f"{_fmt(counterpart.get('task_type'))}",
+                        f"label sensor {_rep(name)} has task_type {_rep(kind)} but the sample's sensor has "
+                        f"{_rep(counterpart.get('task_type'))}",
                     )
             sensor_attrs = sensor.get("attributes")
             if isinstance(sensor_attrs, dict) and isinstance(kind, str):
@@ -549,7 +517,7 @@ class _Walker:
                 "SEG-SENSOR-MISMATCH",
                 f"{ap}/sensors",
                 f"the label has {len(sensors)} sensors but the sample has {len(sample_sensors)} "
-                f"(no label for {', '.join(_fmt(n) for n in names)})",
+                f"(no label for {', '.join(_rep(n) for n in names)})",
             )
         self.links(attrs.get("links"), f"{ap}/links", union, config, done)
         return union
@@ -577,8 +545,8 @@ class _Walker:
             if not isinstance(annotation, dict):
                 continue
             ip = f"{pointer}/{i}"
-            aid = _int(annotation.get("id"))
-            cid = _int(annotation.get("category_id"))
+            aid = _integral(annotation.get("id"))
+            cid = _integral(annotation.get("category_id"))
             if aid is not None:
                 if aid in scope.ids:
                     self.add(
@@ -610,7 +578,7 @@ class _Walker:
                     done,
                 )
             track = annotation.get("track_id")
-            tid = _int(track)
+            tid = _integral(track)
             if tracks is not None and tid is not None:
                 if tid in frame_tracks:
                     self.add(
@@ -737,7 +705,7 @@ class _Walker:
             lp = f"{pointer}/{i}"
             ends: list[int | None] = []
             for key in ("from_id", "to_id"):
-                oid = _int(link.get(key))
+                oid = _integral(link.get(key))
                 ends.append(oid)
                 if oid is not None and oid not in scope.ids:
                     self.add(
@@ -751,7 +719,7 @@ class _Walker:
             source = config.category(source_id) if source_id is not None else None
             if source is None or source_id is None:
                 continue
-            owner = f"links from category {source_id} ({_fmt(source.get('name'))})"
+            owner = f"links from category {source_id} ({_rep(source.get('name'))})"
             definitions = config.link_attributes(source_id, source)
             self.attribute_values(link.get("attributes"), f"{lp}/attributes", definitions, owner, False)
             frames = link.get("frames")
@@ -764,7 +732,7 @@ class _Walker:
             restrictions = source.get("link_category_restrictions")
             target = scope.categories.get(ends[1]) if ends[1] is not None else None
             if isinstance(restrictions, list) and restrictions and target is not None:
-                allowed = {r for r in map(_int, restrictions) if r is not None}
+                allowed = {r for r in map(_integral, restrictions) if r is not None}
                 if target not in allowed:
                     self.add(
                         "SEG-LINK-CATEGORY-RESTRICTED",
@@ -782,10 +750,10 @@ class _Walker:
             present = set(values)
         except TypeError:
             present = {v for v in values if isinstance(v, (int, float, str, bool, type(None)))}
-        ids = {v for v in present if _int(v) is not None and not isinstance(v, bool)}
+        ids = {v for v in present if _integral(v) is not None and not isinstance(v, bool)}
         unknown = {int(v) for v in ids if int(v) != 0 and int(v) not in scope.ids}
         for uid in sorted(unknown)[:_LISTED]:
-            index = next(i for i, v in enumerate(values) if _int(v) == uid)
+            index = next(i for i, v in enumerate(values) if _integral(v) == uid)
             self.add(
                 "SEG-POINT-ANNOTATION-UNKNOWN",
                 f"{pointer}/point_annotations/{index}",
@@ -907,12 +875,12 @@ def _value_problem(value: Any, definition: dict[str, Any]) -> str | None:
     choices = [c for c in choices if isinstance(c, str)] if isinstance(choices, list) else None
     if kind == "select":
         if not isinstance(value, str):
-            return f"a select value is one string, not {_fmt(value)}"
+            return f"a select value is one string, not {_rep(value)}"
         if choices is not None and value not in choices and value != "":
             return f"{value!r} is not one of its values ({', '.join(repr(c) for c in choices)})"
     elif kind == "multiselect":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"a multiselect value is a list of strings, not {_fmt(value)}"
+            return f"a multiselect value is a list of strings, not {_rep(value)}"
         if choices is not None:
             extra = [v for v in value if v not in choices]
             if extra:
@@ -922,22 +890,22 @@ def _value_problem(value: Any, definition: dict[str, Any]) -> str | None:
                 )
     elif kind == "text":
         if not isinstance(value, str):
-            return f"a text value is a string, not {_fmt(value)}"
+            return f"a text value is a string, not {_rep(value)}"
     elif kind == "number":
         number = _number(value)
         if number is None:
-            return f"a number value is a number, not {_fmt(value)}"
+            return f"a number value is a number, not {_rep(value)}"
         low, high = _setting(definition.get("min")), _setting(definition.get("max"))
         if low is not None and number < low:
             return f"{value} is below its min {low:g}"
         if high is not None and number > high:
             return f"{value} is above its max {high:g}"
     elif kind == "checkbox" and not isinstance(value, bool):
-        return f"a checkbox value is true or false, not {_fmt(value)}"
+        return f"a checkbox value is true or false, not {_rep(value)}"
     return None
 
 
-__all__ = ["RULE_IDS", "local_asset"]
+__all__ = ["local_asset"]
 
 
 def _sample_names(sample: Any) -> Any:

@@ -19,7 +19,6 @@ Pointers are ``/labels/<file>/<line index>[/<field index>]``; the loader turns t
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,16 +76,15 @@ def line_kind(line: list[Any], kpt_shape: tuple[int, int] | None = None) -> str 
     return None
 
 
-_MEMO: list[tuple[weakref.ref[RuleContext], list[tuple[str, int, list[Any], str | None]]]] = []
-
-
 def _lines(ctx: RuleContext) -> list[tuple[str, int, list[Any], str | None]]:
     """(file key, line index, line, kind) of every line whose fields are all numbers, class an integer.
 
-    Collected once per validation run (the rules share it) and held only while the run's context lives.
+    Collected once per document (the rules share it).
     """
-    if _MEMO and _MEMO[0][0]() is ctx:
-        return _MEMO[0][1]
+    return ctx.memo(_collect_lines)
+
+
+def _collect_lines(ctx: RuleContext) -> list[tuple[str, int, list[Any], str | None]]:
     found: list[tuple[str, int, list[Any], str | None]] = []
     document = ctx.document
     labels = document.get("labels") if isinstance(document, dict) else None
@@ -103,7 +101,6 @@ def _lines(ctx: RuleContext) -> list[tuple[str, int, list[Any], str | None]]:
                     and all(_is_number(v) for v in line[1:])
                 ):
                     found.append((key, index, line, line_kind(line, kpt_shape)))
-    _MEMO[:] = [(weakref.ref(ctx), found)]
     return found
 
 
