@@ -259,7 +259,7 @@ def object_answer_orphan(ctx: RuleContext) -> Iterator[Hit]:
             object_hash = _str(answer.get("objectHash")) or key
             if object_hash in row.object_features or object_hash in row.range_objects:
                 continue
-            if not _list(answer.get("classifications")):
+            if not _as_list(answer.get("classifications")):
                 continue  # no answers: the SDK skips the entry, but nothing is lost
             yield (
                 to_pointer((*row.path, "object_answers", key)),
@@ -284,7 +284,7 @@ def object_action_orphan(ctx: RuleContext) -> Iterator[Hit]:
             if not isinstance(action, dict):
                 continue
             object_hash = _str(action.get("objectHash")) or key
-            if object_hash not in present and _list(action.get("actions")):  # no actions: nothing lost
+            if object_hash not in present and _as_list(action.get("actions")):  # no actions: nothing lost
                 yield (
                     to_pointer((*row.path, "object_actions", key)),
                     f'object actions "{object_hash}" refer to no object of the row: the SDK ignores these '
@@ -1008,7 +1008,7 @@ def _unplaced(entry: dict[str, Any]) -> bool:
     frame-based row, no root range (resolve_classification_ranges) and no placement on a space."""
     if not _str(entry.get("featureHash")):
         return False  # resolve_classification_ranges returns None: not read at all (schema/other rules)
-    if _list(entry.get("range")):
+    if _as_list(entry.get("range")):
         return False
     return not any(space_id != "root" for space_id in _dict(entry.get("spaces")))
 
