@@ -66,6 +66,9 @@ NOT_LABEL_FILES: frozenset[str] = frozenset(
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A line of a short class index and decimal numbers, single spaces: parse_token would give exactly an int
+# (few digits: always convertible) and floats (a '.'), so the line is read without a call per token.
+_PLAIN_LINE = re.compile(r"[0-9]{1,18}(?: [0-9]+\.[0-9]+)+")
 INTEGER_TOKEN = _INT  # a token parse_token reads as an int
 NUMBER_TOKEN = _FLOAT  # a token it reads as a number (int or float)
 
@@ -174,6 +177,11 @@ def parse_label_text(text: str) -> tuple[list[list[LabelValue]], list[int]]:
     rows: list[list[LabelValue]] = []
     numbers: list[int] = []
     for number, line in enumerate(text.splitlines(), start=1):
+        if _PLAIN_LINE.fullmatch(line):  # the usual line, as writers write it: what parse_token gives
+            first, *rest = line.split(" ")
+            rows.append([int(first), *map(float, rest)])
+            numbers.append(number)
+            continue
         tokens = line.split()
         if not tokens:
             continue

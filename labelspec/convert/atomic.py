@@ -3,8 +3,10 @@ file with its side files) is written into a private staging folder next to the t
 place only when it is complete and valid. Nothing is overwritten without ``force``.
 
 Inside a staging folder nobody else sees, files are written directly (no temporary sibling, no fsync per
-file: with 100 000 YOLO label files the fsyncs took most of a conversion's time); publishing syncs the
-file system once, then renames, so what becomes visible is complete and on disk.
+file: with 100 000 YOLO label files the fsyncs took most of a conversion's time). Publishing renames, so
+what becomes visible is complete; when it replaces an existing output (``--force``), the file system is
+synced first, so that a crash cannot leave the user with neither the old output nor the new one on disk.
+A new output is not synced (as no peer converter does: ``os.sync`` flushes every file of the machine).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -66,7 +68,7 @@ def write_bytes(path: Path, data: bytes, *, force: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically (temporary sibling, fsync, rename); parents are created.
 
     Inside the active staging folder (see :class:`StagedOutput`) the file is written directly: the
-    staging folder is published as a whole, after one sync."""
+    staging folder is published as a whole."""
     check_writable(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = _STAGING.get()
@@ -134,6 +136,10 @@ def write_json(path: Path, value: Any, *, force: bool = False, indent: bool = Fa
     return write_bytes(path, dump_json(value, indent=indent), force=force)
 
 
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
@@ -181,19 +187,23 @@ class StagedOutput:
             raise ValueError(f"{staged} is not in the staging folder {self.staging}")
         return Path(os.path.join(self.out.parent, text[len(prefix) :]))
 
-    def publish(self, paths: Iterable[Path]) -> list[Path]:
+    def publish(self, paths: Sequence[Path]) -> int:
+        """Move the staged output into place; the number of files published."""
         assert self.staging is not None
-        os.sync()  # the staged files were written without fsync: on disk before they become visible
         if self.kind == "folder":
+            if _exists(self.out):
+                os.sync()  # what replaces the user's output is on disk before the old one goes
             self._replace(self.path, self.out)
-            return [self.final_path(p) for p in paths]
+            return len(paths)
         moves = [(p, self.final_path(p)) for p in paths]
         for _, final in moves:
             check_writable(final, self.force)
+        if any(_exists(final) for _, final in moves):
+            os.sync()
         for staged, final in moves:
             final.parent.mkdir(parents=True, exist_ok=True)
             self._replace(staged, final)
-        return [final for _, final in moves]
+        return len(moves)
 
     def _replace(self, staged: Path, final: Path) -> None:
         if final.exists() or final.is_symlink():

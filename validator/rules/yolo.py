@@ -33,6 +33,9 @@ POSE = "pose"  # keypoints x y visibility
 POSE_XY = "pose (x y keypoints)"
 
 
+_PLAIN_NUMBERS = frozenset((int, float))
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -98,7 +101,8 @@ def _collect_lines(ctx: RuleContext) -> list[tuple[str, int, list[Any], str | No
                     isinstance(line, list)
                     and len(line) >= 5
                     and _is_int(line[0])
-                    and all(_is_number(v) for v in line[1:])
+                    # the usual line holds plain ints and floats: one set of types, not a call per field
+                    and (set(map(type, line[1:])) <= _PLAIN_NUMBERS or all(_is_number(v) for v in line[1:]))
                 ):
                     found.append((key, index, line, line_kind(line, kpt_shape)))
     return found
