@@ -270,6 +270,8 @@ def test_zip_members_are_fixed_and_the_rest_kept(cli: list[str], tmp_path: Path)
     verdicts = {f["path"].split("!")[1]: f["valid"] for f in strict["files"] if "broken" not in f["path"]}
     assert verdicts == {"rows/a.json": True, "coco/instances.json.gz": True, "rows/valid.json": True}
     assert run(cli, "fix", source, "--to-strict", "-o", out).returncode == 2  # exists: never overwritten
+    kind = run(cli, "fix", source, "-o", tmp_path / "fixed.json")
+    assert kind.returncode == 2 and "a zip archive is repaired into a .zip" in kind.stderr
     in_place = run(cli, "fix", source, "--to-strict", "--in-place")
     assert in_place.returncode == 2 and zipfile.ZipFile(source).read("rows/a.json") != members["rows/a.json"]
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic writes left no temporary file

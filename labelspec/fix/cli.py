@@ -187,7 +187,11 @@ def run_fix(args: argparse.Namespace, out: TextIO) -> int:
         target = output_target(source, args.out or None, in_place=args.in_place, force=args.force)
     except OutputExistsError as exc:
         raise UsageError(str(exc)) from None
-    if _is_zip(source):
+    archive = _is_zip(source)
+    if args.out and archive != args.out.lower().endswith(".zip"):
+        kind = "a zip archive is repaired into a .zip" if archive else "JSON into a .json or .json.gz"
+        raise UsageError(f"-o {args.out}: {kind}")
+    if archive:
         results, written = _fix_zip(args, out, source, target, job)
     else:
         results, written = _fix_file(args, out, source, target, job)
