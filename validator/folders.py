@@ -21,8 +21,10 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import orjson
 import yaml
@@ -143,14 +145,31 @@ def names_yaml(path: Path) -> bool:
 
 def is_generator_manifest(path: Path) -> bool:
     """``manifest.json`` as ``labelspec generate`` writes it (``{"files": [{"path": ...}, ...]}``)."""
+    return _manifest_entries(path) is not None
+
+
+def _manifest_entries(path: Path) -> list[dict[str, Any]] | None:
     if path.name != "manifest.json":
-        return False
+        return None
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
-        return False
+        return None
     files = data.get("files") if isinstance(data, dict) else None
-    return isinstance(files, list) and all(isinstance(f, dict) and "path" in f for f in files)
+    if isinstance(files, list) and all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in files):
+        return files
+    return None
+
+
+def _declared_datasets(manifest: Path) -> set[Path]:
+    """The YOLO dataset folders a generator manifest lists: each is one dataset, whatever its layout (a
+    names-less one too), so its findings are named as the manifest names them."""
+    folder = manifest.parent
+    return {
+        folder / entry["path"]
+        for entry in _manifest_entries(manifest) or []
+        if (folder / entry["path"]).is_dir()  # only YOLO datasets are written as folders
+    }
 
 
 def _names_rank(path: Path) -> tuple[int, str]:
@@ -179,8 +198,11 @@ def select(root: Path, *, format: str | None = None, path_filter: PathFilter | N
         return selection
     texts: list[Path] = []
     names_candidates: list[Path] = []
+    declared: set[Path] = set()
     for path in files:
         lower = path.name.lower()
+        if lower == "manifest.json":
+            declared |= _declared_datasets(path)
         if format is None and lower.endswith(EXPORT_SUFFIXES):
             if is_generator_manifest(path):
                 selection.skipped.append(Skipped(str(path), "the manifest `labelspec generate` writes"))
@@ -198,7 +220,7 @@ def select(root: Path, *, format: str | None = None, path_filter: PathFilter | N
             selection.skipped.append(
                 Skipped(str(path), "not an export (.json, .json.gz, .zip) nor part of a YOLO dataset")
             )
-    _group_yolo(root, texts, names_candidates, format == "yolo", selection)
+    _group_yolo(root, texts, names_candidates, format == "yolo", selection, declared)
     selection.targets.sort(key=lambda t: t.path)
     selection.skipped.sort(key=lambda s: s.path)
     return selection
@@ -229,7 +251,12 @@ def _walk(root: Path, path_filter: PathFilter, skipped: list[Skipped]) -> Iterat
 
 
 def _group_yolo(
-    root: Path, texts: list[Path], names_candidates: list[Path], said_yolo: bool, selection: Selection
+    root: Path,
+    texts: list[Path],
+    names_candidates: list[Path],
+    said_yolo: bool,
+    selection: Selection,
+    declared: AbstractSet[Path] = frozenset(),
 ) -> None:
     """Split the text files into YOLO datasets (one target each) and skipped files. ``said_yolo`` (--format
     yolo): a names file without label files is a dataset with no label files yet, not a skipped file."""
@@ -257,11 +284,11 @@ def _group_yolo(
         if verdict is None:
             empties.append(path)
         elif verdict:
-            labels.setdefault(_dataset_root(root, path, names_of), []).append(path)
+            labels.setdefault(_dataset_root(root, path, names_of, declared), []).append(path)
         else:
             selection.skipped.append(Skipped(str(path), why))
     for path in empties:  # an image without objects: beside other label files, or in a named dataset
-        home = _dataset_root(root, path, names_of)
+        home = _dataset_root(root, path, names_of, declared)
         beside = any(p.parent == path.parent for p in labels.get(home, ()))
         if beside or (home in names_of and (path.parent == home or "labels" in path.relative_to(home).parts)):
             labels.setdefault(home, []).append(path)
@@ -287,9 +314,11 @@ def _str(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
 
-def _dataset_root(root: Path, path: Path, names_of: dict[Path, Path]) -> Path:
+def _dataset_root(
+    root: Path, path: Path, names_of: dict[Path, Path], declared: AbstractSet[Path] = frozenset()
+) -> Path:
     """The deepest folder above ``path`` with a names file; else the folder holding its ``labels/``; else
-    its own folder (all within ``root``)."""
+    the dataset folder a generator manifest declares; else the folder given (all within ``root``)."""
     ancestors = [path.parent, *path.parent.parents]
     ancestors = ancestors[: ancestors.index(root) + 1] if root in ancestors else [path.parent]
     for folder in ancestors:
@@ -298,6 +327,9 @@ def _dataset_root(root: Path, path: Path, names_of: dict[Path, Path]) -> Path:
     for folder in ancestors:
         if folder.name == "labels" and folder != root:
             return folder.parent
+    for folder in ancestors:
+        if folder in declared:
+            return folder
     # No names file and no labels/ folder marks a boundary (the Segments.ai SDK writes such datasets, in
     # <owner>_<dataset>/<release>/ folders): the label files found below the folder given are one dataset.
     return root if root in ancestors else path.parent

@@ -26,15 +26,6 @@ def _run(cli: list[str], out: Path, *arguments: str) -> subprocess.CompletedProc
     return subprocess.run([*cli, "generate", *arguments, "--out", str(out)], capture_output=True, text=True)
 
 
-def _label_file(format_id: str, pointer: str) -> str:
-    """YOLO: the folder reader names a label file by its path under the labels folder, the generated
-    dataset by its path in the dataset; both end with the file's name, which is what is compared."""
-    if format_id != "yolo" or not pointer.startswith("/labels/"):
-        return pointer
-    key, _, rest = pointer[len("/labels/") :].partition("/")
-    return "/labels/" + key.rsplit("~1", 1)[-1] + ("/" + rest if rest else "")
-
-
 def _check_entries(folder: Path, format_id: str) -> list[dict[str, Any]]:
     manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["files"]:
@@ -54,8 +45,9 @@ def _check_entries(folder: Path, format_id: str) -> list[dict[str, Any]]:
         expected = {r for r in entry["expect"] if _severity(r, format_id, entry["profile"]) == "error"}
         assert errors == expected, (entry, sorted(errors))
         assert set(entry["expect"]) <= {f.rule for f in found}, entry
-        located = {(f.rule, _label_file(format_id, f.pointer)) for f in found}
-        assert (entry["operator"], _label_file(format_id, entry["pointer"])) in located, entry
+        # One convention: a YOLO label file is named by its path in the dataset folder, in the manifest
+        # and in the report alike.
+        assert (entry["operator"], entry["pointer"]) in {(f.rule, f.pointer) for f in found}, entry
     return list(manifest["files"])
 
 
@@ -85,6 +77,24 @@ def test_count_of_operators_covers_every_catalogued_rule(
     used = {entry["operator"] for entry in entries}
     wanted = {r for r in operators if not r.startswith("schema.")} - set(mutants.UNREACHABLE)
     assert wanted <= used, f"rules never broken: {sorted(wanted - used)}"
+
+
+def test_yolo_output_folder_reports_each_dataset_as_its_manifest_names_it(
+    cli: list[str], tmp_path: Path
+) -> None:
+    """Validating the whole output folder: every generated dataset (names-less Segments.ai SDK layouts
+    too) is its own report, and its finding carries the manifest's pointer."""
+    count = str(len(mutants.operators_for("yolo", "lenient")))
+    result = _run(cli, tmp_path, "yolo", "--invalid", "--count", count, "--profile", "lenient", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert any("~1" in e["pointer"] for e in manifest["files"])  # label files below the dataset folder
+    report = labelspec.validate(tmp_path, profile="lenient")
+    by_path = {Path(f.path).resolve(): f for f in report.files}
+    for entry in manifest["files"]:
+        own = by_path[(tmp_path / entry["path"]).resolve()]
+        assert (entry["operator"], entry["pointer"]) in {(f.rule, f.pointer) for f in own.findings}, entry
+    assert len(report.files) == len(manifest["files"])  # no two datasets merged into one report
 
 
 def test_rule_option_breaks_only_that_rule(cli: list[str], tmp_path: Path) -> None:

@@ -89,10 +89,7 @@ def test_operators_cover_every_structural_family() -> None:
 
 # Operators whose mutants are known to break more than their rule on some documents (strict xfail: the
 # test fails as soon as one of them is fixed, so the list can only shrink).
-PENDING = {
-    "SEG-ANNOTATION-ID-DUPLICATE": "on a track, the repeated id also triggers a rule on the track's category",
-    "SEG-TRACK-CATEGORY-CHANGED": "on a multi-frame track, more rules than the category change are reported",
-}
+PENDING: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
