@@ -26,6 +26,19 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+FUZZING = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+
+
+def examples(limit: int, *, cap: bool = True) -> int:
+    """``max_examples`` of a property test that needs its own budget (a slow oracle, a cheap check).
+
+    ``limit``, at most the active profile's number with ``cap``; under `make fuzz` (profile "fuzz") at least
+    the profile's number, so that fuzzing widens every property test (tests/test_hypothesis_budgets.py
+    checks that every ``max_examples`` goes through here)."""
+    active = settings.default.max_examples
+    if FUZZING:
+        return max(active, limit)
+    return min(active, limit) if cap else limit
 
 
 def labelspec_command() -> list[str]:

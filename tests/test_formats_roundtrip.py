@@ -23,6 +23,7 @@ from labelspec.formats import FORMATS_MODULES, _runtime, datagym, encord, module
 from labelspec.formats._runtime import MissingPropertyError
 from labelspec.validator.compiler import definition_schema, list_formats
 from labelspec.validator.examples import DocumentedExample, documented_examples
+from tests.conftest import examples
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -166,7 +167,7 @@ def test_generated_documents_round_trip(fmt: str, definition: str) -> None:
     mod = module(fmt)
     strategy = from_schema(definition_schema(fmt, definition, "lenient"))
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=examples(25, cap=False), deadline=None, suppress_health_check=list(HealthCheck))
     @given(strategy)
     def check(document: Any) -> None:
         copy = _runtime.load_json(_runtime.dump_json(document))
@@ -178,7 +179,7 @@ def test_generated_documents_round_trip(fmt: str, definition: str) -> None:
     check()
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30, cap=False), deadline=None)
 @given(
     st.recursive(
         st.none()

@@ -14,6 +14,7 @@ from labelspec.generators.fixtures import encord, mutants, segments
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.validator.compiler import list_formats
 from labelspec.validator.rules import all_rules
+from tests.conftest import examples
 
 # Knob sets tried, in order, when looking for a document an operator applies to.
 SEARCH: dict[str, list[dict[str, Any]]] = {
@@ -118,7 +119,7 @@ def test_operator_breaks_exactly_its_rule_at_its_pointer(rule_id: str) -> None:
 
 
 @settings(
-    max_examples=min(settings.default.max_examples, 25),
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -14,6 +14,7 @@ from labelspec.codecs.encord_bitmask import decode_mask
 from labelspec.generators.fixtures import encord, segments, yolo
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.validator.engine import validate_document
+from tests.conftest import examples
 
 PROFILES = ("lenient", "strict")
 
@@ -21,7 +22,7 @@ PROFILES = ("lenient", "strict")
 def few(limit: int) -> settings:
     """At most ``limit`` examples (fewer when the active hypothesis profile asks for fewer)."""
     return settings(
-        max_examples=min(settings.default.max_examples, limit),
+        max_examples=examples(limit),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

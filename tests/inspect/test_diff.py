@@ -16,7 +16,7 @@ from labelspec.convert.api import convert
 from labelspec.convert.registry import ConversionError
 from labelspec.inspect.diff import diff_sides, load_side
 from labelspec.inspect.source import Options
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, examples
 
 COCO: dict[str, Any] = {
     "images": [
@@ -176,7 +176,8 @@ def _check_conversion(tmp_path: Path, name: str, document: Any, target: str) -> 
 
 
 _BOUNDED = settings(
-    max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=examples(15, cap=False),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 

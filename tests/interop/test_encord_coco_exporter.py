@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 import labelspec
 from labelspec import generators
+from tests.conftest import examples
 
 pytestmark = pytest.mark.interop
 
@@ -41,7 +42,7 @@ def test_exporter_output_is_lenient_valid() -> None:
     exported: list[int] = []
 
     @settings(
-        max_examples=min(settings.default.max_examples, 10),
+        max_examples=examples(10),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )

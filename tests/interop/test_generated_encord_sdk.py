@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 from labelspec import generators
 from labelspec.generators.fixtures.encord import DATA_TYPES
+from tests.conftest import examples
 
 pytestmark = pytest.mark.interop
 
@@ -31,7 +32,7 @@ def _quiet_sdk(caplog: pytest.LogCaptureFixture) -> None:
 @pytest.mark.parametrize("data_type", DATA_TYPES)
 def test_generated_strict_rows_load_and_round_trip(data_type: str) -> None:
     @settings(
-        max_examples=min(settings.default.max_examples, 6),
+        max_examples=examples(6),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 import labelspec
 from labelspec import generators
 from labelspec.generators.fixtures.segments import TASK_TYPES
+from tests.conftest import examples
 
 pytestmark = pytest.mark.interop
 
@@ -25,7 +26,7 @@ from test_segments_sdk import Rejected, _check_sdk  # noqa: E402  (needs the SDK
 @pytest.mark.parametrize("task_type", TASK_TYPES)
 def test_generated_strict_releases_validate_with_the_sdk_models(task_type: str) -> None:
     @settings(
-        max_examples=min(settings.default.max_examples, 8),
+        max_examples=examples(8),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
@@ -93,7 +94,7 @@ def _sdk_written(release: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("task_type", TASK_TYPES)
 def test_what_the_sdk_models_write_is_lenient_valid(task_type: str) -> None:
     @settings(
-        max_examples=min(settings.default.max_examples, 5),
+        max_examples=examples(5),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )

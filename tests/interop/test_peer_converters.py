@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 from PIL import Image as PILImage
 
 import labelspec
+from tests.conftest import examples
 
 pytestmark = pytest.mark.interop
 
 SETTINGS = settings(
-    max_examples=min(settings.default.max_examples, 5),
+    max_examples=examples(5),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import labelspec
+from tests.conftest import examples
 
 pytestmark = pytest.mark.interop
 
@@ -29,7 +30,7 @@ mask_utils = pytest.importorskip("pycocotools.mask")
 from pycocotools.coco import COCO  # noqa: E402
 
 SETTINGS = settings(
-    max_examples=min(settings.default.max_examples, 20),
+    max_examples=examples(20),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -35,6 +35,7 @@ from labelspec.validator.native.encord_rows import COORDINATE_EPS, decider_confi
 from labelspec.validator.report import Finding
 from labelspec.validator.rules import catalogue
 from labelspec.validator.rules import encord as encord_rules
+from tests.conftest import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 Row = dict[str, Any]
@@ -52,9 +53,8 @@ def _deciders(native: ModuleType) -> None:
 
 def few(limit: int) -> settings:
     """At most ``limit`` examples (fewer when the active hypothesis profile asks for fewer)."""
-    active = settings.default
     return settings(
-        max_examples=min(active.max_examples, limit) if active is not None else limit,
+        max_examples=examples(limit),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

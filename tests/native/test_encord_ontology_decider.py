@@ -34,6 +34,7 @@ from labelspec.validator.compiler import load_format_yaml
 from labelspec.validator.engine import validate_document
 from labelspec.validator.native.encord_ontology import ontology_tables
 from labelspec.validator.rules import catalogue, implementation, load_checks
+from tests.conftest import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ("lenient", "strict")
@@ -59,7 +60,7 @@ EXAMPLE_ONTOLOGY = next(
 
 def few(limit: int) -> settings:
     return settings(
-        max_examples=min(settings.default.max_examples, limit),
+        max_examples=examples(limit),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

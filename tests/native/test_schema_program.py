@@ -26,6 +26,7 @@ from labelspec.generators.fixtures.mutants import STRUCTURAL_FAMILIES, Subject, 
 from labelspec.validator.compiler import PROFILES, compiled_schema_view, definition_schema, list_formats
 from labelspec.validator.examples import documented_examples
 from labelspec.validator.native.schema_program import NotCompilable, Program, compile_program
+from tests.conftest import examples
 from tests.json_strategies import mutated_documents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +120,7 @@ def test_every_format_has_a_strategy() -> None:
 
 
 # Generating documents costs more than checking them: a few per format and profile, under any profile.
-_FEW = settings(max_examples=min(settings.default.max_examples, 12))
+_FEW = settings(max_examples=examples(12))
 
 
 @pytest.mark.parametrize(("format_id", "profile"), FORMAT_PROFILES)

@@ -17,6 +17,7 @@ from pycocotools import mask as mask_utils
 import labelspec
 from labelspec.validator.report import Finding
 from labelspec.validator.rules.coco import decode_compressed_counts
+from tests.conftest import examples
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -60,7 +61,7 @@ def _runs(mask: np.ndarray) -> list[int]:
     return runs
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60, cap=False), deadline=None)
 @given(st.integers(1, 12), st.integers(1, 12), st.data())
 def test_decoder_agrees_with_pycocotools(height: int, width: int, data: st.DataObject) -> None:
     bits = data.draw(st.lists(st.booleans(), min_size=height * width, max_size=height * width))
@@ -330,7 +331,7 @@ SEEDS = [
 SECTIONS = ("images", "annotations", "categories")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60, cap=False), deadline=None)
 @given(
     st.sampled_from(SEEDS), st.sampled_from(SECTIONS), st.integers(0, 5), st.text(max_size=12), json_values
 )
@@ -350,7 +351,7 @@ def test_mutated_coco_never_breaks_a_rule(
             assert not [f for f in findings if f.rule.startswith("internal.")]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300, cap=False), deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=40, max_codepoint=115), max_size=30))
 def test_fast_decoder_agrees_with_the_plain_one(counts: str) -> None:
     from labelspec.validator.rules.coco import decode_counts_slowly

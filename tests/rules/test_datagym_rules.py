@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import labelspec
 from labelspec.validator.report import Finding
+from tests.conftest import examples
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "datagym"
 
@@ -227,7 +228,7 @@ def _places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 PLACES = _places(SEED)[1:]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40, cap=False), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(PLACES), json_values), min_size=1, max_size=3))
 def test_mutated_exports_never_break_a_rule(mutations: list[tuple[tuple[Any, ...], Any]]) -> None:
     document = copy.deepcopy(SEED)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import labelspec
 from labelspec.validator.report import Finding
 from labelspec.validator.rules.yolo import line_kind
+from tests.conftest import examples
 
 
 def _findings(document: Any, profile: str = "lenient") -> list[Finding]:
@@ -159,7 +160,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50, cap=False), deadline=None)
 @given(json_values, st.lists(st.lists(st.integers(-2, 3) | st.floats(), max_size=9), max_size=4), json_values)
 def test_odd_datasets_never_break_a_rule(names: Any, lines: list[list[Any]], nc: Any) -> None:
     document = {"names": names, "nc": nc, "labels": {"a.txt": lines, "b.txt": names}}

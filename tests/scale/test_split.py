@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelspec.validator.scale.split import scan_items
+from tests.conftest import examples
 
 # strings full of what confuses a naive scanner: quotes, backslashes, brackets, commas, colons, unicode
 tricky_text = st.text(alphabet=st.sampled_from(list('"\\[]{},: \tabc\u00e9\u2028\U0001f600/')), max_size=12)
@@ -34,7 +35,7 @@ def _items_found(text: bytes, chunk: int) -> list[Any] | None:
     return [json.loads(text[a:b]) for a, b in zip(layout.starts, layout.ends, strict=True)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300, cap=False), deadline=None)
 @given(
     st.lists(containers, min_size=1, max_size=6),
     separators,
@@ -46,7 +47,7 @@ def test_root_array_items(items: list[Any], ws: str, ascii_only: bool, chunk: in
     assert _items_found(text, chunk) == items
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200, cap=False), deadline=None)
 @given(
     st.lists(containers, min_size=1, max_size=5), containers, separators, st.sampled_from([2, 5, 64, 1 << 20])
 )
