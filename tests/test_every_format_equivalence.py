@@ -48,6 +48,7 @@ from labelspec.validator import structural
 from labelspec.validator.api import validate
 from labelspec.validator.compiler import PROFILES, list_formats
 from labelspec.validator.native import fastpath
+from tests.conftest import examples
 
 ACCELERATIONS = {
     "encord": ("native", "streaming", "jsonschema-rs"),
@@ -142,7 +143,7 @@ def test_generated_documents_report_as_the_reference(
 
 @settings(
     deadline=None,
-    max_examples=min(settings.default.max_examples, 15),
+    max_examples=examples(15),
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
