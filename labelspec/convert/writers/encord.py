@@ -389,12 +389,16 @@ class EncordWriter:
             frame_classification.classification_hash = classification_hash
             frame_classification.manual_annotation = True
             frame_classifications.append(frame_classification)
-            classification_answers[classification_hash] = encord.ClassificationAnswer.create(
+            answer = encord.ClassificationAnswer.create(
                 classification_hash=classification_hash,
                 feature_hash=feature_hash,
                 classifications=[attribute.answer_node(result[0])],
                 spaces={},
             )
+            # encord 0.1.211 places a classification only by this range (the image is frame 0): without it
+            # the SDK drops the classification (ENC-CLASSIFICATION-RANGE-MISSING)
+            answer.range = [[0, 0]]
+            classification_answers[classification_hash] = answer
         mime = mimetypes.guess_type(item.file_name)[0] or "image/jpeg"
         # Label rows and data units keep the key order of Encord's exports (not the schema's): set one by one.
         unit = encord.ImageDataUnit()
