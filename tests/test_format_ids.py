@@ -32,8 +32,9 @@ def test_every_schema_folder_is_registered_and_every_registered_format_has_one()
 @pytest.mark.parametrize("entry", FORMATS, ids=[f.id for f in FORMATS])
 def test_each_entry_names_modules_that_exist(entry: format_ids.FormatId) -> None:
     assert entry.id == importlib.import_module(f"labelspec.formats.{entry.module}").FORMAT_ID
-    assert (ROOT / "validator" / "rules" / f"{entry.rules}.py").is_file()
-    assert (ROOT / "generators" / "fixtures" / "mutants" / f"{entry.rules}.py").is_file()
+    for module in entry.rules:
+        assert (ROOT / "validator" / "rules" / f"{module}.py").is_file()
+    assert (ROOT / "generators" / "fixtures" / "mutants" / f"{entry.mutants}.py").is_file()
     own = [spec.id for spec in all_rules(entry.id) if spec.format == entry.id]
     if load_format_yaml(entry.id, "rules.yaml"):
         assert own and all(rule_id.startswith(entry.rule_prefix) for rule_id in own), own

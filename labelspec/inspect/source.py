@@ -126,37 +126,13 @@ def _read(format_id: str, document: Any, read_options: ReadOptions) -> LabelledD
 
 def _split(path: Path, format_hint: str | None, options: Options, ontology: Any) -> Document | None:
     """The document of a plain JSON file read item by item, or None when it is not list-shaped."""
-    from labelspec.validator.detect import DetectionError, detect_format
-    from labelspec.validator.scale.split import FileBytes, scan_items
+    from labelspec.validator.scale.split import FileBytes, scan_export
 
-    if path.suffix.lower() in (".gz", ".zip") or not path.is_file():
+    scanned = scan_export(path, format_hint)
+    if scanned is None or scanned.layout.count < scanned.context:
         return None
-    with FileBytes(str(path)) as data:
-        if not len(data):
-            return None
-        layout = scan_items(data)
-        if layout is None:
-            return None
-        try:
-            shell = orjson.loads(layout.shell(data))
-            probe = (
-                shell
-                if layout.container
-                else [
-                    orjson.loads(data[a:b]) for a, b in zip(layout.starts[:5], layout.ends[:5], strict=False)
-                ]
-            )
-        except orjson.JSONDecodeError:
-            return None
-    try:
-        format_id = format_hint or detect_format(probe)
-    except DetectionError:
-        return None
-    if format_id not in _CONTAINERS:
-        return None
-    container, context = _CONTAINERS[format_id]
-    if container != layout.container or layout.count < context:
-        return None
+    format_id, layout, shell, context = scanned.format, scanned.layout, scanned.shell, scanned.context
+    container = layout.container
     read_options = _read_options(options, path, ontology)
 
     def chunks() -> Iterator[Chunk]:

@@ -1,6 +1,7 @@
 /* The Encord rules that need the ontology, as a clean decider over one label row (see encord_ontology.h).
  *
- * Mirrors validator/rules/encord.py: the row index (_index_row: frame objects and classifications of the
+ * Mirrors validator/rules/encord_index.py and encord_ontology.py (every site is tagged with the rule id and
+ * the Python function it mirrors): the row index (_index_row: frame objects and classifications of the
  * data units and spaces, object_features, classification_features, range objects), the answer lists
  * (_answer_lists / _answered) and the rules ENC-OBJECT-FEATURE-UNKNOWN, ENC-CLASSIFICATION-FEATURE-UNKNOWN,
  * ENC-SHAPE-MISMATCH, ENC-ATTRIBUTE-UNKNOWN, ENC-OPTION-UNKNOWN, ENC-ANSWER-TYPE-MISMATCH,
@@ -82,10 +83,17 @@ typedef struct {
 } rinst;
 
 const char *const LONTO_RULE_IDS[] = {
-    "ENC-OBJECT-FEATURE-UNKNOWN",        "ENC-CLASSIFICATION-FEATURE-UNKNOWN", "ENC-SHAPE-MISMATCH",
-    "ENC-ATTRIBUTE-UNKNOWN",             "ENC-OPTION-UNKNOWN",                 "ENC-ANSWER-TYPE-MISMATCH",
-    "ENC-RADIO-ANSWER-COUNT",            "ENC-NESTED-ANSWER-UNSELECTED",       "ENC-DYNAMIC-ANSWER-STATIC",
-    "ENC-REQUIRED-ATTRIBUTE-UNANSWERED", "ENC-SKELETON-TEMPLATE-MISMATCH",
+    "ENC-OBJECT-FEATURE-UNKNOWN", /* mirrors validator/rules/encord_ontology.py::object_feature_unknown */
+    "ENC-CLASSIFICATION-FEATURE-UNKNOWN", /* mirrors validator/rules/encord_ontology.py::classification_feature_unknown */
+    "ENC-SHAPE-MISMATCH", /* mirrors validator/rules/encord_ontology.py::shape_mismatch */
+    "ENC-ATTRIBUTE-UNKNOWN", /* mirrors validator/rules/encord_ontology.py::attribute_unknown */
+    "ENC-OPTION-UNKNOWN", /* mirrors validator/rules/encord_ontology.py::option_unknown */
+    "ENC-ANSWER-TYPE-MISMATCH", /* mirrors validator/rules/encord_ontology.py::answer_type_mismatch */
+    "ENC-RADIO-ANSWER-COUNT", /* mirrors validator/rules/encord_ontology.py::radio_answer_count */
+    "ENC-NESTED-ANSWER-UNSELECTED", /* mirrors validator/rules/encord_ontology.py::nested_answer_unselected */
+    "ENC-DYNAMIC-ANSWER-STATIC", /* mirrors validator/rules/encord_ontology.py::dynamic_answer_static */
+    "ENC-REQUIRED-ATTRIBUTE-UNANSWERED", /* mirrors validator/rules/encord_ontology.py::required_attribute_unanswered */
+    "ENC-SKELETON-TEMPLATE-MISMATCH", /* mirrors validator/rules/encord_ontology.py::skeleton_template_mismatch */
     NULL,
 };
 
@@ -754,8 +762,9 @@ static inline int32_t owner_by_str(const lonto *o, const lnode *s, const int32_t
 
 /* ------------------------------------------------------------------------------------ frame labels */
 
-/* ENC-SKELETON-TEMPLATE-MISMATCH: a skeleton object of a class with a template has the template's number of
- * points, and every string point featureHash is one of the template's (when it names any). */
+/* ENC-SKELETON-TEMPLATE-MISMATCH: mirrors validator/rules/encord_ontology.py::skeleton_template_mismatch */
+/* A skeleton object of a class with a template has the template's number of points, and every string point
+ * featureHash is one of the template's (when it names any). */
 static int skeleton_matches(const lonto *o, const ltape *t, const lowner *w, uint32_t shape, uint32_t skeleton) {
     const lnode *n = t->n;
     if (w->skel_count < 0 || !is_str(t, shape) || !LT_STR_EQ(&n[shape], "skeleton") || skeleton == LT_NONE ||
@@ -792,14 +801,14 @@ static int frame_object(lonto *o, const ltape *t, uint32_t obj) {
     int32_t owner;
     if (is_str(t, feature)) {
         owner = owner_by_str(o, &n[feature], o->obj_owner);
-        if (owner < 0) return 0; /* ENC-OBJECT-FEATURE-UNKNOWN */
+        if (owner < 0) return 0; /* ENC-OBJECT-FEATURE-UNKNOWN: mirrors validator/rules/encord_ontology.py::object_feature_unknown */
     } else {
         owner = owner_by_pystr(o, t, feature, o->obj_owner);
         if (owner == -2) return 0;
     }
     if (owner >= 0 && o->owners[owner].shape_sid >= 0 && is_str(t, shape) &&
         !str_is_sid(o, &n[shape], o->owners[owner].shape_sid))
-        return 0; /* ENC-SHAPE-MISMATCH */
+        return 0; /* ENC-SHAPE-MISMATCH: mirrors validator/rules/encord_ontology.py::shape_mismatch */
     if (owner >= 0 && !skeleton_matches(o, t, &o->owners[owner], shape, skeleton)) return 0;
     if (is_str(t, object_hash)) {
         uint32_t item = ritem_at(o, NS_OBJECT, &n[object_hash], 1);
@@ -825,7 +834,7 @@ static int frame_classification(lonto *o, const ltape *t, uint32_t obj) {
         else if (key->len == 11 && KEY_IS(key, "featureHash")) feature = k + 1, wanted--;
     }
     if (is_str(t, feature) && owner_by_str(o, &n[feature], o->cls_owner) < 0)
-        return 0; /* ENC-CLASSIFICATION-FEATURE-UNKNOWN */
+        return 0; /* ENC-CLASSIFICATION-FEATURE-UNKNOWN: mirrors validator/rules/encord_ontology.py::classification_feature_unknown */
     if (is_str(t, class_hash)) {
         uint32_t item = ritem_at(o, NS_CLASSIFICATION, &n[class_hash], 1);
         if (item == NO_INDEX) return 0;
@@ -967,7 +976,7 @@ static int answer_list(lonto *o, const ltape *t, int32_t owner, uint32_t list, i
         if (!is_str(t, f.feature)) continue;
         int32_t sid = sid_of(o, &n[f.feature]);
         uint32_t index = sid < 0 ? NO_INDEX : pair_get(o, pair_key(PT_OWNER_ATTR, (uint32_t)owner, (uint32_t)sid));
-        if (index == NO_INDEX) return 0; /* ENC-ATTRIBUTE-UNKNOWN */
+        if (index == NO_INDEX) return 0; /* ENC-ATTRIBUTE-UNKNOWN: mirrors validator/rules/encord_ontology.py::attribute_unknown */
         const lattr *a = &o->attrs[index];
         uint32_t answers = f.answers;
         if ((a->type == AT_RADIO || a->type == AT_CHECKLIST) && is_arr(t, answers)) {
@@ -977,7 +986,7 @@ static int answer_list(lonto *o, const ltape *t, int32_t owner, uint32_t list, i
                 int32_t option_sid = sid_of(o, &n[option]);
                 if (option_sid < 0 ||
                     pair_get(o, pair_key(PT_ATTR_OPTION, (uint32_t)index, (uint32_t)option_sid)) == NO_INDEX)
-                    return 0; /* ENC-OPTION-UNKNOWN */
+                    return 0; /* ENC-OPTION-UNKNOWN: mirrors validator/rules/encord_ontology.py::option_unknown */
             }
         }
         if (a->type != AT_OTHER && answers != LT_NONE) {
@@ -985,18 +994,18 @@ static int answer_list(lonto *o, const ltape *t, int32_t owner, uint32_t list, i
             int fits = a->type == AT_TEXT      ? type == LT_STR
                        : a->type == AT_NUMERIC ? type == LT_INT || type == LT_FLOAT
                                                : type == LT_ARR;
-            if (!fits) return 0; /* ENC-ANSWER-TYPE-MISMATCH */
+            if (!fits) return 0; /* ENC-ANSWER-TYPE-MISMATCH: mirrors validator/rules/encord_ontology.py::answer_type_mismatch */
         }
-        if (a->type == AT_RADIO && is_arr(t, answers) && n[answers].len != 1) return 0; /* ENC-RADIO-ANSWER-COUNT */
+        if (a->type == AT_RADIO && is_arr(t, answers) && n[answers].len != 1) return 0; /* ENC-RADIO-ANSWER-COUNT: mirrors validator/rules/encord_ontology.py::radio_answer_count */
         if (a->parent_sid >= 0 && !dynamic) {
             if (!selected) {
                 selected = next_mark(o);
                 mark_selected(o, t, list, selected);
             }
-            if (o->mark[a->parent_sid] != selected) return 0; /* ENC-NESTED-ANSWER-UNSELECTED */
+            if (o->mark[a->parent_sid] != selected) return 0; /* ENC-NESTED-ANSWER-UNSELECTED: mirrors validator/rules/encord_ontology.py::nested_answer_unselected */
         }
         if (static_objects && a->dynamic && (f.range == LT_NONE || f.track_hash == LT_NONE))
-            return 0; /* ENC-DYNAMIC-ANSWER-STATIC */
+            return 0; /* ENC-DYNAMIC-ANSWER-STATIC: mirrors validator/rules/encord_ontology.py::dynamic_answer_static */
     }
     return 1;
 }
@@ -1037,7 +1046,7 @@ static int required_answered(lonto *o, const ltape *t, const rinst *inst) {
     while (top) {
         const lattr *a = &o->attrs[o->stack[--top]];
         if (o->mark[a->hash_sid] != gen) {
-            if (a->required) return 0; /* ENC-REQUIRED-ATTRIBUTE-UNANSWERED */
+            if (a->required) return 0; /* ENC-REQUIRED-ATTRIBUTE-UNANSWERED: mirrors validator/rules/encord_ontology.py::required_attribute_unanswered */
             continue;
         }
         for (uint32_t j = 0; j < a->opt_count; j++) {
@@ -1129,7 +1138,7 @@ int lonto_row_clean(lonto *o, const ltape *t, uint32_t row) {
             if (n[entry].type != LT_OBJ) continue;
             scan(t, entry, &f);
             if (is_str(t, f.feature) && owner_by_str(o, &n[f.feature], o->cls_owner) < 0)
-                return 0; /* ENC-CLASSIFICATION-FEATURE-UNKNOWN */
+                return 0; /* ENC-CLASSIFICATION-FEATURE-UNKNOWN: mirrors validator/rules/encord_ontology.py::classification_feature_unknown */
             uint32_t item = ritem_at(o, NS_CLASSIFICATION, &n[k], 1);
             if (item == NO_INDEX || !add_link(o, item, entry, SEC_CLASSIFICATION_ANSWERS)) return 0;
             if (f.created_by != LT_NONE) { /* an instance of its own */
@@ -1156,13 +1165,13 @@ int lonto_row_clean(lonto *o, const ltape *t, uint32_t row) {
                 int32_t owner = owner_by_pystr(o, t, f.feature, o->obj_owner);
                 if (owner == -2) return 0;
                 if (range_type) {
-                    if (is_str(t, f.feature) && owner < 0) return 0; /* ENC-OBJECT-FEATURE-UNKNOWN */
+                    if (is_str(t, f.feature) && owner < 0) return 0; /* ENC-OBJECT-FEATURE-UNKNOWN: mirrors validator/rules/encord_ontology.py::object_feature_unknown */
                     int32_t shape = owner >= 0 ? o->owners[owner].shape_sid : -1;
                     if (shape >= 0) {
                         const char *expected = dt == DT_AUDIO ? "audio" : "text";
                         uint32_t len = (uint32_t)strlen(expected);
                         if (o->str_len[shape] != len || memcmp(o->bytes + o->str_off[shape], expected, len) != 0)
-                            return 0; /* ENC-SHAPE-MISMATCH */
+                            return 0; /* ENC-SHAPE-MISMATCH: mirrors validator/rules/encord_ontology.py::shape_mismatch */
                     }
                 }
                 if (owner >= 0 && !o->items[item].seen) {

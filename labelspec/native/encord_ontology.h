@@ -1,4 +1,4 @@
-/* The Encord rules that need the ontology (validator/rules/encord.py: unknown features, shape mismatch,
+/* The Encord rules that need the ontology (validator/rules/encord_ontology.py: unknown features, shape mismatch,
  * attribute / option / answer-form checks, dynamic answers, required attributes), as a "clean decider" over
  * one label row of a structurally valid export: 1 when the row certainly raises none of their findings, 0
  * when it may (the Python reference path then writes the findings). The ontology arrives as the tables of

@@ -1,8 +1,9 @@
-/* The Encord rules that need no ontology (validator/rules/encord.py), as a clean decider over one label
+/* The Encord rules that need no ontology (validator/rules/encord_rows.py), as a clean decider over one label
  * row. See encord_rules.h.
  *
- * It mirrors the reference's index of a row (_index_row: data units, spaces, object_answers) and each
- * rule's condition, on the tape, in one walk of the row. Everything the reference reads is modelled for
+ * It mirrors the reference's index of a row (validator/rules/encord_index.py _index_row: data units,
+ * spaces, object_answers) and each rule's condition (every site is tagged with the rule id and the Python
+ * function it mirrors), on the tape, in one walk of the row. Everything the reference reads is modelled for
  * every data type; where a value takes a form whose exact Python semantics would cost more than it is
  * worth (digit strings beyond int64, datetimes ending in a newline, RLE run values beyond 2^31, non-string
  * xpaths, frame objects without string objectHash / featureHash / known shape, ...) the row is declared
@@ -54,34 +55,34 @@ enum {
 };
 
 static const char *const RULE_IDS[R_COUNT] = {
-    "ENC-OBJECT-ANSWER-ORPHAN",
-    "ENC-OBJECT-ACTION-ORPHAN",
-    "ENC-FRAME-CLASSIFICATION-UNANSWERED",
-    "ENC-FRAME-OUT-OF-RANGE",
-    "ENC-IMAGE-LABELS-FRAME-KEYED",
-    "ENC-IMG-GROUP-SEQUENCE-DUPLICATE",
-    "ENC-IMAGE-SEQUENCE-FLAG-MISMATCH",
-    "ENC-OBJECT-FEATURE-CHANGES",
-    "ENC-OBJECT-HASH-DUPLICATE-IN-FRAME",
-    "ENC-COORDINATE-OUT-OF-RANGE",
-    "ENC-BOX-NEGATIVE-SIZE",
-    "ENC-POLYGON-DEGENERATE",
-    "ENC-POLYGON-FORMS-DIFFER",
-    "ENC-POLYLINE-MIXED-DIMENSIONS",
-    "ENC-BITMASK-RLE-INVALID",
-    "ENC-BITMASK-SIZE-MISMATCH",
-    "ENC-RANGE-REVERSED",
-    "ENC-DATETIME-INVALID",
-    "ENC-FRAME-BEYOND-DURATION",
-    "ENC-AUDIO-RANGE-BEYOND-DURATION",
-    "ENC-OBJECT-FRAME-MISMATCH",
-    "ENC-CONFIDENCE-OUT-OF-RANGE",
-    "ENC-ANSWER-SPACE-UNKNOWN",
-    "ENC-GROUP-CHILD-LAYOUT-UNMATCHED",
-    "ENC-POLYLINE-DEGENERATE",
-    "ENC-CUBOID-SIZE-NOT-POSITIVE",
-    "ENC-CLASSIFICATION-RANGE-MISSING",
-    "ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION",
+    "ENC-OBJECT-ANSWER-ORPHAN", /* mirrors validator/rules/encord_rows.py::object_answer_orphan */
+    "ENC-OBJECT-ACTION-ORPHAN", /* mirrors validator/rules/encord_rows.py::object_action_orphan */
+    "ENC-FRAME-CLASSIFICATION-UNANSWERED", /* mirrors validator/rules/encord_rows.py::frame_classification_unanswered */
+    "ENC-FRAME-OUT-OF-RANGE", /* mirrors validator/rules/encord_rows.py::frame_out_of_range */
+    "ENC-IMAGE-LABELS-FRAME-KEYED", /* mirrors validator/rules/encord_rows.py::image_labels_frame_keyed */
+    "ENC-IMG-GROUP-SEQUENCE-DUPLICATE", /* mirrors validator/rules/encord_rows.py::img_group_sequence_duplicate */
+    "ENC-IMAGE-SEQUENCE-FLAG-MISMATCH", /* mirrors validator/rules/encord_rows.py::image_sequence_flag_mismatch */
+    "ENC-OBJECT-FEATURE-CHANGES", /* mirrors validator/rules/encord_rows.py::object_feature_changes */
+    "ENC-OBJECT-HASH-DUPLICATE-IN-FRAME", /* mirrors validator/rules/encord_rows.py::object_hash_duplicate_in_frame */
+    "ENC-COORDINATE-OUT-OF-RANGE", /* mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
+    "ENC-BOX-NEGATIVE-SIZE", /* mirrors validator/rules/encord_rows.py::box_negative_size */
+    "ENC-POLYGON-DEGENERATE", /* mirrors validator/rules/encord_rows.py::polygon_degenerate */
+    "ENC-POLYGON-FORMS-DIFFER", /* mirrors validator/rules/encord_rows.py::polygon_forms_differ */
+    "ENC-POLYLINE-MIXED-DIMENSIONS", /* mirrors validator/rules/encord_rows.py::polyline_mixed_dimensions */
+    "ENC-BITMASK-RLE-INVALID", /* mirrors validator/rules/encord_rows.py::bitmask_rle_invalid */
+    "ENC-BITMASK-SIZE-MISMATCH", /* mirrors validator/rules/encord_rows.py::bitmask_size_mismatch */
+    "ENC-RANGE-REVERSED", /* mirrors validator/rules/encord_rows.py::range_reversed */
+    "ENC-DATETIME-INVALID", /* mirrors validator/rules/encord_rows.py::datetime_invalid */
+    "ENC-FRAME-BEYOND-DURATION", /* mirrors validator/rules/encord_rows.py::frame_beyond_duration */
+    "ENC-AUDIO-RANGE-BEYOND-DURATION", /* mirrors validator/rules/encord_rows.py::audio_range_beyond_duration */
+    "ENC-OBJECT-FRAME-MISMATCH", /* mirrors validator/rules/encord_rows.py::object_frame_mismatch */
+    "ENC-CONFIDENCE-OUT-OF-RANGE", /* mirrors validator/rules/encord_rows.py::confidence_out_of_range */
+    "ENC-ANSWER-SPACE-UNKNOWN", /* mirrors validator/rules/encord_rows.py::answer_space_unknown */
+    "ENC-GROUP-CHILD-LAYOUT-UNMATCHED", /* mirrors validator/rules/encord_rows.py::group_child_layout_unmatched */
+    "ENC-POLYLINE-DEGENERATE", /* mirrors validator/rules/encord_rows.py::polyline_degenerate */
+    "ENC-CUBOID-SIZE-NOT-POSITIVE", /* mirrors validator/rules/encord_rows.py::cuboid_size_not_positive */
+    "ENC-CLASSIFICATION-RANGE-MISSING", /* mirrors validator/rules/encord_rows.py::classification_range_missing */
+    "ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION", /* mirrors validator/rules/encord_rows.py::audio_space_range_beyond_duration */
 };
 
 /* Rules of the catalogue that the parser already enforces (it refuses documents with duplicate keys). */
@@ -601,7 +602,9 @@ static int bounding_box_clean(const walk *w, uint32_t box, int world, int rotata
     double v[4];
     int has[4];
     box_sides(t, box, v, has);
+    /* ENC-BOX-NEGATIVE-SIZE: mirrors validator/rules/encord_rows.py::box_negative_size */
     if (ON(R_BOX_NEGATIVE) && ((has[BOX_W] && v[BOX_W] < 0) || (has[BOX_H] && v[BOX_H] < 0))) return 0;
+    /* ENC-COORDINATE-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
     if (world || !ON(R_COORDINATE)) return 1;
     const lenc *r = w->r;
     if ((has[BOX_X] && outside(r, v[BOX_X])) || (has[BOX_Y] && outside(r, v[BOX_Y]))) return 0;
@@ -667,8 +670,10 @@ static int polygon_clean(walk *w, uint32_t legacy, uint32_t polygons, int world)
     const ltape *t = w->t;
     if (legacy != LT_NONE) {
         const lnode *n = NODE(legacy);
+        /* ENC-POLYGON-DEGENERATE: mirrors validator/rules/encord_rows.py::polygon_degenerate */
         if (ON(R_POLYGON_DEGENERATE) && (n->type == LT_OBJ || n->type == LT_ARR) && n->len > 0 && n->len < 3)
             return 0;
+        /* ENC-COORDINATE-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
         if (!world && ON(R_COORDINATE) && !vertices_inside(w, legacy)) return 0;
     }
     if (IS(polygons, LT_ARR)) {
@@ -676,13 +681,16 @@ static int polygon_clean(walk *w, uint32_t legacy, uint32_t polygons, int world)
             if (NODE(polygon)->type != LT_ARR) continue;
             FOR_ITEMS(polygon, ring) {
                 if (NODE(ring)->type != LT_ARR) continue;
+                /* ENC-POLYGON-DEGENERATE: mirrors validator/rules/encord_rows.py::polygon_degenerate */
                 if (ON(R_POLYGON_DEGENERATE) && all_numbers(t, ring) &&
                     (NODE(ring)->len % 2 || NODE(ring)->len < 6))
                     return 0;
+                /* ENC-COORDINATE-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
                 if (!world && ON(R_COORDINATE) && !numbers_inside(w, ring)) return 0;
             }
         }
     }
+    /* ENC-POLYGON-FORMS-DIFFER: mirrors validator/rules/encord_rows.py::polygon_forms_differ */
     if (ON(R_POLYGON_FORMS) && legacy != LT_NONE && polygons != LT_NONE && !polygon_forms_agree(w, legacy, polygons))
         return 0;
     return 1;
@@ -691,7 +699,9 @@ static int polygon_clean(walk *w, uint32_t legacy, uint32_t polygons, int world)
 static int polyline_clean(const walk *w, uint32_t line, int world) {
     const ltape *t = w->t;
     if (!IS(line, LT_OBJ) && !IS(line, LT_ARR)) return 1;
+    /* ENC-POLYLINE-DEGENERATE: mirrors validator/rules/encord_rows.py::polyline_degenerate */
     if (ON(R_POLYLINE_DEGENERATE) && NODE(line)->len < 2) return 0;
+    /* ENC-POLYLINE-MIXED-DIMENSIONS: mirrors validator/rules/encord_rows.py::polyline_mixed_dimensions */
     if (ON(R_POLYLINE_MIXED)) {
         int flat = 0, deep = 0;
         FOR_VERTICES(line, v) {
@@ -701,6 +711,7 @@ static int polyline_clean(const walk *w, uint32_t line, int world) {
         }
         if (flat && deep) return 0;
     }
+    /* ENC-COORDINATE-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
     return world || !ON(R_COORDINATE) || vertices_inside(w, line);
 }
 
@@ -717,6 +728,7 @@ static int bitmask_clean(const walk *w, uint32_t mask, int64_t unit_width, int64
     int width_kind = py_int(t, width_at, &width), height_kind = py_int(t, height_at, &height);
     if (width_kind == INT_BIG || height_kind == INT_BIG) return 0;
     int sized = width_kind == INT_OK && height_kind == INT_OK;
+    /* ENC-BITMASK-RLE-INVALID: mirrors validator/rules/encord_rows.py::bitmask_rle_invalid */
     if (ON(R_RLE_INVALID) && IS(rle, LT_STR)) {
         int64_t total;
         if (!rle_total(NODE(rle)->v.s, NODE(rle)->len, &total)) return 0;
@@ -726,6 +738,7 @@ static int bitmask_clean(const walk *w, uint32_t mask, int64_t unit_width, int64
             if (!__builtin_mul_overflow(width, height, &area) && total > area) return 0;
         }
     }
+    /* ENC-BITMASK-SIZE-MISMATCH: mirrors validator/rules/encord_rows.py::bitmask_size_mismatch */
     if (ON(R_BITMASK_SIZE) && unit_width && unit_height && sized && (width != unit_width || height != unit_height))
         return 0;
     return 1;
@@ -823,6 +836,7 @@ static int object_key(const lnode *key) {
 
 static int datetime_member_clean(const walk *w, uint32_t value) {
     const ltape *t = w->t;
+    /* ENC-DATETIME-INVALID: mirrors validator/rules/encord_rows.py::datetime_invalid */
     return !ON(R_DATETIME) || !IS(value, LT_STR) || datetime_clean(NODE(value));
 }
 
@@ -830,12 +844,14 @@ static int datetime_member_clean(const walk *w, uint32_t value) {
 static int confidence_clean(const walk *w, uint32_t value) {
     const ltape *t = w->t;
     double v = 0;
+    /* ENC-CONFIDENCE-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::confidence_out_of_range */
     return !ON(R_CONFIDENCE) || value == LT_NONE || !number(NODE(value), &v) || (v >= 0 && v <= 1);
 }
 
 /* ENC-CUBOID-SIZE-NOT-POSITIVE: every numeric item of the cuboid's size is positive. */
 static int cuboid_clean(const walk *w, uint32_t cuboid) {
     const ltape *t = w->t;
+    /* ENC-CUBOID-SIZE-NOT-POSITIVE: mirrors validator/rules/encord_rows.py::cuboid_size_not_positive */
     if (!ON(R_CUBOID_SIZE) || !IS(cuboid, LT_OBJ)) return 1;
     uint32_t size = LT_GET(t, cuboid, "size");
     if (!IS(size, LT_ARR)) return 1;
@@ -866,12 +882,14 @@ static int object_clean(walk *w, uint32_t obj, int64_t width, int64_t height, in
         slot->flags |= F_FRAME;
         slot->feature = feature->v.s;
         slot->feature_len = feature->len;
+    /* ENC-OBJECT-FEATURE-CHANGES: mirrors validator/rules/encord_rows.py::object_feature_changes */
     } else if (ON(R_FEATURE_CHANGES) &&
                (slot->feature_len != feature->len || memcmp(slot->feature, feature->v.s, feature->len) != 0)) {
         return 0;
     }
     if (!datetime_member_clean(w, at[K_CREATED_AT]) || !datetime_member_clean(w, at[K_LAST_EDITED_AT])) return 0;
     if (!confidence_clean(w, at[K_CONFIDENCE])) return 0;
+    /* ENC-OBJECT-FRAME-MISMATCH: mirrors validator/rules/encord_rows.py::object_frame_mismatch */
     if (w->frame >= 0 && at[K_FRAME] != LT_NONE && ON(R_FRAME_MISMATCH)) {
         int64_t stated;
         int kind = py_int(t, at[K_FRAME], &stated);
@@ -883,16 +901,19 @@ static int object_clean(walk *w, uint32_t obj, int64_t width, int64_t height, in
     case S_ROTATABLE_BOUNDING_BOX: return bounding_box_clean(w, at[K_ROTATABLE_BOUNDING_BOX], world, 1);
     case S_POLYGON: return polygon_clean(w, at[K_POLYGON], at[K_POLYGONS], world);
     case S_POLYLINE: return polyline_clean(w, at[K_POLYLINE], world);
+    /* ENC-COORDINATE-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
     case S_POINT: return world || !ON(R_COORDINATE) || at[K_POINT] == LT_NONE || vertices_inside(w, at[K_POINT]);
     case S_SKELETON:
         return world || !ON(R_COORDINATE) || at[K_SKELETON] == LT_NONE || vertices_inside(w, at[K_SKELETON]);
     case S_CUBOID_2D:
+        /* ENC-COORDINATE-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
         return world || !ON(R_COORDINATE) || !IS(at[K_CUBOID_2D], LT_OBJ) ||
                numbers_inside(w, LT_GET(t, at[K_CUBOID_2D], "front"));
     case S_BITMASK: return bitmask_clean(w, at[K_BITMASK], width, height);
     case S_SEGMENTATION: {
         int64_t total;
         uint32_t rle = at[K_SEGMENTATION];
+        /* ENC-BITMASK-RLE-INVALID: mirrors validator/rules/encord_rows.py::bitmask_rle_invalid */
         return !ON(R_RLE_INVALID) || !IS(rle, LT_STR) || rle_total(NODE(rle)->v.s, NODE(rle)->len, &total);
     }
     case S_CUBOID: return cuboid_clean(w, at[K_CUBOID]);
@@ -934,6 +955,7 @@ static int blob_clean(walk *w, uint32_t blob, int64_t width, int64_t height, int
             if (NODE(obj)->type != LT_OBJ) continue;
             if (!object_clean(w, obj, width, height, world, &r->hashes[count++])) return 0;
         }
+        /* ENC-OBJECT-HASH-DUPLICATE-IN-FRAME: mirrors validator/rules/encord_rows.py::object_hash_duplicate_in_frame */
         if (ON(R_HASH_DUPLICATE) && count > 1 && !hashes_distinct(w, count)) return 0;
     }
     if (IS(classifications, LT_ARR)) {
@@ -944,6 +966,7 @@ static int blob_clean(walk *w, uint32_t blob, int64_t width, int64_t height, int
                 if (KEY_IS(k, "classificationHash")) {
                     if (NODE(v)->type == LT_STR) {
                         const sslot *answer = stab_find(&r->class_keys, NODE(v)->v.s, NODE(v)->len);
+                        /* ENC-FRAME-CLASSIFICATION-UNANSWERED: mirrors validator/rules/encord_rows.py::frame_classification_unanswered */
                         if (answer ? (answer->flags & F_UNPLACED) != 0 : ON(R_CLASS_UNANSWERED)) return 0;
                     }
                 } else if (KEY_IS(k, "createdAt") || KEY_IS(k, "lastEditedAt")) {
@@ -997,7 +1020,9 @@ static int data_units_clean(walk *w, uint32_t units) {
             else if (KEY_IS(m, "data_duration")) duration_at = m + 1;
             else if (KEY_IS(m, "metadata")) metadata = m + 1;
         }
+        /* ENC-GROUP-CHILD-LAYOUT-UNMATCHED: mirrors validator/rules/encord_rows.py::group_child_layout_unmatched */
         if (w->data_type == T_GROUP && w->has_spaces && ON(R_LAYOUT) && !children_placed(w, metadata)) return 0;
+        /* ENC-IMG-GROUP-SEQUENCE-DUPLICATE: mirrors validator/rules/encord_rows.py::img_group_sequence_duplicate */
         if (w->data_type == T_IMG_GROUP && ON(R_SEQUENCE_DUPLICATE)) {
             int64_t sequence;
             int kind = py_int(t, sequence_at, &sequence);
@@ -1012,12 +1037,14 @@ static int data_units_clean(walk *w, uint32_t units) {
             if (!image) continue;
             FOR_MEMBERS(labels, m) {
                 if (!all_digits(NODE(m)->v.s, NODE(m)->len)) continue;
+                /* ENC-IMAGE-LABELS-FRAME-KEYED: mirrors validator/rules/encord_rows.py::image_labels_frame_keyed */
                 if (ON(R_IMAGE_FRAME_KEYED)) return 0;
                 if (NODE(m + 1)->type == LT_OBJ && !blob_clean(w, m + 1, width, height, 0)) return 0;
             }
         } else { /* frame-keyed: video, dicom, dicom_study, nifti, pdf, scene */
             int world = w->data_type == T_SCENE;
             double limit = -1; /* ENC-FRAME-BEYOND-DURATION: ceil(fps * duration) of a video unit */
+            /* ENC-FRAME-BEYOND-DURATION: mirrors validator/rules/encord_rows.py::frame_beyond_duration */
             if (w->data_type == T_VIDEO && ON(R_FRAME_DURATION) && fps_at != LT_NONE && duration_at != LT_NONE) {
                 double fps, duration;
                 if (number(NODE(fps_at), &fps) && number(NODE(duration_at), &duration) && fps > 0 && duration > 0 &&
@@ -1084,6 +1111,7 @@ static int space_clean(walk *w, uint32_t space) {
         int kind = py_int(t, k, &frame);
         if (kind == INT_BIG) return 0;
         if (kind != INT_OK) frame = -1;
+        /* ENC-FRAME-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::frame_out_of_range */
         if (limited && ON(R_FRAME_RANGE) && frame >= limit) return 0;
         if (NODE(k + 1)->type != LT_OBJ) continue;
         w->frame = frame;
@@ -1097,6 +1125,7 @@ static int space_clean(walk *w, uint32_t space) {
 /* No [start, end] pair of a `range` list starts after it ends. */
 static int ranges_clean(const walk *w, uint32_t ranges) {
     const ltape *t = w->t;
+    /* ENC-RANGE-REVERSED: mirrors validator/rules/encord_rows.py::range_reversed */
     if (!ON(R_RANGE_REVERSED) || !IS(ranges, LT_ARR)) return 1;
     FOR_ITEMS(ranges, pair) {
         if (NODE(pair)->type != LT_ARR || NODE(pair)->len != 2) continue;
@@ -1129,6 +1158,7 @@ static int span_clean(const walk *w, uint32_t from, uint32_t to) {
 static int entry_ranges_clean(const walk *w, uint32_t range, uint32_t spaces, uint32_t range_html, int answers) {
     const ltape *t = w->t;
     if (!ranges_clean(w, range)) return 0;
+    /* ENC-RANGE-REVERSED: mirrors validator/rules/encord_rows.py::range_reversed */
     if (!ON(R_RANGE_REVERSED)) return 1;
     if (IS(spaces, LT_OBJ)) {
         FOR_MEMBERS(spaces, k) {
@@ -1211,11 +1241,14 @@ static int answer_entry_clean(const walk *w, const answer_members *a) {
     const ltape *t = w->t;
     lenc *r = w->r;
     if (!confidence_clean(w, a->confidence)) return 0;
+    /* ENC-AUDIO-RANGE-BEYOND-DURATION: mirrors validator/rules/encord_rows.py::audio_range_beyond_duration */
     if (w->has_audio && ON(R_AUDIO_RANGE) && !range_ends_within(t, a->range, w->audio_ms)) return 0;
     if (!IS(a->spaces, LT_OBJ)) return 1;
     FOR_MEMBERS(a->spaces, k) {
         const lnode *id = NODE(k);
+        /* ENC-ANSWER-SPACE-UNKNOWN: mirrors validator/rules/encord_rows.py::answer_space_unknown */
         if (ON(R_SPACE_UNKNOWN) && w->data_type != T_SCENE && !stab_find(&r->space_ids, id->v.s, id->len)) return 0;
+        /* ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION: mirrors validator/rules/encord_rows.py::audio_space_range_beyond_duration */
         if (!ON(R_AUDIO_SPACE_RANGE) || NODE(k + 1)->type != LT_OBJ) continue;
         for (size_t i = 0; i < r->audio_count; i++) {
             if (r->audio[i].len != id->len || memcmp(r->audio[i].key, id->v.s, id->len) != 0) continue;
@@ -1238,6 +1271,7 @@ static const lnode *owner_hash(const ltape *t, uint32_t key, uint32_t object_has
  * continuous scenes and global classifications of the ontology). */
 static int classification_placed(const walk *w, const answer_members *a) {
     const ltape *t = w->t;
+    /* ENC-CLASSIFICATION-RANGE-MISSING: mirrors validator/rules/encord_rows.py::classification_range_missing */
     if (!ON(R_CLASS_RANGE) || w->range_type || w->data_type == T_AUDIO || w->data_type == T_PLAIN_TEXT) return 1;
     if (!truthy(t, a->feature_hash)) return 1;
     if (IS(a->range, LT_ARR) && NODE(a->range)->len > 0) return 1;
@@ -1293,6 +1327,7 @@ static int object_answers_clean(walk *w, uint32_t answers) {
         if (!entry_ranges_clean(w, a.range, a.spaces, a.range_html, 1)) return 0;
         if (!answer_entry_clean(w, &a)) return 0;
     }
+    /* ENC-OBJECT-ANSWER-ORPHAN: mirrors validator/rules/encord_rows.py::object_answer_orphan */
     if (unmatched && ON(R_ANSWER_ORPHAN) && !w->range_type) { /* range objects listed later count too */
         FOR_MEMBERS(answers, k) {
             uint32_t entry = k + 1;
@@ -1316,7 +1351,9 @@ static int object_actions_clean(walk *w, uint32_t actions) {
             else if (KEY_IS(m, "actions")) list = m + 1;
         }
         const lnode *owner = owner_hash(t, k, object_hash);
+        /* ENC-OBJECT-ACTION-ORPHAN: mirrors validator/rules/encord_rows.py::object_action_orphan */
         if (ON(R_ACTION_ORPHAN) && !stab_find(&w->r->objects, owner->v.s, owner->len)) return 0;
+        /* ENC-RANGE-REVERSED: mirrors validator/rules/encord_rows.py::range_reversed */
         if (ON(R_RANGE_REVERSED) && IS(list, LT_ARR)) {
             FOR_ITEMS(list, action) {
                 if (NODE(action)->type == LT_OBJ && !ranges_clean(w, LT_GET(t, action, "range"))) return 0;
@@ -1419,10 +1456,12 @@ int lenc_row_clean(lenc *r, const ltape *t, uint32_t row, uint32_t row_index) {
     }
     if (data_type == LT_NONE || (w->data_type = data_type_of(NODE(data_type))) == T_UNKNOWN) return 0;
     w->range_type = w->data_type == T_AUDIO || w->data_type == T_PLAIN_TEXT;
+    /* ENC-IMAGE-SEQUENCE-FLAG-MISMATCH: mirrors validator/rules/encord_rows.py::image_sequence_flag_mismatch */
     if (flag != LT_NONE && ON(R_SEQUENCE_FLAG)) {
         uint8_t type = NODE(flag)->type;
         if (w->data_type == T_IMG_GROUP ? type == LT_NULL : (type == LT_TRUE || type == LT_FALSE)) return 0;
     }
+    /* ENC-DATETIME-INVALID: mirrors validator/rules/encord_rows.py::datetime_invalid */
     if (ON(R_DATETIME) && IS(history, LT_ARR)) {
         FOR_ITEMS(history, entry) {
             if (NODE(entry)->type == LT_OBJ && !datetime_member_clean(w, LT_GET(t, entry, "exported_at"))) return 0;
@@ -1481,6 +1520,21 @@ lenc *lenc_build(PyObject *config) {
         if (!known) r->unknown_rules = 1; /* a rule this decider cannot vouch for */
     }
     return r;
+}
+
+PyObject *lenc_rule_ids(void) {
+    Py_ssize_t parser = (Py_ssize_t)(sizeof PARSER_RULE_IDS / sizeof *PARSER_RULE_IDS);
+    PyObject *out = PyTuple_New(R_COUNT + parser);
+    if (!out) return NULL;
+    for (Py_ssize_t i = 0; i < R_COUNT + parser; i++) {
+        PyObject *id = PyUnicode_FromString(i < R_COUNT ? RULE_IDS[i] : PARSER_RULE_IDS[i - R_COUNT]);
+        if (!id) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, id);
+    }
+    return out;
 }
 
 void lenc_free(lenc *r) {

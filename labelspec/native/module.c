@@ -728,6 +728,12 @@ static PyObject *rule_id_tuple(const char *const *ids) {
     return out;
 }
 
+static PyObject *row_rule_ids(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return lenc_rule_ids();
+}
+
 static PyObject *ontology_rule_ids(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -765,6 +771,8 @@ static PyMethodDef module_methods[] = {
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
     {"datagym_rule_ids", datagym_rule_ids, METH_NOARGS,
      "datagym_rule_ids() -> tuple of the rules the DataGymRules decider mirrors"},
+    {"row_rule_ids", row_rule_ids, METH_NOARGS,
+     "row_rule_ids() -> tuple of the rules the EncordRules decider mirrors (or the parser enforces)"},
     {"ontology_rule_ids", ontology_rule_ids, METH_NOARGS,
      "ontology_rule_ids() -> tuple of the ontology rules the EncordOntology decider mirrors"},
     {"parse_check", parse_check, METH_O, "parse_check(data) -> (ok, reason, offset)"},

@@ -34,7 +34,7 @@ from labelspec.validator.engine import validate_document
 from labelspec.validator.native.encord_rows import COORDINATE_EPS, decider_config
 from labelspec.validator.report import Finding
 from labelspec.validator.rules import catalogue
-from labelspec.validator.rules import encord as encord_rules
+from labelspec.validator.rules import encord_rows as encord_rules
 from tests.conftest import examples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,9 +96,31 @@ def test_config_names_every_rule_that_runs_without_ontology() -> None:
         expected = {spec.id for spec in catalogue("encord") if not spec.needs}
         assert set(config["rules"]) == expected
         assert not set(config["rules"]) & ONTOLOGY_RULES
-        assert config["eps"] == encord_rules._EPS == COORDINATE_EPS
+        assert config["eps"] == encord_rules.EPS == COORDINATE_EPS
     with pytest.raises(ValueError):
         decider_config("fussy")
+
+
+ROW_RULES = [spec.id for spec in catalogue("encord") if not spec.needs]
+
+
+@pytest.mark.parametrize("rule_id", ROW_RULES)
+def test_every_row_rule_has_a_twin_or_makes_the_decider_unsure(native: ModuleType, rule_id: str) -> None:
+    """The exact guard: a catalogued rule that needs no ontology is mirrored in C (encord_rules.c RULE_IDS,
+    listed by row_rule_ids()), or the decider, given it in its config, answers "not sure" for every row."""
+    assert rule_id in decider_config("lenient")["rules"], f"{rule_id} is not announced to the row decider"
+    if rule_id in native.row_rule_ids():
+        return
+    row = json.loads((ROOT / "tests/corpus/encord/video-row.json").read_text())[0]
+    decider = native.EncordRules({**decider_config("lenient"), "rules": [rule_id]})
+    assert not decider.row_clean(orjson.dumps(row)), (
+        f"{rule_id} has no C twin in labelspec/native/encord_rules.c, yet the row decider certifies rows"
+    )
+
+
+def test_the_row_twins_are_catalogued_rules_without_ontology(native: ModuleType) -> None:
+    """No C twin of a rule that is gone or now needs an ontology (it would be dead code)."""
+    assert set(native.row_rule_ids()) <= {*ROW_RULES, "JSON-DUPLICATE-KEY"}
 
 
 def test_unknown_rule_is_never_clean_and_bad_configs_raise(native: ModuleType) -> None:
@@ -357,9 +379,9 @@ _MINIMAL_ROW: Row = {
 
 def datetime_error(text: str) -> str | None:
     """What ENC-DATETIME-INVALID reports for a datetime field holding ``text`` (None: nothing)."""
-    if encord_rules._SURELY_REAL_DATETIME.fullmatch(text) or not encord_rules._DATETIME_PATTERN.match(text):
+    if encord_rules.SURELY_REAL_DATETIME.fullmatch(text) or not encord_rules.DATETIME_PATTERN.match(text):
         return None
-    return encord_rules._datetime_error(text)
+    return encord_rules.datetime_error(text)
 
 
 def random_datetime(rng: random.Random) -> str:
@@ -379,7 +401,7 @@ def random_datetime(rng: random.Random) -> str:
         text = f"{year}-{month}-{day} {hour}:{minute}:{second}" + (fraction if rng.random() < 0.3 else "")
     elif form < 0.6:
         weekday = rng.choice(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Mun"])
-        name = rng.choice([*encord_rules._MONTHS, "Jax"])
+        name = rng.choice([*encord_rules.MONTHS, "Jax"])
         text = f"{weekday}, {day} {name} {year} {hour}:{minute}:{second} {rng.choice(['GMT', 'UTC', 'CET'])}"
     else:
         text = f"{year}-{month}-{day}"

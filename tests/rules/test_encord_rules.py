@@ -809,14 +809,14 @@ def test_datetime_grammar_equals_python_311_fromisoformat() -> None:
     against), on random strings of the datetime pattern."""
     from datetime import datetime
 
-    from labelspec.validator.rules import encord as encord_rules
+    from labelspec.validator.rules import encord_rows as encord_rules
     from tests.native.test_encord_decider import random_datetime
 
     rng = random.Random(13)
     checked = 0
     for _ in range(20_000):
         text = random_datetime(rng)
-        if not encord_rules._DATETIME_PATTERN.match(text) or text.endswith("\n") or text[3:5] == ", ":
+        if not encord_rules.DATETIME_PATTERN.match(text) or text.endswith("\n") or text[3:5] == ", ":
             continue
         space_form = len(text) > 10 and text[10] == " "
         try:
@@ -824,7 +824,7 @@ def test_datetime_grammar_equals_python_311_fromisoformat() -> None:
             oracle = True
         except ValueError:
             oracle = False
-        assert (encord_rules._datetime_error(text) is None) == oracle, text
+        assert (encord_rules.datetime_error(text) is None) == oracle, text
         checked += 1
     assert checked > 5_000
 

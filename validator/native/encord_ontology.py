@@ -2,9 +2,10 @@
 
 The decider answers, for one label row, "none of the ontology-aware Encord rules fires" (or "not sure").
 It must index the ontology exactly as the reference does, so the tables are built from the reference's own
-index (:func:`labelspec.validator.rules.encord._ontology_index`): the same first-wins choices, depth limit,
-wrapped ``{"structure": ...}`` form and tolerance of malformed nodes. Every string is interned once
-(``strings``); the rest refers to strings by their index (a *sid*) and to attributes by their index.
+index (:func:`labelspec.validator.rules.encord_ontology.ontology_index`): the same first-wins choices,
+depth limit, wrapped ``{"structure": ...}`` form and tolerance of malformed nodes. Every string is
+interned once (``strings``); the rest refers to strings by their index (a *sid*) and to attributes by
+their index.
 
 Layout (``version`` 2)::
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from labelspec.validator.rules import catalogue
-from labelspec.validator.rules.encord import _Attribute, _ontology_index, _Owner
+from labelspec.validator.rules.encord_ontology import Attribute, Owner, ontology_index
 
 TABLES_VERSION = 2
 ATTRIBUTE_TYPES = {"radio": 1, "checklist": 2, "text": 3, "numeric": 4}
@@ -81,12 +82,12 @@ def ontology_tables(ontology_document: Any, profile: str) -> dict[str, Any] | No
 
 
 def _tables(ontology_document: Any) -> dict[str, Any]:
-    index = _ontology_index(ontology_document)
+    index = ontology_index(ontology_document)
     strings = _Strings()
-    attribute_ids: dict[int, int] = {}  # id(_Attribute) -> position in ``attributes``
+    attribute_ids: dict[int, int] = {}  # id(Attribute) -> position in ``attributes``
     attributes: list[tuple[int, int, bool, bool, int, list[int]]] = []
 
-    def attribute_id(attribute: _Attribute) -> int:
+    def attribute_id(attribute: Attribute) -> int:
         found = attribute_ids.get(id(attribute))
         if found is None:
             found = attribute_ids[id(attribute)] = len(attributes)
@@ -104,7 +105,7 @@ def _tables(ontology_document: Any) -> dict[str, Any]:
 
     owners: list[tuple[Any, ...]] = []
 
-    def owner_id(owner: _Owner, skeleton: tuple[str, frozenset[str], int] | None) -> int:
+    def owner_id(owner: Owner, skeleton: tuple[str, frozenset[str], int] | None) -> int:
         owners.append(
             (
                 -1 if owner.shape is None else strings.sid(owner.shape),

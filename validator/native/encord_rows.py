@@ -14,9 +14,10 @@ from typing import Any
 
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.rules import catalogue
+from labelspec.validator.rules.encord_rows import EPS
 
-# validator/rules/encord.py _EPS (not imported from there: that module pulls in numpy), checked by a test.
-COORDINATE_EPS = 1e-6
+# The tolerance of the [0, 1] coordinate checks: the reference's own.
+COORDINATE_EPS = EPS
 
 
 def decider_config(profile: str) -> dict[str, Any]:

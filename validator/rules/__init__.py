@@ -155,15 +155,11 @@ def all_entries(format_id: str | None = None) -> list[RuleSpec]:
 
 
 def load_checks(format_id: str) -> None:
+    """Import the format's rule modules (labelspec.format_ids): each registers its checks when imported."""
     importlib.import_module("labelspec.validator.rules.generic")
-    # the format's rule module (labelspec.format_ids) registers its checks when imported
-    module = format_ids.BY_ID[format_id].rules if format_id in format_ids.BY_ID else None
-    if module:
-        try:
-            importlib.import_module(f"labelspec.validator.rules.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"labelspec.validator.rules.{module}":
-                raise
+    entry = format_ids.BY_ID.get(format_id)
+    for module in entry.rules if entry is not None else ():
+        importlib.import_module(f"labelspec.validator.rules.{module}")
 
 
 def semantic_findings(

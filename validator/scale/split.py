@@ -25,7 +25,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from labelspec import format_ids
+from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,8 +42,10 @@ _QUOTE, _BACKSLASH = 0x22, 0x5C
 _OPEN, _CLOSE = 0x7B, 0x7D  # '{' and '}'; '[' and ']' are the same with bit 0x20 cleared
 _WHITESPACE = b" \t\r\n"
 
-# Where the items of a root object live: Segments releases keep their samples in dataset.samples.
-OBJECT_CONTAINERS: tuple[tuple[str, ...], ...] = (("dataset", "samples"),)
+# Where the items of a root object live (labelspec.format_ids): a Segments release keeps dataset.samples.
+OBJECT_CONTAINERS: tuple[tuple[str, ...], ...] = tuple(
+    items.container for items in format_ids.list_shaped().values() if items.container
+)
 
 
 class FileBytes:
@@ -265,3 +273,47 @@ def scan_items(data: Any, chunk: int = CHUNK) -> Layout | None:
     if not starts or len(starts) != len(ends) or not _blank(data, gap_start, positions[hi]):
         return None
     return Layout(container, positions[lo], positions[hi], tuple(starts), tuple(ends))
+
+
+@dataclass(frozen=True)
+class ScannedExport:
+    """A list-shaped export file, its items found on its bytes (see :func:`scan_export`)."""
+
+    format: str
+    layout: Layout
+    shell: Any  # the parsed document with the container of its items emptied
+    context: int  # leading items that are context, not items (DataGym's label classes)
+
+
+def scan_export(path: str | os.PathLike[str], format: str | None = None) -> ScannedExport | None:
+    """The items of a plain JSON export of a list-shaped format (labelspec.format_ids), or None when the file
+    is not one: compressed or not a file, no item list the scanner can find, a shell or probed item that does
+    not parse, a format that cannot be told or keeps its items elsewhere. Item-by-item validation
+    (:mod:`labelspec.validator.scale.streaming`) and ``labelspec stats/report/diff`` read exports through it.
+    """
+    location = str(path)
+    if location.lower().endswith((".gz", ".zip")) or not Path(location).is_file():
+        return None
+    with FileBytes(location) as data:
+        if not data:
+            return None
+        layout = scan_items(data)
+        if layout is None:
+            return None
+        try:
+            shell = orjson.loads(layout.shell(data))
+            if layout.container:
+                probe = shell
+            else:
+                bounds = zip(layout.starts[:SAMPLE_ITEMS], layout.ends[:SAMPLE_ITEMS], strict=False)
+                probe = [orjson.loads(data[a:b]) for a, b in bounds]
+        except orjson.JSONDecodeError:
+            return None
+    try:
+        format_id = format or detect_format(probe)
+    except DetectionError:
+        return None
+    items = format_ids.list_shaped().get(format_id)
+    if items is None or items.container != layout.container:
+        return None
+    return ScannedExport(format_id, layout, shell, items.context)

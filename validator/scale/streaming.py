@@ -36,12 +36,11 @@ import orjson
 
 from labelspec import format_ids
 from labelspec.validator import progress
-from labelspec.validator.detect import DetectionError, detect_format
 from labelspec.validator.engine import Source, collector_paused, validate_document
 from labelspec.validator.inputs import UnreadableInput, find_duplicate_keys
 from labelspec.validator.report import FileReport, Finding, escape_token, pointer_sort_key
 from labelspec.validator.rules import CROSS_ITEM_RULES, RuleContext, load_checks, semantic_findings
-from labelspec.validator.scale.split import FileBytes, Layout, scan_items
+from labelspec.validator.scale.split import FileBytes, Layout, scan_export
 
 # List-shaped exports larger than this are validated item by item unless told otherwise.
 STREAM_THRESHOLD = int(os.environ.get("LABELSPEC_STREAM_THRESHOLD", 64 * 1024**2))
@@ -124,32 +123,10 @@ def plan_file(
     """A plan to validate ``path`` item by item, or None when it is not a list-shaped export of a format
     that supports it (then validate it in memory)."""
     location = str(path)
-    if location.lower().endswith((".gz", ".zip")):
+    scanned = scan_export(location, format)
+    if scanned is None or scanned.layout.count <= scanned.context:
         return None
-    with _mapped(location) as data:
-        if not data:
-            return None
-        layout = scan_items(data)
-        if layout is None:
-            return None
-        try:
-            shell = _parse(layout.shell(data))
-            if layout.container:
-                probe = shell
-            else:
-                probe = [_parse(data[a:b]) for a, b in zip(layout.starts[:5], layout.ends[:5], strict=False)]
-        except Fallback:
-            return None
-    try:
-        format_id = format or detect_format(probe)
-    except DetectionError:
-        return None
-    items = _ITEMS.get(format_id)
-    if items is None or items.container != layout.container:
-        return None
-    context = items.context
-    if layout.count <= context:
-        return None
+    layout, format_id, context = scanned.layout, scanned.format, scanned.context
     return Plan(
         location,
         name or location,
