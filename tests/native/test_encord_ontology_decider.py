@@ -132,7 +132,7 @@ def test_the_decided_rules_are_the_ontology_aware_ones() -> None:
     for spec in catalogue("encord"):
         check = implementation(spec.id)
         if check is not None and (
-            "_ontology(ctx)" in (source := inspect.getsource(check)) or "_answered(" in source
+            "ontology_of(ctx)" in (source := inspect.getsource(check)) or "_answered(" in source
         ):
             reading.add(spec.id)
     assert reading == ONTOLOGY_RULES | EXEMPTING_ONLY
