@@ -1,9 +1,11 @@
 """``labelspec convert``: the command line of :func:`labelspec.convert.api.convert`.
 
-Exit codes: 0 converted; 1 invalid input or output, or a loss under ``--strict``; 2 unreadable input,
-missing media or bad usage. A summary of the conversion report goes to stderr, the whole report (JSON)
-to ``--report FILE``. Importing this module is cheap (``labelspec`` imports it at every start); the
-converters are imported when the command runs.
+Exit codes: 0 converted; 1 invalid input or output, a loss under ``--strict``, or nothing in the input
+the target can hold (every item dropped: audio, text, HTML or scene rows, point clouds, ...; nothing is
+written); 2 unreadable input, missing media or bad usage. Dropped items are listed in the summary with
+where they are (the first few per reason; all of them in ``--report``). A summary of the conversion
+report goes to stderr, the whole report (JSON) to ``--report FILE``. Importing this module is cheap
+(``labelspec`` imports it at every start); the converters are imported when the command runs.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ def register(commands: Any) -> None:
         description="Convert an export to another format through labelspec's canonical model. The input "
         "is validated against its specification first, the output against the target's after; every "
         "dropped or approximated item is reported. Exit code 0: converted; 1: invalid input or output, or "
-        "a loss under --strict; 2: unreadable input, missing media or bad usage.",
+        "a loss under --strict, or nothing in the input the target can hold (every item dropped, each "
+        "one reported with its reason); 2: unreadable input, missing media or bad usage.",
     )
     parser.add_argument(
         "input", metavar="INPUT", help="the export (.json, .json.gz, a one-document .zip, a YOLO folder)"
@@ -120,12 +123,30 @@ def write_summary(report: Any, stream: TextIO, *, out: str | None = None) -> Non
     summary = report.summary()
     if not summary:
         stream.write("  lossless: nothing dropped or approximated\n")
+    places = _dropped_places(report)
     for (kind, what, reason), count in sorted(summary.items()):
-        stream.write(f"  {kind:<12} {count:>5} x {what}: {reason}\n")
+        where = places.get((what, reason), [])
+        shown = ""
+        if kind == "dropped" and where:  # which items: the first few places (all in --report)
+            more = f", … ({len(where)} in all)" if len(where) > _PLACES else ""
+            shown = f" [{', '.join(where[:_PLACES])}{more}]"
+        stream.write(f"  {kind:<12} {count:>5} x {what}: {reason}{shown}\n")
     for name, mapping in report.mappings.items():
         shown = ", ".join(f"{k} -> {v}" for k, v in list(mapping.items())[:8])
         more = f", … ({len(mapping)} in all)" if len(mapping) > 8 else ""
         stream.write(f"  mapping {name}: {shown}{more}\n")
+
+
+_PLACES = 5  # places of dropped items the summary names per kind of loss
+
+
+def _dropped_places(report: Any) -> dict[tuple[str, str], list[str]]:
+    """(what, reason) -> where each dropped item was (a JSON Pointer or media id), in report order."""
+    places: dict[tuple[str, str], list[str]] = {}
+    for loss in report.losses:
+        if loss.kind == "dropped" and loss.where:
+            places.setdefault((loss.what, loss.reason), []).append(loss.where)
+    return places
 
 
 def _write_report(path: str, report: Any, error: str | None) -> None:

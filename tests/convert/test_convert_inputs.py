@@ -21,6 +21,7 @@ from PIL import Image
 
 from labelspec.convert.api import convert
 from labelspec.convert.registry import ConversionError
+from labelspec.validator.api import validate
 from tests.conftest import CORPUS, ROOT
 from tests.convert.test_convert_corpus import make_media
 
@@ -173,9 +174,15 @@ def test_points_and_skeletons_are_keypoints_of_a_keypoint_category(tmp_path: Pat
         assert declared == names if names else len(declared) == len(annotation["keypoints"]) // 3
         assert annotation["num_keypoints"] == sum(1 for v in annotation["keypoints"][2::3] if v)
         assert annotation["area"] > 0  # COCOeval scales keypoint similarity by it
-        # the missing region is said, with the reason strict COCO refuses it
+        # no region: the keypoints' bounding box stands in for it (said), so strict COCO holds it and
+        # pycocotools rasterises it
         reasons = [loss.reason for loss in report.losses if loss.what == "keypoints annotation"]
-        assert reasons and "strict" in reasons[0]
+        assert reasons and "bounding box" in reasons[0]
+        x, y, w, h = annotation["bbox"]
+        assert w >= 1 and h >= 1 and annotation["segmentation"] == [[x, y, x + w, y, x + w, y + h, x, y + h]]
+        assert coco.annToMask(annotation).sum() >= 1
+        checked = validate(out, format="coco-instance", profile="strict")
+        assert checked.valid, [(f.rule, f.pointer) for f in checked.files[0].findings]
 
 
 # ------------------------------------------------------------------------------------------ statuses
@@ -233,6 +240,45 @@ def test_a_point_cloud_release_says_nothing_can_be_converted(
     assert not out.exists()
     report = json.loads(report_path.read_text())
     assert report["ok"] is False and report["lossless"] is False
+
+
+def _rows(name: str) -> list[Any]:
+    document = json.loads((CORPUS / "encord" / name).read_text(encoding="utf-8"))
+    return document if isinstance(document, list) else [document]
+
+
+def test_encord_rows_without_images_are_dropped_one_by_one_with_their_reason(
+    cli: list[str], tmp_path: Path
+) -> None:
+    """Audio, text, HTML and scene rows (the SDK's own audio row among them) have no pixels: each is a
+    dropped item named by its place; with no image row left the run is exit 1 and writes nothing."""
+    pictureless = [
+        row
+        for name in ("audio-row.json", "plain-text-row.json", "html-row.json", "scene-row.json")
+        for row in _rows(name)
+    ]
+    pictureless += [r for r in _rows("sdk-writer-rows.json") if r["data_type"] == "audio"]
+    kinds = {row["data_type"] for row in pictureless}
+    assert {"audio", "plain_text", "scene"} <= kinds
+    source = _write(tmp_path / "no-images.json", pictureless)
+    out, report_path = tmp_path / "coco.json", tmp_path / "report.json"
+    result = run(cli, "convert", source, "--to", "coco-instance", "-o", out, "--report", report_path)
+    assert result.returncode == 1 and not out.exists(), result.stderr
+    assert "nothing in" in result.stderr and "Traceback" not in result.stderr
+    losses = json.loads(report_path.read_text())["losses"]
+    dropped = sorted(loss["where"] for loss in losses if loss["what"] == "label row")
+    assert dropped == [f"/{i}" for i in range(len(pictureless))]
+    for kind in kinds:
+        assert f"data type {kind!r} has no image representation" in result.stderr
+    # with an image row beside them: converted (exit 0), the others listed by place in the summary
+    image = _rows("image-row.json")
+    mixed = _write(tmp_path / "mixed.json", [*image, *pictureless])
+    done = run(cli, "convert", mixed, "--to", "coco-instance", "-o", out, "--report", report_path)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(out.read_text())["images"]) >= 1
+    audio_places = [f"/{len(image) + i}" for i, row in enumerate(pictureless) if row["data_type"] == "audio"]
+    line = next(x for x in done.stderr.splitlines() if "data type 'audio'" in x)
+    assert all(place in line for place in audio_places), line
 
 
 def test_a_multisensor_release_converts_its_cameras_and_reports_the_point_clouds(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ faults are deliberately not reproduced):
 - keypoints are flat ``x, y, v`` triplets in the order of the category's ``keypoints`` names with COCO
   visibility 2 visible, 1 occluded (labelled, not visible), 0 not labelled (written as 0, 0, 0); a region
   and a Keypoints annotation sharing ``track_id`` on one image are one COCO annotation (as COCO persons);
-  a lone Point becomes ``keypoints: [x, y, 2]`` of a category without keypoint names;
+  a lone Point becomes ``keypoints: [x, y, 2]`` of a category without keypoint names; keypoints without
+  a region get their bounding box (at least 1x1 pixel) as segmentation, bbox and area, as strict COCO
+  needs a segmentation (reported as approximated);
 - category ids: the source's integer ids when they are integers and unique, else 1..N in model order
   (the mapping is in the report's ``mappings``); image and annotation ids likewise;
 - polylines and cuboids are dropped; attributes, track ids and classifications have no place in COCO
@@ -356,26 +358,31 @@ class CocoInstanceWriter:
                 return False
             annotation = replace(annotation, geometry=geometry)
         if isinstance(geometry, Keypoints):
-            box = extent(geometry) or (0.0, 0.0, 0.0, 0.0)
-            spanned: float = box[2] * box[3]
-            if spanned <= 0:
+            x, y, w, h = extent(geometry) or (0.0, 0.0, 0.0, 0.0)
+            if w * h <= 0:
                 # COCOeval scales keypoint similarity by the area and strict COCO needs it positive: one
-                # pixel is the least a labelled point covers
-                spanned = 1
+                # pixel (each way) around the points is the least a labelled point covers
                 report.approximate(
                     "keypoints area", "the keypoints span no area: written as 1 pixel", annotation.id
                 )
-            # no region to write: lenient COCO (and COCO's own keypoint results) allow an empty
-            # segmentation, strict does not (pycocotools' annToMask cannot read it): said in the report
+                if w < 1:
+                    x, w = max(0.0, min(x - (1 - w) / 2, max(width - 1.0, 0.0))), 1.0
+                if h < 1:
+                    y, h = max(0.0, min(y - (1 - h) / 2, max(height - 1.0, 0.0))), 1.0
+            # No region: strict COCO needs a segmentation (pycocotools' annToMask reads it), so the points'
+            # bounding box is written as the region, as a box-only annotation is; said in the report.
             report.approximate(
                 "keypoints annotation",
-                "no region: written with an empty segmentation (not valid under strict COCO)",
+                "no region: its keypoints' bounding box is written as the segmentation",
                 annotation.id,
             )
-            entry.segmentation = []
-            entry.iscrowd = crowd
-            entry.area = _rounded([spanned])[0]
-            entry.bbox = _rounded(box)
+            _region(
+                entry,
+                [_rounded([x, y, x + w, y, x + w, y + h, x, y + h])],
+                _rounded([w * h])[0],
+                _rounded([x, y, w, h]),
+                crowd,
+            )
             self._add_keypoints(entry, annotation, names, report)
             return True
         if isinstance(geometry, Mask):
