@@ -283,15 +283,21 @@ class CocoInstanceWriter:
     ) -> None:
         """A bbox past the image border is written as the source has it (COCO-BBOX-OUTSIDE-IMAGE warns);
         reported, as the YOLO writer reports the boxes it clips."""
-        bbox = entry.to_json().get("bbox")
+        raw = entry.to_json()
+        bbox = raw.get("bbox")
         if not isinstance(bbox, list) or len(bbox) != 4:
             return
+        kind = f"{type(annotation.geometry).__name__.lower()} annotation"
         x, y, w, h = (float(v) for v in bbox)
         if x < 0 or y < 0 or x + w > width + 1e-6 or y + h > height + 1e-6:
             report.approximate(
-                f"{type(annotation.geometry).__name__.lower()} annotation",
+                kind,
                 "its box extends past the image border (written unclipped; consumers clip it differently)",
                 annotation.id,
+            )
+        if raw.get("area") == 0:  # a mask (or a polygon) outside the image: no pixel of it is in the image
+            report.approximate(
+                kind, "it covers no pixel of the image: area 0 (not valid under strict COCO)", annotation.id
             )
 
     @staticmethod
