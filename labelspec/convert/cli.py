@@ -125,11 +125,11 @@ def write_summary(report: Any, stream: TextIO, *, out: str | None = None) -> Non
         stream.write("  lossless: nothing dropped or approximated\n")
     places = _dropped_places(report)
     for (kind, what, reason), count in sorted(summary.items()):
-        where = places.get((what, reason), [])
+        at = places.get((what, reason), [])
         shown = ""
-        if kind == "dropped" and where:  # which items: the first few places (all in --report)
-            more = f", … ({len(where)} in all)" if len(where) > _PLACES else ""
-            shown = f" [{', '.join(where[:_PLACES])}{more}]"
+        if kind == "dropped" and at:  # which items: the first few places (all in --report)
+            more = f", … ({len(at)} in all)" if len(at) > _PLACES else ""
+            shown = f" [{', '.join(at[:_PLACES])}{more}]"
         stream.write(f"  {kind:<12} {count:>5} x {what}: {reason}{shown}\n")
     for name, mapping in report.mappings.items():
         shown = ", ".join(f"{k} -> {v}" for k, v in list(mapping.items())[:8])
