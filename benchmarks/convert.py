@@ -330,8 +330,25 @@ def section(rows: list[tuple[str, str, float, int]], command: str) -> str:
     return "\n".join(lines)
 
 
+def previous_rows(text: str) -> list[tuple[str, str, float, int]]:
+    """The table rows of the conversion section already in RESULTS.md (as this script wrote them)."""
+    if BEGIN not in text or END not in text:
+        return []
+    rows = []
+    for line in text[text.index(BEGIN) : text.index(END)].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[3].endswith(" MiB"):
+            rows.append((cells[0], cells[1], float(cells[2]), int(float(cells[3][:-4]) * 2**20)))
+    return rows
+
+
 def write_results(out: Path, rows: list[tuple[str, str, float, int]], command: str) -> None:
     text = out.read_text() if out.exists() else "# Benchmark results\n"
+    measured_now = {label for label, *_ in rows}
+    kept = [row for row in previous_rows(text) if row[0] not in measured_now]
+    if kept:  # inputs this run did not measure keep their last measured rows (e.g. --train2017)
+        rows = rows + kept
+        command += " (rows of other inputs: from the previous run)"
     block = section(rows, command)
     if BEGIN in text and END in text:
         text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
