@@ -19,8 +19,6 @@ import labelspec
 
 pytestmark = pytest.mark.interop
 
-pytest.importorskip("pycocotools")
-
 from pycocotools.coco import COCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval  # noqa: E402
 

@@ -31,8 +31,6 @@ from labelspec.validator.rules import all_rules
 
 pytestmark = pytest.mark.interop
 
-pytest.importorskip("encord")
-
 from encord.exceptions import LabelRowError  # noqa: E402
 from encord.objects.ontology_labels_impl import LabelRowV2  # noqa: E402
 from encord_sdk import make_metadata, make_ontology, sdk_loads_without_loss  # noqa: E402
