@@ -127,6 +127,7 @@ def _read(format_id: str, document: Any, read_options: ReadOptions) -> LabelledD
 def _split(path: Path, format_hint: str | None, options: Options, ontology: Any) -> Document | None:
     """The document of a plain JSON file read item by item, or None when it is not list-shaped."""
     from labelspec.validator.scale.split import FileBytes, scan_export
+    from labelspec.validator.scale.streaming import with_container
 
     scanned = scan_export(path, format_hint)
     if scanned is None or scanned.layout.count < scanned.context:
@@ -141,7 +142,7 @@ def _split(path: Path, format_hint: str | None, options: Options, ontology: Any)
             for index in range(context, layout.count):
                 item = orjson.loads(data[layout.starts[index] : layout.ends[index]])
                 yield _chunk(
-                    format_id, _with_items(shell, container, [*head, item]), read_options, index, item
+                    format_id, with_container(shell, container, [*head, item]), read_options, index, item
                 )
 
     return Document(
@@ -161,6 +162,8 @@ def _chunk(format_id: str, document: Any, read_options: ReadOptions, index: int 
 
 def _whole_chunks(format_id: str, document: Any, read_options: ReadOptions) -> Iterator[Chunk]:
     """A parsed document's chunks: one per item for the list-shaped formats, else the whole."""
+    from labelspec.validator.scale.streaming import with_container
+
     container, context = _CONTAINERS.get(format_id, ((), -1))
     node = document
     for key in container:
@@ -171,19 +174,7 @@ def _whole_chunks(format_id: str, document: Any, read_options: ReadOptions) -> I
     head = node[:context]
     for index in range(context, len(node)):
         item = node[index]
-        yield _chunk(format_id, _with_items(document, container, [*head, item]), read_options, index, item)
-
-
-def _with_items(shell: Any, container: tuple[str, ...], items: list[Any]) -> Any:
-    if not container:
-        return items
-    root = dict(shell)
-    node = root
-    for key in container[:-1]:
-        node[key] = dict(node[key])
-        node = node[key]
-    node[container[-1]] = items
-    return root
+        yield _chunk(format_id, with_container(document, container, [*head, item]), read_options, index, item)
 
 
 def iter_documents(path: str | os.PathLike[str], options: Options) -> Iterator[Document]:

@@ -139,7 +139,7 @@ def plan_file(
     )
 
 
-def _with_container(shell: Any, container: tuple[str, ...], items: list[Any]) -> Any:
+def with_container(shell: Any, container: tuple[str, ...], items: list[Any]) -> Any:
     """A copy of the shell (copied only along the container's path) whose container holds ``items``."""
     if not container:
         return items
@@ -236,7 +236,7 @@ def validate_items(plan: Plan, items: Sequence[tuple[int, int, int]]) -> PartRes
                 keys += [f"{mover.local}{p}" for p in find_duplicate_keys(raw, item)]
                 if cross is not None:
                     result.projections.append(cross.project(item))
-            document = _with_container(shell, layout.container, [*context_items, *batch_items])
+            document = with_container(shell, layout.container, [*context_items, *batch_items])
             report = validate_document(
                 document,
                 name=plan.name,
@@ -317,7 +317,7 @@ def _cross_item_findings(plan: Plan, parts: list[PartResult], rule_ids: frozense
             _parse(data[plan.layout.starts[i] : plan.layout.ends[i]]) for i in range(plan.context)
         ]
     skeleton_items = context_items + [p for part in parts for p in part.projections]
-    skeleton = _with_container(shell, plan.layout.container, skeleton_items)
+    skeleton = with_container(shell, plan.layout.container, skeleton_items)
     load_checks(plan.format)
     context = RuleContext(
         document=skeleton,
