@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from labelspec.convert.model import ConversionReport
-from labelspec.convert.registry import ConversionError, ReadOptions, WriteOptions, reader, writer
+from labelspec.convert.registry import LAYOUTS, ConversionError, ReadOptions, WriteOptions, reader, writer
 
 __all__ = ["ConversionError", "convert", "default_cache_dir"]
 
@@ -162,9 +162,11 @@ def convert(
 
     writer_spec = writer(target)
     target = writer_spec.target_id  # an alias (the segments-ai SDK's format names) is reported by its name
-    if layout is not None and (target != "yolo" or layout not in ("ultralytics", "darknet")):
+    if layout is not None and layout not in LAYOUTS.get(target, ()):
         raise ConversionError(
-            f"layout {layout!r}: the yolo target has the layouts ultralytics and darknet", 2
+            f"layout {layout!r}: "
+            + "; ".join(f"the {t} target has the layouts {' and '.join(ls)}" for t, ls in LAYOUTS.items()),
+            2,
         )
     if source_format is not None:
         reader(source_format)

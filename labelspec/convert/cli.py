@@ -91,9 +91,11 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--layout",
-        choices=["ultralytics", "darknet"],
+        choices=["ultralytics", "darknet", "sequences", "images"],
         help="YOLO target: ultralytics (default: data.yaml, images/ and labels/ per split) or darknet "
-        "(obj.names, obj.data, train.txt, obj_train_data/)",
+        "(obj.names, obj.data, train.txt, obj_train_data/); Encord target: sequences (default: a video as "
+        "a video row, an image sequence or image group as an img_group row) or images (every media item "
+        "as an image row of its own)",
     )
     parser.add_argument(
         "--offline",

@@ -24,6 +24,9 @@ from typing import Any, Literal, NamedTuple
 
 AttributeValue = str | int | float | bool | None | tuple[str, ...]
 MediaKind = Literal["image", "frame", "slice"]
+# what a group of media items is: the frames of a video or of an image sequence, the images of an image group
+# (no order in time), the slices of a volume, the pages of a document
+GroupKind = Literal["video", "image_sequence", "image_group", "volume", "document"]
 AttributeKind = Literal["select", "multiselect", "text", "number", "checkbox"]
 
 # Media attributes set only by readers in inspect mode (``ReadOptions.inspect``), never by a conversion:
@@ -66,9 +69,30 @@ class MediaItem:
     height: int | None = None
     kind: MediaKind = "image"
     url: str | None = None  # where the pixels are (URL or path), when the export says
-    sequence_id: str | None = None  # the video / sequence / volume this item belongs to
-    frame_index: int | None = None
+    sequence_id: str | None = None  # the MediaGroup (video / sequence / group / volume) this item belongs to
+    frame_index: int | None = None  # its frame / slice / page number in that group (None in an image group)
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaGroup:
+    """What the items whose ``sequence_id`` is ``id`` form together, as far as the source says.
+
+    Readers add one per video, image sequence, image group, volume or document they read, so that a
+    writer can write the group as such (an Encord video row, an image sequence) instead of loose images.
+    ``frame_count`` is the length of the whole media (a video has frames nobody labelled, which have no
+    item); ``fps`` and ``duration`` (seconds) only when the source gives them.
+    """
+
+    id: str
+    kind: GroupKind
+    name: str  # the video file / sequence / group title
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    duration: float | None = None
+    frame_count: int | None = None
+    url: str | None = None  # where the video is (URL or path), when the export says
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +211,19 @@ class LabelledDataset:
     annotations: tuple[Annotation, ...]
     classifications: tuple[Classification, ...] = ()
     info: Mapping[str, Any] = field(default_factory=dict)
+    groups: tuple[MediaGroup, ...] = ()  # the videos, sequences and groups the media items belong to
 
     def category(self, category_id: str) -> Category:
         for category in self.categories:
             if category.id == category_id:
                 return category
         raise KeyError(category_id)
+
+    def group(self, group_id: str) -> MediaGroup | None:
+        for group in self.groups:
+            if group.id == group_id:
+                return group
+        return None
 
     def annotations_of(self, media_id: str) -> tuple[Annotation, ...]:
         return tuple(a for a in self.annotations if a.media_id == media_id)

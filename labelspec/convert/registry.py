@@ -85,8 +85,16 @@ class WriteOptions:
 
     force: bool = False  # overwrite existing files
     media_dir: Path | None = None  # where the source media files are (writers that copy or read pixels)
-    layout: str | None = None  # YOLO: "ultralytics" (default) or "darknet"
+    layout: str | None = None  # a target's choice of layout, one of LAYOUTS[target] (None: the first)
     id_increment: int = 0  # semantic-png: value = category id + id_increment (as the segments-ai SDK)
+
+
+# the --layout choices per target, the default first: YOLO's folder layout; Encord: videos, image sequences
+# and image groups as such ("sequences") or every media item as an image row of its own ("images")
+LAYOUTS: dict[str, tuple[str, ...]] = {
+    "yolo": ("ultralytics", "darknet"),
+    "encord": ("sequences", "images"),
+}
 
 
 class ReadFunction(Protocol):
@@ -350,11 +358,18 @@ WRITERS: dict[str, WriterSpec] = {
             "encord",
             f"{_W}.encord:WRITER",
             "folder",
-            keeps="labels.json (image rows) + ontology.json built from the categories (deterministic "
-            "featureNodeHash); boxes, rotated boxes, polygons, polylines and points normalised to the image; "
-            "masks as bitmasks (exact Encord RLE codec); attributes and classifications.",
-            drops="Keypoints (a skeleton needs a template) and cuboids (reported); video and sequence frames "
-            "are written as image rows (reported).",
+            keeps="labels.json + ontology.json built from the categories (deterministic featureNodeHash). "
+            "--layout sequences (default): a video as a video row (one data unit, labels keyed by frame, "
+            "data_fps/data_duration when known), an image sequence as an img_group row with "
+            "is_image_sequence true (one data unit per frame, data_sequence = frame number: how Encord "
+            "exports image sequences), an image group as an img_group row, other items as image rows; one "
+            "objectHash per track on every frame. --layout images: one image row per media item. Boxes, "
+            "rotated boxes, polygons, polylines and points normalised to the image; masks as bitmasks "
+            "(exact Encord RLE codec); attributes and classifications.",
+            drops="Keypoints (a skeleton needs a template) and cuboids (reported); volume slices and PDF "
+            "pages, and with --layout images every frame and group member, are written as image rows "
+            "(reported); attributes of a track that change between frames keep their first frame's "
+            "answers (reported).",
             validates_as="encord",
         ),
         WriterSpec(

@@ -7,6 +7,9 @@
   ``is_image_sequence``); ``video``, ``dicom`` and ``nifti`` labels keyed by frame become one frame/slice
   item per labelled frame (``sequence_id`` = data hash, ``frame_index``); other data types (audio, text,
   PDF, scenes, groups) are dropped and reported. Sizes from the data unit, else ``--media-dir`` headers;
+- groups: every video, image sequence, image group, volume and PDF (and every such data-group space) is a
+  ``MediaGroup`` (kind, title, size, ``data_fps`` / ``data_duration`` when they are numbers, the link), and
+  its items name it by ``sequence_id`` (the images of an image group too, with no ``frame_index``);
 - shapes (normalised coordinates times the data unit's width/height): ``bounding_box`` -> Box,
   ``rotatable_bounding_box`` -> RotatedBox (theta in degrees), ``polygon``/``polygons`` -> Polygon /
   MultiPolygon with holes (``polygons`` wins when both are given, as in the SDK), ``polyline``,
@@ -36,10 +39,12 @@ from labelspec.convert.model import (
     ConversionReport,
     Cuboid,
     Geometry,
+    GroupKind,
     Keypoint,
     Keypoints,
     LabelledDataset,
     Mask,
+    MediaGroup,
     MediaItem,
     MultiPolygon,
     Point,
@@ -60,6 +65,14 @@ _FRAMED = ("video", "dicom", "nifti", "pdf")  # labels keyed by frame, slice or 
 _IMAGE_SPACES = ("video", "image", "image_sequence", "medical_file")
 # rows nobody labelled: as COCO images without objects they would teach a model false negatives
 SKIPPED_STATUSES = frozenset({"NOT_LABELLED"})
+_GROUP_KINDS: dict[str, GroupKind] = {
+    "video": "video",
+    "image_sequence": "image_sequence",
+    "medical_file": "volume",
+    "dicom": "volume",
+    "nifti": "volume",
+    "pdf": "document",
+}
 _KINDS: dict[str, AttributeKind] = {
     "radio": "select",
     "checklist": "multiselect",
@@ -74,6 +87,41 @@ def _get(view: JsonObject, name: str) -> Any:
         return getattr(view, name)
     except MissingPropertyError:
         return None
+
+
+def _seconds(value: Any) -> float | None:
+    """``data_fps`` / ``data_duration`` as a positive number (rows write numbers, the documentation numeric
+    strings); None when absent or not a positive finite number."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0 < value < float("inf") else None
+
+
+def _group(
+    group_id: str, kind: GroupKind, name: str, source: Any, width: Any = None, height: Any = None
+) -> MediaGroup:
+    """The group of a video / sequence / volume data unit or space (``source``: its JSON)."""
+    raw = source if isinstance(source, dict) else {}
+    fps, duration = _seconds(raw.get("data_fps")), _seconds(raw.get("data_duration"))
+    frames = raw.get("number_of_frames")
+    count = frames if isinstance(frames, int) and not isinstance(frames, bool) and frames > 0 else None
+    link = raw.get("data_link")
+    return MediaGroup(
+        group_id,
+        kind,
+        name,
+        width=width if isinstance(width, int) and width > 0 else None,
+        height=height if isinstance(height, int) and height > 0 else None,
+        fps=fps if kind == "video" else None,
+        duration=duration if kind == "video" else None,
+        frame_count=count,
+        url=link if isinstance(link, str) and link else None,
+    )
 
 
 def _colour(value: Any) -> tuple[int, int, int] | None:
@@ -151,6 +199,7 @@ class _Reader:
         self.categories: dict[str, Category] = {}
         self.classification_names: dict[str, str] = {}
         self.media: list[MediaItem] = []
+        self.groups: list[MediaGroup] = []
         self.annotations: list[Annotation] = []
         self.annotation_ids: set[str] = set()
         self.classifications: list[Classification] = []
@@ -365,6 +414,9 @@ class _Reader:
             )
             stem = name.rsplit(".", 1)[0]
             frames = labels if isinstance(labels, dict) else {}
+            if space_type != "image":
+                kind = _GROUP_KINDS[str(space_type)]
+                self.groups.append(_group(base.id, kind, name, space, base.width, base.height))
             for key in sorted((k for k in frames if str(k).isdigit()), key=int):
                 frame = int(key)
                 blob = encord.from_json_as("frame_labels", frames[key])
@@ -392,7 +444,15 @@ class _Reader:
         if data_type not in ("image", "img_group", *_FRAMED):
             self.report.drop("label row", f"data type {data_type!r} has no image representation", where)
             return
-        sequence = bool(row.is_image_sequence)
+        sequence = bool(row.is_image_sequence) and data_type == "img_group"
+        if data_type == "img_group":
+            self.groups.append(
+                MediaGroup(
+                    str(_get(row, "data_hash")),
+                    "image_sequence" if sequence else "image_group",
+                    str(_get(row, "data_title") or _get(row, "data_hash")),
+                )
+            )
         for data_hash, unit in units.items():
             at = f"{where}/data_units/{data_hash}"
             base = MediaItem(
@@ -419,12 +479,24 @@ class _Reader:
                         sequence_id=str(_get(row, "data_hash")),
                         frame_index=int(0 if data_sequence is None else data_sequence),
                     )
+                elif data_type == "img_group":  # a member of the group, in no order in time
+                    base = replace(base, sequence_id=str(_get(row, "data_hash")))
                 self.media.append(base)
                 self.frame(labels, base, None, row, f"{at}/labels", data_type == "img_group")
                 continue
             if isinstance(labels, dict):
                 labels = encord.from_json_as("frame_keyed_labels", labels)
             kind: Literal["frame", "slice"] = "frame" if data_type in ("video", "pdf") else "slice"
+            self.groups.append(
+                _group(
+                    str(data_hash),
+                    _GROUP_KINDS[data_type],
+                    base.file_name,
+                    unit.to_json(),
+                    base.width,
+                    base.height,
+                )
+            )
             stem = base.file_name.rsplit(".", 1)[0]
             for key in sorted(labels, key=int):
                 frame = int(key)
@@ -475,6 +547,11 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
     )
     if filtered:
         report.counts["filtered_rows"] = filtered
+    members = {m.sequence_id for m in reader.media}
     return LabelledDataset(
-        tuple(reader.media), categories, tuple(reader.annotations), tuple(reader.classifications)
+        tuple(reader.media),
+        categories,
+        tuple(reader.annotations),
+        tuple(reader.classifications),
+        groups=tuple(g for g in reader.groups if g.id in members),
     )

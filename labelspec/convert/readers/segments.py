@@ -16,7 +16,7 @@
   annotation are reported; the image size is the bitmap's. PNGs are found under ``--media-dir`` (URL
   basename), as local paths / ``file:`` URLs, or fetched (``labelspec.convert.fetch``, cached);
 - image sequences: one frame media item per frame (``kind="frame"``, ``sequence_id`` the sample,
-  ``frame_index``), ``track_id`` kept;
+  ``frame_index``), ``track_id`` kept, and one ``MediaGroup`` (``image_sequence``) per sample;
 - point-cloud cuboid tasks: cuboids (position, dimensions, yaw as rotation about z; a 3-D rotation
   quaternion is converted to roll/pitch/yaw) on a media item marked ``media_type: pointcloud``; other
   point-cloud, multi-sensor and text tasks are dropped and reported.
@@ -43,6 +43,7 @@ from labelspec.convert.model import (
     Geometry,
     LabelledDataset,
     Mask,
+    MediaGroup,
     MediaItem,
     Point,
     Polygon,
@@ -201,6 +202,7 @@ class _Reader:
         self.options = options
         self.report = report
         self.media: list[MediaItem] = []
+        self.groups: list[MediaGroup] = []
         self.annotations: list[Annotation] = []
 
     def labelset(self) -> str:
@@ -391,6 +393,7 @@ class _Reader:
             categories,
             tuple(self.annotations),
             info={"segments_release": _get(self.dataset, "name"), "labelset": labelset},
+            groups=tuple(self.groups),
         )
 
     def sample(
@@ -413,6 +416,7 @@ class _Reader:
             return
         if task_type in ("image-vector-sequence", "image-segmentation-sequence"):
             frames = _get(attributes, "frames") or ()
+            self.groups.append(MediaGroup(uuid, "image_sequence", name))
             for index, frame_label in enumerate(_get(label, "frames") or ()):
                 image = frames[index] if index < len(frames) else None
                 url = _url(_get(image, "image"))

@@ -2,11 +2,26 @@
 
 Output folder::
 
-    OUT/labels.json     a list of label rows, one ``image`` row per media item (strict profile: branch_name,
-                        classification_answers[*].spaces)
+    OUT/labels.json     a list of label rows (strict profile: branch_name, classification_answers[*].spaces)
     OUT/ontology.json   the ontology the rows refer to
 
 Check it with ``labelspec validate OUT/labels.json --ontology OUT/ontology.json --profile strict``.
+
+* **Rows** (``--layout sequences``, the default): the model's groups (``MediaGroup``, named by the items'
+  ``sequence_id``) are written as such. A **video** is one ``video`` row with one data unit whose ``labels``
+  are keyed by frame number (labelled frames only, as Encord writes them), with the video's size, title,
+  link and ``data_fps`` / ``data_duration`` when the source gives them. An **image sequence** is one
+  ``img_group`` row with ``is_image_sequence: true`` and one data unit per frame (``data_sequence`` = the
+  frame number): that is how Encord's exports write image sequences, and encord 0.1.211 knows no other
+  image-sequence data type (``DataType`` has no ``img_sequence``). An **image group** is one ``img_group``
+  row with ``is_image_sequence: false``, one data unit per image in order. Every other item is an ``image``
+  row. In a video, sequence or group row one track (``track_id``) of one ontology object is one
+  ``objectHash`` on every frame; its static answers are those of its first frame (a difference on a later
+  frame is reported). A video whose frames repeat a frame number or differ in size is written as an image
+  sequence, frames without distinct numbers are numbered in order, and a ``data_duration`` that ends before
+  the last labelled frame is left out (each reported). Volume slices (DICOM, NIfTI) and PDF pages are
+  written as image rows (reported: the writer writes no medical or PDF rows). ``--layout images`` writes
+  every media item as an image row of its own, each reported as flattened.
 
 * **Ontology:** one ontology object per category and Encord shape used by its annotations (a category used
   with two shapes becomes ``<name>`` and ``<name> (<shape>)``, reported); categories without annotations
@@ -25,17 +40,18 @@ Check it with ``labelspec validate OUT/labels.json --ontology OUT/ontology.json 
   plus the legacy ``polygon`` ring), polylines → ``polyline``, points → ``point``, masks → ``bitmask`` (the
   Encord RLE codec, full image, row-major).
 * **Dropped** (reported): keypoints (an Encord skeleton needs a skeleton template the model does not carry),
-  cuboids, classifications attached to no media item, media of kind frame/slice are written as image rows
-  (approximated).
+  cuboids, classifications attached to no media item.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import mimetypes
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +66,12 @@ from labelspec.convert.model import (
     Category,
     ConversionReport,
     Cuboid,
+    GroupKind,
     Keypoints,
     LabelledDataset,
     Mask,
+    MediaGroup,
+    MediaItem,
     MultiPolygon,
     Point,
     Polygon,
@@ -218,13 +237,175 @@ def _classification_kind(value: AttributeValue) -> AttributeKind:
     return "text"
 
 
+@dataclass
+class _Context:
+    """What every row of one output shares."""
+
+    objects: dict[tuple[str, str], _OntologyObject]
+    classifications: dict[str, _Attribute]
+    dataset_hash: str
+    dataset_title: str
+    report: ConversionReport
+
+
+class _Row:
+    """The answers of one label row and its objectHashes. In a video, sequence or group row (``scope`` =
+    the group id) one track of one ontology object is one objectHash on every frame, as in Encord; an
+    annotation without a track is an object of its own. Image rows keep the hash of the track / id."""
+
+    def __init__(self, scope: str | None) -> None:
+        self.scope = scope
+        self.object_answers: dict[str, Any] = {}
+        self.classification_answers: dict[str, Any] = {}
+        self._placed: set[tuple[int, str]] = set()
+        self._nodes: dict[str, str] = {}  # track -> the featureHash of its first instance
+        self._attributes: dict[str, Mapping[str, Any]] = {}
+
+    def object_hash(
+        self, annotation: Annotation, node: _OntologyObject, frame: int, report: ConversionReport
+    ) -> str:
+        if self.scope is None:
+            return short_hash(f"object/{annotation.track_id or annotation.id}")
+        track = annotation.track_id if annotation.track_id is not None else f"annotation/{annotation.id}"
+        first = self._nodes.setdefault(track, node.feature_hash)
+        if (
+            first != node.feature_hash
+        ):  # Encord keeps one featureHash per objectHash (ENC-OBJECT-FEATURE-CHANGES)
+            report.approximate(
+                "track",
+                "its category or shape changes: one Encord object per category and shape",
+                annotation.id,
+            )
+        object_hash = short_hash(f"object/{self.scope}/{track}/{node.feature_hash}")
+        if (frame, object_hash) in self._placed:  # one object is on a frame once
+            report.approximate(
+                "track", "it is twice on one frame: the second is an Encord object of its own", annotation.id
+            )
+            object_hash = short_hash(f"object/{self.scope}/annotation/{annotation.id}/{node.feature_hash}")
+        self._placed.add((frame, object_hash))
+        return object_hash
+
+    def answer_object(
+        self, object_hash: str, annotation: Annotation, node: _OntologyObject, report: ConversionReport
+    ) -> None:
+        """The static answers of an object: the attributes of its first instance."""
+        if object_hash in self.object_answers:
+            if self._attributes[object_hash] != annotation.attributes:
+                report.approximate(
+                    "object attribute",
+                    "it differs between the frames of one track: the answers of its first frame are written",
+                    annotation.id,
+                )
+            return
+        self._attributes[object_hash] = annotation.attributes
+        answers: list[encord.AttributeAnswer] = []
+        for name, value in annotation.attributes.items():
+            attribute = node.attributes.get(name)
+            result = attribute.answer(value) if attribute is not None else None
+            if attribute is None or result is None:
+                report.drop(
+                    "object attribute", f"{name!r} cannot be written as an Encord answer", annotation.id
+                )
+                continue
+            if not result[1]:
+                report.approximate("object attribute", f"{name!r} written as text", annotation.id)
+            answers.append(attribute.answer_node(result[0]))
+        self.object_answers[object_hash] = encord.ObjectAnswer.create(
+            object_hash=object_hash, classifications=answers
+        ).to_json()
+
+
+_FLATTENED = {
+    "volume": "the encord writer writes no DICOM or NIfTI rows: each slice is written as an image label row",
+    "document": "the encord writer writes no PDF rows: each page is written as an image label row",
+}
+
+
+def _inferred(group_id: str, items: Sequence[MediaItem]) -> MediaGroup:
+    """The group of items whose reader described none: frames are a sequence, images a group."""
+    kinds = {item.kind for item in items}
+    kind: GroupKind = (
+        "volume" if "slice" in kinds else "image_sequence" if "frame" in kinds else "image_group"
+    )
+    return MediaGroup(group_id, kind, group_id)
+
+
+def _numbered(items: list[MediaItem]) -> list[MediaItem] | None:
+    """The frames in frame order, or None when their frame numbers are missing or repeated."""
+    frames = [item.frame_index for item in items]
+    if any(f is None or f < 0 for f in frames) or len(set(frames)) != len(frames):
+        return None
+    return sorted(items, key=lambda item: item.frame_index or 0)
+
+
+def _plan(
+    dataset: LabelledDataset, layout: str, report: ConversionReport
+) -> list[tuple[MediaGroup | None, list[MediaItem]]]:
+    """What each label row holds: (None, [image]) for an image row, (group, its items) for a video, image
+    sequence or image group row; groups that cannot be written as such are flattened and reported."""
+    order: list[MediaItem | str] = []
+    members: dict[str, list[MediaItem]] = {}
+    for item in dataset.media:
+        if item.sequence_id is None:
+            order.append(item)
+            continue
+        if item.sequence_id not in members:
+            members[item.sequence_id] = []
+            order.append(item.sequence_id)
+        members[item.sequence_id].append(item)
+    plan: list[tuple[MediaGroup | None, list[MediaItem]]] = []
+    for entry in order:
+        if isinstance(entry, MediaItem):
+            plan.append((None, [entry]))
+            continue
+        items = members[entry]
+        group = dataset.group(entry) or _inferred(entry, items)
+        flattened = _FLATTENED.get(group.kind)
+        if layout == "images":
+            flattened = (
+                f"--layout images: each item of a {group.kind.replace('_', ' ')} is an image label row"
+            )
+        if flattened is not None:
+            for item in items:
+                report.approximate("media item", flattened, item.id)
+            plan.extend((None, [item]) for item in items)
+            continue
+        if group.kind in ("video", "image_sequence"):
+            numbered = _numbered(items)
+            sizes = {(item.width, item.height) for item in items}
+            if group.kind == "video" and (numbered is None or len(sizes) > 1):
+                report.approximate(
+                    "video",
+                    "its frames have no distinct frame numbers or differ in size: written as an image "
+                    "sequence",
+                    group.id,
+                )
+                group = replace(group, kind="image_sequence")
+            if numbered is None:
+                report.approximate(
+                    "image sequence", "its frames have no distinct frame numbers: numbered in order", group.id
+                )
+                numbered = [replace(item, frame_index=n) for n, item in enumerate(items)]
+            items = numbered
+        plan.append((group, items))
+    return plan
+
+
+def _unit(data_hash: str, title: str, link: str, mime: str) -> dict[str, Any]:
+    return {"data_hash": data_hash, "data_title": title, "data_link": link, "data_type": mime}
+
+
+def _mime(name: str, default: str) -> str:
+    return mimetypes.guess_type(name)[0] or default
+
+
 class EncordWriter:
     target_id = "encord"
 
     def write(
         self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
     ) -> list[Path]:
-        rows, ontology = self.build_documents(dataset, report)
+        rows, ontology = self.build_documents(dataset, report, layout=options.layout or "sequences")
         out.mkdir(parents=True, exist_ok=True)
         return [
             write_json(out / LABELS_NAME, encord.to_json(rows), force=options.force, indent=True),
@@ -240,15 +421,18 @@ class EncordWriter:
         ontology = next(p for p in paths if p.name == ONTOLOGY_NAME)
         return validate(labels, format="encord", profile="strict", ontology=ontology)
 
-    def build(self, dataset: LabelledDataset, report: ConversionReport) -> tuple[list[Any], dict[str, Any]]:
+    def build(
+        self, dataset: LabelledDataset, report: ConversionReport, *, layout: str = "sequences"
+    ) -> tuple[list[Any], dict[str, Any]]:
         """The label rows and the ontology of ``dataset`` (as JSON)."""
-        rows, ontology = self.build_documents(dataset, report)
+        rows, ontology = self.build_documents(dataset, report, layout=layout)
         return encord.to_json(rows), encord_ontology.to_json(ontology)
 
     def build_documents(
-        self, dataset: LabelledDataset, report: ConversionReport
+        self, dataset: LabelledDataset, report: ConversionReport, *, layout: str = "sequences"
     ) -> tuple[encord.Document, encord_ontology.Document]:
-        """The label rows and the ontology of ``dataset``."""
+        """The label rows and the ontology of ``dataset``; ``layout`` ``"images"`` writes every media item as
+        an image row of its own (videos and sequences flattened, reported)."""
         colors = category_colors(dataset.categories)
         shapes: dict[str, list[str]] = {c.id: [] for c in dataset.categories}
         for annotation in dataset.annotations:
@@ -279,10 +463,15 @@ class EncordWriter:
                 classifications[classification.name] = _Attribute(path, f"{n}.1", definition)
         dataset_hash = _uuid(f"dataset/{dataset.info.get('name', '')}")
         dataset_title = str(dataset.info.get("name", "") or "labelspec")
-        rows = [
-            self._row(item_index, dataset, objects, classifications, dataset_hash, dataset_title, report)
-            for item_index in range(len(dataset.media))
-        ]
+        context = _Context(objects, classifications, dataset_hash, dataset_title, report)
+        rows: list[dict[str, Any]] = []
+        for group, items in _plan(dataset, layout, report):
+            if group is None:
+                rows.extend(self._image_row(item, dataset, context) for item in items)
+            elif group.kind == "video":
+                rows.append(self._video_row(group, items, dataset, context))
+            else:
+                rows.append(self._group_row(group, items, dataset, context))
         media_ids = {m.id for m in dataset.media}
         for annotation in dataset.annotations:
             if annotation.media_id not in media_ids:
@@ -302,25 +491,22 @@ class EncordWriter:
             ],
         )
         report.counts["written_rows"] = len(rows)
-        return encord.from_json([row.to_json() for row in rows]), ontology
+        return encord.from_json(rows), ontology
 
-    def _row(
+    def _labels(
         self,
-        index: int,
+        item: MediaItem,
+        frame: int,
+        size: tuple[int, int],
         dataset: LabelledDataset,
-        objects: dict[tuple[str, str], _OntologyObject],
-        classifications: dict[str, _Attribute],
-        dataset_hash: str,
-        dataset_title: str,
-        report: ConversionReport,
-    ) -> encord.LabelRowImage:
-        item = dataset.media[index]
-        if item.kind != "image":
-            report.approximate("media item", f"a {item.kind} is written as an image label row", item.id)
-        width, height = require_size(item, "encord")
-        data_hash = _uuid(f"data/{item.id}")
+        context: _Context,
+        row: _Row,
+    ) -> dict[str, Any]:
+        """The ``{objects, classifications}`` of one image / frame / data unit of ``row``, whose frame number
+        (the classification ranges) is ``frame``; the row's answers are filled in on the way."""
+        width, height = size
+        report = context.report
         frame_objects: list[encord.FrameObject] = []
-        object_answers: dict[str, encord.ObjectAnswer] = {}
         for annotation in dataset.annotations_of(item.id):
             shape = _shape(annotation)
             if shape is None:
@@ -330,7 +516,7 @@ class EncordWriter:
                 )
                 report.drop(f"{kind} annotation", reason, annotation.id)
                 continue
-            node = objects.get((annotation.category_id, shape))
+            node = context.objects.get((annotation.category_id, shape))
             if node is None:
                 report.drop("annotation", f"unknown category {annotation.category_id!r}", annotation.id)
                 continue
@@ -343,36 +529,21 @@ class EncordWriter:
             entry.created_at = _CREATED
             entry.created_by = None
             entry.confidence = 1 if annotation.confidence is None else annotation.confidence
-            object_hash = short_hash(f"object/{annotation.track_id or annotation.id}")
+            object_hash = row.object_hash(annotation, node, frame, report)
             entry.object_hash = object_hash
             entry.feature_hash = node.feature_hash
             entry.manual_annotation = True
             if not self._payload(entry, annotation, width, height, report):  # the shape's payload last
                 continue
             frame_objects.append(entry)
-            answers: list[encord.AttributeAnswer] = []
-            for name, value in annotation.attributes.items():
-                attribute = node.attributes.get(name)
-                result = attribute.answer(value) if attribute is not None else None
-                if attribute is None or result is None:
-                    report.drop(
-                        "object attribute", f"{name!r} cannot be written as an Encord answer", annotation.id
-                    )
-                    continue
-                if not result[1]:
-                    report.approximate("object attribute", f"{name!r} written as text", annotation.id)
-                answers.append(attribute.answer_node(result[0]))
-            object_answers[object_hash] = encord.ObjectAnswer.create(
-                object_hash=object_hash, classifications=answers
-            )
+            row.answer_object(object_hash, annotation, node, report)
             if annotation.is_crowd:
                 report.drop("iscrowd", "Encord objects have no crowd flag", annotation.id)
         frame_classifications: list[encord.FrameClassification] = []
-        classification_answers: dict[str, encord.ClassificationAnswer] = {}
         for n, classification in enumerate(dataset.classifications):
             if classification.media_id != item.id:
                 continue
-            attribute = classifications[classification.name]
+            attribute = context.classifications[classification.name]
             result = attribute.answer(classification.value)
             if result is None:
                 report.drop("classification", "its value cannot be written as an Encord answer", item.id)
@@ -395,38 +566,109 @@ class EncordWriter:
                 classifications=[attribute.answer_node(result[0])],
                 spaces={},
             )
-            # encord 0.1.211 places a classification only by this range (the image is frame 0): without it
-            # the SDK drops the classification (ENC-CLASSIFICATION-RANGE-MISSING)
-            answer.range = [[0, 0]]
-            classification_answers[classification_hash] = answer
-        mime = mimetypes.guess_type(item.file_name)[0] or "image/jpeg"
-        # Label rows and data units keep the key order of Encord's exports (not the schema's): set one by one.
-        unit = encord.ImageDataUnit()
-        unit.data_hash = data_hash
-        unit.data_title = item.file_name
-        unit.data_link = item.url or item.file_name
-        unit.data_type = mime
-        unit.data_sequence = 0
-        unit.width = width
-        unit.height = height
+            # encord 0.1.211 places a classification only by this range (its frame; an image is frame 0):
+            # without it the SDK drops the classification (ENC-CLASSIFICATION-RANGE-MISSING)
+            answer.range = [[frame, frame]]
+            row.classification_answers[classification_hash] = answer.to_json()
         labels = encord.ImageLabels.create(objects=frame_objects, classifications=frame_classifications)
-        unit.labels = labels.to_json()  # the generated setter is typed as the base class's (a dict)
-        row = encord.LabelRowImage()
-        row.label_hash = _uuid(f"label/{item.id}")
-        row.branch_name = "main"
-        row.created_at = None
-        row.last_edited_at = None
-        row.data_hash = data_hash
-        row.dataset_hash = dataset_hash
-        row.dataset_title = dataset_title
-        row.data_title = item.file_name
-        row.data_type = "image"
-        row.object_answers = object_answers
-        row.classification_answers = classification_answers
-        row.object_actions = {}
-        row.label_status = "LABELLED"
-        row.data_units = {data_hash: unit}
+        return labels.to_json()
+
+    def _row(self, key: str, title: str, data_type: str, context: _Context) -> dict[str, Any]:
+        """The head of a label row (the key order of Encord's exports, not the schema's)."""
+        return {
+            "label_hash": _uuid(f"label/{key}"),
+            "branch_name": "main",
+            "created_at": None,
+            "last_edited_at": None,
+            "data_hash": "",
+            "dataset_hash": context.dataset_hash,
+            "dataset_title": context.dataset_title,
+            "data_title": title,
+            "data_type": data_type,
+        }
+
+    @staticmethod
+    def _finish(row: dict[str, Any], state: _Row, units: dict[str, Any]) -> dict[str, Any]:
+        row["object_answers"] = state.object_answers
+        row["classification_answers"] = state.classification_answers
+        row["object_actions"] = {}
+        row["label_status"] = "LABELLED"
+        row["data_units"] = units
         return row
+
+    def _image_row(self, item: MediaItem, dataset: LabelledDataset, context: _Context) -> dict[str, Any]:
+        """One ``image`` row for one media item."""
+        size = require_size(item, "encord")
+        data_hash = _uuid(f"data/{item.id}")
+        state = _Row(None)
+        labels = self._labels(item, 0, size, dataset, context, state)
+        row = self._row(item.id, item.file_name, "image", context)
+        row["data_hash"] = data_hash
+        unit = _unit(
+            data_hash, item.file_name, item.url or item.file_name, _mime(item.file_name, "image/jpeg")
+        )
+        unit.update(data_sequence=0, width=size[0], height=size[1], labels=labels)
+        return self._finish(row, state, {data_hash: unit})
+
+    def _video_row(
+        self, group: MediaGroup, items: list[MediaItem], dataset: LabelledDataset, context: _Context
+    ) -> dict[str, Any]:
+        """One ``video`` row: one data unit, labels keyed by frame number, one objectHash per track."""
+        size = (
+            (group.width, group.height) if group.width and group.height else require_size(items[0], "encord")
+        )
+        data_hash = _uuid(f"data/{group.id}")
+        state = _Row(group.id)
+        labels: dict[str, Any] = {}
+        for item in items:
+            frame = item.frame_index if item.frame_index is not None else 0
+            labels[str(frame)] = self._labels(item, frame, size, dataset, context, state)
+        row = self._row(group.id, group.name, "video", context)
+        row["data_hash"] = data_hash
+        unit = _unit(data_hash, group.name, group.url or group.name, _mime(group.name, "video/mp4"))
+        unit.update(data_sequence=0, width=size[0], height=size[1], labels=labels)
+        last = max(int(key) for key in labels)
+        if (
+            group.fps is not None
+            and group.duration is not None
+            and last >= math.ceil(group.fps * group.duration)
+        ):
+            context.report.approximate(
+                "video duration",
+                f"frame {last} lies beyond data_duration {group.duration} s at {group.fps} fps: "
+                "data_duration is left out",
+                group.id,
+            )
+            unit["data_fps"] = group.fps
+        else:
+            if group.duration is not None:
+                unit["data_duration"] = group.duration
+            if group.fps is not None:
+                unit["data_fps"] = group.fps
+        return self._finish(row, state, {data_hash: unit})
+
+    def _group_row(
+        self, group: MediaGroup, items: list[MediaItem], dataset: LabelledDataset, context: _Context
+    ) -> dict[str, Any]:
+        """One ``img_group`` row: one data unit per image (``data_sequence`` its frame number in an image
+        sequence, its position in an image group), ``is_image_sequence`` telling the two apart."""
+        sequence = group.kind == "image_sequence"
+        state = _Row(group.id)
+        units: dict[str, Any] = {}
+        for position, item in enumerate(items):
+            frame = item.frame_index if sequence and item.frame_index is not None else position
+            size = require_size(item, "encord")
+            data_hash = _uuid(f"data/{item.id}")
+            labels = self._labels(item, frame, size, dataset, context, state)
+            unit = _unit(
+                data_hash, item.file_name, item.url or item.file_name, _mime(item.file_name, "image/jpeg")
+            )
+            unit.update(data_sequence=frame, width=size[0], height=size[1], labels=labels)
+            units[data_hash] = unit
+        row = self._row(group.id, group.name, "img_group", context)
+        row["data_hash"] = _uuid(f"group/{group.id}")
+        row["is_image_sequence"] = sequence
+        return self._finish(row, state, units)
 
     @staticmethod
     def _payload(

@@ -1,0 +1,336 @@
+"""The Encord writer keeps videos, image sequences and image groups (issue 14).
+
+Inputs are real producers' output: label rows written by encord's SDK (0.1.211,
+``LabelRowV2.to_encord_dict`` through ``tests.interop.encord_sdk_build``), an image sequence as Encord's
+platform exports one (the SDK's image-group row with ``is_image_sequence: true``, as
+https://docs.encord.com/platform-documentation/Annotate/annotate-export/annotate-export-json
+describes it), and the Segments image-vector-sequence release of the corpus.
+
+Oracles, independent of labelspec's readers: every written row is loaded with the encord SDK
+(``LabelRowV2.from_labels_dict`` on constructed metadata, ``tests.interop.encord_sdk.build_label_row``)
+and its object instances (frame, objectHash, coordinates) are compared with what the source file says,
+read from its JSON here. Every output is also validated under the strict profile with its ontology
+(conftest).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from encord.objects.bitmask import BitmaskCoordinates
+from encord.objects.coordinates import (
+    BoundingBoxCoordinates,
+    PointCoordinate,
+    PolygonCoordinates,
+    PolylineCoordinates,
+    RotatableBoundingBoxCoordinates,
+)
+
+from labelspec.convert.api import convert
+from labelspec.convert.registry import ConversionError
+from tests.conftest import CORPUS
+from tests.convert.test_convert_corpus import make_media
+from tests.interop.encord_sdk import build_label_row
+from tests.interop.encord_sdk_build import BUILDERS, build_ontology
+
+Frame = dict[str, Any]
+_SEQUENCE_RELEASE = CORPUS / "segments" / "image-vector-sequence-release.json"
+
+
+# ------------------------------------------------------------------------------------------------- inputs
+
+
+def _renamed(row: dict[str, Any], n: int, title: str) -> dict[str, Any]:
+    """The SDK's offline row with the hashes, titles and links an export of several rows has."""
+    row["label_hash"] = f"00000000-0000-4000-8000-00000000000{n}"
+    row["data_hash"] = f"10000000-0000-4000-8000-00000000000{n}"
+    row["data_title"] = title
+    units = {}
+    for m, unit in enumerate(row["data_units"].values()):
+        unit["data_hash"] = (
+            row["data_hash"]
+            if row["data_type"] != "img_group"
+            else f"2000000{n}-0000-4000-8000-00000000000{m}"
+        )
+        unit["data_title"] = title if row["data_type"] != "img_group" else f"{title}-{m}.jpg"
+        unit["data_link"] = f"https://storage.example.com/{unit['data_title']}"
+        units[unit["data_hash"]] = unit
+    row["data_units"] = units
+    return row
+
+
+def _encord_export(tmp_path: Path, *kinds: str) -> tuple[Path, Path, list[dict[str, Any]]]:
+    """labels.json (rows of ``kinds`` written by the SDK with one ontology) and ontology.json."""
+    structure = build_ontology()
+    rows = []
+    for n, kind in enumerate(kinds):
+        sdk_kind = "img_group" if kind == "img_sequence" else kind
+        row = json.loads(json.dumps(BUILDERS[sdk_kind](structure).to_encord_dict(), default=str))
+        title = {"video": "clip.mp4", "img_group": "group", "img_sequence": "sequence"}.get(kind, "still.png")
+        row = _renamed(row, n, title)
+        if kind == "img_sequence":
+            row["is_image_sequence"] = True  # what tells an image sequence from an image group in an export
+        rows.append(row)
+    labels, ontology = tmp_path / "in.json", tmp_path / "in.ontology.json"
+    labels.write_text(json.dumps(rows), encoding="utf-8")
+    ontology.write_text(json.dumps(structure.to_dict(), default=str), encoding="utf-8")
+    return labels, ontology, rows
+
+
+def _written(out: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    rows = json.loads((out / "labels.json").read_text(encoding="utf-8"))
+    return rows, json.loads((out / "ontology.json").read_text(encoding="utf-8"))
+
+
+# -------------------------------------------------------------------------------------------------- oracle
+
+
+def _close(a: Any, b: Any) -> bool:
+    return bool(np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), atol=1e-9))
+
+
+def _sdk_geometry(coordinates: Any) -> tuple[Any, ...]:
+    """A comparable form of the SDK's coordinates of one annotation."""
+    if isinstance(coordinates, BoundingBoxCoordinates):
+        c = coordinates
+        return ("box", (c.top_left_x, c.top_left_y, c.width, c.height))
+    if isinstance(coordinates, RotatableBoundingBoxCoordinates):
+        c = coordinates
+        return ("rotated", (c.top_left_x, c.top_left_y, c.width, c.height, c.theta))
+    if isinstance(coordinates, PointCoordinate):
+        return ("point", (coordinates.x, coordinates.y))
+    if isinstance(coordinates, PolylineCoordinates):
+        return ("polyline", tuple(c for p in coordinates.values for c in (p.x, p.y)))
+    if isinstance(coordinates, PolygonCoordinates):
+        rings = [
+            tuple(c for p in ring for c in (p.x, p.y)) for polygon in coordinates.polygons for ring in polygon
+        ]
+        return ("polygon", tuple(rings))
+    if isinstance(coordinates, BitmaskCoordinates):
+        return ("bitmask", coordinates.to_numpy_array())
+    raise AssertionError(f"unexpected coordinates {type(coordinates).__name__}")
+
+
+def _source_geometry(obj: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The same form, read from a source frame object's JSON (None: a shape the writer drops)."""
+    shape = obj["shape"]
+    if shape == "bounding_box":
+        b = obj["boundingBox"]
+        return ("box", (b["x"], b["y"], b["w"], b["h"]))
+    if shape == "rotatable_bounding_box":
+        b = obj["rotatableBoundingBox"]
+        return ("rotated", (b["x"], b["y"], b["w"], b["h"], b["theta"]))
+    if shape == "point":
+        return ("point", (obj["point"]["0"]["x"], obj["point"]["0"]["y"]))
+    if shape == "polyline":
+        points = obj["polyline"]
+        points = [points[k] for k in sorted(points, key=int)] if isinstance(points, dict) else points
+        return ("polyline", tuple(c for p in points for c in (p["x"], p["y"])))
+    if shape == "polygon":
+        return ("polygon", tuple(tuple(ring) for polygon in obj["polygons"] for ring in polygon))
+    if shape == "bitmask":  # decoded by the SDK's own codec, from the source JSON
+        return ("bitmask", BitmaskCoordinates.from_dict(obj).to_numpy_array())
+    return None
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    if a[0] != b[0]:
+        return False
+    if a[0] == "bitmask":
+        return bool(np.array_equal(a[1], b[1]))
+    if a[0] == "polygon":
+        return len(a[1]) == len(b[1]) and all(_close(x, y) for x, y in zip(a[1], b[1], strict=True))
+    return _close(a[1], b[1])
+
+
+def _sdk_objects(row: dict[str, Any], ontology: dict[str, Any]) -> dict[tuple[int, str], tuple[Any, ...]]:
+    """(frame, objectHash) -> geometry of every object instance the SDK loads from ``row``."""
+    label_row = build_label_row(row, ontology)
+    label_row.from_labels_dict(row)
+    found = {}
+    for instance in label_row.get_object_instances():
+        for annotation in instance.get_annotations():
+            found[(annotation.frame, instance.object_hash)] = _sdk_geometry(annotation.coordinates)
+    return found
+
+
+def _source_objects(row: dict[str, Any]) -> dict[tuple[int, str], tuple[Any, ...]]:
+    """(frame, objectHash) -> geometry of the source row, from its JSON (frame = data_sequence in a group)."""
+    found = {}
+    for unit in row["data_units"].values():
+        labels = unit["labels"]
+        frames = (
+            {int(unit["data_sequence"]): labels}
+            if row["data_type"] in ("img_group", "image")
+            else {int(k): v for k, v in labels.items()}
+        )
+        for frame, blob in frames.items():
+            for obj in blob["objects"]:
+                geometry = _source_geometry(obj)
+                if geometry is not None:
+                    found[(frame, obj["objectHash"])] = geometry
+    return found
+
+
+def assert_same_objects(source: dict[tuple[int, str], Any], written: dict[tuple[int, str], Any]) -> None:
+    """Same frames, same objects per frame, same coordinates, and one output objectHash per source track
+    (and the other way round)."""
+    assert sorted({f for f, _ in written}) == sorted({f for f, _ in source})
+    tracks: dict[str, str] = {}
+    for frame in sorted({f for f, _ in source}):
+        mine = {h: g for (f, h), g in source.items() if f == frame}
+        theirs = {h: g for (f, h), g in written.items() if f == frame}
+        assert len(theirs) == len(mine), frame
+        for source_hash, geometry in mine.items():
+            matches = [h for h, g in theirs.items() if _same(geometry, g)]
+            assert matches, (frame, source_hash, geometry[0])
+            mapped = tracks.setdefault(source_hash, matches[0])
+            assert mapped in matches, f"track {source_hash} changed its objectHash on frame {frame}"
+    assert len(set(tracks.values())) == len(tracks), "two source tracks became one object"
+
+
+# --------------------------------------------------------------------------------------------------- tests
+
+
+def test_encord_video_stays_a_video_with_its_frames_tracks_and_fps(tmp_path: Path) -> None:
+    labels, ontology, rows = _encord_export(tmp_path, "video")
+    report = convert(labels, "encord", tmp_path / "out", ontology=ontology)
+    written, written_ontology = _written(tmp_path / "out")
+    assert [r["data_type"] for r in written] == ["video"]
+    (unit,) = written[0]["data_units"].values()
+    source_unit = next(iter(rows[0]["data_units"].values()))
+    assert (unit["data_fps"], unit["data_duration"]) == (
+        source_unit["data_fps"],
+        source_unit["data_duration"],
+    )
+    assert (unit["width"], unit["height"], unit["data_title"]) == (64, 48, "clip.mp4")
+    assert sorted(unit["labels"], key=int) == sorted(source_unit["labels"], key=int)
+    assert_same_objects(_source_objects(rows[0]), _sdk_objects(written[0], written_ontology))
+    summary = {(loss.kind, loss.what) for loss in report.losses}
+    assert ("approximated", "media item") not in summary  # nothing flattened
+    # the skeleton (a template the model does not carry) is the only dropped object, and it is reported
+    assert ("dropped", "keypoints annotation") in summary
+
+
+@pytest.mark.parametrize("kind", ["img_group", "img_sequence"])
+def test_encord_image_groups_and_sequences_stay_img_group_rows(kind: str, tmp_path: Path) -> None:
+    labels, ontology, rows = _encord_export(tmp_path, kind, "image")
+    report = convert(labels, "encord", tmp_path / "out", ontology=ontology)
+    written, written_ontology = _written(tmp_path / "out")
+    assert [r["data_type"] for r in written] == ["img_group", "image"]
+    assert written[0]["is_image_sequence"] is (kind == "img_sequence")
+    source_units = sorted(rows[0]["data_units"].values(), key=lambda u: int(u["data_sequence"]))
+    units = sorted(written[0]["data_units"].values(), key=lambda u: int(u["data_sequence"]))
+    # every image of the group (the unlabelled one too), in its place
+    assert [(int(u["data_sequence"]), u["data_title"]) for u in units] == [
+        (int(u["data_sequence"]), u["data_title"]) for u in source_units
+    ]
+    for source_row, row in zip(rows, written, strict=True):
+        assert_same_objects(_source_objects(source_row), _sdk_objects(row, written_ontology))
+    assert not [loss for loss in report.losses if loss.what in ("media item", "track")]
+
+
+def test_layout_images_flattens_and_says_so(tmp_path: Path) -> None:
+    labels, ontology, rows = _encord_export(tmp_path, "video", "img_group")
+    report = convert(labels, "encord", tmp_path / "out", ontology=ontology, layout="images")
+    written, _ = _written(tmp_path / "out")
+    assert {r["data_type"] for r in written} == {"image"}
+    assert len(written) == len(rows[0]["data_units"][rows[0]["data_hash"]]["labels"]) + 3
+    flattened = [loss for loss in report.losses if loss.what == "media item"]
+    assert len(flattened) == len(written) and all("--layout images" in loss.reason for loss in flattened)
+    with pytest.raises(ConversionError, match="the encord target has the layouts sequences and images"):
+        convert(labels, "encord", tmp_path / "bad", ontology=ontology, layout="darknet")
+
+
+def _sequence_release(tmp_path: Path) -> Path:
+    """The corpus release plus a third sample: the same track id 1 as drive-01 (ids are per sample) and a
+    second track that leaves after frame 0."""
+    release = json.loads(_SEQUENCE_RELEASE.read_text(encoding="utf-8"))
+    samples = release["dataset"]["samples"]
+    third = copy.deepcopy(samples[0])
+    third["uuid"], third["name"] = "5e6d0000-0000-4000-8000-0000000000f3", "drive-03"
+    for n, frame in enumerate(third["attributes"]["frames"]):
+        frame["image"]["url"] = f"https://segmentsai-prod.s3.eu-west-2.amazonaws.com/assets/frames/d3-{n}.jpg"
+    frames = third["labels"]["ground-truth"]["attributes"]["frames"]
+    extra = copy.deepcopy(frames[0]["annotations"][0])
+    extra.update(id=2, track_id=2, points=[[5.0, 6.0], [20.0, 30.0]])
+    frames[0]["annotations"].append(extra)
+    samples.append(third)
+    path = tmp_path / "release.json"
+    path.write_text(json.dumps(release), encoding="utf-8")
+    return path
+
+
+def _segments_tracks(path: Path) -> dict[str, dict[int, dict[int, tuple[float, ...]]]]:
+    """sample name -> frame -> track id -> (x, y, w, h) in pixels, from the release JSON."""
+    release = json.loads(path.read_text(encoding="utf-8"))
+    found: dict[str, dict[int, dict[int, tuple[float, ...]]]] = {}
+    for sample in release["dataset"]["samples"]:
+        frames = sample["labels"]["ground-truth"]["attributes"]["frames"]
+        per_frame = found.setdefault(sample["name"], {})
+        for n, frame in enumerate(frames):
+            for a in frame["annotations"]:
+                (x0, y0), (x1, y1) = a["points"]
+                per_frame.setdefault(n, {})[a["track_id"]] = (
+                    min(x0, x1),
+                    min(y0, y1),
+                    abs(x1 - x0),
+                    abs(y1 - y0),
+                )
+    return found
+
+
+def test_segments_sequence_release_becomes_image_sequences_with_tracks(tmp_path: Path) -> None:
+    source = _sequence_release(tmp_path)
+    media = make_media("segments", source, tmp_path / "media")
+    out = tmp_path / "out"
+    report = convert(source, "encord", out, media_dir=media, cache_dir=tmp_path / "cache")
+    written, ontology = _written(out)
+    expected = _segments_tracks(source)
+    assert [(r["data_type"], r["is_image_sequence"], r["data_title"]) for r in written] == [
+        ("img_group", True, name) for name in expected
+    ]
+    seen_hashes: set[str] = set()
+    for row in written:
+        frames = expected[row["data_title"]]
+        units = sorted(row["data_units"].values(), key=lambda u: int(u["data_sequence"]))
+        assert [int(u["data_sequence"]) for u in units] == list(range(len(units)))
+        loaded = _sdk_objects(row, ontology)
+        by_track: dict[int, set[str]] = {}
+        for (frame, object_hash), geometry in loaded.items():
+            assert geometry[0] == "box"
+            x, y, w, h = geometry[1]
+            pixels = (x * 64, y * 48, w * 64, h * 48)  # make_media's images are 64x48
+            track = next(t for t, box in frames[frame].items() if _close(box, pixels))
+            by_track.setdefault(track, set()).add(object_hash)
+        assert sum(len(objects) for objects in frames.values()) == len(loaded)
+        assert all(len(hashes) == 1 for hashes in by_track.values()), "one objectHash per track"
+        hashes = {h for hs in by_track.values() for h in hs}
+        assert not hashes & seen_hashes, "track 1 of two samples became one object"
+        seen_hashes |= hashes
+    assert not [loss for loss in report.losses if loss.what in ("media item", "track")]
+
+
+def test_grouped_encord_output_converts_onward_to_coco_with_unique_ids(tmp_path: Path) -> None:
+    labels, ontology, _ = _encord_export(tmp_path, "video", "img_group", "img_sequence")
+    convert(labels, "encord", tmp_path / "enc", ontology=ontology)
+    written, _ = _written(tmp_path / "enc")
+    objects = sum(  # COCO has no polylines (dropped, reported); everything else is one annotation
+        sum(o["shape"] != "polyline" for o in blob["objects"])
+        for row in written
+        for unit in row["data_units"].values()
+        for blob in (unit["labels"].values() if row["data_type"] == "video" else [unit["labels"]])
+    )
+    out = tmp_path / "coco.json"
+    convert(
+        tmp_path / "enc" / "labels.json", "coco-instance", out, ontology=tmp_path / "enc" / "ontology.json"
+    )
+    coco = json.loads(out.read_text(encoding="utf-8"))
+    ids = [a["id"] for a in coco["annotations"]]
+    assert len(ids) == len(set(ids)) == objects
+    assert len({i["id"] for i in coco["images"]}) == len(coco["images"])
