@@ -334,3 +334,26 @@ def test_grouped_encord_output_converts_onward_to_coco_with_unique_ids(tmp_path:
     ids = [a["id"] for a in coco["annotations"]]
     assert len(ids) == len(set(ids)) == objects
     assert len({i["id"] for i in coco["images"]}) == len(coco["images"])
+
+
+def test_data_group_video_space_is_a_video_row_and_volume_slices_say_they_are_flattened(
+    tmp_path: Path,
+) -> None:
+    labels, ontology, rows = _encord_export(tmp_path, "group", "dicom")
+    report = convert(labels, "encord", tmp_path / "out", ontology=ontology)
+    written, written_ontology = _written(tmp_path / "out")
+    space = rows[0]["spaces"]["video-space"]
+    slices = sorted(int(k) for k in next(iter(rows[1]["data_units"].values()))["labels"])
+    assert [r["data_type"] for r in written] == ["video", "image"] + ["image"] * len(slices)
+    (unit,) = written[0]["data_units"].values()
+    title = (space.get("child_info") or {}).get("file_name", "video-space")  # the SDK may leave it out
+    assert (unit["data_title"], unit["width"], unit["height"]) == (title, space["width"], space["height"])
+    assert sorted(map(int, unit["labels"])) == sorted(map(int, space["labels"]))
+    source = {
+        (int(frame), obj["objectHash"]): _source_geometry(obj)
+        for frame, blob in space["labels"].items()
+        for obj in blob["objects"]
+    }
+    assert_same_objects(source, _sdk_objects(written[0], written_ontology))
+    flattened = [loss for loss in report.losses if loss.what == "media item"]
+    assert len(flattened) == len(slices) and all("DICOM" in loss.reason for loss in flattened)
