@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,15 @@ from encord.objects.coordinates import (
 )
 
 from labelspec.convert.api import convert
+from labelspec.convert.model import (
+    Annotation,
+    Box,
+    Category,
+    ConversionReport,
+    LabelledDataset,
+    MediaGroup,
+    MediaItem,
+)
 from labelspec.convert.registry import ConversionError
 from tests.conftest import CORPUS
 from tests.convert.test_convert_corpus import make_media
@@ -357,3 +368,86 @@ def test_data_group_video_space_is_a_video_row_and_volume_slices_say_they_are_fl
     assert_same_objects(source, _sdk_objects(written[0], written_ontology))
     flattened = [loss for loss in report.losses if loss.what == "media item"]
     assert len(flattened) == len(slices) and all("DICOM" in loss.reason for loss in flattened)
+
+
+def test_segments_multisensor_camera_is_an_image_sequence_and_the_lidar_is_reported(tmp_path: Path) -> None:
+    source = CORPUS / "segments" / "multisensor-sequence-release.json"
+    media = make_media("segments", source, tmp_path / "media")
+    report = convert(source, "encord", tmp_path / "out", media_dir=media, cache_dir=tmp_path / "cache")
+    written, ontology = _written(tmp_path / "out")
+    release = json.loads(source.read_text(encoding="utf-8"))
+    sample = release["dataset"]["samples"][0]
+    camera = next(
+        s for s in sample["labels"]["ground-truth"]["attributes"]["sensors"] if s["name"] == "camera-front"
+    )
+    frames = camera["attributes"]["frames"]
+    (row,) = written  # camera-rear has no label (an empty list): reported, not written
+    assert (row["data_type"], row["is_image_sequence"]) == ("img_group", True)
+    assert sorted(int(u["data_sequence"]) for u in row["data_units"].values()) == list(range(len(frames)))
+    loaded = _sdk_objects(row, ontology)
+    assert sorted(frame for frame, _ in loaded) == [
+        n for n, frame in enumerate(frames) for _ in frame["annotations"]
+    ]
+    dropped = {(loss.what, loss.reason.split(",")[0]) for loss in report.losses if loss.kind == "dropped"}
+    assert any(what == "point-cloud media item" for what, _ in dropped)
+    assert any(what == "sensor" for what, _ in dropped)
+
+
+def test_encord_layout_choice_on_the_command_line(cli: list[str], tmp_path: Path) -> None:
+    labels, ontology, _ = _encord_export(tmp_path, "video")
+    done = subprocess.run(
+        [*cli, "convert", str(labels), "--to", "encord", "-o", str(tmp_path / "out"), "--ontology",
+         str(ontology), "--layout", "images"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    written, _ = _written(tmp_path / "out")
+    assert {r["data_type"] for r in written} == {"image"} and len(written) > 1
+    refused = subprocess.run(
+        [*cli, "convert", str(labels), "--to", "encord", "-o", str(tmp_path / "x"), "--ontology",
+         str(ontology), "--layout", "darknet"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (
+        refused.returncode == 2 and "the encord target has the layouts sequences and images" in refused.stderr
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def _frame(n: int, size: tuple[int, int] = (40, 30), group: str = "v") -> MediaItem:
+    return MediaItem(
+        f"{group}@{n}", f"{group}_{n:06d}.jpg", *size, kind="frame", sequence_id=group, frame_index=n
+    )
+
+
+@pytest.mark.parametrize(
+    ("media", "group", "data_type", "what"),
+    [
+        # a duration that ends before the last labelled frame: data_duration is left out
+        ([_frame(0), _frame(5)], MediaGroup("v", "video", "v.mp4", fps=1.0, duration=2.0), "video",
+         "video duration"),
+        # frames of different sizes cannot be one video
+        ([_frame(0), _frame(1, (50, 30))], MediaGroup("v", "video", "v.mp4"), "img_group", "video"),
+        # frames without distinct numbers: a sequence numbered in order
+        ([_frame(3), replace(_frame(4), frame_index=3)], MediaGroup("v", "image_sequence", "v"), "img_group",
+         "image sequence"),
+    ],
+)  # fmt: skip
+def test_groups_the_writer_cannot_keep_exactly_are_reported(
+    media: list[MediaItem], group: MediaGroup, data_type: str, what: str, tmp_path: Path
+) -> None:
+    from labelspec.convert.registry import WriteOptions
+    from labelspec.convert.writers.encord import WRITER
+
+    boxes = (
+        Annotation(f"b{n}", m.id, "car", Box(1.0 + n, 2, 10, 5), track_id="t1") for n, m in enumerate(media)
+    )
+    dataset = LabelledDataset(tuple(media), (Category("car", "car"),), tuple(boxes), groups=(group,))
+    report = ConversionReport("test", "encord")
+    WRITER.write(dataset, tmp_path / "out", WriteOptions(), report)  # validated strict by the conftest
+    (row,) = json.loads((tmp_path / "out" / "labels.json").read_text(encoding="utf-8"))
+    assert row["data_type"] == data_type
+    assert [loss.what for loss in report.losses] == [what]
+    hashes = {o["objectHash"] for u in row["data_units"].values() for b in (
+        u["labels"].values() if data_type == "video" else [u["labels"]]) for o in b["objects"]}  # fmt: skip
+    assert len(hashes) == 1  # one track, one object
