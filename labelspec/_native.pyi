@@ -56,9 +56,11 @@ def check_coco(
     samples: int = 5,
     progress: Any = None,
     progress_step: int = ...,
+    ranges: bool = False,
 ) -> dict[str, Any]:
     """A COCO instance file's streaming pass (labelspec/native/coco.c): complete, reason, offset; when
-    complete also keys, samples and columns (see validator/native/coco.py)."""
+    complete also keys, samples and columns (see validator/native/coco.py; ranges: also the byte offsets
+    of every element, columns image_at / annotation_at / category_at)."""
 
 def coco_rule_ids() -> tuple[str, ...]: ...
 def head_items(path: str, limit: int, /) -> list[tuple[int, int]] | None: ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -154,7 +155,6 @@ def convert(
     an invalid input or output or a loss under ``strict``, 2 for unreadable input, missing media or bad
     usage); its ``validation`` / ``conversion`` attributes carry the reports.
     """
-    from labelspec.convert.atomic import OutputExistsError, StagedOutput
     from labelspec.convert.media import MediaError, UnsafeNameError
     from labelspec.convert.writers import image_items
     from labelspec.validator.engine import report_for_loaded
@@ -176,6 +176,30 @@ def convert(
         raise ConversionError(f"the {target} writer is not available in this version", 2) from None
     source = Path(input)
     output = Path(out)
+    options = ReadOptions(
+        media_dir=Path(media_dir) if media_dir is not None else None,
+        labelset=labelset,
+        statuses=tuple(statuses),
+        branch=branch,
+        offline=offline,
+        allow_private_network=allow_private_network,
+        source_path=source,
+        cache_dir=Path(cache_dir) if cache_dir is not None else default_cache_dir(),
+    )
+    write_options = WriteOptions(media_dir=options.media_dir, layout=layout, id_increment=id_increment)
+    columns = _certified_coco(source, source_format, ontology, writer_impl)
+    if columns is not None:
+        return _convert_streamed(
+            source,
+            columns,
+            writer_impl,
+            writer_spec,
+            output,
+            options,
+            write_options,
+            strict=strict,
+            force=force,
+        )
     loaded = _load_one(source, "input")
     format_id = source_format or loaded.format_hint or _detect(source, loaded.document)
     read_spec = reader(format_id)
@@ -196,17 +220,7 @@ def convert(
             conversion=report,
         )
 
-    options = ReadOptions(
-        ontology=ontology_document,
-        media_dir=Path(media_dir) if media_dir is not None else None,
-        labelset=labelset,
-        statuses=tuple(statuses),
-        branch=branch,
-        offline=offline,
-        allow_private_network=allow_private_network,
-        source_path=source,
-        cache_dir=Path(cache_dir) if cache_dir is not None else default_cache_dir(),
-    )
+    options = replace(options, ontology=ontology_document)
     try:
         dataset = read_spec.load()(loaded.document, options, report)
     except ConversionError as exc:
@@ -224,14 +238,35 @@ def convert(
         from labelspec.convert.sizes import resolve_sizes
 
         dataset = resolve_sizes(dataset, options, report)
+    return _write_checked(
+        lambda path: writer_impl.write(dataset, path, write_options, report),
+        writer_impl,
+        writer_spec,
+        output,
+        report,
+        strict=strict,
+        force=force,
+    )
+
+
+def _write_checked(
+    write: Callable[[Path], list[Path]],
+    writer_impl: Any,
+    writer_spec: Any,
+    output: Path,
+    report: ConversionReport,
+    *,
+    strict: bool,
+    force: bool,
+) -> ConversionReport:
+    """Write into a staging folder (``write(path)``), validate the output there, then publish it."""
+    from labelspec.convert.atomic import OutputExistsError, StagedOutput
+    from labelspec.convert.media import MediaError, UnsafeNameError
+
+    target = writer_spec.target_id
     try:
         with StagedOutput(output, writer_spec.output, force) as stage:
-            paths = writer_impl.write(
-                dataset,
-                stage.path,
-                WriteOptions(media_dir=options.media_dir, layout=layout, id_increment=id_increment),
-                report,
-            )
+            paths = write(stage.path)
             checked = writer_impl.validate_output(paths)
             if not checked.valid:
                 raise ConversionError(
@@ -256,3 +291,63 @@ def convert(
         raise ConversionError(f"cannot write {output}: {exc}", 2, conversion=report) from None
     report.counts["written_files"] = published
     return report
+
+
+def _certified_coco(
+    source: Path, source_format: str | None, ontology: PathArg | None, writer_impl: Any
+) -> Any:
+    """The certified columns of a COCO instance input that can be converted streamed, else None.
+
+    Streamed: a plain JSON file the native checks certify a clean COCO instance file (its lenient report
+    has no finding), every element's offsets and every image's size known, and a writer that writes media
+    item by media item (``write_groups``). Anything else takes the in-memory path."""
+    if (
+        source_format not in (None, "coco-instance")
+        or ontology is not None
+        or not hasattr(writer_impl, "write_groups")
+        or not source.name.lower().endswith(".json")
+        or not source.is_file()
+    ):
+        return None
+    from labelspec.convert.readers.coco_stream import usable
+    from labelspec.validator.native.fastpath import certified_coco
+
+    columns = certified_coco(source, "lenient")
+    return columns if columns is not None and usable(columns) else None
+
+
+def _convert_streamed(
+    source: Path,
+    columns: Any,
+    writer_impl: Any,
+    writer_spec: Any,
+    output: Path,
+    options: ReadOptions,
+    write_options: WriteOptions,
+    *,
+    strict: bool,
+    force: bool,
+) -> ConversionReport:
+    """:func:`convert` of a certified COCO instance file, one image at a time (see
+    :mod:`labelspec.convert.readers.coco_stream`): the input check was the native pass that certified it."""
+    from labelspec.convert.media import MediaError
+    from labelspec.convert.readers.coco_stream import stream
+
+    report = ConversionReport("coco-instance", writer_spec.target_id)
+    try:
+        streamed = stream(source, columns, options, report)
+    except (MediaError, OSError) as exc:
+        raise ConversionError(f"cannot read the media of {source}: {exc}", 2, conversion=report) from None
+    if not streamed.media:
+        _refuse_nothing(source, writer_spec.target_id, report)
+    return _write_checked(
+        lambda path: writer_impl.write_groups(
+            streamed.categories, streamed.groups(), path, write_options, report
+        ),
+        writer_impl,
+        writer_spec,
+        output,
+        report,
+        strict=strict,
+        force=force,
+    )

@@ -47,10 +47,13 @@ static int push_f64(lcol_f64 *c, double v) {
 
 void lcoco_init(lcoco *c) { memset(c, 0, sizeof *c); }
 
+int lcoco_range(lcol_i64 *at, int64_t start, int64_t end) { return push_i64(at, start) && push_i64(at, end); }
+
 void lcoco_free(lcoco *c) {
     lcol_i64 *ints[] = {&c->image_id,       &c->image_height,   &c->image_width,    &c->ann_id,
                         &c->ann_image,      &c->ann_category,   &c->ann_keypoints,  &c->ann_rle_height,
-                        &c->ann_rle_width,  &c->category_id,    &c->category_keypoints};
+                        &c->ann_rle_width,  &c->category_id,    &c->category_keypoints, &c->image_at,
+                        &c->ann_at,         &c->category_at};
     lcol_f64 *reals[] = {&c->ann_x, &c->ann_y, &c->ann_w, &c->ann_h};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) free(ints[i]->v);
     for (size_t i = 0; i < sizeof reals / sizeof *reals; i++) free(reals[i]->v);

@@ -37,10 +37,15 @@ typedef struct {
     lcol_f64 ann_x, ann_y, ann_w, ann_h;
     /* categories: id; number of keypoint names (-1: no list) */
     lcol_i64 category_id, category_keypoints;
+    /* (start, end) byte offsets of each streamed element, pairs in one column; filled by the pass in
+     * module.c only when asked (check_coco(..., ranges=True): the converters read elements by them) */
+    lcol_i64 image_at, ann_at, category_at;
 } lcoco;
 
 void lcoco_init(lcoco *c);
 void lcoco_free(lcoco *c);
+/* Append the (start, end) byte offsets of an element to its section's offsets column; 0: out of memory. */
+int lcoco_range(lcol_i64 *at, int64_t start, int64_t end);
 
 /* 1: the element at tape node `node` certainly raises no single-element finding (its columns appended);
  * 0: it may, or memory ran out (then the file goes to the reference path). No GIL needed. */

@@ -458,6 +458,30 @@ static PyObject *coco_columns(const lcoco *c) {
         "category_keypoints", column_bytes(c->category_keypoints.v, c->category_keypoints.n));
 }
 
+/* The offsets columns (image_at, annotation_at, category_at), added to the columns dict `cols`. */
+static int add_ranges(PyObject *cols, const lcoco *c) {
+    const char *names[] = {"image_at", "annotation_at", "category_at"};
+    const lcol_i64 *at[] = {&c->image_at, &c->ann_at, &c->category_at};
+    for (int i = 0; i < 3; i++) {
+        PyObject *value = column_bytes(at[i]->v, at[i]->n);
+        if (!value || PyDict_SetItemString(cols, names[i], value) < 0) {
+            Py_XDECREF(value);
+            return 0;
+        }
+        Py_DECREF(value);
+    }
+    return 1;
+}
+
+static lcol_i64 *range_column(lcoco *c, coco_section section) {
+    switch (section) {
+    case SECTION_IMAGES: return &c->image_at;
+    case SECTION_ANNOTATIONS: return &c->ann_at;
+    case SECTION_CATEGORIES: return &c->category_at;
+    default: return NULL;
+    }
+}
+
 static PyObject *coco_verdict(const char *reason, size_t where) {
     return Py_BuildValue("{s:O,s:s,s:n}", "complete", Py_False, "reason", reason, "offset", (Py_ssize_t)where);
 }
@@ -466,12 +490,15 @@ static PyObject *coco_verdict(const char *reason, size_t where) {
 
 static PyObject *check_coco(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
-    static char *kwlist[] = {"path", "schema", "members", "deny", "samples", "progress", "progress_step", NULL};
+    static char *kwlist[] = {"path", "schema", "members", "deny", "samples", "progress", "progress_step", "ranges",
+                             NULL};
     PyObject *path, *members_obj, *deny, *progress = Py_None;
     SchemaObject *schema;
     Py_ssize_t sample_limit = 5, progress_step = 4 << 20;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!|nOn", kwlist, &path, &SchemaType, &schema, &PyDict_Type,
-                                     &members_obj, &PyTuple_Type, &deny, &sample_limit, &progress, &progress_step))
+    int ranges = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!|nOnp", kwlist, &path, &SchemaType, &schema, &PyDict_Type,
+                                     &members_obj, &PyTuple_Type, &deny, &sample_limit, &progress, &progress_step,
+                                     &ranges))
         return NULL;
     if (progress != Py_None && !PyCallable_Check(progress)) return PyErr_Format(PyExc_TypeError, "progress");
     if (progress_step < 1) progress_step = 1;
@@ -544,6 +571,8 @@ static PyObject *check_coco(PyObject *self, PyObject *args, PyObject *kwds) {
                     GIVE_UP("structure", start);
                 }
                 if (!element_clean(&columns, m->section, &t, 0)) GIVE_UP("rules", start);
+                lcol_i64 *at = ranges ? range_column(&columns, m->section) : NULL;
+                if (at && !lcoco_range(at, (int64_t)start, (int64_t)pos)) GIVE_UP("out of memory", start);
                 if (m->samples && count < sample_limit) {
                     PyObject *range = Py_BuildValue("(nn)", (Py_ssize_t)start, (Py_ssize_t)pos);
                     if (!range || PyList_Append(m->samples, range) < 0) {
@@ -604,6 +633,7 @@ static PyObject *check_coco(PyObject *self, PyObject *args, PyObject *kwds) {
     if (pos != size) GIVE_UP("data after the document", pos);
     {
         PyObject *cols = coco_columns(&columns);
+        if (cols && !add_ranges(cols, &columns)) Py_CLEAR(cols);
         if (cols)
             result = Py_BuildValue("{s:O,s:s,s:n,s:O,s:O,s:N}", "complete", Py_True, "reason", "", "offset", (Py_ssize_t)0,
                                    "keys", keys, "samples", samples, "columns", cols);
@@ -760,13 +790,15 @@ static PyMethodDef module_methods[] = {
      "the result also has head: (start, end) of that element, and the whole list is checked by one process. "
      "rules: an EncordRules or a DataGymRules decider."},
     {"check_coco", (PyCFunction)(void (*)(void))check_coco, METH_VARARGS | METH_KEYWORDS,
-     "check_coco(path, schema, members, deny, samples=5, progress=None, progress_step=4 MiB) -> dict\n\n"
+     "check_coco(path, schema, members, deny, samples=5, progress=None, progress_step=4 MiB, ranges=False) -> "
+     "dict\n\n"
      "A COCO instance file whose root object's members are checked as `members` says ({key: (value node, "
      "items node or -1)}; items: stream the array element by element); images, annotations and categories "
      "also through the COCO deciders (coco.c). Stops at the first element that is not certainly clean "
      "(complete false; reason, offset) or at a key in `deny`. Complete: keys (root keys in order), samples "
      "({annotations|categories: [(start, end) of the first elements]}), columns ({name: int64/float64 bytes}). "
-     "progress: as check_file's."},
+     "progress: as check_file's. ranges: also the (start, end) byte offsets of every streamed element, as int64 "
+     "pairs in the columns image_at, annotation_at, category_at (empty when not asked or not streamed)."},
     {"coco_rule_ids", coco_rule_ids, METH_NOARGS, "coco_rule_ids() -> tuple of the COCO rules coco.c mirrors"},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
     {"datagym_rule_ids", datagym_rule_ids, METH_NOARGS,

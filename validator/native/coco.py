@@ -67,6 +67,7 @@ _OTHER_FORMAT_KEYS = (
 _PARSER_RULES = frozenset({"JSON-DUPLICATE-KEY"})
 
 _REAL_COLUMNS = ("ann_x", "ann_y", "ann_w", "ann_h")  # float64; every other column is int64
+_RANGE_COLUMNS = ("image_at", "annotation_at", "category_at")  # (start, end) byte offsets per element
 Columns: TypeAlias = "dict[str, npt.NDArray[Any]]"
 _Check = Callable[[Columns], bool]
 VECTORISED: dict[str, _Check] = {}
@@ -203,6 +204,24 @@ def coco_report(
 ) -> FileReport | None:
     """The report of a certainly clean COCO instance file (no findings), or None: not sure, or not a COCO
     instance file (then the reference path judges the file)."""
+    if certified_columns(module, checks, location, format, debug) is None:
+        return None
+    return FileReport(path=location, format=FORMAT, profile=profile, findings=[])
+
+
+def certified_columns(
+    module: Any,
+    checks: Plan,
+    location: str,
+    format: str | None,
+    debug: Callable[[str], None],
+    *,
+    ranges: bool = False,
+) -> Columns | None:
+    """The columns of a certainly clean COCO instance file (no finding under the plan's profile), or None
+    (not sure, or not a COCO instance file). ``ranges``: also the byte offsets of every element, as
+    ``(start, end)`` rows of the int64 columns ``image_at``, ``annotation_at`` and ``category_at`` (shape
+    ``(n, 2)``; the converters read the elements one at a time by them)."""
     if format not in (None, FORMAT):
         return None
     if checks.unmirrored:
@@ -215,6 +234,7 @@ def coco_report(
         _OTHER_FORMAT_KEYS,
         progress=progress.listener(),
         progress_step=1 << 20,
+        ranges=ranges,
     )
     if not result["complete"]:
         debug(f"{location}: coco: {result['reason']} at byte {result['offset']}")
@@ -232,7 +252,9 @@ def coco_report(
         if not check(columns):
             debug(f"{location}: coco: {rule_id} may fire")
             return None
-    return FileReport(path=location, format=FORMAT, profile=profile, findings=[])
+    for name in _RANGE_COLUMNS:
+        columns[name] = columns[name].reshape(-1, 2)
+    return columns
 
 
 def _detected(location: str, keys: list[str], samples: dict[str, list[tuple[int, int]]]) -> bool:

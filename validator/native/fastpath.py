@@ -211,6 +211,20 @@ def native_report(
     return _report_for_items(location, format_id, profile, ontology, result, dirty)
 
 
+def certified_coco(path: str | os.PathLike[str], profile: str) -> coco.Columns | None:
+    """The columns (with every element's byte offsets) of a plain JSON COCO instance file the native checks
+    certify clean under ``profile`` (then its report has no finding, as :func:`native_report` says), else
+    None. The converters read such a file element by element instead of loading it whole."""
+    location = str(path)
+    module = native()
+    if module is None or not _object_root(location):
+        return None
+    checks = _coco_plan(profile)
+    if checks is None:
+        return None
+    return coco.certified_columns(module, checks, location, None, _debug, ranges=True)
+
+
 def _object_root(location: str) -> bool:
     """Whether the file is plain JSON text whose first value starts with '{' (COCO, not a root list)."""
     if location.lower().endswith(_NOT_PLAIN_JSON):

@@ -215,6 +215,69 @@ def _required(raw: dict[str, Any], key: str, pointer: str) -> Any:
     return raw[key]
 
 
+def _media_item(value: Any, pointer: str, options: ReadOptions) -> MediaItem:
+    image = _object(value, coco_instance.Image, pointer)
+    coco_url = image.get("coco_url")
+    item = MediaItem(
+        id=str(_required(image, "id", pointer)),
+        file_name=str(image["file_name"] if image.get("file_name") else image["id"]),
+        width=_size(image.get("width")),
+        height=_size(image.get("height")),
+        url=coco_url if isinstance(coco_url, str) else None,
+    )
+    return with_size(item, options)
+
+
+def _annotations(
+    value: Any,
+    index: int,
+    by_category: dict[str, Category],
+    by_media: dict[str, MediaItem],
+    report: ConversionReport,
+) -> list[Annotation]:
+    """The model annotations of the COCO annotation at ``/annotations/<index>`` (none, one, or a region
+    and its keypoints); ``by_media`` holds (at least) its image."""
+    where = f"/annotations/{index}"
+    raw = _object(value, coco_instance.Annotation, where)
+    # labelformat writes no annotation ids (COCO-D13): the position stands in for it.
+    source_id = raw.get("id")
+    ann_id = str(source_id) if source_id is not None else f"annotation-{index}"
+    media_id = str(_required(raw, "image_id", where))
+    category_id = str(_required(raw, "category_id", where))
+    segmentation = raw.get("segmentation")
+    bbox = raw.get("bbox")
+    keypoints = None
+    values = raw.get("keypoints")
+    if type(values) is list and values:
+        keypoints = _keypoints(values, by_category.get(category_id))
+    region: Geometry | None = None
+    if type(segmentation) is list and segmentation:
+        if not (keypoints is not None and _one_point_rings(segmentation)):  # else: the keypoints hold it
+            region = _polygons(segmentation, report, where)
+    elif type(segmentation) is dict:
+        rle = coco_instance.Rle.from_json(segmentation, f"{where}/segmentation")
+        region = _rle(rle, by_media.get(media_id))
+    elif "points" in raw and (points := _point_pairs(raw["points"])) is not None:
+        region = Polygon((points,))  # Segments.ai SDK polygons
+    if region is None and not (keypoints is not None and _zero_box(bbox)):
+        region = _box(bbox, report, where)
+    if region is None and keypoints is None:
+        report.drop("annotation", "no geometry (no segmentation, bbox or keypoints)", where)
+        return []
+    is_crowd = raw.get("iscrowd") == 1
+    confidence = number(raw.get("score"))
+    track = ann_id if region is not None and isinstance(keypoints, Keypoints) else None
+    out: list[Annotation] = []
+    if region is not None:
+        out.append(
+            Annotation(ann_id, media_id, category_id, region, {}, track, confidence, is_crowd, source_id)
+        )
+    if keypoints is not None:
+        kp_id = f"{ann_id}#keypoints" if region is not None else ann_id
+        out.append(Annotation(kp_id, media_id, category_id, keypoints, {}, track, confidence, is_crowd))
+    return out
+
+
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
     # Images and annotations are read from the raw JSON (no typed view per item: 100 000s of them in a
     # large file), with the views' semantics: required keys raise MissingPropertyError, non-objects
@@ -223,60 +286,12 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
     raw_doc = doc.to_json()
     categories = tuple(_category(c) for c in (doc.categories if raw_doc.get("categories") else ()))
     by_category = {c.id: c for c in categories}
-    media: list[MediaItem] = []
-    for index, value in enumerate(_items(raw_doc, "images")):
-        pointer = f"/images/{index}"
-        image = _object(value, coco_instance.Image, pointer)
-        coco_url = image.get("coco_url")
-        item = MediaItem(
-            id=str(_required(image, "id", pointer)),
-            file_name=str(image["file_name"] if image.get("file_name") else image["id"]),
-            width=_size(image.get("width")),
-            height=_size(image.get("height")),
-            url=coco_url if isinstance(coco_url, str) else None,
-        )
-        media.append(with_size(item, options))
+    media = [_media_item(value, f"/images/{i}", options) for i, value in enumerate(_items(raw_doc, "images"))]
     by_media = {m.id: m for m in media}
     annotations: list[Annotation] = []
-    append = annotations.append
+    extend = annotations.extend
     for index, value in enumerate(_items(raw_doc, "annotations")):
-        where = f"/annotations/{index}"
-        raw = _object(value, coco_instance.Annotation, where)
-        # labelformat writes no annotation ids (COCO-D13): the position stands in for it.
-        source_id = raw.get("id")
-        ann_id = str(source_id) if source_id is not None else f"annotation-{index}"
-        media_id = str(_required(raw, "image_id", where))
-        category_id = str(_required(raw, "category_id", where))
-        segmentation = raw.get("segmentation")
-        bbox = raw.get("bbox")
-        keypoints = None
-        values = raw.get("keypoints")
-        if type(values) is list and values:
-            keypoints = _keypoints(values, by_category.get(category_id))
-        region: Geometry | None = None
-        if type(segmentation) is list and segmentation:
-            if not (keypoints is not None and _one_point_rings(segmentation)):  # else: the keypoints hold it
-                region = _polygons(segmentation, report, where)
-        elif type(segmentation) is dict:
-            rle = coco_instance.Rle.from_json(segmentation, f"{where}/segmentation")
-            region = _rle(rle, by_media.get(media_id))
-        elif "points" in raw and (points := _point_pairs(raw["points"])) is not None:
-            region = Polygon((points,))  # Segments.ai SDK polygons
-        if region is None and not (keypoints is not None and _zero_box(bbox)):
-            region = _box(bbox, report, where)
-        if region is None and keypoints is None:
-            report.drop("annotation", "no geometry (no segmentation, bbox or keypoints)", where)
-            continue
-        is_crowd = raw.get("iscrowd") == 1
-        confidence = number(raw.get("score"))
-        track = ann_id if region is not None and isinstance(keypoints, Keypoints) else None
-        if region is not None:
-            append(
-                Annotation(ann_id, media_id, category_id, region, {}, track, confidence, is_crowd, source_id)
-            )
-        if keypoints is not None:
-            kp_id = f"{ann_id}#keypoints" if region is not None else ann_id
-            append(Annotation(kp_id, media_id, category_id, keypoints, {}, track, confidence, is_crowd))
+        extend(_annotations(value, index, by_category, by_media, report))
     info: dict[str, Any] = {}
     if "info" in raw_doc:
         info["coco_info"] = to_raw(doc.info)

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from labelspec.convert.media import safe_member_name
 from labelspec.convert.model import (
     Annotation,
     Box,
+    Category,
     ConversionReport,
     Cuboid,
     LabelledDataset,
@@ -52,6 +54,7 @@ __all__ = ["DATA_YAML", "LAYOUTS", "WRITER", "YoloWriter", "label_name"]
 DATA_YAML = "data.yaml"
 _NO_BOX: dict[type, str] = {Point: "point", Polyline: "polyline", Cuboid: "cuboid"}
 LAYOUTS = ("ultralytics", "darknet")
+CHECK_FILES = 4096  # label files validated at a time by validate_output
 _DARKNET_DIR = "obj_train_data"
 
 
@@ -105,31 +108,81 @@ class YoloWriter:
     def write(
         self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
     ) -> list[Path]:
-        out.mkdir(parents=True, exist_ok=options.force)
         dataset = image_items(dataset, "yolo", report)
-        class_index = {c.id: i for i, c in enumerate(dataset.categories)}
-        report.mappings["class_index"] = dict(class_index)
-        for category in dataset.categories:
-            if "\n" in category.name or "\r" in category.name or not category.name.strip():
-                report.approximate("category name", "blank or multi-line: replaced by its id", category.id)
-        names = [
-            c.name if c.name.strip() and "\n" not in c.name and "\r" not in c.name else f"class_{c.id}"
-            for c in dataset.categories
-        ]
         by_media: dict[str, list[Annotation]] = {m.id: [] for m in dataset.media}
         for annotation in dataset.annotations:
             if annotation.media_id in by_media:
                 by_media[annotation.media_id].append(annotation)
             else:
                 report.drop("annotation", "its media item is not in the dataset", annotation.id)
+        groups = ((item, by_media[item.id]) for item in dataset.media)
+        written = self.write_groups(dataset.categories, groups, out, options, report)
+        for classification in dataset.classifications:
+            report.drop("classification", "YOLO has no classifications", classification.media_id or "")
+        return written
+
+    def write_groups(
+        self,
+        categories: Sequence[Category],
+        groups: Iterable[tuple[MediaItem, Sequence[Annotation]]],
+        out: Path,
+        options: WriteOptions,
+        report: ConversionReport,
+    ) -> list[Path]:
+        """Write the names file, then one label file per ``(media item, its annotations)`` as ``groups``
+        yields them: a reader may produce them one media item at a time (a large COCO file), so that
+        nothing but the current item's annotations is held."""
+        out.mkdir(parents=True, exist_ok=options.force)
+        class_index = {c.id: i for i, c in enumerate(categories)}
+        report.mappings["class_index"] = dict(class_index)
+        for category in categories:
+            if "\n" in category.name or "\r" in category.name or not category.name.strip():
+                report.approximate("category name", "blank or multi-line: replaced by its id", category.id)
+        names = [
+            c.name if c.name.strip() and "\n" not in c.name and "\r" not in c.name else f"class_{c.id}"
+            for c in categories
+        ]
+        if not names:
+            report.approximate(
+                "class names",
+                "the dataset has no categories: the names are empty (not valid under strict YOLO)",
+            )
+        darknet = (options.layout or "ultralytics") == "darknet"
+        if darknet:  # obj.names first (``validate_output`` finds the folder by it)
+            written = [
+                write_bytes(out / "obj.names", "".join(f"{n}\n" for n in names).encode(), force=options.force)
+            ]
+            data = f"classes = {len(names)}\ntrain = train.txt\nnames = obj.names\nbackup = backup/\n"
+            written.append(write_bytes(out / "obj.data", data.encode(), force=options.force))
+            folder = os.fspath(out / _DARKNET_DIR)
+        else:
+            written = [write_bytes(out / DATA_YAML, _data_yaml(names), force=options.force)]
+            folder = os.path.join(os.fspath(out), "labels")
+        images: list[str] = []  # darknet's train.txt
+        counts = [0, 0]  # label files, boxes
+        files = self._label_files(groups, class_index, folder, report, counts, images if darknet else None)
+        labels = write_many(files, force=options.force)
+        if darknet:
+            text = "".join(f"{i}\n" for i in images).encode()
+            written.append(write_bytes(out / "train.txt", text, force=options.force))
+        report.counts.update(written_label_files=counts[0], written_boxes=counts[1])
+        return written + labels
+
+    def _label_files(
+        self,
+        groups: Iterable[tuple[MediaItem, Sequence[Annotation]]],
+        class_index: dict[str, int],
+        folder: str,
+        report: ConversionReport,
+        counts: list[int],
+        images: list[str] | None,
+    ) -> Iterator[tuple[str, bytes]]:
+        """(path, text) of each media item's label file, made as the groups come."""
         from labelspec.convert.writers.coco_instance import CocoInstanceWriter
 
-        paired = {kp.id for kp in CocoInstanceWriter.keypoint_pairs(dataset.annotations).values()}
         used: set[str] = set()
-        labels: dict[str, list[list[Any]]] = {}  # label file (relative to out/) -> its lines
-        boxes = 0
         line_of = self._line
-        for item in dataset.media:
+        for item, annotations_of_item in groups:
             width, height = require_size(item, "yolo")
             name = label_name(item)
             if name.lower() in used:
@@ -138,63 +191,29 @@ class YoloWriter:
                     "label file name", "two media items share a name: the media id was appended", item.id
                 )
             used.add(name.lower())
+            paired = (
+                {kp.id for kp in CocoInstanceWriter.keypoint_pairs(annotations_of_item).values()}
+                if any(a.track_id is not None for a in annotations_of_item)
+                else ()
+            )
             lines: list[list[Any]] = []
-            for annotation in by_media[item.id]:
+            for annotation in annotations_of_item:
                 if annotation.id in paired:
                     report.drop("keypoints", "YOLO detection keeps the object's box only", annotation.id)
                     continue
                 line = line_of(annotation, class_index, width, height, report)
                 if line is not None:
                     lines.append(line)
-            boxes += len(lines)
-            # out is the folder this writer just created: a lexical check is enough (no links in it)
-            labels[f"labels/{safe_member_name(name)}"] = lines
+            counts[0] += 1
+            counts[1] += len(lines)
             if item.attributes:
                 report.drop("media attributes", "YOLO has no attributes", item.id)
-        for classification in dataset.classifications:
-            report.drop("classification", "YOLO has no classifications", classification.media_id or "")
-        report.counts.update(written_label_files=len(dataset.media), written_boxes=boxes)
-        if not names:
-            report.approximate(
-                "class names",
-                "the dataset has no categories: the names are empty (not valid under strict YOLO)",
-            )
-        layout = options.layout or "ultralytics"
-        if layout == "darknet":
-            return self._write_darknet(names, dataset.media, labels, out, options.force)
-        written = [write_bytes(out / DATA_YAML, _data_yaml(names), force=options.force)]
-        root = os.fspath(out)
-        written += write_many(
-            ((f"{root}/{key}", _text(lines)) for key, lines in labels.items()), force=options.force
-        )
-        return written
-
-    @staticmethod
-    def _write_darknet(
-        names: Sequence[str],
-        media: Sequence[MediaItem],
-        labels: dict[str, list[list[Any]]],
-        out: Path,
-        force: bool,
-    ) -> list[Path]:
-        """obj.names first (``validate_output`` finds the folder by it), obj.data, train.txt, the labels."""
-        written = [write_bytes(out / "obj.names", "".join(f"{n}\n" for n in names).encode(), force=force)]
-        data = f"classes = {len(names)}\ntrain = train.txt\nnames = obj.names\nbackup = backup/\n"
-        written.append(write_bytes(out / "obj.data", data.encode(), force=force))
-        images: list[str] = []
-        files: list[tuple[str, bytes]] = []
-        root = os.fspath(out / _DARKNET_DIR)
-        for item, (key, lines) in zip(media, labels.items(), strict=True):
-            relative = key.removeprefix("labels/")
-            stem = relative[: -len(".txt")]
-            extension = posixpath.splitext(item.file_name)[1] or ".jpg"
-            images.append(f"{_DARKNET_DIR}/{stem}{extension}")
-            files.append((f"{root}/{relative}", _text(lines)))
-        written.append(
-            write_bytes(out / "train.txt", "".join(f"{i}\n" for i in images).encode(), force=force)
-        )
-        written += write_many(files, force=force)
-        return written
+            # out is the folder this writer just created: a lexical check is enough (no links in it)
+            relative = safe_member_name(name)
+            if images is not None:
+                extension = posixpath.splitext(item.file_name)[1] or ".jpg"
+                images.append(f"{_DARKNET_DIR}/{relative[: -len('.txt')]}{extension}")
+            yield f"{folder}/{relative}", _text(lines)
 
     @staticmethod
     def _line(
@@ -253,24 +272,38 @@ class YoloWriter:
     def validate_output(self, paths: Sequence[Path]) -> Report:
         """The written folder validated as YOLO. The ultralytics layout is validated as the dataset the
         writer wrote (data.yaml and every label file, read back from disk) without walking the folder to
-        find them; tests/convert checks that this gives the report ``labelspec validate FOLDER`` gives."""
-        import gc
-
+        find them, :data:`CHECK_FILES` label files at a time so that memory stays bounded on a large
+        dataset (every YOLO rule looks at one label file, or at the names alone; the names' findings are
+        kept once); tests/convert checks that this gives the report ``labelspec validate FOLDER`` gives."""
         from labelspec.validator.api import validate, validate_dataset
+        from labelspec.validator.engine import collector_paused
         from labelspec.validator.folders import YoloDataset
+        from labelspec.validator.report import FileReport, pointer_sort_key
 
         folder = paths[0].parent  # the names file is written first, at the top of the folder
         if paths[0].name != DATA_YAML:
             return validate(folder, format="yolo")
         labels = sorted(os.fspath(p) for p in paths[1:])
-        dataset = YoloDataset(os.fspath(folder), tuple(labels), os.fspath(paths[0]))
-        paused = gc.isenabled()
-        gc.disable()  # as validate() does: the collector would dominate over 100 000s of parsed lines
-        try:
-            return Report(files=[validate_dataset(dataset, "yolo", "lenient")])
-        finally:
-            if paused:
-                gc.enable()
+        root, names = os.fspath(folder), os.fspath(paths[0])
+        reports: list[FileReport] = []
+        with collector_paused():  # as validate() does: the collector would dominate over parsed lines
+            for start in range(0, max(len(labels), 1), CHECK_FILES):
+                chunk = YoloDataset(root, tuple(labels[start : start + CHECK_FILES]), names)
+                reports.append(validate_dataset(chunk, "yolo", "lenient"))
+        unreadable = [part for part in reports if not part.readable]
+        if len(reports) == 1 or unreadable:
+            return Report(files=(unreadable or reports)[:1])
+        seen: set[tuple[str, str, str]] = set()
+        findings = []
+        for part in reports:
+            for finding in part.findings:
+                key = (finding.pointer, finding.rule, finding.message)
+                if finding.pointer.startswith("/labels/") or key not in seen:
+                    seen.add(key)
+                    findings.append(finding)
+        findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
+        whole = replace(reports[0], findings=findings)
+        return Report(files=[whole])
 
 
 WRITER = YoloWriter()
