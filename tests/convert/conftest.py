@@ -103,6 +103,18 @@ def strict_outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             return checked
 
         monkeypatch.setattr(writer, "write", write)
+        if hasattr(writer, "write_groups"):  # the streamed path (a large COCO file, one image at a time)
+
+            def write_groups(
+                *args: Any,
+                _write: Any = writer.write_groups,
+                _state: dict[str, ConversionReport] = state,
+            ) -> list[Path]:
+                _state["report"] = args[-1]
+                paths: list[Path] = _write(*args)
+                return paths
+
+            monkeypatch.setattr(writer, "write_groups", write_groups)
         monkeypatch.setattr(writer, "validate_output", validate_output)
     yield
 
