@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ from encord.objects.coordinates import (
     PolylineCoordinates,
     RotatableBoundingBoxCoordinates,
 )
+from hypothesis import given, settings
 
+from labelspec import generators
 from labelspec.convert.api import convert
 from labelspec.convert.model import (
     Annotation,
@@ -44,7 +47,7 @@ from labelspec.convert.model import (
     MediaItem,
 )
 from labelspec.convert.registry import ConversionError
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, examples
 from tests.convert.test_convert_corpus import make_media
 from tests.interop.encord_sdk import build_label_row
 from tests.interop.encord_sdk_build import BUILDERS, build_ontology
@@ -451,3 +454,50 @@ def test_groups_the_writer_cannot_keep_exactly_are_reported(
     hashes = {o["objectHash"] for u in row["data_units"].values() for b in (
         u["labels"].values() if data_type == "video" else [u["labels"]]) for o in b["objects"]}  # fmt: skip
     assert len(hashes) == 1  # one track, one object
+
+
+_KEPT_SHAPES = ("bounding_box", "rotatable_bounding_box", "polygon", "polyline", "point", "bitmask")
+
+
+def _frames_of(row: dict[str, Any]) -> dict[int, int]:
+    """frame -> number of objects of shapes the writer keeps, from a row's JSON (frame = data_sequence in
+    image and image-group rows)."""
+    counts: dict[int, int] = {}
+    for unit in row["data_units"].values():
+        labels = unit["labels"]
+        blobs = (
+            {int(unit["data_sequence"]): labels}
+            if row["data_type"] in ("image", "img_group")
+            else {int(k): v for k, v in labels.items()}
+        )
+        for frame, blob in blobs.items():
+            kept = sum(obj.get("shape") in _KEPT_SHAPES for obj in blob.get("objects") or ())
+            counts[frame] = counts.get(frame, 0) + kept
+    return counts
+
+
+@settings(max_examples=examples(15), deadline=None)
+@given(
+    generators.encord_export_with_ontology(
+        profile="lenient", data_types=["video", "img_group", "image"], max_size=48, max_items=3
+    )
+)
+def test_generated_video_and_group_rows_stay_what_they_are(pair: Any) -> None:
+    rows, ontology = pair
+    with tempfile.TemporaryDirectory() as folder:
+        source, onto, out = Path(folder, "rows.json"), Path(folder, "ontology.json"), Path(folder, "out")
+        source.write_text(json.dumps(rows))
+        onto.write_text(json.dumps(ontology))
+        convert(source, "encord", out, ontology=onto, statuses=["all"])  # strict-valid: conftest
+        written, written_ontology = _written(out)
+    # a video row whose frames carry no labels has no media item in the model, hence no row
+    kept = [r for r in rows if r["data_type"] != "video" or _frames_of(r)]
+    assert [r["data_type"] for r in written] == [r["data_type"] for r in kept]
+    for source_row, row in zip(kept, written, strict=True):
+        if row["data_type"] == "img_group":
+            assert row["is_image_sequence"] is bool(source_row.get("is_image_sequence"))
+        loaded: dict[int, int] = {}
+        for frame, _ in _sdk_objects(row, written_ontology):
+            loaded[frame] = loaded.get(frame, 0) + 1
+        expected = {frame: n for frame, n in _frames_of(source_row).items() if n}
+        assert loaded == expected
