@@ -35,6 +35,7 @@ enum {
     R_COORDINATE,
     R_BOX_NEGATIVE,
     R_POLYGON_DEGENERATE,
+    R_POLYGON_ODD,
     R_POLYGON_FORMS,
     R_POLYLINE_MIXED,
     R_RLE_INVALID,
@@ -67,6 +68,7 @@ static const char *const RULE_IDS[R_COUNT] = {
     "ENC-COORDINATE-OUT-OF-RANGE", /* mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
     "ENC-BOX-NEGATIVE-SIZE", /* mirrors validator/rules/encord_rows.py::box_negative_size */
     "ENC-POLYGON-DEGENERATE", /* mirrors validator/rules/encord_rows.py::polygon_degenerate */
+    "ENC-POLYGON-ODD-VALUES", /* mirrors validator/rules/encord_rows.py::polygon_odd_values */
     "ENC-POLYGON-FORMS-DIFFER", /* mirrors validator/rules/encord_rows.py::polygon_forms_differ */
     "ENC-POLYLINE-MIXED-DIMENSIONS", /* mirrors validator/rules/encord_rows.py::polyline_mixed_dimensions */
     "ENC-BITMASK-RLE-INVALID", /* mirrors validator/rules/encord_rows.py::bitmask_rle_invalid */
@@ -681,9 +683,11 @@ static int polygon_clean(walk *w, uint32_t legacy, uint32_t polygons, int world)
             if (NODE(polygon)->type != LT_ARR) continue;
             FOR_ITEMS(polygon, ring) {
                 if (NODE(ring)->type != LT_ARR) continue;
+                /* ENC-POLYGON-ODD-VALUES: mirrors validator/rules/encord_rows.py::polygon_odd_values */
+                if (ON(R_POLYGON_ODD) && all_numbers(t, ring) && NODE(ring)->len % 2) return 0;
                 /* ENC-POLYGON-DEGENERATE: mirrors validator/rules/encord_rows.py::polygon_degenerate */
-                if (ON(R_POLYGON_DEGENERATE) && all_numbers(t, ring) &&
-                    (NODE(ring)->len % 2 || NODE(ring)->len < 6))
+                if (ON(R_POLYGON_DEGENERATE) && all_numbers(t, ring) && !(NODE(ring)->len % 2) &&
+                    NODE(ring)->len < 6)
                     return 0;
                 /* ENC-COORDINATE-OUT-OF-RANGE: mirrors validator/rules/encord_rows.py::coordinate_out_of_range */
                 if (!world && ON(R_COORDINATE) && !numbers_inside(w, ring)) return 0;
@@ -1413,7 +1417,7 @@ int lenc_row_clean(lenc *r, const ltape *t, uint32_t row, uint32_t row_index) {
     (void)row_index; /* every rule looks at one row at a time */
     if (r->unknown_rules || !IS(row, LT_OBJ)) return 0;
     uint32_t data_type = LT_NONE, units = LT_NONE, spaces = LT_NONE, object_answers = LT_NONE;
-    uint32_t classification_answers = LT_NONE, object_actions = LT_NONE, history = LT_NONE, flag = LT_NONE;
+    uint32_t classification_answers = LT_NONE, object_actions = LT_NONE, flag = LT_NONE;
     walk walker = {r, t, T_UNKNOWN, 0, -1, 0, 0, 0}, *w = &walker;
     FOR_MEMBERS(row, k) {
         uint32_t v = k + 1;
@@ -1431,9 +1435,6 @@ int lenc_row_clean(lenc *r, const ltape *t, uint32_t row, uint32_t row_index) {
                 units = v;
             }
             break;
-        case 11:
-            if (KEY_IS(k, "exported_at") && !datetime_member_clean(w, v)) return 0;
-            break;
         case 14:
             if (KEY_IS(k, "last_edited_at")) {
                 if (!datetime_member_clean(w, v)) return 0;
@@ -1441,8 +1442,6 @@ int lenc_row_clean(lenc *r, const ltape *t, uint32_t row, uint32_t row_index) {
                 object_answers = v;
             } else if (KEY_IS(k, "object_actions")) {
                 object_actions = v;
-            } else if (KEY_IS(k, "export_history")) {
-                history = v;
             }
             break;
         case 17:
@@ -1460,12 +1459,6 @@ int lenc_row_clean(lenc *r, const ltape *t, uint32_t row, uint32_t row_index) {
     if (flag != LT_NONE && ON(R_SEQUENCE_FLAG)) {
         uint8_t type = NODE(flag)->type;
         if (w->data_type == T_IMG_GROUP ? type == LT_NULL : (type == LT_TRUE || type == LT_FALSE)) return 0;
-    }
-    /* ENC-DATETIME-INVALID: mirrors validator/rules/encord_rows.py::datetime_invalid */
-    if (ON(R_DATETIME) && IS(history, LT_ARR)) {
-        FOR_ITEMS(history, entry) {
-            if (NODE(entry)->type == LT_OBJ && !datetime_member_clean(w, LT_GET(t, entry, "exported_at"))) return 0;
-        }
     }
     stab_clear(&r->objects);
     if (!index_spaces(w, spaces) || !audio_row_length(w, units)) return 0;

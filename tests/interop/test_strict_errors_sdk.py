@@ -32,8 +32,16 @@ from labelspec.validator.rules import all_rules
 pytestmark = pytest.mark.interop
 
 from encord.exceptions import LabelRowError  # noqa: E402
+from encord.objects.bitmask import BitmaskCoordinates  # noqa: E402
+from encord.objects.coordinates import BoundingBoxCoordinates, PointCoordinate, PolygonCoordinates  # noqa: E402
 from encord.objects.ontology_labels_impl import LabelRowV2  # noqa: E402
-from encord_sdk import make_metadata, make_ontology, sdk_loads_without_loss  # noqa: E402
+from encord_sdk import (  # noqa: E402
+    build_label_row,
+    make_metadata,
+    make_ontology,
+    sdk_loads_without_loss,
+    sdk_round_trip,
+)
 from encord_sdk_build import BUILDERS, written_row  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "encord_cases"
@@ -210,3 +218,243 @@ def test_an_audio_space_range_beyond_duration_ms_is_refused() -> None:
     assert sdk_loads_without_loss(fine, ontology)[0]
     loaded, reason = sdk_loads_without_loss(broken, ontology)
     assert not loaded and "LabelRowError" in reason
+
+
+# ------------------------------------------------------------------------- errors in both profiles
+
+# Rules that are errors in BOTH profiles: the SDK must fail on (or lose) what they report, and the lenient
+# reason ("no real producer writes it") stands because the SDK can neither write nor load it faithfully.
+BOTH_PROFILE_RULES = sorted(
+    spec.id
+    for spec in all_rules("encord")
+    if spec.severity.get("strict") == "error" and spec.severity.get("lenient") == "error"
+)
+# Broken by their mutant operator on rows the SDK wrote.
+BOTH_BY_MUTANT = (
+    "ENC-FRAME-OUT-OF-RANGE",
+    "ENC-OBJECT-HASH-DUPLICATE-IN-FRAME",
+    "ENC-POLYLINE-MIXED-DIMENSIONS",
+    "ENC-BITMASK-SIZE-MISMATCH",
+    "ENC-RANGE-REVERSED",
+    "ENC-DATETIME-INVALID",
+    "ENC-OBJECT-FEATURE-UNKNOWN",
+    "ENC-CLASSIFICATION-FEATURE-UNKNOWN",
+    "ENC-SHAPE-MISMATCH",
+    "ENC-ATTRIBUTE-UNKNOWN",
+    "ENC-OPTION-UNKNOWN",
+    "ENC-ANSWER-TYPE-MISMATCH",
+    "ENC-RADIO-ANSWER-COUNT",
+)
+# Proven by the dedicated tests below.
+BOTH_BY_HAND = (
+    "JSON-DUPLICATE-KEY",
+    "ENC-POLYGON-ODD-VALUES",
+    "ENC-IMG-GROUP-SEQUENCE-DUPLICATE",
+    "ENC-OBJECT-FEATURE-CHANGES",
+    "ENC-BITMASK-RLE-INVALID",
+    "ENC-DYNAMIC-ANSWER-STATIC",
+)
+
+
+def test_every_both_profile_rule_is_proven() -> None:
+    assert sorted(BOTH_BY_MUTANT + BOTH_BY_HAND) == BOTH_PROFILE_RULES
+
+
+@pytest.mark.parametrize("rule_id", BOTH_BY_MUTANT)
+def test_both_profile_rule_marks_sdk_failure(written: dict[str, Any], rule_id: str) -> None:
+    proven = []
+    for kind, (row, ontology) in written.items():
+        subject = Subject("encord", "strict", [row], ontology)
+        for number, candidate in enumerate(
+            mutants.candidates(RandomDraw(f"{rule_id}-{kind}"), subject, rule_id)
+        ):
+            if number >= 3:
+                break
+            broken = candidate.subject.document
+            if not {rule_id} <= _errors(broken, "strict", ontology) & _errors(broken, "lenient", ontology):
+                continue
+            loaded, reason = sdk_loads_without_loss(broken[0], ontology)
+            assert not loaded, f"{rule_id} on a {kind} row, but encord loads it without loss"
+            proven.append((kind, reason))
+            break
+    assert proven, f"{rule_id}: no SDK-written row has a site for the operator"
+
+
+def test_a_duplicated_key_loses_a_value() -> None:
+    """The API client reads JSON with the standard parser, which keeps the last of two equal keys."""
+    row, _ = written_row("image")
+    text = json.dumps(row)
+    first = text.index('"data_title"')
+    duplicated = text[:first] + '"data_title": "lost.jpg", ' + text[first:]
+    assert "JSON-DUPLICATE-KEY" in _errors(duplicated.encode(), "lenient") & _errors(
+        duplicated.encode(), "strict"
+    )
+    assert json.loads(duplicated)["data_title"] == row["data_title"]  # "lost.jpg" is gone
+
+
+def test_two_images_of_a_group_with_one_data_sequence_lose_a_data_unit(written: dict[str, Any]) -> None:
+    row, ontology = written["img_group"]
+    units = list(row["data_units"])
+    broken = copy.deepcopy(row)
+    broken["data_units"][units[1]]["data_sequence"] = broken["data_units"][units[0]]["data_sequence"]
+    assert "ENC-IMG-GROUP-SEQUENCE-DUPLICATE" in _errors([broken], "lenient") & _errors([broken], "strict")
+    again, reason = sdk_round_trip(row, ontology)
+    assert again is not None and set(again["data_units"]) == set(units), reason
+    lost, reason = sdk_round_trip(broken, ontology)
+    assert lost is not None, reason
+    assert set(lost["data_units"]) < set(units)  # one image of the group is gone
+
+
+def test_a_second_class_on_a_later_frame_is_lost(written: dict[str, Any]) -> None:
+    """One objectHash with another featureHash on a later frame: the SDK keeps the first class everywhere."""
+    row, ontology = written["video"]
+    labels = next(iter(row["data_units"].values()))["labels"]
+    frames_of: dict[str, list[str]] = {}
+    for frame, blob in labels.items():
+        for obj in blob["objects"]:
+            if obj["shape"] == "bounding_box":
+                frames_of.setdefault(obj["objectHash"], []).append(frame)
+    object_hash, frames = next((h, f) for h, f in frames_of.items() if len(f) > 1)
+    ontology = copy.deepcopy(ontology)
+    box_class = next(o for o in ontology["objects"] if o["shape"] == "bounding_box")
+    other = {**box_class, "id": "99", "name": "other box", "featureNodeHash": "otherBox", "attributes": []}
+    ontology["objects"].append(other)
+    broken = copy.deepcopy(row)
+    later = frames[-1]
+    for obj in next(iter(broken["data_units"].values()))["labels"][later]["objects"]:
+        if obj["objectHash"] == object_hash:
+            obj["featureHash"] = "otherBox"
+    assert "ENC-OBJECT-FEATURE-CHANGES" in _errors([broken], "lenient") & _errors([broken], "strict")
+    again, reason = sdk_round_trip(broken, ontology)
+    assert again is not None, reason
+    written_features = {
+        obj["featureHash"]
+        for obj in next(iter(again["data_units"].values()))["labels"][later]["objects"]
+        if obj["objectHash"] == object_hash
+    }
+    assert written_features == {box_class["featureNodeHash"]}  # the second class is gone
+
+
+def test_an_undecodable_bitmask_cannot_be_read_by_the_sdk(written: dict[str, Any]) -> None:
+    row, ontology = written["image"]
+    subject = Subject("encord", "strict", [row], ontology)
+    mutant = next(iter(mutants.candidates(RandomDraw("rle-proof"), subject, "ENC-BITMASK-RLE-INVALID")))
+    broken = mutant.subject.document[0]
+    assert "ENC-BITMASK-RLE-INVALID" in _errors([broken], "lenient") & _errors([broken], "strict")
+
+    def masks(document: dict[str, Any]) -> list[Any]:
+        label_row = build_label_row(document, ontology)
+        label_row.from_labels_dict(document)
+        found = []
+        for instance in label_row.get_object_instances():
+            for annotation in instance.get_annotations():
+                if isinstance(annotation.coordinates, BitmaskCoordinates):
+                    found.append(annotation.coordinates)
+        return found
+
+    for mask in masks(row):
+        mask.to_numpy_array()  # the SDK's own masks decode
+    failures = []
+    for mask in masks(broken):
+        try:
+            mask.to_numpy_array()
+        except Exception as error:
+            failures.append(type(error).__name__)
+    assert failures, "encord decodes the broken rleString"
+
+
+def test_a_dynamic_answer_in_object_answers_is_lost_or_refused(written: dict[str, Any]) -> None:
+    row, ontology = written["video"]
+    object_hash, entry = next(iter(row["object_actions"].items()))
+    with_range = copy.deepcopy(row)
+    with_range["object_answers"][object_hash]["classifications"].append(copy.deepcopy(entry["actions"][0]))
+    without_range = copy.deepcopy(with_range)
+    without_range["object_answers"][object_hash]["classifications"][-1].pop("range")
+    for broken in (with_range, without_range):
+        assert "ENC-DYNAMIC-ANSWER-STATIC" in _errors([broken], "lenient", ontology) & _errors(
+            [broken], "strict", ontology
+        )
+        assert not sdk_loads_without_loss(broken, ontology)[0]
+
+
+# ------------------------------------------------------------- what the audit relaxed, proven too
+
+
+IDENTIFIERS = ("label_hash", "dataset_hash", "dataset_title", "data_title", "data_hash")
+
+
+@pytest.mark.parametrize("kind", ["image", "video", "audio"])
+def test_identifier_and_title_types_are_carried_unchanged(written: dict[str, Any], kind: str) -> None:
+    """encord 0.1.211 reads the row's hashes and titles by key and writes them back as they are, whatever
+    their type: nothing is lost, so a wrong type is a warning in both profiles (the keys stay required)."""
+    row, ontology = written[kind]
+    unit_key = next(iter(row["data_units"]))
+    for where, key in [((), k) for k in IDENTIFIERS] + [(("data_units", unit_key), "data_title")]:
+        broken = copy.deepcopy(row)
+        parent = broken
+        for token in where:
+            parent = parent[token]
+        parent[key] = 123
+        again, reason = sdk_round_trip(broken, ontology)
+        assert again is not None, reason
+        written_parent = again
+        for token in where:
+            written_parent = written_parent[token]
+        assert written_parent[key] == 123 and sdk_loads_without_loss(broken, ontology)[0]
+        for profile in ("lenient", "strict"):
+            report = labelspec.validate([broken], format="encord", profile=profile)
+            findings = report.files[-1].findings
+            assert report.valid and any(f.severity == "warning" and f.rule == "schema.type" for f in findings)
+        del parent[key]
+        assert _errors([broken], "strict")  # still required
+
+
+def test_what_the_sdk_builds_itself_is_only_a_warning(written: dict[str, Any]) -> None:
+    """encord 0.1.211 builds a box with a negative width and a two-point polygon without a check, writes them
+    and loads them back unchanged: both are warnings (ENC-BOX-NEGATIVE-SIZE, ENC-POLYGON-DEGENERATE)."""
+    box = BoundingBoxCoordinates(height=0.1, width=-0.2, top_left_x=0.5, top_left_y=0.5).to_dict()
+    polygon = PolygonCoordinates(values=[PointCoordinate(0.1, 0.1), PointCoordinate(0.4, 0.2)]).to_dict()
+    row, ontology = written["video"]
+    broken = copy.deepcopy(row)
+    objects = [
+        o for blob in next(iter(broken["data_units"].values()))["labels"].values() for o in blob["objects"]
+    ]
+    next(o for o in objects if o["shape"] == "bounding_box")["boundingBox"] = box
+    ring = next(o for o in objects if o["shape"] == "polygon")
+    ring["polygon"] = polygon
+    ring["polygons"] = [[[v for i in sorted(polygon, key=int) for v in (polygon[i]["x"], polygon[i]["y"])]]]
+    assert sdk_loads_without_loss(broken, ontology)[0]
+    for profile in ("lenient", "strict"):
+        report = labelspec.validate([broken], format="encord", profile=profile)
+        warned = {f.rule for f in report.files[-1].findings if f.severity == "warning"}
+        assert report.valid and {"ENC-BOX-NEGATIVE-SIZE", "ENC-POLYGON-DEGENERATE"} <= warned
+
+
+def test_exported_at_is_never_parsed(written: dict[str, Any]) -> None:
+    """A not-real date in export_history[*].exported_at loads: ENC-DATETIME-INVALID does not check it, while
+    the same value in created_at makes the SDK raise."""
+    row, ontology = written["image"]
+    history = copy.deepcopy(row)
+    history["export_history"] = [
+        {"export_hash": "e1", "exported_at": "2023-02-30 10:00:00", "user_email": "a@example.com"}
+    ]
+    assert sdk_loads_without_loss(history, ontology)[0]
+    assert not _errors([history], "lenient") and not _errors([history], "strict")
+    created = copy.deepcopy(row)
+    created["created_at"] = "2023-02-30 10:00:00"
+    assert "ENC-DATETIME-INVALID" in _errors([created], "lenient") & _errors([created], "strict")
+    loaded, reason = sdk_loads_without_loss(created, ontology)
+    assert not loaded and "ParserError" in reason
+
+
+def test_an_odd_polygon_ring_is_refused(written: dict[str, Any]) -> None:
+    row, ontology = written["image"]
+    broken = copy.deepcopy(row)
+    ring_object = next(
+        o for o in next(iter(broken["data_units"].values()))["labels"]["objects"] if o["shape"] == "polygon"
+    )
+    ring_object.pop("polygon", None)  # the SDK writes both forms; the ring alone is what is read
+    ring_object["polygons"][0][0] = ring_object["polygons"][0][0][:5]
+    assert "ENC-POLYGON-ODD-VALUES" in _errors([broken], "lenient") & _errors([broken], "strict")
+    loaded, reason = sdk_loads_without_loss(broken, ontology)
+    assert not loaded and "IndexError" in reason

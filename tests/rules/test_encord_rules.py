@@ -194,6 +194,11 @@ def test_polygon_rings_and_forms() -> None:
     )
     (hit,) = _hits(doc, "ENC-POLYGON-DEGENERATE")
     assert hit.pointer.endswith("/polygons/0/1") and "2 point(s)" in hit.message
+    assert hit.severity == "warning" and not _hits(doc, "ENC-POLYGON-ODD-VALUES")
+    odd = _video(_obj("l1", "objLan01", "polygon", polygons=[[[0.1, 0.1, 0.2, 0.2, 0.3]]]))
+    (hit,) = _hits(odd, "ENC-POLYGON-ODD-VALUES")
+    assert hit.pointer.endswith("/polygons/0/0") and hit.severity == "error"
+    assert not _hits(odd, "ENC-POLYGON-DEGENERATE")
     legacy = {"1": {"x": 0.2, "y": 0.2}, "0": {"x": 0.1, "y": 0.1}, "2": {"x": 0.3, "y": 0.1}}
     same = _video(
         _obj("l1", "objLan01", "polygon", polygon=legacy, polygons=[[[0.1, 0.1, 0.2, 0.2, 0.3, 0.1]]])
