@@ -1,16 +1,21 @@
 """Conversion speed and memory of labelspec against peer converters, as whole processes, in one run.
 
-    python benchmarks/convert.py [--images 20000] [--samples 300] [--repeat 1] [--train2017]
+    python benchmarks/convert.py [--images 20000] [--samples 200] [--repeat 3] [--no-train2017]
                                  [--out benchmarks/RESULTS.md]
 
 Input: a COCO instance file generated at a fixed seed into ``benchmarks/.cache/`` (not committed; reused
 when present): ``--images`` images (default 20 000, about 6.7 objects each, 80 categories), every object
-with a polygon, its bbox and area, as COCO writes them. ``--train2017`` adds a file of train2017's size
-(118 000 images) and measures labelspec's peak memory on it. A Segments.ai ``segmentation-bitmap``
+with a polygon, its bbox and area, as COCO writes them; a file of train2017's size (118 000 images, about
+790 000 objects, 224 MB; ``--no-train2017`` skips it) on which labelspec and labelformat are measured once
+(peak memory: issue 14's "memory stays bounded"). A Segments.ai ``segmentation-bitmap``
 release of ``--samples`` samples (640x480, 2 to 9 instances each, image and label bitmap PNGs generated at
 a fixed seed into the cache) whose media URLs point at an HTTP server this script starts on 127.0.0.1.
 
-Tools, each its own process, timed from outside (best of ``--repeat``), peak RSS of the process:
+Tools, each its own process run by a small wrapper process that reports the tool's wall time, its user
+and system CPU time and its peak RSS (``getrusage(RUSAGE_CHILDREN)`` of its only child); the row is the
+run with the least CPU time of ``--repeat`` runs, with the 1-minute load average before it. On a shared
+machine CPU time is the fairer comparison (load stretches wall time, much less CPU time); the generated
+notes give both ratios and call a target met only when labelspec is at least as fast by both.
 
 - ``labelspec convert coco.json --to yolo`` (validation of the input and of the output included);
 - labelformat (the ``bench`` extra): ``labelformat convert --task object-detection --input-format coco
@@ -33,22 +38,29 @@ import functools
 import http.server
 import io
 import json
+import os
 import platform
 import random
+import re
 import shutil
+import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import CACHE, PYTHON, measured, peak_rss, run  # noqa: E402  (the validation benchmark's process runner)
+from run import CACHE, PYTHON  # noqa: E402  (the validation benchmark's cache folder and interpreter)
 
 BEGIN, END = "<!-- conversions -->", "<!-- /conversions -->"
 SEED = 14
+TRAIN2017_IMAGES = 118_000
+TARGET_RATIO = 1.0  # issue 14: a conversion, validation included, at least as fast as the peer
+MEMORY_TARGET = 2**30  # issue 14: memory stays bounded on a train2017-sized COCO file (well under 1 GiB)
 
 
 def coco_input(images: int) -> Path:
@@ -194,13 +206,18 @@ def served(root: Path) -> Iterator[str]:
         httpd.server_close()
 
 
-def segments_rows(samples: int, repeat: int) -> list[tuple[str, str, float, int]]:
+def segments_rows(samples: int, repeat: int) -> list[Row]:
     """labelspec and the segments-ai SDK, each from an empty cache, on one release served locally."""
     root, objects = segments_media(samples)
-    rows: list[tuple[str, str, float, int]] = []
+    rows: list[Row] = []
     local = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     label = f"Segments bitmap release, {samples} samples 640x480 ({sum(map(len, objects))} objects)"
     work = CACHE / "segments-work"
+
+    def fresh() -> None:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+
     with served(root) as base:
         release = segments_release(objects, base, CACHE / f"segments-{samples}.json")
         labelspec = [PYTHON, "-m", "labelspec", "convert", str(release), "--to", "coco-instance", "-o",
@@ -210,18 +227,9 @@ def segments_rows(samples: int, repeat: int) -> list[tuple[str, str, float, int]
             ("labelspec convert --to coco-instance (validates input and output)", labelspec),
             ("segments-ai SDK export_dataset (coco-instance, no validation)", sdk),
         ):
-            best: tuple[float, int] | None = None
-            for _ in range(max(repeat, 1)):
-                shutil.rmtree(work, ignore_errors=True)
-                work.mkdir(parents=True)
-                seconds, _, code = run(command, {**local, "LABELSPEC_CACHE_DIR": str(work / "cache")})
-                assert code == 0, f"{tool} failed ({code})"
-                best = (seconds, 0) if best is None or seconds < best[0] else best
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            rss = peak_rss(command, {**local, "LABELSPEC_CACHE_DIR": str(work / "cache")})
-            assert best is not None
-            rows.append((label, tool, best[0], rss))
+            env = {**local, "LABELSPEC_CACHE_DIR": str(work / "cache")}
+            rows.append(measure(label, tool, command, repeat, env, before=fresh))
+    shutil.rmtree(work, ignore_errors=True)
     return rows
 
 
@@ -230,95 +238,166 @@ def _labelformat() -> str | None:
     return found or shutil.which("labelformat")
 
 
+@dataclass(frozen=True)
+class Row:
+    input: str
+    tool: str
+    wall: float  # seconds
+    user: float  # CPU seconds
+    sys: float
+    rss: int  # bytes
+    load: float  # 1-minute load average before the run
+
+    @property
+    def cpu(self) -> float:
+        return self.user + self.sys
+
+
+# Runs argv[1:] as the only child; prints its wall time, CPU times and peak RSS as JSON.
+PROBE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.write(done.stderr.decode(errors="replace")[-2000:] if done.returncode else "")
+print(json.dumps({"code": done.returncode, "wall": wall, "user": usage.ru_utime, "sys": usage.ru_stime,
+                  "rss": usage.ru_maxrss * 1024}))
+"""
+
+
+def measure(label: str, tool: str, command: list[str], repeat: int, env: dict[str, str] | None = None,
+            before: Callable[[], None] | None = None) -> Row:  # fmt: skip
+    """The run with the least CPU time of ``repeat`` (``before`` runs ahead of each: a fresh output)."""
+    best: Row | None = None
+    for _ in range(max(repeat, 1)):
+        if before is not None:
+            before()
+        load = os.getloadavg()[0]
+        done = subprocess.run(
+            [PYTHON, "-c", PROBE, *command],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **(env or {})},
+        )
+        result = json.loads(done.stdout)
+        assert result["code"] == 0, f"{tool} failed ({result['code']}): {done.stderr[-2000:]}"
+        row = Row(label, tool, result["wall"], result["user"], result["sys"], result["rss"], load)
+        if best is None or row.cpu < best.cpu:
+            best = row
+    assert best is not None
+    return best
+
+
+def coco_rows(images: int, repeat: int) -> list[Row]:
+    """labelspec and labelformat converting one COCO file to YOLO (each writes a fresh output folder)."""
+    source = coco_input(images)
+    objects, megabytes = int(source.with_suffix(".objects").read_text()), source.stat().st_size / 1e6
+    label = f"COCO {images} images / {objects} objects ({megabytes:.0f} MB)"
+    ours, theirs = CACHE / "out-labelspec", CACHE / "out-labelformat"
+    labelspec = [PYTHON, "-m", "labelspec", "convert", str(source), "--to", "yolo", "-o", str(ours)]
+    rows = [
+        measure(
+            label,
+            "labelspec convert --to yolo (validates input and output)",
+            labelspec,
+            repeat,
+            before=lambda: shutil.rmtree(ours, ignore_errors=True),
+        )
+    ]
+    tool = _labelformat()
+    if tool is not None:
+        peer = [tool, "convert", "--task", "object-detection", "--input-format", "coco", "--input-file",
+                str(source), "--output-format", "yolov8", "--output-file", str(theirs / "data.yaml"),
+                "--output-split", "train"]  # fmt: skip
+        rows.append(
+            measure(
+                label,
+                "labelformat convert (coco -> yolov8, no validation)",
+                peer,
+                repeat,
+                before=lambda: shutil.rmtree(theirs, ignore_errors=True),
+            )
+        )
+    shutil.rmtree(ours, ignore_errors=True)
+    shutil.rmtree(theirs, ignore_errors=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=20_000)
-    parser.add_argument("--samples", type=int, default=300, help="Segments release samples (0: skip)")
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--train2017", action="store_true", help="also measure memory at 118 000 images")
+    parser.add_argument("--samples", type=int, default=200, help="Segments release samples (0: skip)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-train2017", action="store_true", help="skip the 118 000-image memory run")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
 
-    rows: list[tuple[str, str, float, int]] = []
-    inputs = [args.images] + ([118_000] if args.train2017 else [])
-    for images in inputs:
-        source = coco_input(images)
-        objects, megabytes = int(source.with_suffix(".objects").read_text()), source.stat().st_size / 1e6
-        label = f"COCO {images} images / {objects} objects ({megabytes:.0f} MB)"
-        out = CACHE / "out-labelspec"
-        shutil.rmtree(out, ignore_errors=True)
-        command = [
-            PYTHON,
-            "-m",
-            "labelspec",
-            "convert",
-            str(source),
-            "--to",
-            "yolo",
-            "-o",
-            str(out),
-            "--force",
-        ]
-        seconds, _, code = measured(command, args.repeat)
-        assert code == 0, f"labelspec convert failed ({code})"
-        rss = peak_rss(command)  # in a wrapper of its own: ru_maxrss of children is a maximum so far
-        rows.append((label, "labelspec convert --to yolo (validates input and output)", seconds, rss))
-        tool = _labelformat()
-        if tool is not None and images == args.images:
-            target = CACHE / "out-labelformat"
-            shutil.rmtree(target, ignore_errors=True)
-            peer = [tool, "convert", "--task", "object-detection", "--input-format", "coco", "--input-file",
-                    str(source), "--output-format", "yolov8", "--output-file", str(target / "data.yaml"),
-                    "--output-split", "train"]  # fmt: skip
-            seconds, _, code = measured(peer, args.repeat)
-            assert code == 0, f"labelformat failed ({code})"
-            rss = peak_rss(peer)
-            rows.append((label, "labelformat convert (coco -> yolov8, no validation)", seconds, rss))
+    rows = coco_rows(args.images, args.repeat)
+    if not args.no_train2017:
+        rows += coco_rows(TRAIN2017_IMAGES, 1)
     if args.samples:
         rows += segments_rows(args.samples, args.repeat)
     write_results(args.out, rows, " ".join(["python", "benchmarks/convert.py", *(argv or sys.argv[1:])]))
     return 0
 
 
-def notes(rows: list[tuple[str, str, float, int]]) -> list[str]:
-    """Generated from the numbers: each peer comparison against issue 14's target (labelspec, validation
-    of both ends included, at least as fast as the peer on the same input), and the memory rows."""
+def _verdict(ours: Row, peer: Row) -> str:
+    wall, cpu = ours.wall / peer.wall, ours.cpu / peer.cpu
+    met = "met" if wall <= TARGET_RATIO and cpu <= TARGET_RATIO else "NOT met"
+    return (
+        f"labelspec {ours.wall:.2f} s wall / {ours.cpu:.2f} s CPU against {peer.tool.split(' ')[0]} "
+        f"{peer.wall:.2f} s / {peer.cpu:.2f} s: {wall:.2f}x the peer's wall time, {cpu:.2f}x its CPU time "
+        f"(target at most {TARGET_RATIO:.2f}x by both: **{met}**)"
+    )
+
+
+def notes(rows: list[Row]) -> list[str]:
+    """Generated from the numbers: each peer comparison against issue 14's speed target (labelspec, with
+    validation of both ends, at least as fast as the peer on the same input: wall and CPU time), and the
+    train2017-size memory target (peak RSS under MEMORY_TARGET)."""
     out: list[str] = []
-    by_input: dict[str, dict[str, tuple[float, int]]] = {}
-    for label, tool, seconds, rss in rows:
-        by_input.setdefault(label, {})[tool.split(" ")[0]] = (seconds, rss)
-    for label, tools in by_input.items():
-        ours = tools.get("labelspec")
-        for peer, (seconds, rss) in tools.items():
-            if peer == "labelspec" or ours is None:
-                continue
-            ratio = ours[0] / seconds
-            verdict = "met" if ratio <= 1.0 else "NOT met"
-            out.append(
-                f"- **{label}**: labelspec {ours[0]:.2f} s against {peer} {seconds:.2f} s: {ratio:.2f}x the "
-                f"peer's time (target at most 1.00x: {verdict}); peak RSS {ours[1] / 2**20:.0f} MiB against "
-                f"{rss / 2**20:.0f} MiB."
-            )
-        if len(tools) == 1 and ours is not None:
-            out.append(f"- **{label}**: labelspec {ours[0]:.2f} s, peak RSS {ours[1] / 2**20:.0f} MiB.")
+    by_input: dict[str, list[Row]] = {}
+    for row in rows:
+        by_input.setdefault(row.input, []).append(row)
+    for label, measured_rows in by_input.items():
+        ours = next((r for r in measured_rows if r.tool.startswith("labelspec")), None)
+        if ours is None:
+            continue
+        peers = [r for r in measured_rows if r is not ours]
+        memory = f"peak RSS {ours.rss / 2**20:.0f} MiB" + "".join(
+            f" against {r.tool.split(' ')[0]} {r.rss / 2**20:.0f} MiB" for r in peers
+        )
+        if f" {TRAIN2017_IMAGES} images" in f" {label}":
+            met = "met" if ours.rss < MEMORY_TARGET else "NOT met"
+            memory += f" (memory target: under {MEMORY_TARGET / 2**30:.0f} GiB at train2017 size: **{met}**)"
+            out.append(f"- **{label}**: {memory}; " + "; ".join(_verdict(ours, p) for p in peers) + ".")
+            continue
+        speed = "; ".join(_verdict(ours, p) for p in peers) or f"labelspec {ours.wall:.2f} s"
+        out.append(f"- **{label}**: {speed}; {memory}.")
     return out
 
 
-def section(rows: list[tuple[str, str, float, int]], command: str) -> str:
+def section(rows: list[Row], command: str) -> str:
+    loads = [r.load for r in rows]
     lines = [
         BEGIN,
         "",
         "## Conversions",
         "",
-        f"Measured {dt.date.today().isoformat()}, Python {platform.python_version()}; command: `{command}`. "
-        "Whole processes, best of the runs, peak RSS of the process. The machine is shared: compare tools "
-        "within one table, not across dates.",
+        f"Measured {dt.date.today().isoformat()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, 1-minute load average {min(loads):.1f}..{max(loads):.1f} during the runs; "
+        f"command: `{command}`. Whole processes: wall time, user + system CPU time and peak RSS of the "
+        "tool's process (the run with the least CPU time); load: the 1-minute load average before that run. "
+        "Compare tools within one table, not across dates.",
         "",
-        "| input | tool | seconds | peak RSS |",
-        "|---|---|---:|---:|",
+        "| input | tool | wall s | CPU s (user + sys) | peak RSS | load |",
+        "|---|---|---:|---:|---:|---:|",
         *(
-            f"| {label} | {tool} | {seconds:.2f} | {rss / 2**20:.0f} MiB |"
-            for label, tool, seconds, rss in rows
+            f"| {r.input} | {r.tool} | {r.wall:.2f} | {r.cpu:.2f} ({r.user:.2f} + {r.sys:.2f}) | "
+            f"{r.rss / 2**20:.0f} MiB | {r.load:.1f} |"
+            for r in rows
         ),
         "",
         "Notes (generated from the table):",
@@ -330,23 +409,40 @@ def section(rows: list[tuple[str, str, float, int]], command: str) -> str:
     return "\n".join(lines)
 
 
-def previous_rows(text: str) -> list[tuple[str, str, float, int]]:
-    """The table rows of the conversion section already in RESULTS.md (as this script wrote them)."""
+_ROW = re.compile(
+    r"\| (?P<input>[^|]+) \| (?P<tool>[^|]+) \| (?P<wall>[0-9.]+) \| [0-9.]+ \((?P<user>[0-9.]+) \+ "
+    r"(?P<sys>[0-9.]+)\) \| (?P<rss>[0-9.]+) MiB \| (?P<load>[0-9.]+) \|"
+)
+
+
+def previous_rows(text: str) -> list[Row]:
+    """The table rows of the conversion section already in RESULTS.md (as this script writes them; rows
+    of the older layout without CPU times are not kept)."""
     if BEGIN not in text or END not in text:
         return []
     rows = []
     for line in text[text.index(BEGIN) : text.index(END)].splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and cells[3].endswith(" MiB"):
-            rows.append((cells[0], cells[1], float(cells[2]), int(float(cells[3][:-4]) * 2**20)))
+        found = _ROW.fullmatch(line.strip())
+        if found:
+            rows.append(
+                Row(
+                    found["input"].strip(),
+                    found["tool"].strip(),
+                    float(found["wall"]),
+                    float(found["user"]),
+                    float(found["sys"]),
+                    int(float(found["rss"]) * 2**20),
+                    float(found["load"]),
+                )
+            )
     return rows
 
 
-def write_results(out: Path, rows: list[tuple[str, str, float, int]], command: str) -> None:
+def write_results(out: Path, rows: list[Row], command: str) -> None:
     text = out.read_text() if out.exists() else "# Benchmark results\n"
-    measured_now = {label for label, *_ in rows}
-    kept = [row for row in previous_rows(text) if row[0] not in measured_now]
-    if kept:  # inputs this run did not measure keep their last measured rows (e.g. --train2017)
+    measured_now = {row.input for row in rows}
+    kept = [row for row in previous_rows(text) if row.input not in measured_now]
+    if kept:  # inputs this run did not measure keep their last measured rows (e.g. --no-train2017)
         rows = rows + kept
         command += " (rows of other inputs: from the previous run)"
     block = section(rows, command)
