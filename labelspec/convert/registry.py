@@ -363,13 +363,13 @@ WRITERS: dict[str, WriterSpec] = {
             "data_fps/data_duration when known), an image sequence as an img_group row with "
             "is_image_sequence true (one data unit per frame, data_sequence = frame number: how Encord "
             "exports image sequences), an image group as an img_group row, other items as image rows; one "
-            "objectHash per track on every frame. --layout images: one image row per media item. Boxes, "
+            "objectHash per track on every frame, attributes that change along a track as dynamic answers "
+            "(object_actions with frame ranges). --layout images: one image row per media item. Boxes, "
             "rotated boxes, polygons, polylines and points normalised to the image; masks as bitmasks "
             "(exact Encord RLE codec); attributes and classifications.",
             drops="Keypoints (a skeleton needs a template) and cuboids (reported); volume slices and PDF "
             "pages, and with --layout images every frame and group member, are written as image rows "
-            "(reported); attributes of a track that change between frames keep their first frame's "
-            "answers (reported).",
+            "(reported).",
             validates_as="encord",
         ),
         WriterSpec(

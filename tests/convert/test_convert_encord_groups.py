@@ -49,7 +49,7 @@ from labelspec.convert.model import (
 from labelspec.convert.registry import ConversionError
 from tests.conftest import CORPUS, examples
 from tests.convert.test_convert_corpus import make_media
-from tests.interop.encord_sdk import build_label_row
+from tests.interop.encord_sdk import build_label_row, sdk_loads_without_loss
 from tests.interop.encord_sdk_build import BUILDERS, build_ontology
 
 Frame = dict[str, Any]
@@ -191,9 +191,11 @@ def _source_objects(row: dict[str, Any]) -> dict[tuple[int, str], tuple[Any, ...
     return found
 
 
-def assert_same_objects(source: dict[tuple[int, str], Any], written: dict[tuple[int, str], Any]) -> None:
+def assert_same_objects(
+    source: dict[tuple[int, str], Any], written: dict[tuple[int, str], Any]
+) -> dict[str, str]:
     """Same frames, same objects per frame, same coordinates, and one output objectHash per source track
-    (and the other way round)."""
+    (and the other way round); returns source objectHash -> output objectHash."""
     assert sorted({f for f, _ in written}) == sorted({f for f, _ in source})
     tracks: dict[str, str] = {}
     for frame in sorted({f for f, _ in source}):
@@ -206,6 +208,19 @@ def assert_same_objects(source: dict[tuple[int, str], Any], written: dict[tuple[
             mapped = tracks.setdefault(source_hash, matches[0])
             assert mapped in matches, f"track {source_hash} changed its objectHash on frame {frame}"
     assert len(set(tracks.values())) == len(tracks), "two source tracks became one object"
+    return tracks
+
+
+def _actions(row: dict[str, Any]) -> dict[str, set[tuple[Any, ...]]]:
+    """objectHash -> (attribute name, answer, frame ranges) of its dynamic answers, from a row's JSON."""
+    found: dict[str, set[tuple[Any, ...]]] = {}
+    for object_hash, entry in row["object_actions"].items():
+        for action in entry["actions"]:
+            answers = action["answers"]
+            answer = tuple(sorted(a["name"] for a in answers)) if isinstance(answers, list) else answers
+            ranges = tuple(tuple(r) for r in action["range"])
+            found.setdefault(object_hash, set()).add((action["name"], answer, ranges))
+    return found
 
 
 # --------------------------------------------------------------------------------------------------- tests
@@ -224,7 +239,14 @@ def test_encord_video_stays_a_video_with_its_frames_tracks_and_fps(tmp_path: Pat
     )
     assert (unit["width"], unit["height"], unit["data_title"]) == (64, 48, "clip.mp4")
     assert sorted(unit["labels"], key=int) == sorted(source_unit["labels"], key=int)
-    assert_same_objects(_source_objects(rows[0]), _sdk_objects(written[0], written_ontology))
+    tracks = assert_same_objects(_source_objects(rows[0]), _sdk_objects(written[0], written_ontology))
+    # the dynamic answers (object_actions) of each track, on the same frames
+    source_actions = _actions(rows[0])
+    assert source_actions  # the SDK row answers a dynamic attribute on frame 0
+    written_actions = _actions(written[0])
+    assert {tracks[h]: a for h, a in source_actions.items()} == written_actions
+    loaded, why = sdk_loads_without_loss(written[0], written_ontology)  # the SDK keeps them all
+    assert loaded, why
     summary = {(loss.kind, loss.what) for loss in report.losses}
     assert ("approximated", "media item") not in summary  # nothing flattened
     # the skeleton (a template the model does not carry) is the only dropped object, and it is reported
@@ -246,6 +268,8 @@ def test_encord_image_groups_and_sequences_stay_img_group_rows(kind: str, tmp_pa
     ]
     for source_row, row in zip(rows, written, strict=True):
         assert_same_objects(_source_objects(source_row), _sdk_objects(row, written_ontology))
+        loaded, why = sdk_loads_without_loss(row, written_ontology)
+        assert loaded, why
     assert not [loss for loss in report.losses if loss.what in ("media item", "track")]
 
 

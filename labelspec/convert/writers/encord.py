@@ -16,8 +16,9 @@ Check it with ``labelspec validate OUT/labels.json --ontology OUT/ontology.json 
   image-sequence data type (``DataType`` has no ``img_sequence``). An **image group** is one ``img_group``
   row with ``is_image_sequence: false``, one data unit per image in order. Every other item is an ``image``
   row. In a video, sequence or group row one track (``track_id``) of one ontology object is one
-  ``objectHash`` on every frame; its static answers are those of its first frame (a difference on a later
-  frame is reported). A video whose frames repeat a frame number or differ in size is written as an image
+  ``objectHash`` on every frame; an attribute whose value (or presence) changes along a track is a dynamic
+  attribute of the ontology, answered per frame range in ``object_actions`` as Encord does, the others
+  are static answers in ``object_answers``. A video whose frames repeat a frame number or differ in size is written as an image
   sequence, frames without distinct numbers are numbered in order, and a ``data_duration`` that ends before
   the last labelled frame is left out (each reported). Volume slices (DICOM, NIfTI) and PDF pages are
   written as image rows (reported: the writer writes no medical or PDF rows). ``--layout images`` writes
@@ -136,6 +137,7 @@ class _Attribute:
         self.path = path
         self.id = node_id
         self.required = definition.required
+        self.dynamic = False  # answered per frame range in object_actions (a track's value changes)
         self.options: list[str] = ["true", "false"] if self.checkbox else list(definition.options)
 
     def option_hash(self, value: str) -> str:
@@ -150,7 +152,7 @@ class _Attribute:
         node.type = self.kind
         node.feature_node_hash = short_hash(self.path)
         node.required = self.required
-        node.dynamic = False
+        node.dynamic = self.dynamic
         if self.kind in ("radio", "checklist"):
             option = encord_ontology.NestableOption if self.kind == "radio" else encord_ontology.FlatOption
             node.options = [
@@ -246,6 +248,44 @@ class _Context:
     dataset_hash: str
     dataset_title: str
     report: ConversionReport
+    by_media: dict[str, list[Annotation]]  # the annotations of each media item, in dataset order
+
+
+def _track(annotation: Annotation) -> str:
+    return annotation.track_id if annotation.track_id is not None else f"annotation/{annotation.id}"
+
+
+def _ranges(frames: Sequence[int]) -> list[list[int]]:
+    """Sorted frame numbers as inclusive ``[start, end]`` runs of consecutive frames."""
+    runs: list[list[int]] = []
+    for frame in sorted(set(frames)):
+        if runs and frame == runs[-1][1] + 1:
+            runs[-1][1] = frame
+        else:
+            runs.append([frame, frame])
+    return runs
+
+
+def _mark_dynamic(plan: list[tuple[MediaGroup | None, list[MediaItem]]], context: _Context) -> None:
+    """Make dynamic the ontology attributes whose value (or presence) changes along a track of a video,
+    sequence or group row: Encord answers those per frame range in ``object_actions``."""
+    for group, items in plan:
+        if group is None:
+            continue
+        tracks: dict[tuple[str, str, str], list[Mapping[str, AttributeValue]]] = {}
+        for item in items:
+            for annotation in context.by_media.get(item.id, ()):
+                shape = _shape(annotation)
+                if shape is not None:
+                    key = (_track(annotation), annotation.category_id, shape)
+                    tracks.setdefault(key, []).append(annotation.attributes)
+        for (_, category_id, shape), answers in tracks.items():
+            node = context.objects.get((category_id, shape))
+            if node is None or len(answers) < 2:
+                continue
+            for name, attribute in node.attributes.items():
+                if len({repr(a[name]) if name in a else "" for a in answers}) > 1:
+                    attribute.dynamic = True
 
 
 class _Row:
@@ -260,13 +300,15 @@ class _Row:
         self._placed: set[tuple[int, str]] = set()
         self._nodes: dict[str, str] = {}  # track -> the featureHash of its first instance
         self._attributes: dict[str, Mapping[str, Any]] = {}
+        # objectHash -> its ontology object and, per dynamic attribute, (frame, value) of every instance
+        self._dynamic: dict[str, tuple[_OntologyObject, dict[str, list[tuple[int, AttributeValue]]]]] = {}
 
     def object_hash(
         self, annotation: Annotation, node: _OntologyObject, frame: int, report: ConversionReport
     ) -> str:
         if self.scope is None:
             return short_hash(f"object/{annotation.track_id or annotation.id}")
-        track = annotation.track_id if annotation.track_id is not None else f"annotation/{annotation.id}"
+        track = _track(annotation)
         first = self._nodes.setdefault(track, node.feature_hash)
         if (
             first != node.feature_hash
@@ -286,20 +328,35 @@ class _Row:
         return object_hash
 
     def answer_object(
-        self, object_hash: str, annotation: Annotation, node: _OntologyObject, report: ConversionReport
+        self,
+        object_hash: str,
+        annotation: Annotation,
+        node: _OntologyObject,
+        frame: int,
+        report: ConversionReport,
     ) -> None:
-        """The static answers of an object: the attributes of its first instance."""
+        """The answers of one instance: dynamic attributes per frame, static ones from the first instance."""
+        dynamic = self._dynamic.setdefault(object_hash, (node, {}))[1]
+        for name, value in annotation.attributes.items():
+            attribute = node.attributes.get(name)
+            if attribute is not None and attribute.dynamic:
+                dynamic.setdefault(name, []).append((frame, value))
+        static = {
+            name: value
+            for name, value in annotation.attributes.items()
+            if name not in node.attributes or not node.attributes[name].dynamic
+        }
         if object_hash in self.object_answers:
-            if self._attributes[object_hash] != annotation.attributes:
+            if self._attributes[object_hash] != static:
                 report.approximate(
                     "object attribute",
                     "it differs between the frames of one track: the answers of its first frame are written",
                     annotation.id,
                 )
             return
-        self._attributes[object_hash] = annotation.attributes
+        self._attributes[object_hash] = static
         answers: list[encord.AttributeAnswer] = []
-        for name, value in annotation.attributes.items():
+        for name, value in static.items():
             attribute = node.attributes.get(name)
             result = attribute.answer(value) if attribute is not None else None
             if attribute is None or result is None:
@@ -313,6 +370,33 @@ class _Row:
         self.object_answers[object_hash] = encord.ObjectAnswer.create(
             object_hash=object_hash, classifications=answers
         ).to_json()
+
+    def object_actions(self, report: ConversionReport) -> dict[str, Any]:
+        """The dynamic answers: per object and attribute, one action per value with the frame ranges it
+        holds on (the layout encord 0.1.211 ``LabelRowV2.to_encord_dict`` writes)."""
+        actions: dict[str, Any] = {}
+        for object_hash, (node, by_name) in self._dynamic.items():
+            entries: list[dict[str, Any]] = []
+            for name, answered in by_name.items():
+                attribute = node.attributes[name]
+                values: dict[str, tuple[AttributeValue, list[int]]] = {}
+                for frame, value in answered:
+                    values.setdefault(repr(value), (value, []))[1].append(frame)
+                for value, frames in values.values():
+                    result = attribute.answer(value)
+                    if result is None:
+                        report.drop(
+                            "object attribute", f"{name!r} cannot be written as an Encord answer", object_hash
+                        )
+                        continue
+                    if not result[1]:
+                        report.approximate("object attribute", f"{name!r} written as text", object_hash)
+                    entry = attribute.answer_node(result[0]).to_json()
+                    entry.update(dynamic=True, range=_ranges(frames), shouldPropagate=False)
+                    entries.append(entry)
+            if entries:
+                actions[object_hash] = {"objectHash": object_hash, "actions": entries}
+        return actions
 
 
 _FLATTENED = {
@@ -463,9 +547,14 @@ class EncordWriter:
                 classifications[classification.name] = _Attribute(path, f"{n}.1", definition)
         dataset_hash = _uuid(f"dataset/{dataset.info.get('name', '')}")
         dataset_title = str(dataset.info.get("name", "") or "labelspec")
-        context = _Context(objects, classifications, dataset_hash, dataset_title, report)
+        by_media: dict[str, list[Annotation]] = {}
+        for annotation in dataset.annotations:
+            by_media.setdefault(annotation.media_id, []).append(annotation)
+        context = _Context(objects, classifications, dataset_hash, dataset_title, report, by_media)
+        plan = _plan(dataset, layout, report)
+        _mark_dynamic(plan, context)
         rows: list[dict[str, Any]] = []
-        for group, items in _plan(dataset, layout, report):
+        for group, items in plan:
             if group is None:
                 rows.extend(self._image_row(item, dataset, context) for item in items)
             elif group.kind == "video":
@@ -507,7 +596,7 @@ class EncordWriter:
         width, height = size
         report = context.report
         frame_objects: list[encord.FrameObject] = []
-        for annotation in dataset.annotations_of(item.id):
+        for annotation in context.by_media.get(item.id, ()):
             shape = _shape(annotation)
             if shape is None:
                 kind = {Keypoints: "keypoints", Cuboid: "cuboid"}.get(type(annotation.geometry), "annotation")
@@ -536,7 +625,7 @@ class EncordWriter:
             if not self._payload(entry, annotation, width, height, report):  # the shape's payload last
                 continue
             frame_objects.append(entry)
-            row.answer_object(object_hash, annotation, node, report)
+            row.answer_object(object_hash, annotation, node, frame, report)
             if annotation.is_crowd:
                 report.drop("iscrowd", "Encord objects have no crowd flag", annotation.id)
         frame_classifications: list[encord.FrameClassification] = []
@@ -588,10 +677,12 @@ class EncordWriter:
         }
 
     @staticmethod
-    def _finish(row: dict[str, Any], state: _Row, units: dict[str, Any]) -> dict[str, Any]:
+    def _finish(
+        row: dict[str, Any], state: _Row, units: dict[str, Any], report: ConversionReport
+    ) -> dict[str, Any]:
         row["object_answers"] = state.object_answers
         row["classification_answers"] = state.classification_answers
-        row["object_actions"] = {}
+        row["object_actions"] = state.object_actions(report)
         row["label_status"] = "LABELLED"
         row["data_units"] = units
         return row
@@ -608,7 +699,7 @@ class EncordWriter:
             data_hash, item.file_name, item.url or item.file_name, _mime(item.file_name, "image/jpeg")
         )
         unit.update(data_sequence=0, width=size[0], height=size[1], labels=labels)
-        return self._finish(row, state, {data_hash: unit})
+        return self._finish(row, state, {data_hash: unit}, context.report)
 
     def _video_row(
         self, group: MediaGroup, items: list[MediaItem], dataset: LabelledDataset, context: _Context
@@ -645,7 +736,7 @@ class EncordWriter:
                 unit["data_duration"] = group.duration
             if group.fps is not None:
                 unit["data_fps"] = group.fps
-        return self._finish(row, state, {data_hash: unit})
+        return self._finish(row, state, {data_hash: unit}, context.report)
 
     def _group_row(
         self, group: MediaGroup, items: list[MediaItem], dataset: LabelledDataset, context: _Context
@@ -668,7 +759,7 @@ class EncordWriter:
         row = self._row(group.id, group.name, "img_group", context)
         row["data_hash"] = _uuid(f"group/{group.id}")
         row["is_image_sequence"] = sequence
-        return self._finish(row, state, units)
+        return self._finish(row, state, units, context.report)
 
     @staticmethod
     def _payload(
