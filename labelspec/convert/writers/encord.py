@@ -18,11 +18,12 @@ Check it with ``labelspec validate OUT/labels.json --ontology OUT/ontology.json 
   row. In a video, sequence or group row one track (``track_id``) of one ontology object is one
   ``objectHash`` on every frame; an attribute whose value (or presence) changes along a track is a dynamic
   attribute of the ontology, answered per frame range in ``object_actions`` as Encord does, the others
-  are static answers in ``object_answers``. A video whose frames repeat a frame number or differ in size is written as an image
-  sequence, frames without distinct numbers are numbered in order, and a ``data_duration`` that ends before
-  the last labelled frame is left out (each reported). Volume slices (DICOM, NIfTI) and PDF pages are
-  written as image rows (reported: the writer writes no medical or PDF rows). ``--layout images`` writes
-  every media item as an image row of its own, each reported as flattened.
+  are static answers in ``object_answers``. A video whose frames repeat a frame number or differ in size is
+  written as an image sequence, frames without distinct numbers are numbered in order, and a
+  ``data_duration`` that ends before the last labelled frame is left out (each reported). Volume slices
+  (DICOM, NIfTI) and PDF pages are written as image rows (reported: the writer writes no medical or PDF
+  rows). ``--layout images`` writes every media item as an image row of its own, each reported as
+  flattened.
 
 * **Ontology:** one ontology object per category and Encord shape used by its annotations (a category used
   with two shapes becomes ``<name>`` and ``<name> (<shape>)``, reported); categories without annotations
