@@ -155,6 +155,44 @@ def warning_sites(format_id: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+def _node(schema: dict[str, Any], where: str) -> Any:
+    """The schema node a ``where`` of :func:`warning_sites` names (None when it cannot be followed)."""
+    base, _, rest = where.partition(".")
+    node: Any = schema if base == "$" else (schema.get("definitions") or {}).get(base)
+    for token in re.findall(r"/allOf/\d+|/then|/else|\[\]|\.\*|[^./\[\]]+", rest):
+        if not isinstance(node, dict):
+            return None
+        if token.startswith("/allOf/"):
+            node = (node.get("allOf") or [None] * (int(token[7:]) + 1))[int(token[7:])]
+        elif token in ("/then", "/else"):
+            node = node.get(token[1:])
+        elif token == "[]":
+            node = node.get("items")
+        elif token == ".*":
+            node = node.get("additionalProperties")
+        else:
+            node = (node.get("properties") or {}).get(token)
+    return node
+
+
+@functools.cache
+def warning_checks(format_id: str) -> dict[str, tuple[str, ...]]:
+    """What is still checked (and only warned about) under each node of :func:`warning_sites`: its
+    asserting keywords and those of everything under it, as ``<relative where> <keyword>: <value>``."""
+    schema = compile_schema(format_id, "strict")
+    out: dict[str, tuple[str, ...]] = {}
+    for where, _ in warning_sites(format_id):
+        node = _node(schema, where)
+        if not isinstance(node, dict):
+            out[where] = ()
+            continue
+        checks = [f"as {str(node['$ref']).rsplit('/', 1)[-1]}"] if "$ref" in node else []
+        for site in _walk({k: v for k, v in node.items() if k != "x-severity"}, ""):
+            checks.append(f"{site.where} {_demand(site)}".strip())
+        out[where] = tuple(checks)
+    return out
+
+
 def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")) + r"\Z")
 

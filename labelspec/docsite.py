@@ -1315,9 +1315,12 @@ def error_audit(format_id: str) -> str:
             "in both profiles (`x-severity: warning`): the vendor SDK does not read the key, or keeps it "
             "without any check, so nothing is lost."
         )
-        out.append(
-            table(["Schema node", "Why only a warning"], [[code(w), prose(n, cell=True)] for w, n in warned])
-        )
+        checks = audit.warning_checks(format_id)
+        rows = [
+            [code(w), "<br>".join(code(c) for c in checks.get(w, ())) or "—", prose(n, cell=True)]
+            for w, n in warned
+        ]
+        out.append(table(["Schema node", "Checked (a warning)", "Why only a warning"], rows))
     return "\n\n".join(out)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from labelspec import docsite
+from labelspec import audit, docsite
 from labelspec.cli import build_parser
 from labelspec.validator.compiler import PROFILES, compile_schema, format_metadata, list_formats
 from labelspec.validator.examples import documented_examples
@@ -456,3 +456,21 @@ def test_every_evidence_link_on_the_site_opens_its_section(site: Path) -> None:
                 f"{page}: evidence/{vendor} has no #{section}"
             )
     assert links > 100  # the discrepancy registers cite their evidence
+
+
+@pytest.mark.parametrize("fmt", [f for f in list_formats() if audit.warning_sites(f)])
+def test_register_renders_the_audit_and_the_warning_only_nodes(site: Path, fmt: str) -> None:
+    """The built register page holds the audit (every error with the reason it is one, per profile) and the
+    schema nodes whose failures only warn (x-severity), with what they still check and why."""
+    text = html.unescape(page(site, f"discrepancies/{fmt}.md"))
+    assert 'id="audit-lenient"' in text and 'id="audit-strict"' in text and 'id="audit-warnings"' in text
+    warnings = text.split('id="audit-warnings"', 1)[1]
+    checks = audit.warning_checks(fmt)
+    for where, note in audit.warning_sites(fmt):
+        assert where in warnings, f"{fmt}: {where} is not in the warnings table"
+        assert " ".join(note.split()[:6]) in " ".join(warnings.split()), f"{fmt}: the note of {where}"
+        for check in checks[where]:
+            assert check in warnings, f"{fmt}: {where} checks {check}"
+    strict = text.split('id="audit-strict"', 1)[1].split('id="audit-warnings"', 1)[0]
+    for answer in audit.structural(fmt, "strict") + audit.semantic(fmt, "strict"):
+        assert answer.subject in strict and answer.reason, f"{fmt}: {answer.subject}"
