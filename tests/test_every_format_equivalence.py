@@ -14,9 +14,10 @@ datagym        native C path: schema program and task decider (tests/native/test
                streaming; jsonschema-rs pre-check
 coco-instance  native C pass and vectorised cross-element rules (tests/native/test_coco_decider.py);
                jsonschema-rs pre-check
-segments       NO native fast path yet (its release is an object whose samples list is nested, and its 27
-               rules have no C twins): item-by-item streaming (tests/perf/test_streaming.py) and the
-               jsonschema-rs pre-check (tests/test_structural_equivalence.py)
+segments       native C path: the samples streamed through the schema program and the sample decider, the
+               header judged by the reference path (tests/native/test_segments_equivalence.py); sequences,
+               multi-sensor and point-cloud segmentation releases decline it; item-by-item streaming
+               (tests/scale/test_streaming.py); jsonschema-rs pre-check (tests/test_structural_equivalence.py)
 coco-panoptic  NO native fast path: the jsonschema-rs pre-check (the PNG rules read decoded images)
 encord-ontology NO native fast path of its own (one small document; its rules run in C only as the
                ontology decider of Encord rows): the jsonschema-rs pre-check
@@ -54,7 +55,7 @@ ACCELERATIONS = {
     "encord": ("native", "streaming", "jsonschema-rs"),
     "datagym": ("native", "streaming", "jsonschema-rs"),
     "coco-instance": ("native", "jsonschema-rs"),
-    "segments": ("streaming", "jsonschema-rs"),
+    "segments": ("native", "streaming", "jsonschema-rs"),
     "coco-panoptic": ("jsonschema-rs",),
     "encord-ontology": ("jsonschema-rs",),
     "yolo": ("jsonschema-rs",),
@@ -64,7 +65,7 @@ ACCELERATIONS = {
 def test_every_format_says_what_accelerates_it() -> None:
     assert sorted(ACCELERATIONS) == sorted(list_formats())
     for format_id, kinds in ACCELERATIONS.items():
-        native = format_id in fastpath.DECIDED or (format_id == "coco-instance")
+        native = format_id in fastpath.DECIDED or format_id in ("coco-instance", "segments")
         assert ("native" in kinds) == native, format_id
 
 

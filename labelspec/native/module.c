@@ -20,6 +20,7 @@
 #include "encord_rules.h"
 #include "regex.h"
 #include "schema.h"
+#include "segments_rules.h"
 #include "tape.h"
 
 /* ------------------------------------------------------------------------------------ wrapper types */
@@ -49,7 +50,12 @@ typedef struct {
     ldg *rules;
 } DataGymRulesObject;
 
-static PyTypeObject SchemaType, RegexType, EncordRulesType, EncordOntologyType, DataGymRulesType;
+typedef struct {
+    PyObject_HEAD
+    lseg *rules;
+} SegmentsRulesObject;
+
+static PyTypeObject SchemaType, RegexType, EncordRulesType, EncordOntologyType, DataGymRulesType, SegmentsRulesType;
 
 #define WRAPPER_NEW(Name, Obj, field, build)                                                            \
     static PyObject *Name##_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {                   \
@@ -86,6 +92,8 @@ WRAPPER_NEW(EncordOntology, EncordOntologyObject, onto, lonto_build)
 WRAPPER_DEALLOC(EncordOntology, EncordOntologyObject, onto, lonto_free)
 WRAPPER_NEW(DataGymRules, DataGymRulesObject, rules, ldg_build)
 WRAPPER_DEALLOC(DataGymRules, DataGymRulesObject, rules, ldg_free)
+WRAPPER_NEW(SegmentsRules, SegmentsRulesObject, rules, lseg_build)
+WRAPPER_DEALLOC(SegmentsRules, SegmentsRulesObject, rules, lseg_free)
 
 /* Parse `data` as one document into `t`; 0 and a Python-free failure when it is not plain JSON. */
 static int parse_bytes(ltape *t, Py_buffer *view) {
@@ -155,6 +163,7 @@ static PyMethodDef EncordRules_methods[] = {
      "row_clean(row: bytes, index: int = 0) -> bool: no non-ontology Encord rule fires on the row."},
     {NULL, NULL, 0, NULL}};
 static PyMethodDef DataGymRules_methods[] = {{NULL, NULL, 0, NULL}};
+static PyMethodDef SegmentsRules_methods[] = {{NULL, NULL, 0, NULL}};
 static PyMethodDef EncordOntology_methods[] = {
     {"row_clean", (PyCFunction)EncordOntology_row_clean, METH_VARARGS,
      "row_clean(row: bytes) -> bool: no ontology rule fires on the row."},
@@ -176,6 +185,7 @@ WRAPPER_TYPE(Regex, RegexObject, "A pattern compiled to a DFA (validator/native/
 WRAPPER_TYPE(EncordRules, EncordRulesObject, "The Encord rules that need no ontology, as a clean decider.")
 WRAPPER_TYPE(EncordOntology, EncordOntologyObject, "The Encord ontology rules, as a clean decider.")
 WRAPPER_TYPE(DataGymRules, DataGymRulesObject, "The DataGym rules, as a clean decider (check_file's rules).")
+WRAPPER_TYPE(SegmentsRules, SegmentsRulesObject, "The Segments.ai sample rules, as a clean decider (check_file's rules).")
 
 /* ------------------------------------------------------------------------------------------ checking */
 
@@ -254,29 +264,36 @@ static int note_dirty(PyObject *dirty, Py_ssize_t index, size_t start, size_t en
 static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
     static char *kwlist[] = {"path",  "schema", "root",     "items",         "rules", "ontology", "max_dirty",
-                             "start", "stop",   "progress", "progress_step", "head",  NULL};
+                             "start", "stop",   "progress", "progress_step", "head",  "list_at", NULL};
     PyObject *path, *rules_obj = Py_None, *onto_obj = Py_None, *progress = Py_None;
     SchemaObject *schema;
     int root, items, head = -1;
-    Py_ssize_t max_dirty = 0, start_at = -1, stop_at = -1, progress_step = 4 << 20;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOnnnOni", kwlist, &path, &SchemaType, &schema, &root, &items,
+    Py_ssize_t max_dirty = 0, start_at = -1, stop_at = -1, progress_step = 4 << 20, list_at = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!ii|OOnnnOnin", kwlist, &path, &SchemaType, &schema, &root, &items,
                                      &rules_obj, &onto_obj, &max_dirty, &start_at, &stop_at, &progress,
-                                     &progress_step, &head))
+                                     &progress_step, &head, &list_at))
         return NULL;
     if (progress != Py_None && !PyCallable_Check(progress)) return PyErr_Format(PyExc_TypeError, "progress");
     if (progress_step < 1) progress_step = 1;
     lenc *rules = NULL;
     lonto *onto = NULL;
     ldg *datagym = NULL;
+    lseg *segments = NULL;
     if (rules_obj != Py_None) {
         if (PyObject_TypeCheck(rules_obj, &DataGymRulesType)) datagym = ((DataGymRulesObject *)rules_obj)->rules;
+        else if (PyObject_TypeCheck(rules_obj, &SegmentsRulesType)) segments = ((SegmentsRulesObject *)rules_obj)->rules;
         else if (PyObject_TypeCheck(rules_obj, &EncordRulesType)) rules = ((EncordRulesObject *)rules_obj)->rules;
         else return PyErr_Format(PyExc_TypeError, "rules");
     }
     /* a list whose first element is special (head) is checked from its start, by one process */
     if ((head >= 0 || datagym) && (start_at >= 0 || stop_at >= 0))
         return PyErr_Format(PyExc_ValueError, "a list with a head is checked whole");
+    /* a list inside the document (list_at: the offset of its '['; Segments' dataset.samples) is checked whole,
+     * by one process; what surrounds it is the caller's to judge */
+    if ((list_at >= 0 || segments) && (start_at >= 0 || stop_at >= 0 || head >= 0 || list_at < 0))
+        return PyErr_Format(PyExc_ValueError, "a nested list is checked whole, from list_at");
     if (datagym) ldg_begin(datagym);
+    if (segments) lseg_begin(segments);
     size_t head_start = 0, head_end = 0;
     if (onto_obj != Py_None) {
         if (!PyObject_TypeCheck(onto_obj, &EncordOntologyType)) return PyErr_Format(PyExc_TypeError, "ontology");
@@ -293,7 +310,7 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
         goto done;
     }
     if (items < 0) { /* the whole document at once; per-item deciders need item mode */
-        if (rules || onto || datagym) {
+        if (rules || onto || datagym || segments) {
             result = verdict(0, "rule deciders need item mode", 0, 0, NULL, 0, 0);
             goto done;
         }
@@ -308,7 +325,11 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
         goto done;
     }
     /* A part of the list (start/stop: offsets of item starts, -1: from the '[' / to the ']') or all of it. */
-    size_t pos = skip_ws(m.data, 0, m.size), released = 0, open = pos;
+    size_t pos = skip_ws(m.data, list_at >= 0 ? (size_t)list_at : 0, m.size), released = 0, open = pos;
+    if (list_at >= 0 && (size_t)list_at >= m.size) {
+        result = verdict(0, "list_at is past the end", 0, 0, NULL, 0, 0);
+        goto done;
+    }
     if (start_at >= 0) {
         pos = open = (size_t)start_at;
     } else {
@@ -342,6 +363,11 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
             /* the DataGym decider sees every element, valid or not: it collects the ids that rules comparing
              * elements look at (a repeat anywhere sends the whole file to the reference path) */
             int datagym_clean = !datagym || (first ? ldg_head_clean(datagym, &t, 0) : ldg_task_clean(datagym, &t, 0));
+            /* so does the Segments decider (sample uuids and name stems) */
+            if (segments && !lseg_sample_clean(segments, &t, 0)) {
+                if (PyErr_Occurred()) goto done;
+                datagym_clean = 0;
+            }
             if (!ls_valid(schema->schema, &t, 0, entry)) failed = "structure";
             else if (rules && !lenc_row_clean(rules, &t, 0, (uint32_t)count)) failed = "rules";
             else if (onto && !lonto_row_clean(onto, &t, 0)) failed = "ontology rules";
@@ -400,7 +426,10 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     size_t close = pos - 1;
     pos = skip_ws(m.data, pos, m.size);
-    if (pos == m.size) result = verdict_with_head(verdict(1, first_failure, 0, count, dirty, open, close), head_start, head_end);
+    if (segments && lseg_items_conflict(segments))
+        result = verdict(0, "an id is repeated (a rule comparing items decides)", open, count, NULL, 0, 0);
+    else if (list_at >= 0) result = verdict(1, first_failure, 0, count, dirty, open, close);
+    else if (pos == m.size) result = verdict_with_head(verdict(1, first_failure, 0, count, dirty, open, close), head_start, head_end);
     else result = verdict(0, "data after the document", pos, count, NULL, 0, 0);
 done:
     Py_XDECREF(dirty);
@@ -776,6 +805,60 @@ static PyObject *datagym_rule_ids(PyObject *self, PyObject *unused) {
     return rule_id_tuple(LDG_RULE_IDS);
 }
 
+static PyObject *segments_rule_ids(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return rule_id_tuple(LSEG_RULE_IDS);
+}
+
+/* The offset of the '[' of the array at /<outer>/<inner> of a root object (Segments: /dataset/samples), found
+ * by parsing the members before it; None when there is no such array or anything before it is not plain
+ * JSON. */
+static PyObject *nested_list_at(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *path;
+    const char *outer, *inner;
+    if (!PyArg_ParseTuple(args, "Oss", &path, &outer, &inner)) return NULL;
+    mapped_file m;
+    if (!map_file(path, &m)) return NULL;
+    ltape t;
+    lt_init(&t);
+    Py_ssize_t found = -1;
+    const char *data = m.data, *want = outer;
+    size_t size = m.size, pos = data ? skip_ws(data, 0, size) : 0;
+    int depth = 0; /* 0: in the root object, 1: in /<outer> */
+    if (!data || pos >= size || data[pos] != '{') goto done;
+    pos = skip_ws(data, pos + 1, size);
+    while (pos < size && data[pos] == '"') {
+        lt_reset(&t);
+        if (lt_parse_value(&t, data, size, &pos) != LT_OK) goto done;
+        int match = lt_str_eq(&t.n[0], want, strlen(want));
+        pos = skip_ws(data, pos, size);
+        if (pos >= size || data[pos] != ':') goto done;
+        pos = skip_ws(data, pos + 1, size);
+        if (match && depth == 1) {
+            if (pos < size && data[pos] == '[') found = (Py_ssize_t)pos;
+            goto done;
+        }
+        if (match && pos < size && data[pos] == '{') { /* into /<outer> */
+            depth = 1;
+            want = inner;
+            pos = skip_ws(data, pos + 1, size);
+            continue;
+        }
+        lt_reset(&t);
+        if (lt_parse_value(&t, data, size, &pos) != LT_OK) goto done;
+        pos = skip_ws(data, pos, size);
+        if (pos < size && data[pos] == ',') pos = skip_ws(data, pos + 1, size);
+        else goto done;
+    }
+done:
+    lt_free(&t);
+    unmap_file(&m);
+    if (found < 0) Py_RETURN_NONE;
+    return PyLong_FromSsize_t(found);
+}
+
 static PyMethodDef module_methods[] = {
     {"check_file", (PyCFunction)(void (*)(void))check_file, METH_VARARGS | METH_KEYWORDS,
      "check_file(path, schema, root, items, rules=None, ontology=None, max_dirty=0, start=-1, stop=-1, progress=None, "
@@ -788,7 +871,9 @@ static PyMethodDef module_methods[] = {
      "called with the byte offset reached each time progress_step more bytes are read. head: the schema entry "
      "of the list's first element (DataGym's label classes; -1: every element is checked against items); then "
      "the result also has head: (start, end) of that element, and the whole list is checked by one process. "
-     "rules: an EncordRules or a DataGymRules decider."},
+     "rules: an EncordRules, a DataGymRules or a SegmentsRules decider. list_at: the offset of the '[' of a "
+     "list inside the document (Segments' dataset.samples): only that list is checked (from there to its ']'; "
+     "close is its offset), not what surrounds it."},
     {"check_coco", (PyCFunction)(void (*)(void))check_coco, METH_VARARGS | METH_KEYWORDS,
      "check_coco(path, schema, members, deny, samples=5, progress=None, progress_step=4 MiB, ranges=False) -> "
      "dict\n\n"
@@ -801,6 +886,10 @@ static PyMethodDef module_methods[] = {
      "pairs in the columns image_at, annotation_at, category_at (empty when not asked or not streamed)."},
     {"coco_rule_ids", coco_rule_ids, METH_NOARGS, "coco_rule_ids() -> tuple of the COCO rules coco.c mirrors"},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
+    {"segments_rule_ids", segments_rule_ids, METH_NOARGS,
+     "segments_rule_ids() -> tuple of the rules the SegmentsRules decider mirrors"},
+    {"nested_list_at", nested_list_at, METH_VARARGS,
+     "nested_list_at(path, outer, inner) -> offset of the '[' of /outer/inner of a root object, or None"},
     {"datagym_rule_ids", datagym_rule_ids, METH_NOARGS,
      "datagym_rule_ids() -> tuple of the rules the DataGymRules decider mirrors"},
     {"row_rule_ids", row_rule_ids, METH_NOARGS,
@@ -816,8 +905,9 @@ static struct PyModuleDef native_module = {PyModuleDef_HEAD_INIT, "labelspec._na
                                            NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__native(void) {
-    PyTypeObject *types[] = {&SchemaType, &RegexType, &EncordRulesType, &EncordOntologyType, &DataGymRulesType};
-    const char *names[] = {"Schema", "Regex", "EncordRules", "EncordOntology", "DataGymRules"};
+    PyTypeObject *types[] = {&SchemaType,         &RegexType,        &EncordRulesType,
+                             &EncordOntologyType, &DataGymRulesType, &SegmentsRulesType};
+    const char *names[] = {"Schema", "Regex", "EncordRules", "EncordOntology", "DataGymRules", "SegmentsRules"};
     PyObject *module = PyModule_Create(&native_module);
     if (!module) return NULL;
     for (size_t i = 0; i < sizeof types / sizeof *types; i++) {

@@ -1,9 +1,9 @@
-"""Every C twin of an Encord rule says which Python function it mirrors, and says it right.
+"""Every C twin of an Encord or Segments rule says which Python function it mirrors, and says it right.
 
-labelspec/native/encord_rules.c and encord_ontology.c list the rules they mirror as
-``"ENC-…", /* mirrors validator/rules/<module>.py::<function> */`` and tag each site that decides a rule with
-``/* ENC-…: mirrors validator/rules/<module>.py::<function> */``; the function must be the registered check
-of that rule, in that module.
+labelspec/native/encord_rules.c, encord_ontology.c and segments_rules.c list the rules they mirror as
+``"ENC-…", /* mirrors validator/rules/<module>.py::<function> */`` (SEG-… alike) and tag each site that
+decides a rule with ``/* ENC-…: mirrors validator/rules/<module>.py::<function> */``; the function must be
+the registered check of that rule, in that module.
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TAG = re.compile(
     r"(?:\"|/\* )([A-Z]+(?:-[A-Z0-9]+)+)(?:\", /\*|:) mirrors validator/rules/(\w+)\.py::(\w+) \*/"
 )
-SOURCES = {"encord_rules.c": "row_rule_ids", "encord_ontology.c": "ontology_rule_ids"}
+SOURCES = {
+    "encord_rules.c": "row_rule_ids",
+    "encord_ontology.c": "ontology_rule_ids",
+    "segments_rules.c": "segments_rule_ids",
+}
 
 
 def _tags(source: str) -> list[tuple[str, str, str, int]]:
@@ -34,6 +38,7 @@ def _tags(source: str) -> list[tuple[str, str, str, int]]:
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_every_tag_names_the_check_of_its_rule(source: str) -> None:
     load_checks("encord")
+    load_checks("segments")
     tags = _tags(source)
     assert tags
     for rule_id, module, function, line in tags:

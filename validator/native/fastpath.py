@@ -26,6 +26,7 @@ import os
 import pickle
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -36,7 +37,7 @@ import orjson
 from labelspec.validator import progress
 from labelspec.validator.compiler import cache_folder, compile_schema, compiled_cache_key, write_cache_entry
 from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
-from labelspec.validator.native import coco, datagym_rules
+from labelspec.validator.native import coco, datagym_rules, segments
 from labelspec.validator.native.encord_ontology import ontology_tables
 from labelspec.validator.native.encord_rows import decider_config
 from labelspec.validator.native.schema_program import NotCompilable, Program, compile_program
@@ -92,23 +93,28 @@ def _program(format_id: str, profile: str) -> _Program | None:
     return _Program(module.Schema(program.ir), entries["root"], entries.get("items", -1))
 
 
-def _compiled_program(format_id: str, profile: str) -> Program | None:
+def _compiled_program(
+    format_id: str, profile: str, variant: str = "", build: Callable[[Any], Any] | None = None
+) -> Program | None:
     """The schema program of a format, from the cache folder when its sources have not changed (compiling
-    the patterns into DFAs costs more than checking a 10 MB export)."""
+    the patterns into DFAs costs more than checking a 10 MB export). ``build``: derives the schema to
+    compile from the format's (named by ``variant`` in the cache; Segments' samples schema)."""
     folder, key = cache_folder(), compiled_cache_key(format_id, profile)
     cache = None
     if folder is not None and key is not None:
         digest = hashlib.sha256(key.encode())
-        for source in ("schema_program.py", "regex_dfa.py"):
+        for source in ("schema_program.py", "regex_dfa.py", "segments.py"):
             digest.update((Path(__file__).parent / source).read_bytes())
-        cache = folder / f"program-{format_id}-{profile}-{digest.hexdigest()[:16]}.pickle"
+        format_id_variant = f"{format_id}{variant}"
+        cache = folder / f"program-{format_id_variant}-{profile}-{digest.hexdigest()[:16]}.pickle"
         try:
             cached: Program = pickle.loads(cache.read_bytes())  # our own entry, written below
             return cached
         except Exception:  # missing, or damaged in any way: compile again (and rewrite it)
             pass
     try:
-        program = compile_program(compile_schema(format_id, profile))
+        schema = compile_schema(format_id, profile)
+        program = compile_program(build(schema) if build is not None else schema)
     except NotCompilable as exc:
         _debug(f"{format_id}/{profile}: schema not compilable: {exc}")
         return None
@@ -116,7 +122,7 @@ def _compiled_program(format_id: str, profile: str) -> Program | None:
         write_cache_entry(
             cache,
             pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL),
-            stale=f"program-{format_id}-{profile}-*",
+            stale=f"program-{format_id}{variant}-{profile}-*",
         )
     return program
 
@@ -126,6 +132,31 @@ def _coco_plan(profile: str) -> coco.Plan | None:
     module = native()
     program = _compiled_program(coco.FORMAT, profile) if module is not None else None
     return None if program is None else coco.plan(module, program, profile)
+
+
+@functools.cache
+def _segments_program(profile: str, chosen: str) -> _Program | None:
+    """The program that checks one sample of a release whose dataset branches are ``chosen``."""
+    module = native()
+    assert module is not None
+    program = _compiled_program(
+        segments.FORMAT, profile, f"-samples-{chosen}", lambda schema: segments.items_schema(schema, chosen)
+    )
+    if program is None or "items" not in program.entries:
+        return None
+    return _Program(module.Schema(program.ir), program.entries["root"], program.entries["items"])
+
+
+def _segments_checks(profile: str, document: Any) -> tuple[Any, int, Any, str] | None:
+    """(schema, samples entry, rule decider, dataset branches) for a release's header, or None."""
+    config = segments.decider_config(document)
+    chosen = segments.branches_of(profile, document) if config is not None else None
+    program = _segments_program(profile, chosen) if chosen is not None else None
+    if program is None or chosen is None:
+        return None
+    module = native()
+    assert module is not None
+    return program.schema, program.items, module.SegmentsRules(config), chosen
 
 
 @functools.cache
@@ -193,6 +224,14 @@ def native_report(
     processes for the native pass over a large file (its list is cut into contiguous parts).
     """
     location = str(path)
+    if format in (None, segments.FORMAT) and _object_root(location):
+        module = native()
+        if module is not None and (format == segments.FORMAT or _segments_root(location)):
+            report = segments.segments_report(
+                module, _segments_checks, location, format, profile, ontology, max_dirty, _debug
+            )
+            if report is not None or format == segments.FORMAT:
+                return report
     if format in (None, coco.FORMAT) and _object_root(location):
         module = native()
         checks = _coco_plan(profile) if module is not None else None
@@ -232,6 +271,16 @@ def _object_root(location: str) -> bool:
     try:
         with open(location, "rb") as handle:
             return handle.read(4096).lstrip(b" \t\r\n")[:1] == b"{"
+    except OSError:
+        return False
+
+
+def _segments_root(location: str) -> bool:
+    """Whether a root object starts like a Segments release (a "dataset" key before anything else COCO
+    reads); detection on the whole header decides later."""
+    try:
+        with open(location, "rb") as handle:
+            return b'"dataset"' in handle.read(1 << 16)
     except OSError:
         return False
 

@@ -140,7 +140,7 @@ def _analysis(ctx: RuleContext) -> _Analysis:
 
 def _analyse(ctx: RuleContext) -> _Analysis:
     result = _Analysis()
-    _Walker(ctx, result).document(ctx.document)
+    _Walker(ctx.png_dir, result).document(ctx.document)
     return result
 
 
@@ -198,9 +198,9 @@ def local_asset(url: Any, base: Path | None = None) -> Path | bytes | None:
 
 
 class _Walker:
-    def __init__(self, ctx: RuleContext, out: _Analysis) -> None:
+    def __init__(self, png_dir: Path | None, out: _Analysis) -> None:
         self.out = out
-        self.base = ctx.png_dir
+        self.base = png_dir
         self.add = out.add
 
     # --- envelope --------------------------------------------------------------------------------
@@ -905,7 +905,20 @@ def _value_problem(value: Any, definition: dict[str, Any]) -> str | None:
     return None
 
 
-__all__ = ["local_asset"]
+# What the native fast path (validator/native/segments.py) builds its decider's tables with: the walk's own
+# helpers, so both read the header alike.
+integral = _integral
+attribute_bound = _setting
+LabelConfig = _Config
+
+
+def label_config(task_type: Any, task_attributes: Any) -> _Config:
+    """The configuration labels are checked against, as the walk builds it from the dataset header (the
+    header's own findings are not kept)."""
+    return _Walker(None, _Analysis()).config(task_type, task_attributes, "")
+
+
+__all__ = ["LabelConfig", "attribute_bound", "integral", "label_config", "local_asset"]
 
 
 def _sample_names(sample: Any) -> Any:

@@ -1,0 +1,698 @@
+/* The Segments.ai rules (validator/rules/segments.py) as a clean decider. See segments_rules.h.
+ *
+ * It mirrors the reference's walk (_Walker.samples / label / payload / annotations / shape / links /
+ * attribute_values / bitmap) over one sample of a release whose header the reference path judged clean,
+ * for the task types validator/native/segments.py accepts (not sequences, multi-sensor or point-cloud
+ * segmentation: their rules make it decline the whole file). The header's tables (categories with their
+ * attribute definitions, labelsets, image attributes) come from Python, computed with the reference's own
+ * helpers. Where exact Python semantics would cost more than they are worth, the sample is "not certainly
+ * clean" and the reference decides: float ids (Python's int(1.0) == 1), and label bitmaps whose URL may
+ * name a local file or a data: payload (only those are decoded). Every site is tagged with the rule id it
+ * mirrors.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "segments_rules.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const LSEG_RULE_IDS[] = {
+    "SEG-CATEGORY-UNDECLARED", /* mirrors validator/rules/segments.py::check_seg_category_undeclared */
+    "SEG-ANNOTATION-ID-DUPLICATE", /* mirrors validator/rules/segments.py::check_seg_annotation_id_duplicate */
+    "SEG-LABELSET-UNDECLARED", /* mirrors validator/rules/segments.py::check_seg_labelset_undeclared */
+    "SEG-LABELSET-MISSING", /* mirrors validator/rules/segments.py::check_seg_labelset_missing */
+    "SEG-SAMPLE-UUID-DUPLICATE", /* mirrors validator/rules/segments.py::check_seg_sample_uuid_duplicate */
+    "SEG-SAMPLE-NAME-COLLISION", /* mirrors validator/rules/segments.py::check_seg_sample_name_collision */
+    "SEG-SHAPE-POINT-COUNT", /* mirrors validator/rules/segments.py::check_seg_shape_point_count */
+    "SEG-SHAPE-VERTEX-DIMENSION", /* mirrors validator/rules/segments.py::check_seg_shape_vertex_dimension */
+    "SEG-SHAPE-NOT-ALLOWED", /* mirrors validator/rules/segments.py::check_seg_shape_not_allowed */
+    "SEG-ATTRIBUTE-VALUE-INVALID", /* mirrors validator/rules/segments.py::check_seg_attribute_value_invalid */
+    "SEG-ATTRIBUTE-UNDECLARED", /* mirrors validator/rules/segments.py::check_seg_attribute_undeclared */
+    "SEG-ATTRIBUTE-MANDATORY-MISSING", /* mirrors validator/rules/segments.py::check_seg_attribute_mandatory_missing */
+    "SEG-TRACK-ID-MISMATCH", /* mirrors validator/rules/segments.py::check_seg_track_id_mismatch */
+    "SEG-LINK-OBJECT-UNKNOWN", /* mirrors validator/rules/segments.py::check_seg_link_object_unknown */
+    "SEG-LINK-CATEGORY-RESTRICTED", /* mirrors validator/rules/segments.py::check_seg_link_category_restricted */
+    "SEG-BITMAP-UNREADABLE", /* mirrors validator/rules/segments.py::check_seg_bitmap_unreadable */
+    "SEG-BITMAP-ID-UNANNOTATED", /* mirrors validator/rules/segments.py::check_seg_bitmap_id_unannotated */
+    "SEG-ANNOTATION-NOT-IN-BITMAP", /* mirrors validator/rules/segments.py::check_seg_annotation_not_in_bitmap */
+    "SEG-BITMAP-SIZE-MISMATCH", /* mirrors validator/rules/segments.py::check_seg_bitmap_size_mismatch */
+    "JSON-DUPLICATE-KEY", /* the parser refuses documents with a repeated key */
+    NULL,
+};
+
+/* Attribute input types (validator/rules/segments.py _value_problem); the numbers are decider_config's. */
+enum { A_OTHER = 0, A_SELECT, A_MULTISELECT, A_TEXT, A_NUMBER, A_CHECKBOX };
+/* Shapes a task type allows (ALLOWED_SHAPES); SHAPES_ANY: no restriction. */
+enum { S_BBOX = 1, S_POINT = 2, SHAPES_ANY = -1 };
+
+typedef struct {
+    char *s;
+    size_t len;
+} sstr;
+
+typedef struct {
+    sstr name;
+    int kind;
+    sstr *choices; /* NULL when the definition has no `values` list */
+    size_t nchoices;
+    int has_min, has_max;
+    double min, max;
+    int mandatory;
+} sdef;
+
+typedef struct {
+    sdef *v;
+    size_t n;
+} sdefs;
+
+typedef struct {
+    int64_t id;
+    sdefs attributes, link_attributes;
+    int restricted; /* link_category_restrictions is a non-empty list */
+    int64_t *allowed;
+    size_t nallowed;
+} scat;
+
+/* The 64-bit hashes of strings (sample uuids, name stems), appended in file order and compared once at the end
+ * (sorted): a hash table probed per sample costs a cache miss each. Two keys with one hash count as a
+ * repeat (the whole file then goes to the reference path, so a rare false repeat costs time, never a
+ * finding). */
+typedef struct {
+    uint64_t *v;
+    size_t n, cap;
+} hvec;
+
+/* Annotation ids of one label -> their category id (has_cid 0: none), cleared by generation. */
+typedef struct {
+    int64_t id, cid;
+    uint32_t gen;
+    int has_cid;
+} islot;
+
+typedef struct {
+    islot *slots;
+    size_t cap, count;
+    uint32_t gen;
+} itab;
+
+struct lseg {
+    int unknown_rules; /* the config names a rule this decider does not know: never clean */
+    int three_d, image, bitmap, shapes;
+    int has_labelsets;
+    sstr *labelsets;
+    size_t nlabelsets;
+    int report_undeclared; /* a complete category list is declared */
+    scat *cats;            /* sorted by id */
+    size_t ncats;
+    sdefs image_attributes;
+    hvec uuids, stems;
+    itab ids;
+};
+
+/* ------------------------------------------------------------------------------------------- tables */
+
+static void hvec_free(hvec *h) {
+    free(h->v);
+    memset(h, 0, sizeof *h);
+}
+
+/* lt_hash spreads poorly into the low bits on keys that differ only near their end (uuids, numbered
+ * names): finish it with murmur3's mixer before masking. */
+static uint64_t spread(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+static int hvec_add(hvec *h, const char *key, size_t len) {
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 4096;
+        uint64_t *grown = realloc(h->v, cap * sizeof *grown);
+        if (!grown) return 0;
+        h->v = grown;
+        h->cap = cap;
+    }
+    h->v[h->n++] = lt_hash(key, (uint32_t)len);
+    return 1;
+}
+
+/* Whether two of the hashes are equal: sorted by a radix sort (4 passes of 16 bits), then compared. */
+static int hvec_repeats(hvec *h) {
+    if (h->n < 2) return 0;
+    uint64_t *tmp = malloc(h->n * sizeof *tmp);
+    size_t *count = malloc(65536 * sizeof *count);
+    if (!tmp || !count) { /* out of memory: claim a repeat, the reference path decides */
+        free(tmp);
+        free(count);
+        return 1;
+    }
+    uint64_t *from = h->v, *to = tmp;
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < h->n; i++) count[(from[i] >> shift) & 0xFFFF]++;
+        size_t at = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < h->n; i++) to[count[(from[i] >> shift) & 0xFFFF]++] = from[i];
+        uint64_t *swap = from;
+        from = to;
+        to = swap;
+    }
+    int repeat = 0; /* after an even number of passes the sorted keys are back in h->v */
+    for (size_t i = 1; i < h->n && !repeat; i++) repeat = h->v[i] == h->v[i - 1];
+    free(tmp);
+    free(count);
+    return repeat;
+}
+
+static uint64_t mix64(int64_t v) { return spread((uint64_t)v); }
+
+static void itab_clear(itab *t) {
+    t->count = 0;
+    if (++t->gen == 0) { /* wrapped: forget every stamp */
+        if (t->slots) memset(t->slots, 0, t->cap * sizeof *t->slots);
+        t->gen = 1;
+    }
+}
+
+static islot *itab_find(const itab *t, int64_t id) {
+    if (!t->cap) return NULL;
+    for (size_t j = mix64(id) & (t->cap - 1);; j = (j + 1) & (t->cap - 1)) {
+        islot *slot = &t->slots[j];
+        if (slot->gen != t->gen) return NULL;
+        if (slot->id == id) return slot;
+    }
+}
+
+static int itab_grow(itab *t) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    islot *slots = calloc(cap, sizeof *slots);
+    if (!slots) return 0;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->slots[i].gen != t->gen) continue;
+        size_t j = mix64(t->slots[i].id) & (cap - 1);
+        while (slots[j].gen == t->gen) j = (j + 1) & (cap - 1);
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return 1;
+}
+
+/* Insert a new id (the caller checked it is absent); 0 out of memory. */
+static int itab_add(itab *t, int64_t id, int has_cid, int64_t cid) {
+    if ((t->count + 1) * 2 > t->cap && !itab_grow(t)) return 0;
+    size_t j = mix64(id) & (t->cap - 1);
+    while (t->slots[j].gen == t->gen) j = (j + 1) & (t->cap - 1);
+    t->slots[j] = (islot){.id = id, .cid = cid, .gen = t->gen, .has_cid = has_cid};
+    t->count++;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------- building */
+
+static int copy_str(PyObject *obj, sstr *out) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(obj, &n);
+    if (!s) return 0;
+    out->s = malloc((size_t)n + 1);
+    if (!out->s) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    memcpy(out->s, s, (size_t)n);
+    out->len = (size_t)n;
+    return 1;
+}
+
+static void free_defs(sdefs *d) {
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->v[i].name.s);
+        for (size_t k = 0; k < d->v[i].nchoices; k++) free(d->v[i].choices[k].s);
+        free(d->v[i].choices);
+    }
+    free(d->v);
+    memset(d, 0, sizeof *d);
+}
+
+static int bound(PyObject *value, int *has, double *out) {
+    if (value == Py_None) return 1;
+    *out = PyFloat_AsDouble(value);
+    if (*out == -1.0 && PyErr_Occurred()) return 0;
+    *has = 1;
+    return 1;
+}
+
+/* defs: tuple of (name, kind, choices | None, min | None, max | None, mandatory). */
+static int build_defs(PyObject *spec, sdefs *out) {
+    if (!PyTuple_Check(spec)) {
+        PyErr_SetString(PyExc_TypeError, "SegmentsRules: definitions must be a tuple");
+        return 0;
+    }
+    out->n = (size_t)PyTuple_GET_SIZE(spec);
+    out->v = calloc(out->n + 1, sizeof *out->v);
+    if (!out->v) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        sdef *d = &out->v[i];
+        PyObject *name, *choices, *low, *high;
+        int mandatory;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(spec, i), "UiOOOp", &name, &d->kind, &choices, &low, &high, &mandatory))
+            return 0;
+        d->mandatory = mandatory;
+        if (!copy_str(name, &d->name) || !bound(low, &d->has_min, &d->min) || !bound(high, &d->has_max, &d->max))
+            return 0;
+        if (choices != Py_None) {
+            if (!PyTuple_Check(choices)) {
+                PyErr_SetString(PyExc_TypeError, "SegmentsRules: choices must be a tuple");
+                return 0;
+            }
+            d->nchoices = (size_t)PyTuple_GET_SIZE(choices);
+            d->choices = calloc(d->nchoices + 1, sizeof *d->choices); /* non-NULL even when empty */
+            if (!d->choices) {
+                PyErr_NoMemory();
+                return 0;
+            }
+            for (size_t k = 0; k < d->nchoices; k++)
+                if (!copy_str(PyTuple_GET_ITEM(choices, k), &d->choices[k])) return 0;
+        }
+    }
+    return 1;
+}
+
+static int cat_order(const void *a, const void *b) {
+    int64_t x = ((const scat *)a)->id, y = ((const scat *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static int build_categories(lseg *r, PyObject *spec) {
+    if (!PyTuple_Check(spec)) {
+        PyErr_SetString(PyExc_TypeError, "SegmentsRules: categories must be a tuple");
+        return 0;
+    }
+    r->ncats = (size_t)PyTuple_GET_SIZE(spec);
+    r->cats = calloc(r->ncats + 1, sizeof *r->cats);
+    if (!r->cats) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    for (size_t i = 0; i < r->ncats; i++) {
+        scat *c = &r->cats[i];
+        long long id;
+        PyObject *attributes, *links, *allowed;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(spec, i), "LOOO", &id, &attributes, &links, &allowed)) return 0;
+        c->id = (int64_t)id;
+        if (!build_defs(attributes, &c->attributes) || !build_defs(links, &c->link_attributes)) return 0;
+        if (allowed != Py_None) {
+            if (!PyTuple_Check(allowed)) {
+                PyErr_SetString(PyExc_TypeError, "SegmentsRules: allowed must be a tuple");
+                return 0;
+            }
+            c->restricted = 1;
+            c->nallowed = (size_t)PyTuple_GET_SIZE(allowed);
+            c->allowed = calloc(c->nallowed + 1, sizeof *c->allowed);
+            if (!c->allowed) {
+                PyErr_NoMemory();
+                return 0;
+            }
+            for (size_t k = 0; k < c->nallowed; k++) {
+                long long v = PyLong_AsLongLong(PyTuple_GET_ITEM(allowed, k));
+                if (v == -1 && PyErr_Occurred()) return 0;
+                c->allowed[k] = (int64_t)v;
+            }
+        }
+    }
+    qsort(r->cats, r->ncats, sizeof *r->cats, cat_order);
+    for (size_t i = 1; i < r->ncats; i++)
+        if (r->cats[i].id == r->cats[i - 1].id) {
+            PyErr_SetString(PyExc_ValueError, "SegmentsRules: repeated category id");
+            return 0;
+        }
+    return 1;
+}
+
+static int flag(PyObject *config, const char *key, int *out) {
+    PyObject *v = PyDict_GetItemString(config, key);
+    if (!v) {
+        PyErr_Format(PyExc_KeyError, "SegmentsRules: config[%s]", key);
+        return 0;
+    }
+    *out = PyObject_IsTrue(v);
+    return *out >= 0;
+}
+
+lseg *lseg_build(PyObject *config) {
+    if (!PyDict_Check(config)) {
+        PyErr_SetString(PyExc_TypeError, "SegmentsRules: config must be a dict");
+        return NULL;
+    }
+    lseg *r = calloc(1, sizeof *r);
+    if (!r) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    PyObject *rules = PyDict_GetItemString(config, "rules");
+    PyObject *shapes = PyDict_GetItemString(config, "shapes");
+    PyObject *labelsets = PyDict_GetItemString(config, "labelsets");
+    PyObject *categories = PyDict_GetItemString(config, "categories");
+    PyObject *image = PyDict_GetItemString(config, "image_attributes");
+    if (!rules || !PyList_Check(rules) || !shapes || !labelsets || !categories || !image) {
+        PyErr_SetString(PyExc_ValueError, "SegmentsRules: incomplete config");
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rules); i++) {
+        const char *id = PyUnicode_AsUTF8(PyList_GET_ITEM(rules, i));
+        if (!id) goto fail;
+        int known = 0;
+        for (const char *const *k = LSEG_RULE_IDS; *k; k++) known |= strcmp(*k, id) == 0;
+        if (!known) r->unknown_rules = 1; /* a rule without a twin: every sample is "not sure" */
+    }
+    if (!flag(config, "three_d", &r->three_d) || !flag(config, "image", &r->image) ||
+        !flag(config, "bitmap", &r->bitmap) || !flag(config, "report_undeclared", &r->report_undeclared))
+        goto fail;
+    r->shapes = (int)PyLong_AsLong(shapes);
+    if (r->shapes == -1 && PyErr_Occurred()) goto fail;
+    if (labelsets != Py_None) {
+        if (!PyTuple_Check(labelsets)) {
+            PyErr_SetString(PyExc_TypeError, "SegmentsRules: labelsets must be a tuple or None");
+            goto fail;
+        }
+        r->has_labelsets = 1;
+        r->nlabelsets = (size_t)PyTuple_GET_SIZE(labelsets);
+        r->labelsets = calloc(r->nlabelsets + 1, sizeof *r->labelsets);
+        if (!r->labelsets) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        for (size_t i = 0; i < r->nlabelsets; i++)
+            if (!copy_str(PyTuple_GET_ITEM(labelsets, i), &r->labelsets[i])) goto fail;
+    }
+    if (!build_categories(r, categories) || !build_defs(image, &r->image_attributes)) goto fail;
+    r->ids.gen = 1;
+    return r;
+fail:
+    lseg_free(r);
+    return NULL;
+}
+
+void lseg_free(lseg *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->nlabelsets; i++) free(r->labelsets[i].s);
+    free(r->labelsets);
+    for (size_t i = 0; i < r->ncats; i++) {
+        free_defs(&r->cats[i].attributes);
+        free_defs(&r->cats[i].link_attributes);
+        free(r->cats[i].allowed);
+    }
+    free(r->cats);
+    free_defs(&r->image_attributes);
+    hvec_free(&r->uuids);
+    hvec_free(&r->stems);
+    free(r->ids.slots);
+    free(r);
+}
+
+void lseg_begin(lseg *r) {
+    r->uuids.n = 0;
+    r->stems.n = 0;
+}
+
+int lseg_items_conflict(lseg *r) { return hvec_repeats(&r->uuids) || hvec_repeats(&r->stems); }
+
+/* ------------------------------------------------------------------------------------------- deciding */
+
+/* An id as _integral reads it: 1 with *out for an integer, 0 for none (bool, string, null, absent...); -1
+ * for a float (int(1.0) == 1: not modelled, the sample is not sure). */
+static int integral(const ltape *t, uint32_t node, int64_t *out) {
+    if (node == LT_NONE) return 0;
+    if (t->n[node].type == LT_INT) {
+        *out = t->n[node].v.i;
+        return 1;
+    }
+    return t->n[node].type == LT_FLOAT ? -1 : 0;
+}
+
+static const scat *category(const lseg *r, int64_t id) {
+    size_t lo = 0, hi = r->ncats;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->cats[mid].id == id) return &r->cats[mid];
+        if (r->cats[mid].id < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+static int in_choices(const sdef *d, const lnode *s) {
+    for (size_t k = 0; k < d->nchoices; k++)
+        if (lt_str_eq(s, d->choices[k].s, d->choices[k].len)) return 1;
+    return 0;
+}
+
+/* _value_problem(value, definition) is None. */
+static int value_fits(const ltape *t, uint32_t v, const sdef *d) {
+    const lnode *n = &t->n[v];
+    switch (d->kind) {
+    case A_SELECT:
+        if (n->type != LT_STR) return 0;
+        return !d->choices || n->len == 0 || in_choices(d, n);
+    case A_MULTISELECT:
+        if (n->type != LT_ARR) return 0;
+        for (uint32_t e = v + 1; e < n->end; e = t->n[e].end) {
+            if (t->n[e].type != LT_STR) return 0;
+            if (d->choices && !in_choices(d, &t->n[e])) return 0;
+        }
+        return 1;
+    case A_TEXT: return n->type == LT_STR;
+    case A_NUMBER: {
+        double x;
+        if (n->type == LT_INT) x = (double)n->v.i;
+        else if (n->type == LT_FLOAT) x = n->v.d;
+        else return 0;
+        return !(d->has_min && x < d->min) && !(d->has_max && x > d->max);
+    }
+    case A_CHECKBOX: return n->type == LT_TRUE || n->type == LT_FALSE;
+    default: return 1;
+    }
+}
+
+static const sdef *definition(const sdefs *defs, const lnode *key) {
+    for (size_t i = 0; i < defs->n; i++)
+        if (lt_str_eq(key, defs->v[i].name.s, defs->v[i].name.len)) return &defs->v[i];
+    return NULL;
+}
+
+/* _Walker.attribute_values finds nothing (`values`: a node, or LT_NONE for an absent key = null). */
+static int values_clean(const ltape *t, uint32_t values, const sdefs *defs, int done) {
+    int null = values == LT_NONE || t->n[values].type == LT_NULL;
+    if (!null && t->n[values].type != LT_OBJ) return 1;
+    if (!null)
+        for (uint32_t k = values + 1; k < t->n[values].end; k = t->n[k + 1].end) {
+            const sdef *d = definition(defs, &t->n[k]);
+            /* SEG-ATTRIBUTE-UNDECLARED: mirrors validator/rules/segments.py::check_seg_attribute_undeclared */
+            if (!d) return 0;
+            /* SEG-ATTRIBUTE-VALUE-INVALID: mirrors validator/rules/segments.py::check_seg_attribute_value_invalid */
+            if (t->n[k + 1].type != LT_NULL && !value_fits(t, k + 1, d)) return 0;
+        }
+    if (done)
+        for (size_t i = 0; i < defs->n; i++) {
+            if (!defs->v[i].mandatory) continue;
+            uint32_t v = null ? LT_NONE : lt_get(t, values, defs->v[i].name.s, defs->v[i].name.len);
+            /* SEG-ATTRIBUTE-MANDATORY-MISSING: mirrors validator/rules/segments.py::check_seg_attribute_mandatory_missing */
+            if (v == LT_NONE || t->n[v].type == LT_NULL) return 0;
+        }
+    return 1;
+}
+
+/* _Walker.shape finds nothing. */
+static int shape_clean(const lseg *r, const ltape *t, const lnode *shape, uint32_t points) {
+    int bit = LT_STR_EQ(shape, "bbox") ? S_BBOX : LT_STR_EQ(shape, "point") ? S_POINT : 0;
+    /* SEG-SHAPE-NOT-ALLOWED: mirrors validator/rules/segments.py::check_seg_shape_not_allowed */
+    if (r->shapes != SHAPES_ANY && !(bit & r->shapes)) return 0;
+    if (t->n[points].type != LT_ARR) return 1;
+    uint32_t n = t->n[points].len;
+    /* SEG-SHAPE-POINT-COUNT: mirrors validator/rules/segments.py::check_seg_shape_point_count */
+    if (bit == S_BBOX && n != 2) return 0;
+    if (bit == S_POINT && n != 1) return 0;
+    if (LT_STR_EQ(shape, "polyline") && n < 2) return 0;
+    if (LT_STR_EQ(shape, "polygon") && n < 3) return 0;
+    uint32_t dims = r->three_d ? 3 : 2;
+    for (uint32_t e = points + 1; e < t->n[points].end; e = t->n[e].end)
+        /* SEG-SHAPE-VERTEX-DIMENSION: mirrors validator/rules/segments.py::check_seg_shape_vertex_dimension */
+        if (t->n[e].type == LT_ARR && t->n[e].len != dims) return 0;
+    return 1;
+}
+
+/* _Walker.annotations finds nothing; fills r->ids (annotation id -> category id) for the links. */
+static int annotations_clean(lseg *r, const ltape *t, uint32_t list, int done) {
+    if (list == LT_NONE || t->n[list].type != LT_ARR) return 1;
+    for (uint32_t a = list + 1; a < t->n[list].end; a = t->n[a].end) {
+        if (t->n[a].type != LT_OBJ) continue;
+        int64_t aid = 0, cid = 0, tid = 0;
+        int has_aid = integral(t, LT_GET(t, a, "id"), &aid);
+        int has_cid = integral(t, LT_GET(t, a, "category_id"), &cid);
+        int has_tid = integral(t, LT_GET(t, a, "track_id"), &tid);
+        if (has_aid < 0 || has_cid < 0 || has_tid < 0) return 0;
+        if (has_aid) {
+            /* SEG-ANNOTATION-ID-DUPLICATE: mirrors validator/rules/segments.py::check_seg_annotation_id_duplicate */
+            if (itab_find(&r->ids, aid)) return 0;
+            if (!itab_add(&r->ids, aid, has_cid, cid)) {
+                PyErr_NoMemory();
+                return 0;
+            }
+        }
+        const scat *c = has_cid ? category(r, cid) : NULL;
+        /* SEG-CATEGORY-UNDECLARED: mirrors validator/rules/segments.py::check_seg_category_undeclared */
+        if (has_cid && r->report_undeclared && !c) return 0;
+        if (c && !values_clean(t, LT_GET(t, a, "attributes"), &c->attributes, done)) return 0;
+        /* SEG-TRACK-ID-MISMATCH: mirrors validator/rules/segments.py::check_seg_track_id_mismatch */
+        if (has_tid && has_aid && tid != aid) return 0;
+        uint32_t shape = LT_GET(t, a, "type"), points = LT_GET(t, a, "points");
+        if (shape != LT_NONE && t->n[shape].type == LT_STR && points != LT_NONE &&
+            !shape_clean(r, t, &t->n[shape], points))
+            return 0;
+    }
+    return 1;
+}
+
+/* The category of annotation `id` of this label (scope.categories), or NULL. */
+static const scat *category_of(const lseg *r, int has, int64_t id) {
+    if (!has) return NULL;
+    const islot *slot = itab_find(&r->ids, id);
+    return slot && slot->has_cid ? category(r, slot->cid) : NULL;
+}
+
+/* _Walker.links finds nothing. */
+static int links_clean(const lseg *r, const ltape *t, uint32_t list) {
+    if (list == LT_NONE || t->n[list].type != LT_ARR) return 1;
+    for (uint32_t l = list + 1; l < t->n[list].end; l = t->n[l].end) {
+        if (t->n[l].type != LT_OBJ) continue;
+        int64_t from = 0, to = 0;
+        int has_from = integral(t, LT_GET(t, l, "from_id"), &from);
+        int has_to = integral(t, LT_GET(t, l, "to_id"), &to);
+        if (has_from < 0 || has_to < 0) return 0;
+        /* SEG-LINK-OBJECT-UNKNOWN: mirrors validator/rules/segments.py::check_seg_link_object_unknown */
+        if ((has_from && !itab_find(&r->ids, from)) || (has_to && !itab_find(&r->ids, to))) return 0;
+        const scat *source = category_of(r, has_from, from);
+        if (!source) continue;
+        if (!values_clean(t, LT_GET(t, l, "attributes"), &source->link_attributes, 0)) return 0;
+        uint32_t frames = LT_GET(t, l, "frames");
+        if (frames != LT_NONE && t->n[frames].type == LT_ARR)
+            for (uint32_t f = frames + 1; f < t->n[frames].end; f = t->n[f].end)
+                if (t->n[f].type == LT_OBJ && !values_clean(t, LT_GET(t, f, "attributes"), &source->link_attributes, 0))
+                    return 0;
+        const islot *target = has_to ? itab_find(&r->ids, to) : NULL;
+        if (source->restricted && target && target->has_cid) {
+            int allowed = 0;
+            for (size_t k = 0; k < source->nallowed; k++) allowed |= source->allowed[k] == target->cid;
+            /* SEG-LINK-CATEGORY-RESTRICTED: mirrors validator/rules/segments.py::check_seg_link_category_restricted */
+            if (!allowed) return 0;
+        }
+    }
+    return 1;
+}
+
+static int alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+/* local_asset(url) is certainly None: the URL has a scheme other than data: and file: (and is no Windows
+ * drive path), or is empty. Anything else may name a local file: not sure. */
+static int certainly_remote(const lnode *url) {
+    const char *s = url->v.s;
+    size_t n = url->len, i = 1;
+    if (n == 0) return 1;
+    if (!alpha(s[0])) return 0;
+    while (i < n && (alpha(s[i]) || (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '.' || s[i] == '-')) i++;
+    if (i >= n || s[i] != ':') return 0;
+    if (i == 1 && n > 2 && (s[2] == '\\' || s[2] == '/')) return 0; /* C:\ or C:/ */
+    if (i == 4 && (strncasecmp(s, "data", 4) == 0 || strncasecmp(s, "file", 4) == 0)) return 0;
+    return 1;
+}
+
+/* _Walker.payload finds nothing (the task types validator/native/segments.py accepts). */
+static int payload_clean(lseg *r, const ltape *t, uint32_t attrs, int done) {
+    uint32_t image = LT_GET(t, attrs, "image_attributes");
+    if (image != LT_NONE && t->n[image].type != LT_NULL && !values_clean(t, image, &r->image_attributes, done))
+        return 0;
+    itab_clear(&r->ids);
+    if (!annotations_clean(r, t, LT_GET(t, attrs, "annotations"), done)) return 0;
+    if (!links_clean(r, t, LT_GET(t, attrs, "links"))) return 0;
+    if (r->bitmap) {
+        uint32_t bitmap = LT_GET(t, attrs, "segmentation_bitmap");
+        uint32_t url = LT_GET(t, bitmap, "url");
+        /* SEG-BITMAP-UNREADABLE: mirrors validator/rules/segments.py::check_seg_bitmap_unreadable */
+        /* SEG-BITMAP-ID-UNANNOTATED: mirrors validator/rules/segments.py::check_seg_bitmap_id_unannotated */
+        /* SEG-ANNOTATION-NOT-IN-BITMAP: mirrors validator/rules/segments.py::check_seg_annotation_not_in_bitmap */
+        /* SEG-BITMAP-SIZE-MISMATCH: mirrors validator/rules/segments.py::check_seg_bitmap_size_mismatch */
+        if (url != LT_NONE && t->n[url].type == LT_STR && !certainly_remote(&t->n[url])) return 0;
+    }
+    return 1;
+}
+
+/* posixpath.splitext(name)[0]: the length of the stem. */
+static size_t stem_length(const char *s, size_t n) {
+    size_t sep = 0, dot = 0;
+    int has_sep = 0, has_dot = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '/') sep = i, has_sep = 1;
+        else if (s[i] == '.') dot = i, has_dot = 1;
+    }
+    if (!has_dot || (has_sep && dot < sep)) return n;
+    for (size_t i = has_sep ? sep + 1 : 0; i < dot; i++)
+        if (s[i] != '.') return dot;
+    return n;
+}
+
+static int remember(hvec *set, const char *s, size_t n) {
+    if (hvec_add(set, s, n)) return 1;
+    PyErr_NoMemory();
+    return 0;
+}
+
+int lseg_sample_clean(lseg *r, const ltape *t, uint32_t sample) {
+    if (t->n[sample].type != LT_OBJ) return 0;
+    uint32_t uuid = LT_GET(t, sample, "uuid"), name = LT_GET(t, sample, "name");
+    /* SEG-SAMPLE-UUID-DUPLICATE: mirrors validator/rules/segments.py::check_seg_sample_uuid_duplicate */
+    if (uuid != LT_NONE && t->n[uuid].type == LT_STR && !remember(&r->uuids, t->n[uuid].v.s, t->n[uuid].len))
+        return 0;
+    /* SEG-SAMPLE-NAME-COLLISION: mirrors validator/rules/segments.py::check_seg_sample_name_collision */
+    if (r->image && name != LT_NONE && t->n[name].type == LT_STR &&
+        !remember(&r->stems, t->n[name].v.s, stem_length(t->n[name].v.s, t->n[name].len)))
+        return 0;
+    if (r->unknown_rules) return 0;
+    uint32_t labels = LT_GET(t, sample, "labels");
+    if (labels == LT_NONE || t->n[labels].type != LT_OBJ) return 1;
+    if (r->has_labelsets) {
+        for (size_t i = 0; i < r->nlabelsets; i++)
+            /* SEG-LABELSET-MISSING: mirrors validator/rules/segments.py::check_seg_labelset_missing */
+            if (lt_get(t, labels, r->labelsets[i].s, r->labelsets[i].len) == LT_NONE) return 0;
+        /* every declared labelset has its key: one key more is one not declared */
+        /* SEG-LABELSET-UNDECLARED: mirrors validator/rules/segments.py::check_seg_labelset_undeclared */
+        if (t->n[labels].len != r->nlabelsets) {
+            for (uint32_t k = labels + 1; k < t->n[labels].end; k = t->n[k + 1].end) {
+                int declared = 0;
+                for (size_t i = 0; i < r->nlabelsets && !declared; i++)
+                    declared = lt_str_eq(&t->n[k], r->labelsets[i].s, r->labelsets[i].len);
+                if (!declared) return 0;
+            }
+        }
+    }
+    for (uint32_t k = labels + 1; k < t->n[labels].end; k = t->n[k + 1].end) {
+        uint32_t label = k + 1, attrs = LT_GET(t, label, "attributes");
+        if (attrs == LT_NONE || t->n[attrs].type != LT_OBJ) continue;
+        uint32_t status = LT_GET(t, label, "label_status");
+        int done = status != LT_NONE && (LT_STR_EQ(&t->n[status], "LABELED") || LT_STR_EQ(&t->n[status], "REVIEWED") ||
+                                         LT_STR_EQ(&t->n[status], "VERIFIED"));
+        if (!payload_clean(r, t, attrs, done)) return 0;
+    }
+    return 1;
+}

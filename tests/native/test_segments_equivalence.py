@@ -1,0 +1,224 @@
+"""The native fast path on Segments.ai releases (labelspec/native/segments_rules.c,
+validator/native/segments.py): `validate` reports exactly what the reference path reports, on generated
+releases of every task type, a mutant of every rule and structural family (both profiles), randomly
+perturbed releases and repeated uuids / name stems; ordinary valid releases are really certified; and a
+catalogued Segments rule with neither a C twin, a header decision nor a declined task type turns the fast
+path off (the guard below names the rule).
+
+The reference is the same call with the fast path turned off (LABELSPEC_NATIVE=0).
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labelspec import generators
+from labelspec.generators.fixtures.common import RandomDraw
+from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for, variants
+from labelspec.validator.api import validate
+from labelspec.validator.compiler import PROFILES
+from labelspec.validator.native import fastpath, segments
+from labelspec.validator.rules import catalogue
+from tests.conftest import examples
+from tests.native.test_datagym_equivalence import _perturbed
+from tests.native.test_native_equivalence import _reference_report
+
+# Task types the decider models (the others make the whole file take the reference path).
+DECIDED = [
+    v["task_types"][0] for v in variants("segments") if not segments.declined_task_type(v["task_types"][0])
+]
+
+
+def _same(path: Path, profile: str, format: str | None = "segments") -> dict[str, Any]:
+    fast: dict[str, Any] = validate(path, format=format, profile=profile).to_json()
+    assert fast == _reference_report(path, format=format, profile=profile)
+    return fast
+
+
+def _write(folder: Path, document: Any, text: str | None = None) -> Path:
+    path = folder / "release.json"
+    path.write_bytes(text.encode() if text is not None else orjson.dumps(document))
+    return path
+
+
+def _certified(path: Path, profile: str, format: str | None = "segments") -> bool:
+    """Whether the native checks alone made the report (no sample went to the reference path)."""
+    module = fastpath.native()
+    assert module is not None
+    seen: list[str] = []
+    report = segments.segments_report(
+        module, fastpath._segments_checks, str(path), format, profile, None, 0.0, seen.append
+    )
+    return report is not None and not seen
+
+
+@pytest.mark.parametrize("rule_id", [spec.id for spec in catalogue("segments")])
+def test_every_rule_has_a_twin_or_makes_the_decider_unsure(native: ModuleType, rule_id: str) -> None:
+    """Every catalogued Segments rule is mirrored in C, decided on the header by the reference path, or
+    fires only under a task type the decider declines; any other rule turns the fast path off."""
+    twins = set(native.segments_rule_ids())
+    assert rule_id in twins | segments.HEADER_RULES | set(segments.DECLINED_TASK_TYPE_RULES), (
+        f"{rule_id} has no C twin in labelspec/native/segments_rules.c, is not a header rule and not tied "
+        "to a declined task type (validator/native/segments.py)"
+    )
+    assert rule_id not in segments.unmirrored_rules(native)
+
+
+def test_a_rule_without_a_twin_turns_the_fast_path_off(
+    native: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subject = build_subject(
+        RandomDraw("seg-unknown"), "segments", "lenient", task_types=["vector"], min_items=3
+    )
+    path = _write(tmp_path, subject.document)
+    assert _certified(path, "lenient")
+    # a catalogued rule nobody mirrors: the guard names it and the file takes the reference path
+    monkeypatch.setattr(segments, "HEADER_RULES", segments.HEADER_RULES - {"SEG-CATEGORY-ID-DUPLICATE"})
+    assert segments.unmirrored_rules(native) == ["SEG-CATEGORY-ID-DUPLICATE"]
+    assert not _certified(path, "lenient")
+    _same(path, "lenient")
+    # and a rule id the C decider does not know makes it answer "not sure" for every sample
+    config = segments.decider_config(subject.document)
+    assert config is not None
+    rules = native.SegmentsRules({**config, "rules": [*config["rules"], "SEG-NOT-MIRRORED"]})
+    checks = fastpath._segments_checks("lenient", subject.document)
+    assert checks is not None
+    open_at = native.nested_list_at(str(path), "dataset", "samples")
+    result = native.check_file(
+        str(path), checks[0], 0, checks[1], rules, None, max_dirty=10**6, list_at=open_at
+    )
+    assert result["complete"] and len(result["dirty"]) == result["items"] > 0
+    with pytest.raises(ValueError):
+        native.SegmentsRules({"rules": []})
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("task_type", DECIDED)
+def test_generated_releases_are_certified(
+    native: ModuleType, profile: str, task_type: str, tmp_path: Path
+) -> None:
+    certified = 0
+    for seed in range(3):
+        draw = RandomDraw(f"seg-{task_type}-{seed}-{profile}")
+        subject = build_subject(draw, "segments", profile, task_types=[task_type], min_items=3)
+        path = _write(tmp_path, subject.document)
+        report = _same(path, profile)
+        _same(path, profile, format=None)
+        if not report["files"][-1]["findings"]:
+            # certified by the native checks, not merely equal: the fast path is really taken
+            certified += _certified(path, profile) and _certified(path, profile, format=None)
+    if not task_type.startswith("segmentation-bitmap"):  # generated bitmaps are data: URLs (decoded)
+        assert certified, task_type
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_mutants_are_never_certified(native: ModuleType, profile: str, tmp_path: Path) -> None:
+    made, missing = 0, []
+    for operator_id in operators_for("segments", profile):
+        mutant = None
+        for attempt, knobs in enumerate(variants("segments", profile) * 3):
+            if segments.declined_task_type(knobs["task_types"][0]) and attempt < len(DECIDED) * 3:
+                continue  # decided task types first: those exercise the native decider
+            draw = RandomDraw(f"seg-mutant-{operator_id}-{profile}-{attempt}")
+            mutant = mutate(draw, build_subject(draw, "segments", profile, **knobs), operator_id)
+            if mutant is not None:
+                break
+        if mutant is None:
+            missing.append(operator_id)
+            continue
+        made += 1
+        path = _write(tmp_path, mutant.subject.document, mutant.subject.text)
+        assert not _certified(path, profile), operator_id
+        report = _same(path, profile)
+        assert report["files"][-1]["findings"], operator_id
+    assert made and not [m for m in missing if not m.startswith("schema.")], missing
+
+
+def test_repeated_uuids_and_stems_send_the_file_to_the_reference_path(
+    native: ModuleType, tmp_path: Path
+) -> None:
+    subject = build_subject(RandomDraw("seg-uuid"), "segments", "strict", task_types=["vector"], min_items=4)
+    document = subject.document
+    samples = document["dataset"]["samples"]
+    path = _write(tmp_path, document)
+    assert _certified(path, "lenient")
+    repeated = copy.deepcopy(document)
+    repeated["dataset"]["samples"][-1]["uuid"] = samples[0]["uuid"]
+    # the repeat is seen even when the repeating sample is not certified for another reason
+    repeated["dataset"]["samples"][-1]["labels"] = {"not-a-labelset": None}
+    path = _write(tmp_path, repeated)
+    assert not _certified(path, "lenient")
+    rules = {f["rule"] for f in _same(path, "lenient")["files"][-1]["findings"]}
+    assert "SEG-SAMPLE-UUID-DUPLICATE" in rules
+    stems = copy.deepcopy(document)
+    stems["dataset"]["samples"][1]["name"] = "same.jpg"
+    stems["dataset"]["samples"][2]["name"] = "same.png"
+    path = _write(tmp_path, stems)
+    assert not _certified(path, "lenient")
+    rules = {f["rule"] for f in _same(path, "lenient")["files"][-1]["findings"]}
+    assert rules == {"SEG-SAMPLE-NAME-COLLISION"}
+
+
+def test_a_faulty_sample_goes_to_the_reference_path_with_the_header(
+    native: ModuleType, tmp_path: Path
+) -> None:
+    """One sample of many has a finding: only it is re-validated, with the header as its context, and the
+    finding's pointer names its place in the whole release."""
+    subject = build_subject(RandomDraw("seg-one"), "segments", "strict", task_types=["vector"], min_items=6)
+    document = subject.document
+    last = len(document["dataset"]["samples"]) - 1
+    document["dataset"]["samples"][last]["labels"]["not-declared"] = None
+    path = _write(tmp_path, document)
+    report = _same(path, "lenient")
+    pointers = [f["pointer"] for f in report["files"][-1]["findings"]]
+    assert pointers == [f"/dataset/samples/{last}/labels/not-declared"]
+
+
+def test_a_header_key_after_the_samples_is_seen(native: ModuleType, tmp_path: Path) -> None:
+    """The decider is built from the header before the samples; keys written after them (here the
+    categories) must give the same tables, else the reference path judges the file."""
+    subject = build_subject(RandomDraw("seg-order"), "segments", "strict", task_types=["vector"], min_items=3)
+    dataset = subject.document["dataset"]
+    attributes = dataset.pop("task_attributes")
+    dataset["task_attributes"] = attributes  # now after "samples"
+    path = _write(tmp_path, subject.document)
+    assert not _certified(path, "lenient")
+    _same(path, "lenient")
+    attributes["categories"] = []  # every annotation's category is now undeclared
+    path = _write(tmp_path, subject.document)
+    _same(path, "lenient")
+
+
+@settings(max_examples=examples(40))
+@given(generators.segments_release(max_items=4), st.sampled_from(PROFILES))
+def test_generated_documents_report_as_the_reference(native: ModuleType, document: Any, profile: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        _same(_write(Path(folder), document), profile, format=None)
+
+
+def _base_releases() -> list[Any]:
+    return [
+        build_subject(
+            RandomDraw(f"seg-perturb-{task_type}"), "segments", "lenient", task_types=[task_type], min_items=3
+        ).document
+        for task_type in DECIDED
+    ]
+
+
+BASE_RELEASES = _base_releases()
+
+
+@given(st.randoms(use_true_random=False), st.sampled_from(PROFILES))
+def test_perturbed_releases_report_as_the_reference(native: ModuleType, rng: Any, profile: str) -> None:
+    document = _perturbed(rng, rng.choice(BASE_RELEASES))
+    with tempfile.TemporaryDirectory() as folder:
+        _same(_write(Path(folder), document), profile)
