@@ -811,14 +811,38 @@ static PyObject *segments_rule_ids(PyObject *self, PyObject *unused) {
     return rule_id_tuple(LSEG_RULE_IDS);
 }
 
+/* The offset just past the JSON value at `pos` (strings and brackets matched, nothing else checked: the caller
+ * parses what it keeps), or 0 when it does not end. No tape: a big value costs one scan, no memory. */
+static size_t skip_value(const char *data, size_t size, size_t pos) {
+    size_t depth = 0;
+    while (pos < size) {
+        char c = data[pos++];
+        if (c == '"') {
+            while (pos < size && data[pos] != '"') pos += data[pos] == '\\' ? 2 : 1;
+            if (pos >= size) return 0;
+            pos++;
+        } else if (c == '[' || c == '{') {
+            depth++;
+        } else if (c == ']' || c == '}') {
+            if (depth == 0) return pos - 1; /* the end of a scalar (or nothing: the caller sees the bracket) */
+            depth--;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+            return pos - 1; /* the end of a scalar */
+        }
+        if (depth == 0 && (c == '"' || c == ']' || c == '}')) return pos;
+    }
+    return 0;
+}
+
 /* The offset of the '[' of the array at /<outer>/<inner> of a root object (Segments: /dataset/samples), found
- * by parsing the members before it; None when there is no such array or anything before it is not plain
- * JSON. */
+ * by parsing the members before it; None when there is no such array within the first `limit` bytes or
+ * anything before it is not plain JSON. */
 static PyObject *nested_list_at(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *path;
     const char *outer, *inner;
-    if (!PyArg_ParseTuple(args, "Oss", &path, &outer, &inner)) return NULL;
+    Py_ssize_t limit = 16 << 20;
+    if (!PyArg_ParseTuple(args, "Oss|n", &path, &outer, &inner, &limit)) return NULL;
     mapped_file m;
     if (!map_file(path, &m)) return NULL;
     ltape t;
@@ -829,7 +853,7 @@ static PyObject *nested_list_at(PyObject *self, PyObject *args) {
     int depth = 0; /* 0: in the root object, 1: in /<outer> */
     if (!data || pos >= size || data[pos] != '{') goto done;
     pos = skip_ws(data, pos + 1, size);
-    while (pos < size && data[pos] == '"') {
+    while (pos < size && data[pos] == '"' && pos < (size_t)limit) {
         lt_reset(&t);
         if (lt_parse_value(&t, data, size, &pos) != LT_OK) goto done;
         int match = lt_str_eq(&t.n[0], want, strlen(want));
@@ -846,8 +870,7 @@ static PyObject *nested_list_at(PyObject *self, PyObject *args) {
             pos = skip_ws(data, pos + 1, size);
             continue;
         }
-        lt_reset(&t);
-        if (lt_parse_value(&t, data, size, &pos) != LT_OK) goto done;
+        if (pos >= (size_t)limit || !(pos = skip_value(data, size, pos))) goto done;
         pos = skip_ws(data, pos, size);
         if (pos < size && data[pos] == ',') pos = skip_ws(data, pos + 1, size);
         else goto done;
@@ -889,7 +912,8 @@ static PyMethodDef module_methods[] = {
     {"segments_rule_ids", segments_rule_ids, METH_NOARGS,
      "segments_rule_ids() -> tuple of the rules the SegmentsRules decider mirrors"},
     {"nested_list_at", nested_list_at, METH_VARARGS,
-     "nested_list_at(path, outer, inner) -> offset of the '[' of /outer/inner of a root object, or None"},
+     "nested_list_at(path, outer, inner, limit=16 MiB) -> offset of the '[' of /outer/inner of a root object "
+     "(within the first limit bytes), or None"},
     {"datagym_rule_ids", datagym_rule_ids, METH_NOARGS,
      "datagym_rule_ids() -> tuple of the rules the DataGymRules decider mirrors"},
     {"row_rule_ids", row_rule_ids, METH_NOARGS,

@@ -5,7 +5,9 @@
 - ``encord_rows``: the configuration of the Encord row decider (``encord_rules.c``);
   ``encord_ontology``: the tables of the Encord ontology decider (``encord_ontology.c``);
   ``coco``: COCO instance files, streamed element by element (``coco.c``), cross-element rules over columns;
-  ``datagym_rules``: the configuration of the DataGym task decider (``datagym_rules.c``).
+  ``datagym_rules``: the configuration of the DataGym task decider (``datagym_rules.c``);
+  ``segments``: Segments.ai releases, samples streamed through the sample decider (``segments_rules.c``),
+  the header judged by the reference path.
 - ``fastpath``: runs them over a file and hands every item they do not certify to the reference path.
 
 A decider never reports findings: it answers "certainly clean" (no finding of any severity) or "not sure",

@@ -13,7 +13,9 @@ parser refuses (not plain JSON, a repeated key...) goes to the reference path wh
 changes how long validation takes, never what it reports (tests/native compares reports with the
 reference path on the corpus, generated exports and every rule mutant).
 
-Used for: plain JSON files (not archives) of the formats that have rule deciders (:data:`DECIDED`). Turned
+Used for: plain JSON files (not archives) of the formats that have rule deciders (:data:`DECIDED`; COCO
+instance files and Segments.ai releases, whose root is an object, by :mod:`~labelspec.validator.native.coco`
+and :mod:`~labelspec.validator.native.segments`). Turned
 off by ``LABELSPEC_NATIVE=0`` or when the extension is not built (then everything takes the reference
 path). ``LABELSPEC_NATIVE_DEBUG=1`` prints why a file was not certified.
 """
