@@ -40,7 +40,12 @@ class FormatId:
     detected: bool = True
     # list-shaped exports validated (and inspected) item by item; None: a single document
     items: Items | None = None
+    # exports whose root object holds several arrays of items, validated item by item: their keys, the
+    # context first (COCO: the images and categories every annotation is checked against)
+    sections: tuple[str, ...] = ()
 
+
+COCO_SECTIONS = ("images", "categories", "annotations")
 
 FORMATS: tuple[FormatId, ...] = (
     FormatId("datagym", "datagym", ("datagym",), "datagym", "DG-", items=Items(context=1)),
@@ -54,8 +59,8 @@ FORMATS: tuple[FormatId, ...] = (
     ),
     FormatId("encord", "encord", ("encord_rows", "encord_ontology"), "encord", "ENC-", items=Items()),
     FormatId("encord-ontology", "encord_ontology", ("encord_ontology",), "encord", "ENCO-"),
-    FormatId("coco-instance", "coco_instance", ("coco",), "coco", "COCO-"),
-    FormatId("coco-panoptic", "coco_panoptic", ("coco",), "coco", "COCO-"),
+    FormatId("coco-instance", "coco_instance", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS),
+    FormatId("coco-panoptic", "coco_panoptic", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS),
     FormatId("yolo", "yolo", ("yolo",), "yolo", "YOLO-", detected=False),
 )
 
@@ -74,3 +79,8 @@ def get(format_id: str) -> FormatId:
 def list_shaped() -> dict[str, Items]:
     """Format id -> where its items are, for the formats validated item by item."""
     return {f.id: f.items for f in FORMATS if f.items is not None}
+
+
+def sectioned() -> dict[str, tuple[str, ...]]:
+    """Format id -> the keys of its root object's item arrays (formats validated section by section)."""
+    return {f.id: f.sections for f in FORMATS if f.sections}

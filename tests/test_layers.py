@@ -33,6 +33,7 @@ LAYERS = {
     "scale.split": 4,
     "scale.pool": 4,
     "scale.streaming": 4,
+    "scale.sections": 4,
     "native": 5,
     "api": 6,
     "scale.parallel": 6,

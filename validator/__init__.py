@@ -12,7 +12,8 @@ Layers, lowest first; a module imports only from its own layer or below (tests/t
    above is measured against it.
 4. **Scale** (``scale/``): the reference path over inputs too large for memory: ``split`` finds the items
    of a list-shaped export in its bytes, ``streaming`` validates them item by item with exactly the
-   findings of the whole document, ``pool`` runs tasks over processes.
+   findings of the whole document (``sections``: the item arrays of a root object, COCO), ``pool`` runs
+   tasks over processes.
 5. **Native** (``native/``): the C deciders of ``labelspec._native`` and their Python bindings. A decider
    answers only "certainly clean" or "not sure"; ``fastpath`` certifies clean items without building
    Python objects and hands every other item to the reference path (through ``scale.streaming``).

@@ -33,6 +33,7 @@ from labelspec.validator.folders import (
 from labelspec.validator.inputs import load_dataset
 from labelspec.validator.native.fastpath import native_report
 from labelspec.validator.report import FileReport, Report
+from labelspec.validator.scale.sections import plan_sections, validate_sections
 from labelspec.validator.scale.streaming import Fallback, plan_file, validate_planned, wants_stream
 
 
@@ -60,13 +61,13 @@ def validate(
     the first of: ``ontologies`` (``(glob, path)`` pairs, the first glob matching the export's path),
     ``ontology``, ``<stem>.ontology.json`` or ``ontology.json`` beside the export.
 
-    ``stream``: validate a list-shaped export (Encord, DataGym, Segments) one item at a time, in bounded
-    memory, with the same findings; ``None`` (default) does so for files of ``STREAM_THRESHOLD`` bytes and
-    more (``LABELSPEC_STREAM_THRESHOLD``), ``False`` never. A plain JSON file is first offered to the
-    native fast path (:mod:`labelspec.validator.native.fastpath`), which certifies clean files without
-    building Python objects and leaves every other file to the path that writes findings. Python's cyclic
-    garbage collector is paused
-    while validating (it would dominate the cost of large documents) and restored afterwards.
+    ``stream``: validate a list-shaped export (Encord, DataGym, Segments) or a COCO file one item at a
+    time, in bounded memory, with the same findings; ``None`` (default) does so for files of
+    ``STREAM_THRESHOLD`` bytes and more (``LABELSPEC_STREAM_THRESHOLD``), ``False`` never. A plain JSON
+    file is first offered to the native fast path (:mod:`labelspec.validator.native.fastpath`), which
+    certifies clean files without building Python objects and leaves every other file to the path that
+    writes findings. Python's cyclic garbage collector is paused while validating (it would dominate the
+    cost of large documents) and restored afterwards.
     """
     check_options(format, profile)
     with collector_paused():
@@ -149,6 +150,14 @@ def validate_source(
         if plan is not None:
             try:
                 return [validate_planned(plan)]
+            except Fallback:
+                pass
+        sectioned = (
+            plan_sections(source, format, profile, ontology_document, png_dir) if plan is None else None
+        )
+        if sectioned is not None:
+            try:
+                return [validate_sections(sectioned)]
             except Fallback:
                 pass
     return validate_in_memory(source, format, profile, ontology_document, pngs)

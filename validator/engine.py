@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,15 +60,17 @@ def validate_document(
     png_dir: Path | None = None,
     duplicate_keys: list[str] | None = None,
     skip_rules: frozenset[str] = frozenset(),
+    provided: Mapping[Callable[[RuleContext], Any], Any] | None = None,
 ) -> FileReport:
     """Validate one parsed document (structure, then semantic rules); detection errors make it unreadable.
 
     ``skip_rules``: rule ids not to run (item-by-item validation runs the rules that compare items once,
-    over the whole export, see :mod:`labelspec.validator.scale.streaming`)."""
+    over the whole export, see :mod:`labelspec.validator.scale.streaming`). ``provided``: values of
+    ``ctx.memo(build)`` computed over the whole export, for the rules (see ``RuleContext.provide``)."""
     check_options(format, profile)
     with collector_paused():
         return _validate_document(
-            document, name, format, profile, ontology, locate, png_dir, duplicate_keys, skip_rules
+            document, name, format, profile, ontology, locate, png_dir, duplicate_keys, skip_rules, provided
         )
 
 
@@ -82,6 +84,7 @@ def _validate_document(
     png_dir: Path | None,
     duplicate_keys: list[str] | None,
     skip_rules: frozenset[str] = frozenset(),
+    provided: Mapping[Callable[[RuleContext], Any], Any] | None = None,
 ) -> FileReport:
     try:
         format_id = format or detect_format(document)
@@ -115,6 +118,8 @@ def _validate_document(
         png_dir=png_dir,
         duplicate_keys=duplicate_keys or [],
     )
+    for build, value in (provided or {}).items():
+        context.provide(build, value)
     findings.extend(semantic_findings(context, skip=skip_rules))
     findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
     if locate is not None:

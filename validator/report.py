@@ -14,7 +14,7 @@ EXIT_INVALID = 1
 EXIT_UNUSABLE = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large faulty export holds millions of findings
 class Finding:
     """One problem at one place: ``pointer`` is an RFC 6901 JSON Pointer into the document."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from labelspec.validator.compiler import load_format_yaml
 
@@ -49,6 +49,11 @@ class RuleContext:
         value = self._memo[build] = build(self)
         return value
 
+    def provide(self, build: Callable[[RuleContext], T], value: T) -> None:
+        """Give ``memo(build)`` a value computed elsewhere: item-by-item validation of a sectioned export
+        (:data:`SECTIONED_RULES`) builds the index over the whole file and hands it to each batch."""
+        self._memo[build] = value
+
 
 def rule(rule_id: str) -> Callable[[Check], Check]:
     """Register the check implementing ``rule_id``."""
@@ -77,6 +82,40 @@ CROSS_ITEM_RULES: dict[str, CrossItemRules] = {}
 def cross_item(format_id: str, rule_ids: Iterable[str], project: Callable[[Any], Any]) -> None:
     """Declare the rules of ``format_id`` that compare items (see :data:`CROSS_ITEM_RULES`)."""
     CROSS_ITEM_RULES[format_id] = CrossItemRules(frozenset(rule_ids), project)
+
+
+class SectionIndex(Protocol):
+    """What the rules of a sectioned export compare items through, built one item at a time."""
+
+    def add(self, section: str, position: int, item: Any) -> None: ...
+
+
+# Formats whose root object holds several arrays of items (COCO: images, categories, annotations; see
+# labelspec.format_ids ``sections``). Their rules read what they compare across items through one index,
+# ``ctx.memo(index)``, which ``new_index(format).add(section, position, item)`` builds item by item:
+# the whole-document path builds it from the document, item-by-item validation
+# (labelspec.validator.scale.sections) from the items as it reads them, and provides it to every batch.
+# ``once``: the rules that compare items of the same section (duplicate ids); they run once, over the
+# index, never per batch. Every other rule reads at most the index's context sections (the ones listed
+# before the last), which are complete before the last section's batches run.
+@dataclass(frozen=True)
+class SectionedRules:
+    once: frozenset[str]
+    index: Callable[[RuleContext], SectionIndex]
+    new_index: Callable[[str], SectionIndex]
+
+
+SECTIONED_RULES: dict[str, SectionedRules] = {}
+
+
+def sectioned(
+    format_id: str,
+    once: Iterable[str],
+    index: Callable[[RuleContext], SectionIndex],
+    new_index: Callable[[str], SectionIndex],
+) -> None:
+    """Declare how the rules of a sectioned export read across items (see :data:`SECTIONED_RULES`)."""
+    SECTIONED_RULES[format_id] = SectionedRules(frozenset(once), index, new_index)
 
 
 def catalogued_ids(format_id: str) -> tuple[str, ...]:

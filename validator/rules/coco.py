@@ -7,14 +7,16 @@ PNGs are built once per validation run (memoised on the rule context), so each r
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from labelspec import format_ids
 from labelspec.validator.report import to_pointer
-from labelspec.validator.rules.base import Hit, RuleContext, rule
+from labelspec.validator.rules.base import Hit, RuleContext, rule, sectioned
 
 INSTANCE = "coco-instance"
 PANOPTIC = "coco-panoptic"
@@ -70,46 +72,88 @@ def _shared(ctx: RuleContext) -> dict[str, Any]:
     return {}
 
 
+class IdColumn:
+    """(position, value) of the items of one section whose value (an id) is an integer, in item order:
+    compact columns (int64 arrays; a list of Python ints once a value does not fit 64 bits)."""
+
+    def __init__(self) -> None:
+        self.positions = array("q")
+        self.values: array[int] | list[int] = array("q")
+
+    def add(self, position: int, value: int) -> None:
+        self.positions.append(position)
+        try:
+            self.values.append(value)
+        except OverflowError:
+            self.values = list(self.values)
+            self.values.append(value)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.positions, self.values, strict=True)
+
+
+class CocoIndex:
+    """What the rules compare across items, built one item at a time (:meth:`add`, in section order:
+    images and categories, then annotations): the image and category tables, and the ids of each section.
+    The whole-document path builds it from the document; item-by-item validation
+    (labelspec.validator.scale.sections) builds it from the items as it reads them."""
+
+    def __init__(self, format_id: str) -> None:
+        self.format = format_id
+        self.tables = _Tables()
+        self.ids = {section: IdColumn() for section in format_ids.get(format_id).sections}
+        self.annotated_images = IdColumn()  # panoptic: the image_id of each annotation
+
+    def add(self, section: str, position: int, item: Any) -> None:
+        if not isinstance(item, dict):
+            return
+        item_id = item.get("id")
+        if _is_int(item_id):
+            self.ids[section].add(position, item_id)
+        if section == "images" and _is_int(item_id):
+            self.tables.image_ids.add(item_id)
+            height, width = item.get("height"), item.get("width")
+            if _is_int(height) and _is_int(width) and height > 0 and width > 0:
+                self.tables.image_sizes.setdefault(item_id, (height, width))
+        elif section == "categories" and _is_int(item_id):
+            self.tables.category_ids.add(item_id)
+            names = item.get("keypoints")
+            if isinstance(names, list):
+                self.tables.keypoint_counts.setdefault(item_id, len(names))
+        elif section == "annotations" and self.format == PANOPTIC and _is_int(item.get("image_id")):
+            self.annotated_images.add(position, item["image_id"])
+
+
+def coco_index(ctx: RuleContext) -> CocoIndex:
+    """The index of the context's document (built from the whole document; see :class:`CocoIndex`)."""
+    index = CocoIndex(ctx.format)
+    for section in format_ids.get(ctx.format).sections:
+        for position, item in enumerate(_list(ctx.document, section)):
+            index.add(section, position, item)
+    return index
+
+
 def _tables(ctx: RuleContext) -> _Tables:
-    """The tables of the context's document, built once per document."""
-    return ctx.memo(_build_tables)
+    """The image and category tables of the context's document, built once per document."""
+    return ctx.memo(coco_index).tables
 
 
-def _build_tables(ctx: RuleContext) -> _Tables:
-    document = ctx.document
-    tables = _Tables()
-    for image in _list(document, "images"):
-        if not isinstance(image, dict) or not _is_int(image.get("id")):
-            continue
-        image_id = image["id"]
-        tables.image_ids.add(image_id)
-        height, width = image.get("height"), image.get("width")
-        if _is_int(height) and _is_int(width) and height > 0 and width > 0:
-            tables.image_sizes.setdefault(image_id, (height, width))
-    for category in _list(document, "categories"):
-        if not isinstance(category, dict) or not _is_int(category.get("id")):
-            continue
-        tables.category_ids.add(category["id"])
-        names = category.get("keypoints")
-        if isinstance(names, list):
-            tables.keypoint_counts.setdefault(category["id"], len(names))
-    return tables
-
-
-def _duplicate_ids(items: list[Any], section: str) -> Iterator[Hit]:
+def _repeats(column: IdColumn) -> Iterator[tuple[int, int, int]]:
+    """(position, value, position of its first occurrence) of every value seen before, in item order."""
     first: dict[int, int] = {}
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or not _is_int(item.get("id")):
-            continue
-        item_id = item["id"]
-        if item_id in first:
-            yield (
-                to_pointer([section, index, "id"]),
-                f"{section[:-1]} id {item_id} is used again (first at /{section}/{first[item_id]})",
-                "ids must be unique: pycocotools indexes by id and keeps only the last entry",
-            )
-        else:
-            first[item_id] = index
+    for position, value in column:
+        earlier = first.setdefault(value, position)
+        if earlier != position:
+            yield position, value, earlier
+
+
+def _duplicate_ids(ctx: RuleContext, section: str) -> Iterator[Hit]:
+    for index, item_id, first in _repeats(ctx.memo(coco_index).ids[section]):
+        yield (
+            to_pointer([section, index, "id"]),
+            f"{section[:-1]} id {item_id} is used again (first at /{section}/{first})",
+            "ids must be unique: pycocotools indexes by id and keeps only the last entry",
+        )
 
 
 def _annotations(ctx: RuleContext) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -231,19 +275,19 @@ def _rle(segmentation: Any) -> tuple[int, int, Any] | None:
 @rule("COCO-IMAGE-ID-DUPLICATE")
 def image_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.format == INSTANCE:
-        yield from _duplicate_ids(_list(ctx.document, "images"), "images")
+        yield from _duplicate_ids(ctx, "images")
 
 
 @rule("COCO-ANNOTATION-ID-DUPLICATE")
 def annotation_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.format == INSTANCE:
-        yield from _duplicate_ids(_list(ctx.document, "annotations"), "annotations")
+        yield from _duplicate_ids(ctx, "annotations")
 
 
 @rule("COCO-CATEGORY-ID-DUPLICATE")
 def category_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.format == INSTANCE:
-        yield from _duplicate_ids(_list(ctx.document, "categories"), "categories")
+        yield from _duplicate_ids(ctx, "categories")
 
 
 def _unknown_references(ctx: RuleContext, key: str, known: set[int], noun: str) -> Iterator[Hit]:
@@ -572,13 +616,13 @@ def _segments(ctx: RuleContext) -> Iterator[tuple[int, dict[str, Any], int, dict
 @rule("COCO-PANOPTIC-IMAGE-ID-DUPLICATE")
 def panoptic_image_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.format == PANOPTIC:
-        yield from _duplicate_ids(_list(ctx.document, "images"), "images")
+        yield from _duplicate_ids(ctx, "images")
 
 
 @rule("COCO-PANOPTIC-CATEGORY-ID-DUPLICATE")
 def panoptic_category_id_duplicate(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.format == PANOPTIC:
-        yield from _duplicate_ids(_list(ctx.document, "categories"), "categories")
+        yield from _duplicate_ids(ctx, "categories")
 
 
 @rule("COCO-PANOPTIC-IMAGE-ID-UNKNOWN")
@@ -591,20 +635,12 @@ def panoptic_image_id_unknown(ctx: RuleContext) -> Iterator[Hit]:
 def panoptic_image_annotated_twice(ctx: RuleContext) -> Iterator[Hit]:
     if ctx.format != PANOPTIC:
         return
-    first: dict[int, int] = {}
-    for index, annotation in _annotations(ctx):
-        image_id = annotation.get("image_id")
-        if not _is_int(image_id):
-            continue
-        if image_id in first:
-            yield (
-                to_pointer(["annotations", index, "image_id"]),
-                f"image {image_id} already has a panoptic annotation (/annotations/{first[image_id]}); "
-                "one PNG per image",
-                "panopticapi keys annotations by image_id and keeps only one of them",
-            )
-        else:
-            first[image_id] = index
+    for index, image_id, first in _repeats(ctx.memo(coco_index).annotated_images):
+        yield (
+            to_pointer(["annotations", index, "image_id"]),
+            f"image {image_id} already has a panoptic annotation (/annotations/{first}); one PNG per image",
+            "panopticapi keys annotations by image_id and keeps only one of them",
+        )
 
 
 @rule("COCO-PANOPTIC-CATEGORY-ID-UNKNOWN")
@@ -852,3 +888,23 @@ def panoptic_png_area(ctx: RuleContext) -> Iterator[Hit]:
                     to_pointer(["annotations", index, "segments_info", first[segment_id], "area"]),
                     f"segment {segment_id} has area {area} but {pixels} pixels of its colour in the PNG",
                 )
+
+
+# Rules that compare the items of one section (run once over the whole file's index: see
+# labelspec.validator.rules.base.SECTIONED_RULES); the others read only the image and category tables.
+sectioned(
+    INSTANCE,
+    ["COCO-IMAGE-ID-DUPLICATE", "COCO-ANNOTATION-ID-DUPLICATE", "COCO-CATEGORY-ID-DUPLICATE"],
+    coco_index,
+    CocoIndex,
+)
+sectioned(
+    PANOPTIC,
+    [
+        "COCO-PANOPTIC-IMAGE-ID-DUPLICATE",
+        "COCO-PANOPTIC-CATEGORY-ID-DUPLICATE",
+        "COCO-PANOPTIC-IMAGE-ANNOTATED-TWICE",
+    ],
+    coco_index,
+    CocoIndex,
+)

@@ -88,14 +88,22 @@ class Layout:
     close: int  # offset of its ']'
     starts: tuple[int, ...]  # offset of each item's first byte
     ends: tuple[int, ...]  # offset one past each item's last byte
+    # (open, close) of the other item arrays of a sectioned export (COCO), emptied in the shell too
+    emptied: tuple[tuple[int, int], ...] = ()
 
     @property
     def count(self) -> int:
         return len(self.starts)
 
     def shell(self, data: Any) -> bytes:
-        """The document's text with the container emptied (``[]``): everything but the items."""
-        return bytes(data[: self.open + 1]) + bytes(data[self.close :])
+        """The document's text with the container (and the arrays in ``emptied``) emptied (``[]``):
+        everything but the items."""
+        pieces, at = [], 0
+        for open_at, close_at in sorted(((self.open, self.close), *self.emptied)):
+            pieces.append(bytes(data[at : open_at + 1]))
+            at = close_at
+        pieces.append(bytes(data[at:]))
+        return b"".join(pieces)
 
 
 @dataclass
@@ -273,6 +281,61 @@ def scan_items(data: Any, chunk: int = CHUNK) -> Layout | None:
     if not starts or len(starts) != len(ends) or not _blank(data, gap_start, positions[hi]):
         return None
     return Layout(container, positions[lo], positions[hi], tuple(starts), tuple(ends))
+
+
+def scan_sections(data: Any, keys: frozenset[str], chunk: int = CHUNK) -> dict[str, Layout] | None:
+    """The items of the arrays under ``keys`` in a root object (a sectioned export: COCO's images,
+    categories and annotations), one layout per array found, each emptying all of them in its shell; None
+    when the root is not an object, a key's array appears twice, or anything is unexpected."""
+    first = _first_byte(data)
+    if first < 0 or data[first] != ord("{"):
+        return None
+    events = _bracket_events(data, 2, chunk)
+    if events is None or not events.positions:
+        return None
+    positions, opens, depths = events.positions, events.opens, events.depths
+    if positions[0] != first or not _blank(data, positions[-1] + 1, len(data)) or depths.count(0) != 2:
+        return None
+    found: dict[str, tuple[int, int, tuple[int, ...], tuple[int, ...]]] = {}
+    current: str | None = None
+    open_at = gap_start = 0
+    starts: list[int] = []
+    ends: list[int] = []
+    for i in range(1, len(positions) - 1):
+        depth, at = depths[i], positions[i]
+        if depth == 1 and opens[i]:
+            key = _key_before(data, at)
+            if key is None or (key in keys and key in found):
+                return None
+            if key in keys and data[at] == ord("["):
+                current, open_at, gap_start, starts, ends = key, at, at + 1, [], []
+        elif depth == 1 and current is not None:
+            if not _blank(data, gap_start, at):
+                return None
+            found[current] = (open_at, at, tuple(starts), tuple(ends))
+            current = None
+        elif depth == 2 and current is not None:
+            if opens[i]:
+                if bytes(data[gap_start:at]).strip(_WHITESPACE) != (b"," if starts else b""):
+                    return None
+                starts.append(at)
+            else:
+                ends.append(at + 1)
+                gap_start = at + 1
+    if not found:
+        return None
+    arrays = {key: (value[0], value[1]) for key, value in found.items()}
+    return {
+        key: Layout(
+            (key,),
+            opened,
+            closed,
+            item_starts,
+            item_ends,
+            tuple(where for other, where in arrays.items() if other != key),
+        )
+        for key, (opened, closed, item_starts, item_ends) in found.items()
+    }
 
 
 @dataclass(frozen=True)

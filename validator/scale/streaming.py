@@ -25,8 +25,10 @@ fall back to the in-memory path, so the findings are the same in every case.
 
 from __future__ import annotations
 
+import heapq
 import os
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,7 +177,8 @@ class _Mover:
         if self.rewrite_text:
             message = _replace_pointer(message, self.local, target)
             hint = _replace_pointer(hint, self.local, target) if hint else hint
-        return Finding(finding.rule, finding.severity, pointer, message, hint)
+        # items with the same fault share one copy of its message (a million findings stay small)
+        return Finding(finding.rule, finding.severity, pointer, sys.intern(message), hint)
 
 
 def _replace_pointer(text: str, old: str, new: str) -> str:
@@ -200,7 +203,21 @@ def validate_part(plan: Plan, first: int, stop: int) -> PartResult:
     return validate_items(plan, [(i, layout.starts[i], layout.ends[i]) for i in range(first, stop)])
 
 
-def validate_items(plan: Plan, items: Sequence[tuple[int, int, int]]) -> PartResult:
+@dataclass(frozen=True)
+class ItemHooks:
+    """How the items of one section of a sectioned export are validated
+    (:mod:`labelspec.validator.scale.sections`): instead of ``CROSS_ITEM_RULES``, the rules not to run per
+    batch, a callback that sees every parsed item (its index and value) before its batch is validated, and
+    values provided to every batch's rule context (``RuleContext.provide``)."""
+
+    skip: frozenset[str]
+    observe: Callable[[int, Any], None]
+    provided: Mapping[Callable[[RuleContext], Any], Any]
+
+
+def validate_items(
+    plan: Plan, items: Iterable[tuple[int, int, int]], hooks: ItemHooks | None = None
+) -> PartResult:
     """Validate the items given as (index, start, end) byte ranges of the plan's file, in that order; raises
     :class:`Fallback`. (The native fast path hands over only the items it could not certify.)
 
@@ -210,8 +227,8 @@ def validate_items(plan: Plan, items: Sequence[tuple[int, int, int]]) -> PartRes
     only what it would see alone.
     """
     result = PartResult()
-    cross = CROSS_ITEM_RULES.get(plan.format)
-    skip = cross.rule_ids if cross is not None else frozenset()
+    cross = CROSS_ITEM_RULES.get(plan.format) if hooks is None else None
+    skip = hooks.skip if hooks is not None else cross.rule_ids if cross is not None else frozenset()
     seen_outer: set[Finding] = set()
     with collector_paused(), _mapped(plan.path) as data:
         layout = plan.layout
@@ -229,10 +246,12 @@ def validate_items(plan: Plan, items: Sequence[tuple[int, int, int]]) -> PartRes
             batch_items: list[Any] = []
             keys = list(outer_keys)
             movers = [_Mover(layout.container, plan.context + j) for j in range(len(batch))]
-            for mover, (_index, start, end) in zip(movers, batch, strict=True):
+            for mover, (index, start, end) in zip(movers, batch, strict=True):
                 raw = data[start:end]
                 item = _parse(raw)
                 batch_items.append(item)
+                if hooks is not None:
+                    hooks.observe(index, item)
                 keys += [f"{mover.local}{p}" for p in find_duplicate_keys(raw, item)]
                 if cross is not None:
                     result.projections.append(cross.project(item))
@@ -246,6 +265,7 @@ def validate_items(plan: Plan, items: Sequence[tuple[int, int, int]]) -> PartRes
                 png_dir=Path(plan.png_dir) if plan.png_dir is not None else None,
                 duplicate_keys=keys,
                 skip_rules=skip,
+                provided=hooks.provided if hooks is not None else None,
             )
             if not report.readable:
                 raise Fallback("an item cannot be validated")
@@ -267,7 +287,7 @@ BATCH_ITEMS = 64
 BATCH_BYTES = 256 * 1024
 
 
-def _batches(items: Sequence[tuple[int, int, int]]) -> Iterator[list[tuple[int, int, int]]]:
+def _batches(items: Iterable[tuple[int, int, int]]) -> Iterator[list[tuple[int, int, int]]]:
     batch: list[tuple[int, int, int]] = []
     size = 0
     for item in items:
@@ -294,20 +314,45 @@ def _owner(pointer: str, base: str, context: int, count: int) -> int | None:
 
 def merge(plan: Plan, parts: list[PartResult]) -> FileReport:
     """One file report from the parts (in item order), sorted as the in-memory path sorts findings."""
-    findings: list[Finding] = []
+    outer: list[Finding] = []
     seen: set[Finding] = set()
     for number, part in enumerate(parts):
         for finding in part.outer:
             if number == 0 or finding not in seen:
-                findings.append(finding)
+                outer.append(finding)
         seen.update(part.outer)
-    for part in parts:
-        findings.extend(part.findings)
+    runs = [outer, *(part.findings for part in parts)]
     cross = CROSS_ITEM_RULES.get(plan.format)
     if cross is not None:
-        findings.extend(_cross_item_findings(plan, parts, cross.rule_ids))
-    findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
+        runs.append(_cross_item_findings(plan, parts, cross.rule_ids))
+    findings = merge_ordered(runs)
     return FileReport(path=plan.name, format=plan.format, profile=plan.profile, findings=findings)
+
+
+def _order(finding: Finding) -> tuple[list[tuple[int, int, str]], str, str]:
+    """The order of a report's findings (as :func:`labelspec.validator.engine.validate_document` sorts)."""
+    return pointer_sort_key(finding.pointer), finding.rule, finding.message
+
+
+def merge_ordered(runs: list[list[Finding]]) -> list[Finding]:
+    """The findings of ``runs``, sorted by :func:`_order`, without a sort key per finding held at once:
+    each run is usually in order already (a part's findings come item by item, each batch sorted), so the
+    runs are checked (two keys at a time), sorted only if they are not, and merged lazily. A list.sort over
+    a million findings would hold a million keys (several hundred MB)."""
+    for run in runs:
+        if not _in_order(run):
+            run.sort(key=_order)
+    return list(heapq.merge(*runs, key=_order))
+
+
+def _in_order(findings: list[Finding]) -> bool:
+    previous = None
+    for finding in findings:
+        key = _order(finding)
+        if previous is not None and key < previous:
+            return False
+        previous = key
+    return True
 
 
 def _cross_item_findings(plan: Plan, parts: list[PartResult], rule_ids: frozenset[str]) -> list[Finding]:

@@ -1,0 +1,132 @@
+"""Item-by-item validation of sectioned exports: a root object holding several arrays of items (COCO).
+
+A COCO file is one root object whose ``images``, ``categories`` and ``annotations`` arrays hold its items
+(the format's ``sections`` in :mod:`labelspec.format_ids`). At train2017 scale the parsed document takes
+about ten times the file's size; this validates it in bounded memory, with exactly the findings of
+validating the whole parsed document (:func:`labelspec.validator.engine.validate_document`):
+
+* :func:`plan_sections` finds the items of each array on the file's bytes
+  (:func:`labelspec.validator.scale.split.scan_sections`); the *shell* is the root object with every
+  section emptied.
+* :func:`validate_sections` validates the sections in the format's order, context first (images and
+  categories, then annotations), a batch of items at a time, each batch as the shell holding the batch
+  in its section (:func:`labelspec.validator.scale.streaming.validate_items`: findings inside an item move
+  to its real index, the shell's are kept once).
+* Every item read is added to the format's index (``SECTIONED_RULES`` in the rule engine; COCO: the image
+  and category tables and each section's ids, in compact columns), which every batch's rules are given
+  instead of building it from the batch: when the annotations' batches run, it holds every image and
+  category, so unknown references and sizes against the image are judged per batch, by the same rule
+  code as in the whole document.
+* The rules that compare items of one section with each other (duplicate ids) run once, at the end, over
+  the complete index.
+
+Memory: one batch of parsed items, the index, the item offsets and the findings. Anything unexpected (a
+file the scanner cannot split, an item that does not parse, a document too deep) raises
+:class:`~labelspec.validator.scale.streaming.Fallback` and the caller validates the document in memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from labelspec import format_ids
+from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
+from labelspec.validator.report import FileReport
+from labelspec.validator.rules import SECTIONED_RULES, RuleContext, load_checks, semantic_findings
+from labelspec.validator.scale.split import FileBytes, Layout, scan_sections
+from labelspec.validator.scale.streaming import Fallback, ItemHooks, PartResult, Plan, merge, validate_items
+
+_KEYS = frozenset(key for keys in format_ids.sectioned().values() for key in keys)
+
+
+@dataclass(frozen=True)
+class SectionsPlan:
+    """How to validate one sectioned file item by item."""
+
+    path: str
+    name: str
+    format: str
+    profile: str
+    sections: tuple[tuple[str, Layout], ...]  # (key, its items), in the format's order: context first
+    ontology: Any = None
+    png_dir: str | None = None
+
+    def part(self, layout: Layout) -> Plan:
+        """The plan of one section, as :mod:`labelspec.validator.scale.streaming` validates a container."""
+        return Plan(self.path, self.name, self.format, self.profile, layout, 0, self.ontology, self.png_dir)
+
+
+def plan_sections(
+    path: str | os.PathLike[str],
+    format: str | None,
+    profile: str,
+    ontology: Any = None,
+    png_dir: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+) -> SectionsPlan | None:
+    """A plan to validate ``path`` section by section, or None when it is not a plain JSON file of a
+    sectioned format whose items the scanner finds (then validate it in memory)."""
+    location = str(path)
+    if location.lower().endswith((".gz", ".zip")) or not Path(location).is_file():
+        return None
+    with FileBytes(location) as data:
+        layouts = scan_sections(data, _KEYS) if len(data) else None
+        if layouts is None:
+            return None
+        try:
+            shell = orjson.loads(next(iter(layouts.values())).shell(data))
+            # a later repeated key would replace an array the scanner found: the document is not this
+            if not isinstance(shell, dict) or any(shell.get(key) != [] for key in layouts):
+                return None
+            probe = dict(shell)  # what format detection reads: the root keys and the first items
+            for key, layout in layouts.items():
+                bounds = zip(layout.starts[:SAMPLE_ITEMS], layout.ends[:SAMPLE_ITEMS], strict=False)
+                probe[key] = [orjson.loads(data[start:end]) for start, end in bounds]
+        except orjson.JSONDecodeError:
+            return None
+    try:
+        format_id = format or detect_format(probe)
+    except DetectionError:
+        return None
+    order = format_ids.sectioned().get(format_id)
+    if not order:
+        return None
+    sections = tuple((key, layouts[key]) for key in order if key in layouts)
+    pngs = str(png_dir) if png_dir is not None else None
+    return SectionsPlan(location, name or location, format_id, profile, sections, ontology, pngs)
+
+
+def validate_sections(plan: SectionsPlan) -> FileReport:
+    """Validate a planned file in this process, one batch of items at a time; raises :class:`Fallback`."""
+    if not any(layout.count for _key, layout in plan.sections):
+        raise Fallback("no items: the document is its shell")  # small; and no batch would see the shell
+    load_checks(plan.format)
+    rules = SECTIONED_RULES[plan.format]
+    index = rules.new_index(plan.format)
+    provided = {rules.index: index}
+    parts: list[PartResult] = []
+    for key, layout in plan.sections:
+        hooks = ItemHooks(rules.once, functools.partial(index.add, key), provided)
+        items = zip(range(layout.count), layout.starts, layout.ends, strict=True)
+        parts.append(validate_items(plan.part(layout), items, hooks))
+    with FileBytes(plan.path) as data:
+        shell = orjson.loads(plan.sections[0][1].shell(data))
+    context = RuleContext(
+        document=shell,
+        format=plan.format,
+        profile=plan.profile,
+        ontology=plan.ontology,
+        png_dir=Path(plan.png_dir) if plan.png_dir is not None else None,
+    )
+    context.provide(rules.index, index)
+    parts.append(PartResult(findings=semantic_findings(context, only=rules.once)))
+    return merge(plan.part(plan.sections[0][1]), parts)
+
+
+__all__ = ["SectionsPlan", "plan_sections", "validate_sections"]
