@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.generators.fixtures.mutants import Subject, build_subject, mutate, operators_for, variants
+from labelspec.validator import progress
 from labelspec.validator.api import validate
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.engine import validate_in_memory
@@ -189,3 +190,17 @@ def test_randomly_edited_corpus_files_report_as_the_whole_document(
         path.write_text(json.dumps(document))  # json: numbers past 64 bits too
         _same(path, format_id, profile, batch=1)
         _same(path, None, profile, batch=2)
+
+
+def test_progress_moves_forward_although_sections_are_read_out_of_file_order(tmp_path: Path) -> None:
+    subject = build_subject(RandomDraw("progress"), "coco-instance", "lenient", min_items=6)
+    # the file order of COCO itself: images, annotations, categories (read: images, categories, annotations)
+    path = tmp_path / "coco.json"
+    path.write_bytes(orjson.dumps(subject.document))
+    plan = plan_sections(path, None, "lenient")
+    assert plan is not None and [key for key, _ in plan.sections] == ["images", "categories", "annotations"]
+    offsets: list[int] = []
+    with _batches_of(1), progress.listening(offsets.append):
+        validate_sections(plan)
+    assert offsets == sorted(offsets) and len(offsets) >= 6
+    assert offsets[-1] <= path.stat().st_size

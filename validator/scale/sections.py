@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 
 from labelspec import format_ids
+from labelspec.validator import progress
 from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
 from labelspec.validator.report import FileReport
 from labelspec.validator.rules import SECTIONED_RULES, RuleContext, load_checks, semantic_findings
@@ -111,10 +112,14 @@ def validate_sections(plan: SectionsPlan) -> FileReport:
     index = rules.new_index(plan.format)
     provided = {rules.index: index}
     parts: list[PartResult] = []
+    listener, done = progress.listener(), 0
     for key, layout in plan.sections:
         hooks = ItemHooks(rules.once, functools.partial(index.add, key), provided)
         items = zip(range(layout.count), layout.starts, layout.ends, strict=True)
-        parts.append(validate_items(plan.part(layout), items, hooks))
+        # sections are read context first, not in file order: report the bytes read so far instead
+        with progress.listening(functools.partial(_advanced, listener, done - layout.open)):
+            parts.append(validate_items(plan.part(layout), items, hooks))
+        done += layout.close - layout.open
     with FileBytes(plan.path) as data:
         shell = orjson.loads(plan.sections[0][1].shell(data))
     context = RuleContext(
@@ -127,6 +132,11 @@ def validate_sections(plan: SectionsPlan) -> FileReport:
     context.provide(rules.index, index)
     parts.append(PartResult(findings=semantic_findings(context, only=rules.once)))
     return merge(plan.part(plan.sections[0][1]), parts)
+
+
+def _advanced(listener: progress.Listener | None, shift: int, offset: int) -> None:
+    if listener is not None:
+        listener(shift + offset)
 
 
 __all__ = ["SectionsPlan", "plan_sections", "validate_sections"]
