@@ -205,6 +205,35 @@ def test_generated_documents_report_as_the_reference(native: ModuleType, documen
         _same(_write(Path(folder), document), profile, format=None)
 
 
+@settings(max_examples=examples(40))
+@given(generators.segments_release(task_types=DECIDED, max_items=4), st.sampled_from(PROFILES))
+def test_generated_releases_of_decided_task_types_report_as_the_reference(
+    native: ModuleType, document: Any, profile: str
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        _same(_write(Path(folder), document), profile)
+
+
+OPERATORS = sorted({(o, p) for p in PROFILES for o in operators_for("segments", p)})
+
+
+@settings(max_examples=examples(60))
+@given(st.sampled_from(OPERATORS), st.sampled_from(DECIDED), st.integers(0, 2**32))
+def test_mutants_report_as_the_reference(
+    native: ModuleType, case: tuple[str, str], task_type: str, seed: int
+) -> None:
+    """A mutant of a random operator on a release of a decided task type (where the operator finds a site)."""
+    operator_id, profile = case
+    draw = RandomDraw(f"seg-hyp-{seed}")
+    subject = build_subject(draw, "segments", profile, task_types=[task_type], min_items=2)
+    mutant = mutate(draw, subject, operator_id)
+    if mutant is None:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = _write(Path(folder), mutant.subject.document, mutant.subject.text)
+        assert _same(path, profile)["files"][-1]["findings"], operator_id
+
+
 def _base_releases() -> list[Any]:
     return [
         build_subject(
