@@ -29,6 +29,7 @@ from labelspec.generators.fixtures.common import strategy
 __all__ = [
     "coco_instance",
     "coco_panoptic",
+    "coco_results",
     "datagym_export",
     "encord_export",
     "encord_export_with_ontology",
@@ -162,6 +163,19 @@ def coco_instance(
         min_size=min_size,
         max_size=max_size,
     )
+
+
+def coco_results(*, kind: str = "bbox", **knobs: Any) -> Strategy:
+    """``(ground_truth, results)``: a strict COCO instance file (what ``COCO()`` loads fully) and a results
+    file for it as ``pycocotools.coco.COCO.loadRes`` reads it (``kind``: ``bbox``, ``segmentation`` or
+    ``keypoints``); ``knobs`` as :func:`coco_instance`."""
+    shapes = ["keypoints", "polygon"] if kind == "keypoints" else knobs.pop("shapes", None)
+
+    def build(draw: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        ground_truth = coco.build_instance(draw, profile="strict", shapes=shapes, **knobs)
+        return ground_truth, coco.build_results(draw, ground_truth, kind)
+
+    return strategy(build)
 
 
 def coco_panoptic(

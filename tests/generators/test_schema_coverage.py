@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 
 from labelspec import format_ids
-from labelspec.generators.fixtures import mutants
+from labelspec.generators.fixtures import coco, mutants
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.validator.compiler import compile_schema
 
@@ -59,8 +59,8 @@ def _features(schema: dict[str, Any]) -> set[str]:
     return out
 
 
-def _produced(schema: dict[str, Any], document: Any) -> set[str]:
-    """The features a document exercises: the schema is walked beside it."""
+def _produced(schema: dict[str, Any], document: Any, start: str = "#") -> set[str]:
+    """The features a document exercises: the schema (from the definition ``start``) is walked beside it."""
     validator = jsonschema.Draft7Validator(schema)
     out: set[str] = set()
 
@@ -118,12 +118,14 @@ def _produced(schema: dict[str, Any], document: Any) -> set[str]:
                 elif isinstance(node.get("additionalItems"), dict):
                     yield from visit(node["additionalItems"], f"{at}/additionalItems", item, depth + 1)
 
-    for _ in visit(schema, "#", document):
+    for _ in visit({"$ref": start} if start != "#" else schema, "#", document):
         pass
     return out
 
 
-def _documents(format_id: str, profile: str) -> Iterator[Any]:
+def _documents(format_id: str, profile: str) -> Iterator[tuple[str, Any]]:
+    """``(schema pointer, document)``: each generated document with the definition it is validated
+    against (``#``: the root)."""
     for seed in SEEDS:
         for knobs in mutants.variants(format_id, profile):
             draw = RandomDraw(f"coverage/{format_id}/{profile}/{seed}/{knobs}")
@@ -131,7 +133,20 @@ def _documents(format_id: str, profile: str) -> Iterator[Any]:
                 subject = mutants.build_subject(draw, format_id, profile, **knobs)
             except ValueError:  # a knob variant the profile does not allow
                 continue
-            yield subject.document
+            yield "#", subject.document
+        yield from _side_documents(format_id, profile, seed)
+
+
+def _side_documents(format_id: str, profile: str, seed: int) -> Iterator[tuple[str, Any]]:
+    """Files validated against a definition of the format's schema rather than its root: COCO results
+    files (``#/definitions/results_file``, what ``COCO.loadRes`` reads), one of each kind."""
+    if format_id != "coco-instance":
+        return
+    for kind in coco.RESULT_KINDS:
+        draw = RandomDraw(f"coverage/{format_id}/{profile}/{seed}/results/{kind}")
+        shapes = ["keypoints", "polygon"] if kind == "keypoints" else None
+        ground_truth = coco.build_instance(draw, profile="strict", shapes=shapes)
+        yield "#/definitions/results_file", coco.build_results(draw, ground_truth, kind)
 
 
 def _listed(path: Path) -> dict[str, str]:
@@ -165,8 +180,8 @@ def test_unreachable_branches_give_their_reason() -> None:
 def test_generators_produce_every_schema_branch(format_id: str, profile: str) -> None:
     schema = compile_schema(format_id, profile)
     produced: set[str] = set()
-    for document in _documents(format_id, profile):
-        produced |= _produced(schema, document)
+    for start, document in _documents(format_id, profile):
+        produced |= _produced(schema, document, start)
     missing = {f"{format_id} {profile} {feature}" for feature in _features(schema) - produced}
     pending = {
         line
