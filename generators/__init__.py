@@ -97,8 +97,11 @@ def segments_release(
 def encord_ontology(
     *, profile: str = "lenient", shapes: Sequence[str] | None = None, max_depth: int = 2
 ) -> Strategy:
-    """Encord ontology structures (``shapes`` restricts the frame shapes; ``max_depth`` the nesting)."""
-    return strategy(encord.build_ontology, profile=profile, shapes=shapes, max_depth=max_depth)
+    """Encord ontology structures (``shapes`` restricts the frame shapes; ``max_depth`` the nesting); some
+    classifications are global."""
+    return strategy(
+        encord.build_ontology, profile=profile, shapes=shapes, max_depth=max_depth, global_level=True
+    )
 
 
 def encord_export_with_ontology(
