@@ -79,10 +79,13 @@ def segments_release(
     max_frames: int = 3,
     min_size: int = 64,
     max_size: int = 1920,
+    layout: str = "current",
 ) -> Strategy:
-    """Segments.ai release files of one of ``task_types`` (default: every task type of the profile)."""
+    """Segments.ai release files of one of ``task_types`` (default: every task type of the profile);
+    ``layout="2020"``: the layout of 2020 releases (lenient, image tasks)."""
     return strategy(
         segments.build_release,
+        layout=layout,
         profile=profile,
         task_types=task_types,
         min_items=min_items,

@@ -180,3 +180,20 @@ def test_seeded_drawing_is_deterministic() -> None:
     second = encord.build_export(RandomDraw("same"), data_types=["video", "img_group"])
     assert first == second
     assert first != encord.build_export(RandomDraw("other"), data_types=["video", "img_group"])
+
+
+@few(8)
+@given(generators.segments_release(layout="2020", min_items=2))
+def test_segments_2020_layout_is_lenient_only_and_keeps_its_labels(release: dict[str, Any]) -> None:
+    """A 2020 release: lenient-valid, strict-invalid only for the missing `dataset` wrapper (the current SDK
+    reads release["dataset"]); every sample labelled in each task of the top-level list."""
+    assert errors(release, "segments", "lenient") == []
+    assert errors(release, "segments", "strict") == [
+        ' schema.required required property "dataset" is missing'
+    ]
+    assert "dataset" not in release and release["tasks"]
+    names = {task["name"] for task in release["tasks"]}
+    for sample in release["samples"]:
+        assert sample["data_type"] == "IMAGE" and set(sample["labels"]) == names
+        for label in sample["labels"].values():
+            assert label is None or label["label_type"] in segments.LAYOUT_2020_TASK_TYPES
