@@ -5,9 +5,8 @@ The walk pairs each generated document with the schema (``$ref``, ``allOf``, ``i
 ``properties``, ``additionalProperties``, ``patternProperties``, ``items``, ``additionalItems``); an
 alternative counts as produced when the value validates against it (python-jsonschema, not labelspec's
 validator). A branch no real producer writes (or that no valid document can hold) is listed in
-``schema_coverage_unreachable.txt`` with the reason; what the generators do not produce yet is listed in
-``schema_coverage_pending.txt``, which may only shrink. A gap listed in neither fails, and so does a
-listed branch that is now produced.
+``schema_coverage_unreachable.txt`` with the reason; any other branch the generators do not produce fails,
+and so does a listed branch that is produced.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from labelspec.generators.fixtures import coco, mutants
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.validator.compiler import compile_schema
 
-PENDING_FILE = Path(__file__).with_name("schema_coverage_pending.txt")
 UNREACHABLE_FILE = Path(__file__).with_name("schema_coverage_unreachable.txt")
 FORMATS = format_ids.IDS
 SEEDS = range(16)
@@ -163,10 +161,6 @@ def _listed(path: Path) -> dict[str, str]:
     return out
 
 
-def _pending() -> set[str]:
-    return set(_listed(PENDING_FILE))
-
-
 def test_unreachable_branches_give_their_reason() -> None:
     listed = _listed(UNREACHABLE_FILE)
     assert listed, "the unreachable list is empty or missing"
@@ -174,8 +168,6 @@ def test_unreachable_branches_give_their_reason() -> None:
     assert not vague, "an unreachable branch needs a real reason (why no producer writes it):\n" + "\n".join(
         vague
     )
-    both = sorted(set(listed) & _pending())
-    assert not both, "listed as unreachable and as pending:\n" + "\n".join(both)
 
 
 @pytest.mark.parametrize("profile", ("lenient", "strict"))
@@ -186,16 +178,11 @@ def test_generators_produce_every_schema_branch(format_id: str, profile: str) ->
     for start, document in _documents(format_id, profile):
         produced |= _produced(schema, document, start)
     missing = {f"{format_id} {profile} {feature}" for feature in _features(schema) - produced}
-    pending = {
-        line
-        for line in _pending() | set(_listed(UNREACHABLE_FILE))
-        if line.startswith(f"{format_id} {profile} ")
-    }
-    new = sorted(missing - pending)
+    unreachable = {line for line in _listed(UNREACHABLE_FILE) if line.startswith(f"{format_id} {profile} ")}
+    new = sorted(missing - unreachable)
     assert not new, (
-        "never generated (make the generator produce it, or list it with the reason):\n" + "\n".join(new)
+        "never generated (make the generator produce it, or list it as unreachable with the reason):\n"
+        + "\n".join(new)
     )
-    done = sorted(pending - missing)
-    assert not done, (
-        "now generated: delete from schema_coverage_pending.txt (or unreachable.txt):\n" + "\n".join(done)
-    )
+    done = sorted(unreachable - missing)
+    assert not done, "generated, yet listed in schema_coverage_unreachable.txt:\n" + "\n".join(done)
