@@ -77,7 +77,7 @@ def test_hypothesis_extra_installs_what_the_strategies_import_and_nothing_more()
     extra = project["optional-dependencies"]["hypothesis"]
     core = _requirement_names(project["dependencies"])
     distributions = importlib.metadata.packages_distributions()
-    imported: set[str] = set()
+    imported: dict[bool, set[str]] = {False: set(), True: set()}  # media_av.py: extra "media"
     for path in (ROOT / "generators").rglob("*.py"):
         if path.name.startswith("codegen"):
             continue  # code generation, not the strategies
@@ -85,13 +85,19 @@ def test_hypothesis_extra_installs_what_the_strategies_import_and_nothing_more()
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names = [node.module]
-            imported.update(name.split(".")[0] for name in names)
-    third_party = {
-        dist.lower()
-        for module in imported - set(sys.stdlib_module_names) - {"labelspec"}
-        for dist in distributions.get(module, [module])
-    }
-    assert third_party - core == _requirement_names(extra) == {"hypothesis"}
+            imported[path.name == "media_av.py"].update(name.split(".")[0] for name in names)
+
+    def third_party(modules: set[str]) -> set[str]:
+        return {
+            dist.lower()
+            for module in modules - set(sys.stdlib_module_names) - {"labelspec"}
+            for dist in distributions.get(module, [module])
+        }
+
+    assert third_party(imported[False]) - core == _requirement_names(extra) == {"hypothesis"}
+    # generate --with-media's video and audio: the extra "media", imported only when media are written
+    media = _requirement_names(project["optional-dependencies"]["media"])
+    assert third_party(imported[True]) - core == media == {"imageio-ffmpeg"}
     # the same range the test extra is run with
     tested = [r for r in project["optional-dependencies"]["test"] if r.startswith("hypothesis>")]
     assert extra == tested
