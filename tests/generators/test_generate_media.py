@@ -328,3 +328,14 @@ def test_without_ffmpeg_video_and_audio_are_listed_as_skipped(monkeypatch: pytes
     rows, _ = build_export(RandomDraw("no-ffmpeg/dicom"), profile="lenient", data_types=["dicom"])
     files, skipped = media.media_for("encord", rows, "seed")
     assert not skipped and all(name.endswith(".dcm") for name in files) and files
+
+
+def test_video_audio_and_dicom_bytes_are_seeded() -> None:
+    """Same seed, same bytes (FFmpeg runs with bitexact flags and one thread); another seed, other bytes."""
+    from labelspec.generators.fixtures import media_av, media_dicom
+
+    assert media_av.video(34, 21, 3, 29.97, "a") == media_av.video(34, 21, 3, 29.97, "a")
+    assert media_av.video(34, 21, 3, 29.97, "a") != media_av.video(34, 21, 3, 29.97, "b")
+    assert media_av.audio(0.5, 16000, 2, "a") == media_av.audio(0.5, 16000, 2, "a")
+    facts = {"width": 5, "height": 3, "instance_uid": "1.2.3.1", "study_uid": "1.2", "series_uid": "1.2.3"}
+    assert media_dicom.dicom(**facts) == media_dicom.dicom(**facts)
