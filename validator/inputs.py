@@ -269,9 +269,7 @@ def load_dataset(dataset: YoloDataset) -> LoadedDocument:
     """A YOLO dataset found in a folder, as one document (or the reason it cannot be read)."""
     try:
         names = Path(dataset.names_file) if dataset.names_file else None
-        parsed = yolo_text.parse_yolo_dataset(
-            Path(dataset.root), [Path(p) for p in dataset.label_files], names
-        )
+        parsed = yolo_text.parse_yolo_dataset(Path(dataset.root), dataset.label_files, names)
     except OSError as exc:
         return LoadedDocument(dataset.root, error=f"cannot read: {_os_reason(exc)}")
     return LoadedDocument(dataset.root, document=parsed.document, format_hint="yolo", locate=parsed.locate)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -202,9 +203,10 @@ def parse_names_text(text: str) -> tuple[list[str], list[int]]:
     return [line.strip() for line in lines], list(range(1, len(lines) + 1))
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path | str) -> str:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         raise YoloReadError(f"cannot read {path}: {exc}") from exc
     # Undecodable bytes become U+FFFD: the token is then not a number and is reported where it is.
@@ -332,7 +334,7 @@ def parse_yolo(path: Path) -> YoloParse:
     return parse_yolo_dataset(root, files, names_path)
 
 
-def parse_yolo_dataset(root: Path, files: list[Path], names_path: Path | None) -> YoloParse:
+def parse_yolo_dataset(root: Path, files: Sequence[Path | str], names_path: Path | None) -> YoloParse:
     """The parsed form of the label ``files`` of the dataset at ``root`` with the given names file."""
     document: dict[str, Any] = {"names": None}
     names_lines: list[int] | None = None
@@ -345,8 +347,9 @@ def parse_yolo_dataset(root: Path, files: list[Path], names_path: Path | None) -
 
     labels: dict[str, list[list[LabelValue]]] = {}
     line_numbers: dict[str, list[int]] = {}
+    prefix = os.path.join(os.fspath(root), "")
     for label_path in files:
-        key = _relative_key(label_path, root)
+        key = _key_under(os.fspath(label_path), prefix) or _relative_key(Path(label_path), root)
         rows, numbers = parse_label_text(_read_text(label_path))
         labels[key] = rows
         line_numbers[key] = numbers
@@ -358,6 +361,16 @@ def parse_yolo_dataset(root: Path, files: list[Path], names_path: Path | None) -
         line_numbers=line_numbers,
         names_line_numbers=names_lines,
     )
+
+
+def _key_under(path: str, prefix: str) -> str | None:
+    """The key of ``path`` when it is plainly under the folder ``prefix`` (ends with a separator): the
+    rest of the string, when it has no empty, ``.`` or ``..`` part; else None (then the path is resolved).
+    A string test, not a Path per file: a converted dataset has 100 000s of label files."""
+    if os.sep != "/" or not path.startswith(prefix):
+        return None
+    rest = path[len(prefix) :]
+    return None if {"", ".", ".."} & set(rest.split("/")) else rest
 
 
 def _relative_key(path: Path, root: Path) -> str:
