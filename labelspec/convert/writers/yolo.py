@@ -287,9 +287,15 @@ class YoloWriter:
         root, names = os.fspath(folder), os.fspath(paths[0])
         reports: list[FileReport] = []
         with collector_paused():  # as validate() does: the collector would dominate over parsed lines
+            decidable, classes = self._decided_classes(root, names)
             for start in range(0, max(len(labels), 1), CHECK_FILES):
-                chunk = YoloDataset(root, tuple(labels[start : start + CHECK_FILES]), names)
+                files = labels[start : start + CHECK_FILES]
+                if decidable and self._clean(files, classes):
+                    continue  # certainly no finding (yolo_check): nothing to add to the report
+                chunk = YoloDataset(root, tuple(files), names)
                 reports.append(validate_dataset(chunk, "yolo", "lenient"))
+        if not reports:
+            return Report(files=[FileReport(path=root, format="yolo", profile="lenient", findings=[])])
         unreadable = [part for part in reports if not part.readable]
         if len(reports) == 1 or unreadable:
             return Report(files=(unreadable or reports)[:1])
@@ -304,6 +310,35 @@ class YoloWriter:
         findings.sort(key=lambda f: (pointer_sort_key(f.pointer), f.rule, f.message))
         whole = replace(reports[0], findings=findings)
         return Report(files=[whole])
+
+    @staticmethod
+    def _decided_classes(root: str, names: str) -> tuple[bool, int | None]:
+        """What the label decider needs of the names (yolo_check.names_classes); not decidable unless the
+        names alone have no finding and every YOLO rule has its mirror in the decider."""
+        from labelspec.convert.writers import yolo_check
+        from labelspec.validator.engine import report_for_loaded
+        from labelspec.validator.folders import YoloDataset
+        from labelspec.validator.inputs import load_dataset
+
+        if yolo_check.unmirrored():
+            return False, None
+        loaded = load_dataset(YoloDataset(root, (), names))
+        if not loaded.readable or report_for_loaded(loaded, "yolo", "lenient").findings:
+            return False, None
+        return yolo_check.names_classes(loaded.document)
+
+    @staticmethod
+    def _clean(files: Sequence[str], classes: int | None) -> bool:
+        from labelspec.convert.writers.yolo_check import certainly_clean
+
+        texts = []
+        for path in files:
+            try:
+                with open(path, "rb") as handle:
+                    texts.append(handle.read())
+            except OSError:
+                return False  # the reference path reports it
+        return certainly_clean(texts, classes)
 
 
 WRITER = YoloWriter()
