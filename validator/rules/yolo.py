@@ -203,7 +203,7 @@ def line_arity(ctx: RuleContext) -> Iterator[Hit]:
 def coord_out_of_range(ctx: RuleContext) -> Iterator[Hit]:
     whole = (DETECTION, POLYGON, ORIENTED_BOX)  # every field after the class is a coordinate
     for key, index, line, kind in _lines(ctx):
-        if kind in whole and 0 <= min(line[1:]) and max(line[1:]) <= 1:
+        if kind in whole and min(line[1:]) >= 0 and max(line[1:]) <= 1:
             continue  # the usual line: no field to report, and no generator per field
         for position in _coordinate_fields(line, kind):
             value = line[position]
