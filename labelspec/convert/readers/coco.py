@@ -74,6 +74,10 @@ _NUMBERS = frozenset((int, float))  # JSON numbers as orjson/json give them (boo
 
 
 def _polygons(segmentation: list[Any], report: ConversionReport, where: str) -> Geometry | None:
+    if len(segmentation) == 1:  # the usual object: one ring, checked as in the loop below
+        ring = segmentation[0]
+        if type(ring) is list and len(ring) >= 6 and not len(ring) % 2 and set(map(type, ring)) <= _NUMBERS:
+            return Polygon((tuple(map(float, ring)),))
     rings: list[tuple[float, ...]] = []
     for index, ring in enumerate(segmentation):
         # one type check per ring (set of the item types), not a call per coordinate: the hot loop of a
@@ -238,12 +242,14 @@ def _annotations(
     """The model annotations of the COCO annotation at ``/annotations/<index>`` (none, one, or a region
     and its keypoints); ``by_media`` holds (at least) its image."""
     where = f"/annotations/{index}"
-    raw = _object(value, coco_instance.Annotation, where)
+    raw = value if type(value) is dict else _object(value, coco_instance.Annotation, where)
     # labelformat writes no annotation ids (COCO-D13): the position stands in for it.
     source_id = raw.get("id")
     ann_id = str(source_id) if source_id is not None else f"annotation-{index}"
-    media_id = str(_required(raw, "image_id", where))
-    category_id = str(_required(raw, "category_id", where))
+    if "image_id" not in raw or "category_id" not in raw:
+        _required(raw, "image_id", where)
+        _required(raw, "category_id", where)
+    media_id, category_id = str(raw["image_id"]), str(raw["category_id"])
     segmentation = raw.get("segmentation")
     bbox = raw.get("bbox")
     keypoints = None
@@ -265,7 +271,8 @@ def _annotations(
         report.drop("annotation", "no geometry (no segmentation, bbox or keypoints)", where)
         return []
     is_crowd = raw.get("iscrowd") == 1
-    confidence = number(raw.get("score"))
+    score = raw.get("score")
+    confidence = None if score is None else number(score)
     track = ann_id if region is not None and isinstance(keypoints, Keypoints) else None
     out: list[Annotation] = []
     if region is not None:
