@@ -433,11 +433,21 @@ sys.exit(1 if failed else 0)
 """
 
 
-def run(
-    command: list[str], env: dict[str, str] | None = None, timeout: float = 3600
-) -> tuple[float, int, int]:
-    """(seconds, peak RSS in bytes, exit code) of one process (``env``: extra environment variables)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+@dataclass(frozen=True)
+class Run:
+    """One process: wall seconds, CPU seconds (user + system), peak RSS in bytes, exit code."""
+
+    seconds: float
+    cpu: float
+    rss: int
+    code: int
+
+
+def sample(command: list[str], env: dict[str, str] | None = None, timeout: float = 3600) -> Run:
+    """One process, measured (``env``: extra environment variables)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = usage.ru_maxrss
+    cpu_before = usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     done = subprocess.run(
         command,
@@ -447,22 +457,34 @@ def run(
         env={**os.environ, **(env or {})},
     )
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
     if done.returncode not in (0, 1):
         sys.stderr.write(done.stderr.decode(errors="replace")[-2000:])
     # ru_maxrss of children is the maximum over all children so far: a smaller process reads as 0 here
-    return seconds, (peak if peak > before else 0) * 1024, done.returncode
+    return Run(seconds, cpu, (usage.ru_maxrss if usage.ru_maxrss > before else 0) * 1024, done.returncode)
+
+
+def best_of(command: list[str], repeat: int, env: dict[str, str] | None = None) -> Run:
+    """Best time of ``repeat`` runs (the machine is shared: the best run is the least disturbed one), with
+    the least CPU time of the runs (on a shared machine CPU time is disturbed less than wall time)."""
+    runs = [sample(command, env) for _ in range(repeat)]
+    best = min(runs, key=lambda r: r.seconds)
+    return Run(best.seconds, min(r.cpu for r in runs), max(r.rss for r in runs), best.code)
+
+
+def run(
+    command: list[str], env: dict[str, str] | None = None, timeout: float = 3600
+) -> tuple[float, int, int]:
+    """(seconds, peak RSS in bytes, exit code) of one process (benchmarks/convert.py)."""
+    one = sample(command, env, timeout)
+    return one.seconds, one.rss, one.code
 
 
 def measured(command: list[str], repeat: int, env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Best time of ``repeat`` runs (the machine is shared: the best run is the least disturbed one)."""
-    best: tuple[float, int, int] | None = None
-    for _ in range(repeat):
-        result = run(command, env)
-        if best is None or result[0] < best[0]:
-            best = (result[0], max(result[1], best[1] if best else 0), result[2])
-    assert best is not None
-    return best
+    """(best seconds, peak RSS, exit code) of ``repeat`` runs (benchmarks/convert.py)."""
+    best = best_of(command, repeat, env)
+    return best.seconds, best.rss, best.code
 
 
 def peak_rss(command: list[str], env: dict[str, str] | None = None) -> int:
@@ -523,6 +545,10 @@ class Row:
     ratio: float
     rss: int
     code: int
+    # user + system CPU seconds (least of the runs) and the 1-minute load average when measured; None in
+    # rows measured before they were recorded
+    cpu: float | None = None
+    load: float | None = None
 
 
 @dataclass
@@ -548,14 +574,19 @@ class Bench:
         times: int | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        seconds, _, code = measured(command, times or self.repeat, env)
+        load = os.getloadavg()[0]
+        result = best_of(command, times or self.repeat, env)
+        seconds, code = result.seconds, result.code
         rss = peak_rss(command, env)
         if kind == BASE:
             self.baselines[name] = seconds
         ratio = seconds / self.baselines[name] if self.baselines.get(name) else 1.0
-        row = Row(name, path.stat().st_size, tool, kind, seconds, ratio, rss, code)
+        row = Row(name, path.stat().st_size, tool, kind, seconds, ratio, rss, code, result.cpu, load)
         self.rows.append(row)
-        print(f"{name:>26}  {tool:<46} {seconds:8.2f} s  {ratio:6.2f}x  {rss / 2**20:8.0f} MiB  {code}")
+        print(
+            f"{name:>26}  {tool:<46} {seconds:8.2f} s  {ratio:6.2f}x  cpu {result.cpu:7.2f} s  "
+            f"{rss / 2**20:8.0f} MiB  {code}  load {load:.1f}"
+        )
         sys.stdout.flush()
 
     def schema_peers(self, name: str, path: Path, format_id: str, python_jsonschema: bool = True) -> None:
@@ -733,20 +764,28 @@ def render(results: dict[str, Any]) -> list[str]:
         "disabled. labelspec runs full validation: structure and every semantic rule, profile lenient "
         "(Encord: with the ontology). The schema validators check structure only, on labelspec's compiled "
         "schema; the SDKs parse with their own models. Peak RSS of the process. Each time is the best of "
-        "the runs (the SDKs and python-jsonschema: one run).",
+        "the runs (the SDKs and python-jsonschema: one run). *CPU s*: user + system CPU seconds of the "
+        "process (the least of the runs; on a shared machine it is disturbed less than the wall time), "
+        "*load*: the 1-minute load average when the row was measured.",
         "",
         "Measured:",
         "",
     ]
     for name, suite in results.items():
         lines.append(f"- {name}: {suite['measured']} on {suite['machine']}; command: `{suite['command']}`")
-    lines += ["", "| input | size | tool | seconds | ratio | peak RSS |", "|---|---:|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "| input | size | tool | seconds | ratio | CPU s | peak RSS | load |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
     rows = [Row(**row) for suite in results.values() for row in suite["rows"]]
     for row in rows:
         tool = f"**{row.tool}**" if row.kind == FULL else row.tool
+        cpu = "-" if row.cpu is None else f"{row.cpu:.2f}"
+        load = "-" if row.load is None else f"{row.load:.1f}"
         lines.append(
             f"| {row.input} | {row.size / 1e6:.0f} MB | {tool} | {row.seconds:.2f} | {row.ratio:.2f}x | "
-            f"{row.rss / 2**20:.0f} MiB |"
+            f"{cpu} | {row.rss / 2**20:.0f} MiB | {load} |"
         )
     lines += ["", "## Notes (computed from the table above)", ""]
     lines += notes(rows)

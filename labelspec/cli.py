@@ -382,9 +382,10 @@ def _validate_paths(
         )
     from labelspec.validator.api import validate_source
     from labelspec.validator.engine import load_ontology
+    from labelspec.validator.native.fastpath import certify_ontology
 
     report = Report()
-    ontology_reports, ontology_document = load_ontology(ontology, profile)
+    ontology_reports, ontology_document = load_ontology(ontology, profile, certify_ontology)
     if report_ontology:
         report.extend(ontology_reports)
     from labelspec.validator.progress import listening

@@ -38,11 +38,6 @@ from typing import Any
 from labelspec.validator.engine import UsageError
 from labelspec.validator.report import FileReport, Finding, Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 KEYS = frozenset(
     {"profile", "fail-on", "max-findings", "select", "ignore", "exclude", "severity", "format", "ontology"}
@@ -108,6 +103,12 @@ def find_config(start: Path | None = None) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    # imported here: most runs find no configuration file, and the parser costs start-up time
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
     try:
         with path.open("rb") as stream:
             data: dict[str, Any] = tomllib.load(stream)

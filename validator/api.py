@@ -31,7 +31,7 @@ from labelspec.validator.folders import (
     select,
 )
 from labelspec.validator.inputs import load_dataset
-from labelspec.validator.native.fastpath import native_report
+from labelspec.validator.native.fastpath import certify_ontology, native_report
 from labelspec.validator.report import FileReport, Report
 from labelspec.validator.scale.sections import plan_sections, validate_sections
 from labelspec.validator.scale.streaming import Fallback, plan_file, validate_planned, wants_stream
@@ -74,8 +74,8 @@ def validate(
         report = Report()
         choice = OntologyChoice(tuple((glob, str(path)) for glob, path in ontologies))
         for path in choice.explicit():
-            report.extend(load_ontology(path, profile)[0])
-        ontology_reports, ontology_document = load_ontology(ontology, profile)
+            report.extend(load_ontology(path, profile, certify_ontology)[0])
+        ontology_reports, ontology_document = load_ontology(ontology, profile, certify_ontology)
         report.extend(ontology_reports)
         ontologies_loaded = OntologyDocuments(profile)
         if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
@@ -107,7 +107,7 @@ class OntologyDocuments:
 
     def load(self, path: str) -> Any:
         if path not in self.parsed:
-            self.parsed[path] = load_ontology(path, self.profile)[1]
+            self.parsed[path] = load_ontology(path, self.profile, certify_ontology)[1]
         return self.parsed[path]
 
     def for_export(
@@ -140,7 +140,9 @@ def validate_source(
     pngs = Path(png_dir) if png_dir is not None else None
     if isinstance(source, (str, os.PathLike)) and not Path(source).is_dir():
         fast = (
-            native_report(source, format, profile, ontology_document) if _plain_json(source, format) else None
+            native_report(source, format, profile, ontology_document, png_dir=png_dir)
+            if _plain_json(source, format)
+            else None
         )
         if fast is not None:
             return [fast]

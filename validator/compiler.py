@@ -19,13 +19,12 @@ import hashlib
 import os
 import pickle
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 
+import labelspec.schemas
 from labelspec import format_ids
 
 PROFILES: tuple[str, ...] = ("lenient", "strict")
@@ -36,9 +35,6 @@ SCHEMA_ID_BASE = "https://labelspec.dev/schemas/"
 # Keywords that only carry our authoring data and must not reach the compiled document.
 _AUTHORING_ONLY = ("x-profiles",)
 
-# The C loader is several times faster; fall back when PyYAML was built without libyaml.
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 class SchemaError(Exception):
     """A schema source file is missing or malformed (a defect of labelspec, not of user input)."""
@@ -46,7 +42,8 @@ class SchemaError(Exception):
 
 def schemas_root() -> Path:
     """The folder with one sub-folder per format (``schemas/``, or package data when installed)."""
-    return Path(str(resources.files("labelspec.schemas")))
+    # the package's folder (what importlib.resources.files gives for a regular package, without its import)
+    return Path(labelspec.schemas.__file__).parent
 
 
 def format_dir(format_id: str) -> Path:
@@ -79,8 +76,12 @@ def load_yaml(path: Path) -> Any:
             return pickle.loads(cache.read_bytes())  # our own cache entry, written below
         except Exception:  # missing, or damaged in any way: parse again (and rewrite it)
             pass
+    import yaml  # here: with a warm cache no YAML is parsed, and importing yaml costs start-up time
+
+    # The C loader is several times faster; fall back when PyYAML was built without libyaml.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(text, Loader=_YamlLoader)
+        document = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise SchemaError(f"schema file {path} is not valid YAML: {exc}") from exc
     if cache is not None:

@@ -171,13 +171,22 @@ def iter_loaded(source: Source, format: str | None = None) -> Iterable[LoadedDoc
     return [LoadedDocument("<document>", document=source)]
 
 
-def load_ontology(ontology: Source | None, profile: str) -> tuple[list[FileReport], Any]:
-    """The ontology's own reports and its parsed document (None when absent or unreadable)."""
+def load_ontology(
+    ontology: Source | None,
+    profile: str,
+    certify: Callable[[LoadedDocument, str], FileReport | None] | None = None,
+) -> tuple[list[FileReport], Any]:
+    """The ontology's own reports and its parsed document (None when absent or unreadable).
+
+    ``certify(loaded, profile)``: a faster judge that returns the report of an ontology it certifies clean,
+    else None (then the reference path writes the report); see
+    :func:`labelspec.validator.native.fastpath.certify_ontology`."""
     reports: list[FileReport] = []
     document: Any = None
     if ontology is not None:
         for loaded in iter_loaded(ontology):
-            reports.append(report_for_loaded(loaded, "encord-ontology", profile))
+            report = certify(loaded, profile) if certify is not None and loaded.readable else None
+            reports.append(report or report_for_loaded(loaded, "encord-ontology", profile))
             document = loaded.document if loaded.readable else None
     return reports, document
 

@@ -27,7 +27,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
-import yaml
 
 from labelspec.validator import yolo_text
 from labelspec.validator.report import Skipped
@@ -136,6 +135,8 @@ def names_yaml(path: Path) -> bool:
     """Whether a YAML file describes class names (a top-level ``names``), as ultralytics reads any YAML."""
     if path.name.lower() in yolo_text.NAMES_YAML_FILES:
         return True
+    import yaml  # here: only YOLO folders read YAML files, and importing yaml costs start-up time
+
     try:
         data = yaml.safe_load(path.read_bytes()[: 4 * 1024 * 1024])
     except (OSError, yaml.YAMLError, ValueError, RecursionError):

@@ -7,21 +7,22 @@ bounded, so a zip or gzip bomb is refused instead of exhausting memory.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from labelspec.validator import yolo_text
 from labelspec.validator.folders import YoloDataset, select
 from labelspec.validator.report import escape_token
+
+if TYPE_CHECKING:
+    import zipfile
 
 # A decompressed stream may not exceed this many bytes, nor grow past this ratio once it is large.
 DEFAULT_MAX_BYTES = int(os.environ.get("LABELSPEC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3))
@@ -177,6 +178,21 @@ def _zip_member_consumed(stream: Any, member: zipfile.ZipInfo) -> Callable[[], i
     return lambda: member.compress_size - int(getattr(stream, "_compress_left", 0))
 
 
+def _read_errors() -> tuple[type[Exception], ...]:
+    """What reading a file or a broken archive raises (gzip and zipfile are imported only when needed: a
+    plain JSON file never needs them, and importing them costs start-up time)."""
+    import gzip
+    import zipfile
+
+    return OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile
+
+
+def _is_zip(path: Path) -> bool:
+    import zipfile
+
+    return zipfile.is_zipfile(path)
+
+
 def load_path(
     path: Path, max_bytes: int = DEFAULT_MAX_BYTES, format: str | None = None
 ) -> Iterator[LoadedDocument]:
@@ -193,10 +209,12 @@ def load_path(
             yield LoadedDocument(name, error="no such file")
             return
         lower = path.name.lower()
-        if lower.endswith(".zip") or (zipfile.is_zipfile(path) and not lower.endswith(".json")):
+        if lower.endswith(".zip") or (not lower.endswith(".json") and _is_zip(path)):
             yield from _load_zip(path, max_bytes)
             return
         if lower.endswith(".gz"):
+            import gzip
+
             with path.open("rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
                 data = read_limited(stream, raw.tell, max_bytes, "the gzip stream")
             yield document_from_bytes(name, data)
@@ -207,7 +225,7 @@ def load_path(
         yield document_from_bytes(name, path.read_bytes())
     except UnreadableInput as exc:
         yield LoadedDocument(name, error=str(exc))
-    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+    except _read_errors() as exc:
         yield LoadedDocument(name, error=f"cannot read: {_os_reason(exc)}")
 
 
@@ -220,6 +238,9 @@ def _os_reason(exc: BaseException) -> str:
 
 
 def _load_zip(path: Path, max_bytes: int) -> Iterator[LoadedDocument]:
+    import gzip
+    import zipfile
+
     with zipfile.ZipFile(path) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         json_members = [m for m in members if m.filename.lower().endswith((".json", ".json.gz"))]

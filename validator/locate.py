@@ -8,9 +8,7 @@ points. One pass per document finds all wanted pointers, skipping the subtrees n
 
 from __future__ import annotations
 
-import gzip
 import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +151,9 @@ def _element(doc: _Text, at: int, index: int) -> int | None:
 def read_source_text(path: str) -> str | None:
     """The JSON text behind a report's path (a file, a ``.json.gz`` or an ``archive.zip!member``), or
     None when it is not JSON text that can be re-read cheaply."""
+    import gzip  # here: only a report with findings is located, and importing these costs start-up time
+    import zipfile
+
     try:
         archive, _, member = path.partition("!")
         file = Path(archive)

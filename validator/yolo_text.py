@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
 from labelspec.validator.numbers import convertible, int_of_digits
 
 __all__ = [
@@ -254,6 +252,8 @@ def _yaml_has_names(path: Path) -> bool:
     labelformat's examples call theirs ``example.yaml``)."""
     if path.suffix.lower() not in (".yaml", ".yml"):
         return False
+    import yaml  # here: only YOLO datasets read YAML, and importing yaml costs every run start-up time
+
     try:
         data = yaml.safe_load(_read_text(path))
     except (YoloReadError, yaml.YAMLError, ValueError, RecursionError):
@@ -267,6 +267,8 @@ def _load_names(path: Path) -> tuple[dict[str, Any], list[int] | None]:
     if not _is_names_yaml(path):
         names, numbers = parse_names_text(text)
         return {"names": names}, numbers
+    import yaml  # see _yaml_has_names
+
     try:
         data = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError, RecursionError) as exc:

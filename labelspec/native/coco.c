@@ -15,6 +15,12 @@ const char *const LCOCO_RULE_IDS[] = {
     "COCO-BBOX-NEGATIVE-SIZE",     "COCO-AREA-NOT-POSITIVE",      "COCO-NUM-KEYPOINTS-MISMATCH",
     NULL};
 
+/* The COCO panoptic rules decided here (per annotation); validator/native/coco.py decides the others over
+ * the columns (VECTORISED_PANOPTIC), or makes the plan "not sure" (the PNG rules when a folder is given). */
+const char *const LCOCO_PANOPTIC_RULE_IDS[] = {
+    "COCO-PANOPTIC-SEGMENT-ID-DUPLICATE", "COCO-PANOPTIC-SEGMENT-ID-CONFLICT", "COCO-PANOPTIC-AREA-NOT-POSITIVE",
+    NULL};
+
 #define EXACT_LIMIT (INT64_C(1) << 52) /* integers up to this add exactly as doubles */
 #define SIZE_LIMIT (INT64_C(1) << 31)  /* image / mask sides: products and comparisons stay exact */
 #define TOTAL_LIMIT (INT64_C(1) << 62) /* run sums beyond this: not sure (Python's ints do not overflow) */
@@ -53,8 +59,9 @@ void lcoco_free(lcoco *c) {
     lcol_i64 *ints[] = {&c->image_id,       &c->image_height,   &c->image_width,    &c->ann_id,
                         &c->ann_image,      &c->ann_category,   &c->ann_keypoints,  &c->ann_rle_height,
                         &c->ann_rle_width,  &c->category_id,    &c->category_keypoints, &c->image_at,
-                        &c->ann_at,         &c->category_at};
-    lcol_f64 *reals[] = {&c->ann_x, &c->ann_y, &c->ann_w, &c->ann_h};
+                        &c->ann_at,         &c->category_at,    &c->pan_image,      &c->seg_category,
+                        &c->seg_image};
+    lcol_f64 *reals[] = {&c->ann_x, &c->ann_y, &c->ann_w, &c->ann_h, &c->seg_x, &c->seg_y, &c->seg_w, &c->seg_h};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) free(ints[i]->v);
     for (size_t i = 0; i < sizeof reals / sizeof *reals; i++) free(reals[i]->v);
     memset(c, 0, sizeof *c);
@@ -156,7 +163,7 @@ int lcoco_category(lcoco *c, const ltape *t, uint32_t node) {
 
 int lcoco_annotation(lcoco *c, const ltape *t, uint32_t node) {
     if (t->n[node].type != LT_OBJ) return 0;
-    if (LT_GET(t, node, "segments_info") != LT_NONE) return 0; /* a panoptic annotation: not this format */
+    if (LT_GET(t, node, "segments_info") != LT_NONE) return 2; /* a panoptic annotation: not this format */
     uint32_t id = LT_GET(t, node, "id"), image = LT_GET(t, node, "image_id");
     uint32_t category = LT_GET(t, node, "category_id"), crowd = LT_GET(t, node, "iscrowd");
     if (id == LT_NONE) return 0; /* COCO-ANNOTATION-ID-MISSING */
@@ -227,4 +234,67 @@ int lcoco_annotation(lcoco *c, const ltape *t, uint32_t node) {
            push_i64(&c->ann_rle_height, rle_height) && push_i64(&c->ann_rle_width, rle_width) &&
            push_f64(&c->ann_x, box[0]) && push_f64(&c->ann_y, box[1]) && push_f64(&c->ann_w, box[2]) &&
            push_f64(&c->ann_h, box[3]);
+}
+
+/* ------------------------------------------------------------------------------------------ panoptic */
+
+static int compare_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int lcoco_panoptic_annotation(lcoco *c, const ltape *t, uint32_t node) {
+    if (t->n[node].type != LT_OBJ) return 0;
+    uint32_t segments = LT_GET(t, node, "segments_info"), image = LT_GET(t, node, "image_id");
+    if (segments == LT_NONE) return 2; /* an instance annotation: not this format */
+    if (t->n[segments].type != LT_ARR) return 0;
+    /* the rules index integer image ids only; any other image_id: not modelled */
+    if (image == LT_NONE || t->n[image].type != LT_INT) return 0;
+    int64_t image_id = t->n[image].v.i;
+    uint32_t count = t->n[segments].len;
+    int64_t *ids = count ? malloc(count * sizeof *ids) : NULL;
+    if (count && !ids) return 0;
+    size_t n_ids = 0;
+    int clean = 1;
+    for (uint32_t s = segments + 1; clean && s < t->n[segments].end; s = t->n[s].end) {
+        if (t->n[s].type != LT_OBJ) { clean = 0; break; }
+        uint32_t id = LT_GET(t, s, "id"), category = LT_GET(t, s, "category_id");
+        uint32_t area = LT_GET(t, s, "area"), bbox = LT_GET(t, s, "bbox");
+        if (id != LT_NONE) {
+            if (t->n[id].type != LT_INT) { clean = 0; break; } /* a float or boolean id: not modelled */
+            ids[n_ids++] = t->n[id].v.i;
+        }
+        if (category != LT_NONE) {
+            if (t->n[category].type != LT_INT) { clean = 0; break; }
+            if (!push_i64(&c->seg_category, t->n[category].v.i)) { clean = 0; break; }
+        }
+        /* COCO-PANOPTIC-AREA-NOT-POSITIVE: a number (not a boolean) at most 0 */
+        if (area != LT_NONE && is_number(&t->n[area]) &&
+            (t->n[area].type == LT_INT ? t->n[area].v.i <= 0 : t->n[area].v.d <= 0)) { clean = 0; break; }
+        /* COCO-PANOPTIC-BBOX-OUTSIDE-IMAGE reads a bbox of four numbers (columns, vectorised) */
+        if (bbox != LT_NONE && t->n[bbox].type == LT_ARR && t->n[bbox].len == 4) {
+            double box[4];
+            int k = 0, numbers = 1;
+            for (uint32_t e = bbox + 1; e < t->n[bbox].end; e = t->n[e].end) {
+                if (!is_number(&t->n[e])) { numbers = 0; break; }
+                if (!exact_number(&t->n[e])) { clean = 0; break; }
+                box[k++] = number(&t->n[e]);
+            }
+            if (!clean) break;
+            if (numbers && !(push_i64(&c->seg_image, image_id) && push_f64(&c->seg_x, box[0]) &&
+                             push_f64(&c->seg_y, box[1]) && push_f64(&c->seg_w, box[2]) && push_f64(&c->seg_h, box[3]))) {
+                clean = 0;
+                break;
+            }
+        }
+    }
+    if (clean && n_ids > 1) {
+        /* COCO-PANOPTIC-SEGMENT-ID-DUPLICATE / COCO-PANOPTIC-SEGMENT-ID-CONFLICT: an integer id listed twice in
+         * one annotation (same category: duplicate; another: conflict) */
+        qsort(ids, n_ids, sizeof *ids, compare_i64);
+        for (size_t k = 1; k < n_ids; k++)
+            if (ids[k] == ids[k - 1]) { clean = 0; break; }
+    }
+    free(ids);
+    return clean && push_i64(&c->pan_image, image_id);
 }

@@ -16,6 +16,8 @@
 #include "tape.h"
 
 extern const char *const LCOCO_RULE_IDS[];
+/* The COCO panoptic rules decided per element here (lcoco_panoptic_annotation). */
+extern const char *const LCOCO_PANOPTIC_RULE_IDS[];
 
 typedef struct {
     int64_t *v;
@@ -40,6 +42,11 @@ typedef struct {
     /* (start, end) byte offsets of each streamed element, pairs in one column; filled by the pass in
      * module.c only when asked (check_coco(..., ranges=True): the converters read elements by them) */
     lcol_i64 image_at, ann_at, category_at;
+    /* panoptic annotations: image_id; their segments: category_id (segments that have an integer one) */
+    lcol_i64 pan_image, seg_category;
+    /* panoptic segments with a bbox of four numbers: their annotation's image_id and the bbox */
+    lcol_i64 seg_image;
+    lcol_f64 seg_x, seg_y, seg_w, seg_h;
 } lcoco;
 
 void lcoco_init(lcoco *c);
@@ -52,5 +59,8 @@ int lcoco_range(lcol_i64 *at, int64_t start, int64_t end);
 int lcoco_image(lcoco *c, const ltape *t, uint32_t node);
 int lcoco_annotation(lcoco *c, const ltape *t, uint32_t node);
 int lcoco_category(lcoco *c, const ltape *t, uint32_t node);
+/* A panoptic annotation (image_id, file_name, segments_info); 2: an instance annotation (no
+ * segments_info), as lcoco_annotation answers 2 for a panoptic one: the file is of the other format. */
+int lcoco_panoptic_annotation(lcoco *c, const ltape *t, uint32_t node);
 
 #endif

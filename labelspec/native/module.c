@@ -459,13 +459,23 @@ static coco_section section_of(const char *key, Py_ssize_t len) {
     return SECTION_NONE;
 }
 
-static int element_clean(lcoco *c, coco_section section, const ltape *t, uint32_t node) {
+/* 1: clean; 0: not sure (the rules); 2: an annotation of the other COCO format (instance / panoptic). */
+static int element_clean(lcoco *c, coco_section section, int panoptic, const ltape *t, uint32_t node) {
     switch (section) {
     case SECTION_IMAGES: return lcoco_image(c, t, node);
-    case SECTION_ANNOTATIONS: return lcoco_annotation(c, t, node);
+    case SECTION_ANNOTATIONS: return panoptic ? lcoco_panoptic_annotation(c, t, node) : lcoco_annotation(c, t, node);
     case SECTION_CATEGORIES: return lcoco_category(c, t, node);
     default: return 1;
     }
+}
+
+static const char *element_reason(int verdict) { return verdict == 2 ? "an annotation of the other COCO format" : "rules"; }
+
+/* An annotation of the other COCO format (panoptic ones list segments_info): asked before the schema, whose
+ * annotation entry is the format's own. */
+static int other_format(coco_section section, int panoptic, const ltape *t, uint32_t node) {
+    if (section != SECTION_ANNOTATIONS || t->n[node].type != LT_OBJ) return 0;
+    return (LT_GET(t, node, "segments_info") != LT_NONE) != (panoptic != 0);
 }
 
 static PyObject *column_bytes(const void *v, size_t n) {
@@ -511,6 +521,17 @@ static lcol_i64 *range_column(lcoco *c, coco_section section) {
     }
 }
 
+static PyObject *panoptic_columns(const lcoco *c) {
+    return Py_BuildValue(
+        "{s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}", "image_id", column_bytes(c->image_id.v, c->image_id.n),
+        "image_height", column_bytes(c->image_height.v, c->image_height.n), "image_width",
+        column_bytes(c->image_width.v, c->image_width.n), "category_id", column_bytes(c->category_id.v, c->category_id.n),
+        "pan_image", column_bytes(c->pan_image.v, c->pan_image.n), "seg_category",
+        column_bytes(c->seg_category.v, c->seg_category.n), "seg_image", column_bytes(c->seg_image.v, c->seg_image.n),
+        "seg_x", column_bytes(c->seg_x.v, c->seg_x.n), "seg_y", column_bytes(c->seg_y.v, c->seg_y.n), "seg_w",
+        column_bytes(c->seg_w.v, c->seg_w.n), "seg_h", column_bytes(c->seg_h.v, c->seg_h.n));
+}
+
 static PyObject *coco_verdict(const char *reason, size_t where) {
     return Py_BuildValue("{s:O,s:s,s:n}", "complete", Py_False, "reason", reason, "offset", (Py_ssize_t)where);
 }
@@ -520,14 +541,14 @@ static PyObject *coco_verdict(const char *reason, size_t where) {
 static PyObject *check_coco(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
     static char *kwlist[] = {"path", "schema", "members", "deny", "samples", "progress", "progress_step", "ranges",
-                             NULL};
+                             "panoptic", NULL};
     PyObject *path, *members_obj, *deny, *progress = Py_None;
     SchemaObject *schema;
     Py_ssize_t sample_limit = 5, progress_step = 4 << 20;
-    int ranges = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!|nOnp", kwlist, &path, &SchemaType, &schema, &PyDict_Type,
+    int ranges = 0, panoptic = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!|nOnpp", kwlist, &path, &SchemaType, &schema, &PyDict_Type,
                                      &members_obj, &PyTuple_Type, &deny, &sample_limit, &progress, &progress_step,
-                                     &ranges))
+                                     &ranges, &panoptic))
         return NULL;
     if (progress != Py_None && !PyCallable_Check(progress)) return PyErr_Format(PyExc_TypeError, "progress");
     if (progress_step < 1) progress_step = 1;
@@ -595,11 +616,13 @@ static PyObject *check_coco(PyObject *self, PyObject *args, PyObject *kwds) {
                 lt_reset(&t);
                 int rc = lt_parse_value(&t, data, size, &pos);
                 if (rc != LT_OK) GIVE_UP(rc == LT_NOMEM ? "out of memory" : t.error, t.error_at);
+                if (other_format(m->section, panoptic, &t, 0)) GIVE_UP(element_reason(2), start);
                 if (!ls_valid(schema->schema, &t, 0, (uint32_t)m->items)) {
                     if (PyErr_Occurred()) goto done;
                     GIVE_UP("structure", start);
                 }
-                if (!element_clean(&columns, m->section, &t, 0)) GIVE_UP("rules", start);
+                int verdict = element_clean(&columns, m->section, panoptic, &t, 0);
+                if (verdict != 1) GIVE_UP(element_reason(verdict), start);
                 lcol_i64 *at = ranges ? range_column(&columns, m->section) : NULL;
                 if (at && !lcoco_range(at, (int64_t)start, (int64_t)pos)) GIVE_UP("out of memory", start);
                 if (m->samples && count < sample_limit) {
@@ -643,8 +666,10 @@ static PyObject *check_coco(PyObject *self, PyObject *args, PyObject *kwds) {
             if (m && m->section != SECTION_NONE) {
                 /* a section not streamed (its schema is not "an array of items"): its elements here */
                 if (t.n[0].type != LT_ARR) GIVE_UP("structure", start);
-                for (uint32_t e = 1; e < t.n[0].end; e = t.n[e].end)
-                    if (!element_clean(&columns, m->section, &t, e)) GIVE_UP("rules", start);
+                for (uint32_t e = 1; e < t.n[0].end; e = t.n[e].end) {
+                    int verdict = element_clean(&columns, m->section, panoptic, &t, e);
+                    if (verdict != 1) GIVE_UP(element_reason(verdict), start);
+                }
             }
         }
         pos = skip_ws(data, pos, size);
@@ -661,7 +686,7 @@ static PyObject *check_coco(PyObject *self, PyObject *args, PyObject *kwds) {
     pos = skip_ws(data, pos, size);
     if (pos != size) GIVE_UP("data after the document", pos);
     {
-        PyObject *cols = coco_columns(&columns);
+        PyObject *cols = panoptic ? panoptic_columns(&columns) : coco_columns(&columns);
         if (cols && !add_ranges(cols, &columns)) Py_CLEAR(cols);
         if (cols)
             result = Py_BuildValue("{s:O,s:s,s:n,s:O,s:O,s:N}", "complete", Py_True, "reason", "", "offset", (Py_ssize_t)0,
@@ -679,14 +704,12 @@ fail:
     return result;
 }
 
-static PyObject *coco_rule_ids(PyObject *self, PyObject *unused) {
-    (void)self;
-    (void)unused;
+static PyObject *id_tuple(const char *const *ids) {
     Py_ssize_t count = 0;
-    while (LCOCO_RULE_IDS[count]) count++;
+    while (ids[count]) count++;
     PyObject *out = PyTuple_New(count);
     for (Py_ssize_t i = 0; out && i < count; i++) {
-        PyObject *id = PyUnicode_FromString(LCOCO_RULE_IDS[i]);
+        PyObject *id = PyUnicode_FromString(ids[i]);
         if (!id) {
             Py_CLEAR(out);
             break;
@@ -694,6 +717,18 @@ static PyObject *coco_rule_ids(PyObject *self, PyObject *unused) {
         PyTuple_SET_ITEM(out, i, id);
     }
     return out;
+}
+
+static PyObject *coco_rule_ids(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return id_tuple(LCOCO_RULE_IDS);
+}
+
+static PyObject *coco_panoptic_rule_ids(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return id_tuple(LCOCO_PANOPTIC_RULE_IDS);
 }
 
 /* (start, end) byte ranges of the first `limit` items of a root list, or None: a cheap probe for format
@@ -908,6 +943,8 @@ static PyMethodDef module_methods[] = {
      "progress: as check_file's. ranges: also the (start, end) byte offsets of every streamed element, as int64 "
      "pairs in the columns image_at, annotation_at, category_at (empty when not asked or not streamed)."},
     {"coco_rule_ids", coco_rule_ids, METH_NOARGS, "coco_rule_ids() -> tuple of the COCO rules coco.c mirrors"},
+    {"coco_panoptic_rule_ids", coco_panoptic_rule_ids, METH_NOARGS,
+     "coco_panoptic_rule_ids() -> tuple of the COCO panoptic rules coco.c mirrors"},
     {"head_items", head_items, METH_VARARGS, "head_items(path, limit) -> [(start, end), ...] | None"},
     {"segments_rule_ids", segments_rule_ids, METH_NOARGS,
      "segments_rule_ids() -> tuple of the rules the SegmentsRules decider mirrors"},

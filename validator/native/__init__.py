@@ -1,7 +1,8 @@
 """The native fast path: C deciders (``labelspec._native``) that certify items clean, or step aside.
 
 - ``schema_program``: compiles a bundled JSON Schema into the IR that ``schema.c`` runs;
-  ``regex_dfa``: its ``pattern`` regexes as DFAs.
+  ``regex_dfa``: its ``pattern`` regexes as DFAs; ``shipped``: the compiled programs and rule tables as
+  package data (``programs/``, written by ``labelspec codegen``), so that a run compiles nothing.
 - ``encord_rows``: the configuration of the Encord row decider (``encord_rules.c``);
   ``encord_ontology``: the tables of the Encord ontology decider (``encord_ontology.c``);
   ``coco``: COCO instance files, streamed element by element (``coco.c``), cross-element rules over columns;

@@ -65,9 +65,12 @@ def ontology_rules() -> list[str]:
     return [spec.id for spec in catalogue("encord") if "ontology" in spec.needs]
 
 
-def ontology_tables(ontology_document: Any, profile: str) -> dict[str, Any] | None:
+def ontology_tables(
+    ontology_document: Any, profile: str, rules: list[str] | None = None
+) -> dict[str, Any] | None:
     """The decider's tables for ``ontology_document`` (the parsed ontology the reference path receives as
     ``RuleContext.ontology``; None when absent or unreadable), or None when it cannot be modelled.
+    ``rules``: :func:`ontology_rules`, when the caller has them already (from the shipped tables).
 
     ``profile`` does not change these rules (their catalogue gives both profiles the same behaviour; only
     severities differ, and any finding makes a row unclean).
@@ -76,12 +79,12 @@ def ontology_tables(ontology_document: Any, profile: str) -> dict[str, Any] | No
     if ontology_document is None:
         return {"version": TABLES_VERSION, "present": False}
     try:
-        return _tables(ontology_document)
+        return _tables(ontology_document, ontology_rules() if rules is None else rules)
     except _Unmodelled:
         return None
 
 
-def _tables(ontology_document: Any) -> dict[str, Any]:
+def _tables(ontology_document: Any, rules: list[str]) -> dict[str, Any]:
     index = ontology_index(ontology_document)
     strings = _Strings()
     attribute_ids: dict[int, int] = {}  # id(Attribute) -> position in ``attributes``
@@ -124,7 +127,7 @@ def _tables(ontology_document: Any) -> dict[str, Any]:
     return {
         "version": TABLES_VERSION,
         "present": True,
-        "rules": ontology_rules(),
+        "rules": rules,
         "strings": strings.encoded,
         "objects": objects,
         "classifications": classifications,

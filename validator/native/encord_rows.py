@@ -14,7 +14,7 @@ from typing import Any
 
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.rules import catalogue
-from labelspec.validator.rules.encord_rows import EPS
+from labelspec.validator.rules.encord_index import EPS
 
 # The tolerance of the [0, 1] coordinate checks: the reference's own.
 COORDINATE_EPS = EPS

@@ -39,14 +39,18 @@ import orjson
 from labelspec.validator import progress
 from labelspec.validator.compiler import cache_folder, compile_schema, compiled_cache_key, write_cache_entry
 from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
-from labelspec.validator.native import coco, datagym_rules, segments
-from labelspec.validator.native.encord_ontology import ontology_tables
+from labelspec.validator.envelope import unwrap
+from labelspec.validator.inputs import LoadedDocument
+from labelspec.validator.native import coco, datagym_rules, segments, shipped
+from labelspec.validator.native.encord_ontology import ontology_rules, ontology_tables
 from labelspec.validator.native.encord_rows import decider_config
 from labelspec.validator.native.schema_program import NotCompilable, Program, compile_program
 from labelspec.validator.report import FileReport
+from labelspec.validator.rules import RuleContext, semantic_findings
 from labelspec.validator.scale.pool import local_mapper
 from labelspec.validator.scale.split import Layout
 from labelspec.validator.scale.streaming import Fallback, Plan, merge, validate_items
+from labelspec.validator.single_item import item_definition
 
 # Formats whose every semantic rule has a native decider (a format is listed only when all of them do).
 DECIDED = frozenset({"encord", "datagym"})
@@ -98,9 +102,13 @@ def _program(format_id: str, profile: str) -> _Program | None:
 def _compiled_program(
     format_id: str, profile: str, variant: str = "", build: Callable[[Any], Any] | None = None
 ) -> Program | None:
-    """The schema program of a format, from the cache folder when its sources have not changed (compiling
-    the patterns into DFAs costs more than checking a 10 MB export). ``build``: derives the schema to
-    compile from the format's (named by ``variant`` in the cache; Segments' samples schema)."""
+    """The schema program of a format: the one shipped with the package (:mod:`.shipped`), else compiled,
+    from the cache folder when its sources have not changed (compiling the patterns into DFAs costs more
+    than checking a 10 MB export). ``build``: derives the schema to compile from the format's (named by
+    ``variant`` in the cache; Segments' samples schema; not shipped)."""
+    ready = shipped.load(format_id, profile) if not variant and build is None else None
+    if ready is not None:
+        return ready
     folder, key = cache_folder(), compiled_cache_key(format_id, profile)
     cache = None
     if folder is not None and key is not None:
@@ -130,10 +138,11 @@ def _compiled_program(
 
 
 @functools.cache
-def _coco_plan(profile: str) -> coco.Plan | None:
+def _coco_plan(format_id: str, profile: str) -> coco.Plan | None:
+    """The native plan of a COCO format (:data:`coco.FORMATS`)."""
     module = native()
-    program = _compiled_program(coco.FORMAT, profile) if module is not None else None
-    return None if program is None else coco.plan(module, program, profile)
+    program = _compiled_program(format_id, profile) if module is not None else None
+    return None if program is None else coco.plan(module, program, profile, format_id)
 
 
 @functools.cache
@@ -166,16 +175,18 @@ def _rules(format_id: str, profile: str) -> Any:
     """The rule decider of a format (:data:`DECIDED`)."""
     module = native()
     assert module is not None
+    config = shipped.decider(format_id, profile, "rows")  # the catalogue's table, without reading it
     if format_id == "datagym":
-        return module.DataGymRules(datagym_rules.decider_config(profile))
-    return module.EncordRules(decider_config(profile))
+        return module.DataGymRules(config or datagym_rules.decider_config(profile))
+    return module.EncordRules(config or decider_config(profile))
 
 
 def _encord_ontology(ontology: Any, profile: str) -> Any:
     """The ontology decider, None without an ontology, or False when this ontology cannot be modelled."""
     if ontology is None:
         return None
-    tables = ontology_tables(ontology, profile)
+    rules = shipped.decider("encord", profile, "ontology_rules")
+    tables = ontology_tables(ontology, profile, ontology_rules() if rules is None else rules)
     if tables is None:
         return False
     module = native()
@@ -213,6 +224,7 @@ def native_report(
     *,
     max_dirty: float = 1.0,
     jobs: int = 1,
+    png_dir: str | os.PathLike[str] | None = None,
 ) -> FileReport | None:
     """The report of ``path`` with the native checks doing what they can, or None (then the caller runs the
     reference path on the whole file).
@@ -223,7 +235,8 @@ def native_report(
     large export with a few faulty items costs one native pass plus those items. ``max_dirty``: the
     share of items (0..1) beyond which to give up (a caller with several processes spreads a very faulty
     file better itself). ``ontology``: the parsed Encord ontology the rules check against. ``jobs``:
-    processes for the native pass over a large file (its list is cut into contiguous parts).
+    processes for the native pass over a large file (its list is cut into contiguous parts). ``png_dir``:
+    the COCO panoptic PNG folder (its rules have no native twin: a panoptic file given one is "not sure").
     """
     location = str(path)
     if format in (None, segments.FORMAT) and _object_root(location):
@@ -234,10 +247,11 @@ def native_report(
             )
             if report is not None or format == segments.FORMAT:
                 return report
-    if format in (None, coco.FORMAT) and _object_root(location):
+    if (format is None or format in coco.FORMATS) and _object_root(location):
         module = native()
-        checks = _coco_plan(profile) if module is not None else None
-        return None if checks is None else coco.coco_report(module, checks, location, format, profile, _debug)
+        if module is None:
+            return None
+        return coco.coco_report(module, _coco_plan, location, format, profile, png_dir, _debug)
     checked = _check(location, format, profile, ontology, max_dirty, jobs)
     if checked is None:
         return None
@@ -260,10 +274,45 @@ def certified_coco(path: str | os.PathLike[str], profile: str) -> coco.Columns |
     module = native()
     if module is None or not _object_root(location):
         return None
-    checks = _coco_plan(profile)
+    checks = _coco_plan(coco.FORMAT, profile)
     if checks is None:
         return None
     return coco.certified_columns(module, checks, location, None, _debug, ranges=True)
+
+
+ONTOLOGY = "encord-ontology"
+
+
+def certify_ontology(loaded: LoadedDocument, profile: str) -> FileReport | None:
+    """The report of a parsed Encord ontology that is certainly clean (no finding), else None (then the
+    reference path judges it: :func:`labelspec.validator.engine.load_ontology`).
+
+    An ontology is small; what makes the reference path cost more than checking a 10 MB export is
+    compiling its schema for jsonschema-rs. So the structure is decided by the shipped schema program
+    (schema.c decides exactly as draft-07 does) and the rules are the reference's own, run on the same
+    document with the same context as :func:`labelspec.validator.engine.validate_document` gives them.
+    """
+    module = native()
+    program = _program(ONTOLOGY, profile) if module is not None and loaded.readable else None
+    if program is None:
+        return None
+    inner, _path = unwrap(ONTOLOGY, loaded.document)
+    if item_definition(ONTOLOGY, inner) is not None:
+        return None
+    try:
+        if not program.schema.valid(orjson.dumps(inner), program.root):
+            return None
+    except (TypeError, ValueError, RecursionError):  # not JSON orjson writes back (e.g. a huge integer)
+        return None
+    context = RuleContext(
+        document=loaded.document,
+        format=ONTOLOGY,
+        profile=profile,
+        duplicate_keys=loaded.duplicate_keys or [],
+    )
+    if semantic_findings(context):
+        return None
+    return FileReport(path=loaded.name, format=ONTOLOGY, profile=profile, findings=[])
 
 
 def _object_root(location: str) -> bool:

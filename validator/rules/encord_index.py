@@ -17,6 +17,10 @@ from labelspec.validator.rules.base import RuleContext
 
 Path = tuple[str | int, ...]
 
+# Tolerance of the [0, 1] coordinate checks of the row rules (encord_rows; the native row decider gets the
+# same: labelspec.validator.native.encord_rows.COORDINATE_EPS, read from here without importing the rules).
+EPS = 1e-6
+
 _IMAGE_TYPES = frozenset({"image", "img_group"})
 RANGE_TYPES = frozenset({"audio", "plain_text"})
 FRAME_KEYED_TYPES = frozenset({"video", "dicom", "dicom_study", "nifti", "pdf", "scene"})

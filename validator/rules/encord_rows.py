@@ -16,6 +16,7 @@ from labelspec.validator.report import to_pointer
 from labelspec.validator.rules.base import Hit, RuleContext, rule
 from labelspec.validator.rules.encord_index import (
     BLOB_SPACES,
+    EPS,
     FRAME_KEYED_TYPES,
     RANGE_TYPES,
     FrameObject,
@@ -30,8 +31,6 @@ from labelspec.validator.rules.encord_index import (
 )
 from labelspec.validator.rules.encord_ontology import ontology_of
 
-# Tolerance of the [0, 1] coordinate checks (the native row decider gets the same: COORDINATE_EPS).
-EPS = 1e-6
 # Shapes in world units (point clouds), never fractions of an image.
 _WORLD_SHAPES = frozenset({"cuboid", "segmentation"})
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from labelspec.validator.engine import check_options, collector_paused, load_ontology, validate_in_memory
-from labelspec.validator.native.fastpath import native_report
+from labelspec.validator.native.fastpath import certify_ontology, native_report
 from labelspec.validator.report import FileReport, Report
 from labelspec.validator.scale.pool import Mapper, cpu_count, local_mapper
 from labelspec.validator.scale.streaming import (
@@ -90,12 +90,15 @@ def validate_paths(
     workers = cpu_count() if jobs == 0 else max(1, jobs)
     report = Report()
     with collector_paused():
-        ontology_reports, ontology_document = load_ontology(ontology, profile)
+        ontology_reports, ontology_document = load_ontology(ontology, profile, certify_ontology)
         if report_ontology:
             report.extend(ontology_reports)
     with _mapper_for(workers, mapper) as run_all:
         documents = [ontology_document for _ in paths]
-        natives = _native_reports(paths, documents, format, profile, workers, run_all, mapper is None)
+        pngs_given = str(png_dir) if png_dir is not None else None
+        natives = _native_reports(
+            paths, documents, format, profile, workers, run_all, mapper is None, pngs_given
+        )
         tasks: list[FileTask | PartTask] = []
         # per input: its plan (None: one task), its whole-file task, its task indexes, or its report when
         # the native fast path made it (no task then)
@@ -153,11 +156,19 @@ class NativeTask:
     profile: str
     ontology: Any = None
     max_dirty: float = 1.0
+    png_dir: str | None = None
 
 
 def run_native(task: NativeTask) -> FileReport | None:
     with collector_paused():
-        return native_report(task.path, task.format, task.profile, task.ontology, max_dirty=task.max_dirty)
+        return native_report(
+            task.path,
+            task.format,
+            task.profile,
+            task.ontology,
+            max_dirty=task.max_dirty,
+            png_dir=task.png_dir,
+        )
 
 
 def _native_reports(
@@ -168,6 +179,7 @@ def _native_reports(
     workers: int,
     run_all: Mapper,
     local: bool,
+    png_dir: str | None = None,
 ) -> list[FileReport | None]:
     """The native fast path's report per input (None: it goes the reference way). One input is cut into
     parts over the local workers; many inputs are spread over the workers, one each."""
@@ -175,8 +187,15 @@ def _native_reports(
     max_dirty = 1.0 if workers == 1 else 0.02
     if len(paths) == 1:
         jobs = workers if local else 1
-        return [native_report(paths[0], format, profile, documents[0], max_dirty=max_dirty, jobs=jobs)]
-    tasks = [NativeTask(str(p), format, profile, d, max_dirty) for p, d in zip(paths, documents, strict=True)]
+        return [
+            native_report(
+                paths[0], format, profile, documents[0], max_dirty=max_dirty, jobs=jobs, png_dir=png_dir
+            )
+        ]
+    tasks = [
+        NativeTask(str(p), format, profile, d, max_dirty, png_dir)
+        for p, d in zip(paths, documents, strict=True)
+    ]
     return list(run_all(run_native, tasks))
 
 

@@ -6,11 +6,9 @@ the validation of many inputs (:mod:`labelspec.validator.scale.parallel`).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,6 +28,11 @@ def local_mapper(jobs: int) -> Iterator[Mapper]:
     if jobs <= 1:
         yield lambda function, tasks: map(function, tasks)
         return
+    # imported here: multiprocessing and concurrent.futures cost more start-up than checking a 10 MB file,
+    # and a run with one process never needs them
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork: workers start at once and inherit the compiled schemas; elsewhere the platform's default
     method = "fork" if sys.platform.startswith("linux") else None
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool:
