@@ -1,15 +1,16 @@
 """Validation speed and memory of labelspec against its peers, as whole processes, on generated exports.
 
-    python benchmarks/run.py [--suites encord,segments,datagym,coco] [--sizes 10MB,100MB,1GB] [--quick]
-                             [--coco-only] [--no-peers] [--repeat 3] [--out benchmarks/RESULTS.md]
+    python benchmarks/run.py [--suites encord,segments,datagym,coco,panoptic] [--sizes 10MB,100MB,1GB]
+                             [--quick] [--coco-only] [--no-peers] [--repeat 3] [--out benchmarks/RESULTS.md]
 
 Inputs are generated at a fixed seed (:data:`SEED`) with labelspec's fixture generators into
 ``benchmarks/.cache/`` (not committed; reused when present): Encord exports of video label rows (up to 100
 frames, 10 objects per row) with their ontology, of about 10 MB, 100 MB and 1 GB; a Segments.ai release
 (vector task) and a DataGym export (image tasks) of about 100 MB each; a COCO instance file shaped like
-train2017 (:func:`coco_input`, 445 MB, and a 1/20 slice). Rows, samples and tasks are generated one by one
-and written out streaming; the large inputs repeat a pool of generated items with fresh ids in every copy,
-so that the rules comparing items (duplicate ids) stay silent.
+train2017 (:func:`coco_input`, 445 MB, and a 1/20 slice); a COCO panoptic file shaped like
+panoptic_train2017, cut at about 100 MB (:func:`panoptic_input`, and a 1/20 slice). Rows, samples and tasks
+are generated one by one and written out streaming; the large inputs repeat a pool of generated items with
+fresh ids in every copy, so that the rules comparing items (duplicate ids) stay silent.
 
 Every tool runs as its own process (start-up and schema loading included), timed from outside (best of
 ``--repeat`` runs); peak RSS from ``resource.getrusage(RUSAGE_CHILDREN)`` of a wrapper process. The baseline
@@ -334,6 +335,101 @@ def faulty_coco_input(path: Path, every: bool) -> Path:
     return faulty
 
 
+# COCO panoptic shaped like panoptic_train2017.json (118 287 images, one annotation each, about 11 segments
+# per image; 133 categories: 80 things with COCO's instance ids, 53 stuff classes with ids 92..200).
+PANOPTIC_IMAGES = 118_287
+PANOPTIC_BYTES = 100 * 10**6  # the benchmark's size: the first images of that shape up to ~100 MB
+
+
+def panoptic_input(size: int = PANOPTIC_BYTES, scale: int = 1) -> Path:
+    """A COCO panoptic file shaped like panoptic_train2017 (``scale``: 1/scale of it), cut at about
+    ``size`` bytes: images of train2017's sizes (sparse ids), one annotation per image naming its PNG, 1..30
+    segments per image (about 11 on average) with distinct colour ids, categories from the 133 panoptic
+    classes (things are crowds 1 % of the time), boxes inside their image and positive areas, so the file
+    has no finding (the PNGs themselves are not written: without --png-dir no rule reads them)."""
+    import numpy as np
+
+    label = f"{size // 10**6}MB" + (f"-{scale}" if scale > 1 else "")
+    path = CACHE / f"coco-panoptic-train2017-shape-{label}.json"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    images = PANOPTIC_IMAGES
+    things = [i for i in range(1, 91) if i not in COCO_GAPS]
+    stuff = sorted(int(i) for i in rng.choice(np.arange(92, 201), size=53, replace=False))
+    categories = [
+        {"supercategory": f"group{i // 10}", "isthing": int(i < 91), "id": i, "name": f"class{i}",
+         "color": [int(c) for c in rng.integers(0, 256, 3)]}
+        for i in things + stuff
+    ]  # fmt: skip
+    landscape = rng.random(images) < 0.75
+    long_side = np.where(rng.random(images) < 0.9, 640, rng.integers(300, 640, images))
+    short_side = rng.integers(240, 640, images)
+    widths, heights = np.where(landscape, long_side, short_side), np.where(landscape, short_side, long_side)
+    image_ids = rng.choice(np.arange(1, 600_000), size=images, replace=False)
+    per_image = np.clip(rng.poisson(11, images), 1, 30)
+    budget = max(size // scale, 1)
+    annotations: list[bytes] = []
+    image_texts: list[bytes] = []
+    written = 0
+    for k in range(images):
+        if written >= budget:
+            break
+        image_id, h, w = int(image_ids[k]), int(heights[k]), int(widths[k])
+        name = f"{image_id:012d}"
+        image_texts.append(
+            orjson.dumps({"license": k % 8 + 1, "file_name": f"{name}.jpg", "coco_url":
+                          f"http://images.cocodataset.org/train2017/{name}.jpg", "height": h, "width": w,
+                          "date_captured": "2013-11-14 11:18:45", "id": image_id})
+        )  # fmt: skip
+        count = int(per_image[k])
+        colours = np.unique(rng.integers(1, 2**24, size=count))  # distinct colour ids (a repeat is dropped)
+        count = len(colours)
+        chosen = rng.choice(np.array(things + stuff), size=count)
+        segments = []
+        for colour, category in zip(colours.tolist(), chosen.tolist(), strict=True):
+            bw, bh = int(rng.integers(1, w + 1)), int(rng.integers(1, h + 1))
+            x, y = int(rng.integers(0, w - bw + 1)), int(rng.integers(0, h - bh + 1))
+            crowd = int(category < 91 and rng.random() < 0.01)
+            area = int(rng.integers(1, bw * bh + 1))
+            segments.append(
+                {
+                    "id": colour,
+                    "category_id": category,
+                    "iscrowd": crowd,
+                    "bbox": [x, y, bw, bh],
+                    "area": area,
+                }
+            )
+        text = orjson.dumps({"segments_info": segments, "file_name": f"{name}.png", "image_id": image_id})
+        annotations.append(text)
+        written += len(text) + len(image_texts[-1]) + 2
+    info = {
+        "description": "COCO 2018 Panoptic Dataset (benchmark shape)",
+        "url": "http://cocodataset.org",
+        "version": "1.0",
+        "year": 2018,
+        "contributor": "COCO Consortium",
+        "date_created": "2018-06-01",
+    }
+    licenses = [
+        {"url": f"http://creativecommons.org/licenses/by/{k}/", "id": k, "name": f"License {k}"}
+        for k in range(1, 9)
+    ]
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as out:
+        out.write(
+            b'{"info":' + orjson.dumps(info) + b',"licenses":' + orjson.dumps(licenses) + b',"images":['
+        )
+        out.write(b",".join(image_texts))
+        out.write(b'],"annotations":[')
+        out.write(b",".join(annotations))
+        out.write(b'],"categories":' + orjson.dumps(categories) + b"}")
+    tmp.replace(path)
+    return path
+
+
 # ---------------------------------------------------------------------------------------------- tools
 
 BASELINE = """
@@ -559,6 +655,8 @@ class Bench:
     peers: bool
     rows: list[Row] = field(default_factory=list)
     baselines: dict[str, float] = field(default_factory=dict)
+    # what the suite says beside its numbers (peers that do not apply, what an input leaves out)
+    remarks: list[str] = field(default_factory=list)
 
     def baseline(self, name: str, path: Path, times: int | None = None) -> None:
         command = [PYTHON, "-c", BASELINE, str(path)]
@@ -684,12 +782,42 @@ def coco_suite(bench: Bench, args: argparse.Namespace) -> None:
     bench.tool(name, part, "python-jsonschema (structure only)", PEER, slow, 1)
 
 
+def panoptic_suite(bench: Bench, args: argparse.Namespace) -> None:
+    """COCO panoptic shaped like panoptic_train2017, ~100 MB: baseline, labelspec (fast and reference path),
+    the schema validators (python-jsonschema on a 1/20 slice, next to the baseline and labelspec there)."""
+    path = panoptic_input()
+    name = f"COCO panoptic {path.stat().st_size / 1e6:.0f} MB"
+    bench.baseline(name, path)
+    bench.tool(name, path, "labelspec validate (full, lenient)", FULL, labelspec(str(path)))
+    reference = {"LABELSPEC_NATIVE": "0"}
+    bench.tool(
+        name, path, "labelspec, reference path (LABELSPEC_NATIVE=0)", VARIANT, labelspec(str(path)), 1,
+        reference,
+    )  # fmt: skip
+    bench.remarks.append(
+        f"{name}: no PNGs are given (--png-dir), so the rules that read them do not run (with a PNG folder "
+        "the fast path steps aside: those rules have no native twin). Peers that do not apply: pycocotools' "
+        "COCO() indexes annotations by their `id`, which panoptic annotations do not have (it raises "
+        "KeyError); panopticapi, the reference reader, is not on PyPI."
+    )
+    if not bench.peers:
+        return
+    bench.schema_peers(name, path, "coco-panoptic", python_jsonschema=False)
+    part = panoptic_input(scale=20)
+    name = f"COCO panoptic {part.stat().st_size / 1e6:.0f} MB (1/20)"
+    bench.baseline(name, part)
+    bench.tool(name, part, "labelspec validate (full, lenient)", FULL, labelspec(str(part)))
+    slow = [PYTHON, "-c", PYTHON_JSONSCHEMA, str(part), str(schema_file("coco-panoptic"))]
+    bench.tool(name, part, "python-jsonschema (structure only)", PEER, slow, 1)
+
+
 # Suites by name, in the order of the results; other scripts may register theirs (name -> function).
 SUITES: dict[str, Callable[[Bench, argparse.Namespace], None]] = {
     "encord": encord_suite,
     "segments": items_suite("segments", "Segments release", segments_input),
     "datagym": items_suite("datagym", "DataGym export", datagym_input),
     "coco": coco_suite,
+    "panoptic": panoptic_suite,
 }
 
 
@@ -716,13 +844,14 @@ def main(argv: list[str] | None = None) -> int:
     store = args.out.with_name("results.json")
     results = load_results(store)
     for suite in suites:
-        bench.rows = []
+        bench.rows, bench.remarks = [], []
         SUITES[suite](bench, args)
         results[suite] = {
             "measured": dt.date.today().isoformat(),
             "command": command,
             "machine": machine(),
             "rows": [asdict(row) for row in bench.rows],
+            "remarks": bench.remarks,
         }
     ordered = {name: results[name] for name in [*SUITES, *results] if name in results}
     store.write_text(json.dumps(ordered, indent=1) + "\n")
@@ -789,6 +918,9 @@ def render(results: dict[str, Any]) -> list[str]:
         )
     lines += ["", "## Notes (computed from the table above)", ""]
     lines += notes(rows)
+    remarks = [remark for suite in results.values() for remark in suite.get("remarks", [])]
+    if remarks:
+        lines += ["", "Said by the suites:", ""] + [f"- {remark}" for remark in remarks]
     return lines
 
 
