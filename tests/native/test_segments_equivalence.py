@@ -251,3 +251,30 @@ def test_perturbed_releases_report_as_the_reference(native: ModuleType, rng: Any
     document = _perturbed(rng, rng.choice(BASE_RELEASES))
     with tempfile.TemporaryDirectory() as folder:
         _same(_write(Path(folder), document), profile)
+
+
+def test_progress_is_reported_while_the_samples_are_read(native: ModuleType, tmp_path: Path) -> None:
+    """The CLI's progress bar moves on one large release: check_file reports byte offsets from inside the
+    nested samples list, in order, up to the last sample."""
+    subject = build_subject(
+        RandomDraw("seg-progress"), "segments", "strict", task_types=["vector"], min_items=5
+    )
+    path = _write(tmp_path, subject.document)
+    checks = fastpath._segments_checks("lenient", subject.document)
+    assert checks is not None
+    open_at = native.nested_list_at(str(path), "dataset", "samples")
+    seen: list[int] = []
+    result = native.check_file(
+        str(path),
+        checks[0],
+        0,
+        checks[1],
+        checks[2],
+        None,
+        list_at=open_at,
+        progress=seen.append,
+        progress_step=1,
+    )
+    assert result["complete"] and not result["dirty"]
+    assert len(seen) == result["items"] >= 5 and seen == sorted(seen)
+    assert open_at < seen[0] and seen[-1] <= result["close"]
