@@ -80,11 +80,12 @@ def inputs(cli: list[str], tmp_path_factory: pytest.TempPathFactory) -> dict[str
     media.mkdir()
     generated = base / "generated"
     result = run(
-        cli, "generate", "encord", "--count", "4", "--seed", "1", "--data-type", "image", "--out", generated
+        cli, "generate", "encord", "--count", "8", "--seed", "1", "--data-type", "image", "--out", generated
     )
     assert result.returncode == 0, result.stderr
-    rows = [generated / f"encord-{n:04d}.json" for n in range(4)]
-    merged = base / "encord-rows.json"  # the four generated documents' rows, one export, one ontology
+    rows = [generated / f"encord-{n:04d}.json" for n in range(8)]
+    # the eight generated documents' rows (together every Encord shape), one export, one ontology
+    merged = base / "encord-rows.json"
     merged.write_text(json.dumps([row for path in rows for row in json.loads(path.read_text())]))
     ontology = generated / "encord-0000.ontology.json"
     ontology_doc = json.loads(ontology.read_text())
