@@ -458,3 +458,44 @@ def test_an_odd_polygon_ring_is_refused(written: dict[str, Any]) -> None:
     assert "ENC-POLYGON-ODD-VALUES" in _errors([broken], "lenient") & _errors([broken], "strict")
     loaded, reason = sdk_loads_without_loss(broken, ontology)
     assert not loaded and "IndexError" in reason
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _leaves(value, (*path, index))
+    else:
+        yield path, node
+
+
+def _at(node: Any, path: tuple[Any, ...]) -> Any:
+    for token in path:
+        node = node[token]
+    return node
+
+
+@pytest.mark.parametrize("kind", ["image", "video", "audio", "plain_text"])
+def test_manual_annotation_and_confidence_are_carried_unchanged(written: dict[str, Any], kind: str) -> None:
+    """encord 0.1.211 reads manualAnnotation and confidence of objects and classification instances with
+    .get and writes them back as they are, whatever their type: a wrong type is a warning in both profiles.
+    (Attribute answers' manualAnnotation is read by key and rewritten: still an error.)"""
+    row, ontology = written[kind]
+    wrong = {"manualAnnotation": "yes", "confidence": "high"}
+    sites = [
+        path
+        for path, _ in _leaves(row)
+        if path[-1] in wrong and "classifications" not in path and "actions" not in path
+    ]
+    assert sites, f"{kind}: the SDK wrote no manualAnnotation/confidence outside attribute answers"
+    for path in sites:
+        broken = copy.deepcopy(row)
+        _at(broken, path[:-1])[path[-1]] = wrong[path[-1]]
+        again, reason = sdk_round_trip(broken, ontology)
+        assert again is not None, reason
+        assert _at(again, path) == wrong[path[-1]], f"{'/'.join(map(str, path))} is not written back"
+        for profile in ("lenient", "strict"):
+            report = labelspec.validate([broken], format="encord", profile=profile)
+            assert report.valid, [(f.rule, f.pointer) for f in report.files[-1].findings]
