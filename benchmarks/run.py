@@ -965,7 +965,19 @@ def notes(rows: list[Row]) -> list[str]:
                 )
         variants = [row for row in group if row.kind == VARIANT]
         if variants:
-            text += " Other runs: " + "; ".join(f"{row.tool} {row.ratio:.2f}x" for row in variants) + "."
+            text += (
+                " Other runs: "
+                + "; ".join(f"{row.tool} {row.ratio:.2f}x, {row.rss / 2**20:.0f} MiB" for row in variants)
+                + "."
+            )
+        runs = [row for row in group if row.kind in (FULL, VARIANT)]
+        if name.startswith("COCO") and not name.endswith("/ 20"):  # issue 16: COCO memory target
+            worst = max(runs, key=lambda row: row.rss)
+            within = worst.rss <= 2**30
+            text += (
+                f" Peak RSS ≤ 1 GB on every labelspec run (with findings and on the reference path too): "
+                f"{'met' if within else 'NOT met'} (largest: {worst.tool}, {worst.rss / 2**20:.0f} MiB)."
+            )
         if full.code != 0:
             text += f" (labelspec exited with {full.code}: the input is not clean.)"
         out.append(text)
