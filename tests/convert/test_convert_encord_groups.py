@@ -525,3 +525,32 @@ def test_generated_video_and_group_rows_stay_what_they_are(pair: Any) -> None:
             loaded[frame] = loaded.get(frame, 0) + 1
         expected = {frame: n for frame, n in _frames_of(source_row).items() if n}
         assert loaded == expected
+
+
+def test_range_classifications_of_sdk_rows_are_kept_on_their_labelled_frames(tmp_path: Path) -> None:
+    """encord 0.1.211 writes a classification only as a classification_answers entry with its frame
+    range (the frames' classification lists stay empty); each labelled frame in the range keeps it."""
+    labels, ontology, rows = _encord_export(tmp_path, "video")
+    report = convert(labels, "encord", tmp_path / "out", ontology=ontology)
+    written, written_ontology = _written(tmp_path / "out")
+    source = rows[0]
+    labelled = {int(k) for u in source["data_units"].values() for k in u["labels"]}
+    expected = {
+        (answer["name"], frame)
+        for entry in source["classification_answers"].values()
+        for answer in entry["classifications"]
+        for start, end in entry["range"]
+        for frame in labelled
+        if start <= frame <= end
+    }
+    assert expected
+    label_row = build_label_row(written[0], written_ontology)
+    label_row.from_labels_dict(written[0])
+    found = {
+        (instance.ontology_item.attributes[0].name, annotation.frame)
+        for instance in label_row.get_classification_instances()
+        for annotation in instance.get_annotations()
+    }
+    assert found == expected
+    unplaced = [loss for loss in report.losses if loss.what == "classification"]
+    assert len(unplaced) == len(source["classification_answers"])  # frames 2-4 have no labelled object

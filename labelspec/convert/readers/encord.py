@@ -203,6 +203,7 @@ class _Reader:
         self.annotations: list[Annotation] = []
         self.annotation_ids: set[str] = set()
         self.classifications: list[Classification] = []
+        self.placed: set[str] = set()  # classificationHashes a frame entry placed (in the current row)
         if isinstance(options.ontology, dict):
             # the API's {..., "editor": structure} as well as the structure itself (ENCO-D08)
             ontology = encord_ontology.from_json(unwrap("encord-ontology", options.ontology)[0])
@@ -383,6 +384,7 @@ class _Reader:
             )
         answers = _get(row, "classification_answers") or {}
         for cls in blob.classifications or ():
+            self.placed.add(str(_get(cls, "classification_hash")))
             entry = answers.get(_get(cls, "classification_hash"))
             classifications = entry.classifications if entry else None
             for name, value in _answers(classifications).items():
@@ -445,6 +447,8 @@ class _Reader:
             self.report.drop("label row", f"data type {data_type!r} has no image representation", where)
             return
         sequence = bool(row.is_image_sequence) and data_type == "img_group"
+        self.placed = set()
+        frames: dict[int, list[MediaItem]] = {}  # the row's items by the frame number ranges refer to
         if data_type == "img_group":
             self.groups.append(
                 MediaGroup(
@@ -482,6 +486,9 @@ class _Reader:
                 elif data_type == "img_group":  # a member of the group, in no order in time
                     base = replace(base, sequence_id=str(_get(row, "data_hash")))
                 self.media.append(base)
+                data_sequence = _get(unit, "data_sequence")
+                at_frame = int(data_sequence) if data_type == "img_group" and data_sequence is not None else 0
+                frames.setdefault(at_frame, []).append(base)
                 self.frame(labels, base, None, row, f"{at}/labels", data_type == "img_group")
                 continue
             if isinstance(labels, dict):
@@ -514,15 +521,42 @@ class _Reader:
                 if data_type == "pdf":
                     item = with_size(item, self.options)  # the rendered page image
                 self.media.append(item)
+                frames.setdefault(frame, []).append(item)
                 self.frame(labels[key], item, frame, row, f"{at}/labels/{key}", False)
-        for entry in (_get(row, "classification_answers") or {}).values():
-            if (
-                isinstance(entry, encord.ClassificationAnswer)
-                and entry.created_by is not None
-                and entry.range == []
-            ):
+        for hash_, entry in (_get(row, "classification_answers") or {}).items():
+            if not isinstance(entry, encord.ClassificationAnswer):
+                continue
+            if entry.created_by is not None and entry.range == []:
                 for name, value in _answers(entry.classifications).items():
                     self.classifications.append(Classification(name, value, media_id=None))
+            elif str(hash_) not in self.placed:
+                self.ranged(entry, frames, f"{where}/classification_answers/{hash_}")
+
+    def ranged(
+        self, entry: encord.ClassificationAnswer, frames: dict[int, list[MediaItem]], where: str
+    ) -> None:
+        """A classification placed by its ``range`` alone, as encord 0.1.211 ``to_encord_dict`` writes them
+        (the frames' ``classifications`` lists stay empty): one classification per media item in the range;
+        frames in the range that have no item (no labelled object) are reported."""
+        pairs = [
+            (int(p[0]), int(p[1]))
+            for p in _get(entry, "range") or ()
+            if len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in p)
+        ]
+        values = _answers(entry.classifications)
+        if not pairs or not values:
+            return
+        covered = 0
+        for frame, items in sorted(frames.items()):
+            if any(start <= frame <= end for start, end in pairs):
+                covered += 1
+                for item in items:
+                    for name, value in values.items():
+                        self.classifications.append(Classification(name, value, media_id=item.id))
+        if covered < len({f for start, end in pairs for f in range(start, min(end, start + 10**6) + 1)}):
+            self.report.drop(
+                "classification", "on frames without labelled objects, which have no media item", where
+            )
 
 
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:
