@@ -214,6 +214,15 @@ COCO_ANNOTATIONS = 805_000
 COCO_GAPS = {12, 26, 29, 30, 45, 66, 68, 69, 71, 83}  # COCO's 80 category ids are 1..90 without these
 
 
+def _coco_head(info: dict[str, object]) -> bytes:
+    """The bytes of a COCO file up to its images list: info and COCO's eight licenses."""
+    licenses = [
+        {"url": f"http://creativecommons.org/licenses/by/{k}/", "id": k, "name": f"License {k}"}
+        for k in range(1, 9)
+    ]
+    return b'{"info":' + orjson.dumps(info) + b',"licenses":' + orjson.dumps(licenses) + b',"images":['
+
+
 def coco_input(scale: int = 1) -> Path:
     """A COCO instance file shaped like train2017 (``scale``: 1/scale of its images and annotations).
 
@@ -244,15 +253,9 @@ def coco_input(scale: int = 1) -> Path:
         "contributor": "COCO Consortium",
         "date_created": "2017/09/01",
     }
-    licenses = [
-        {"url": f"http://creativecommons.org/licenses/by/{k}/", "id": k, "name": f"License {k}"}
-        for k in range(1, 9)
-    ]
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as out:
-        out.write(
-            b'{"info":' + orjson.dumps(info) + b',"licenses":' + orjson.dumps(licenses) + b',"images":['
-        )
+        out.write(_coco_head(info))
         for k in range(images):
             image_id = int(image_ids[k])
             name = f"{image_id:012d}.jpg"
@@ -416,15 +419,9 @@ def panoptic_input(size: int = PANOPTIC_BYTES, scale: int = 1) -> Path:
         "contributor": "COCO Consortium",
         "date_created": "2018-06-01",
     }
-    licenses = [
-        {"url": f"http://creativecommons.org/licenses/by/{k}/", "id": k, "name": f"License {k}"}
-        for k in range(1, 9)
-    ]
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as out:
-        out.write(
-            b'{"info":' + orjson.dumps(info) + b',"licenses":' + orjson.dumps(licenses) + b',"images":['
-        )
+        out.write(_coco_head(info))
         out.write(b",".join(image_texts))
         out.write(b'],"annotations":[')
         out.write(b",".join(annotations))
