@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 
 from labelspec.convert.model import ConversionReport
 from labelspec.convert.registry import LAYOUTS, ConversionError, ReadOptions, WriteOptions, reader, writer
+from labelspec.convert.statuses import STATUS_TARGETS, unfinished
 
 __all__ = ["ConversionError", "convert", "default_cache_dir"]
 
@@ -232,6 +233,9 @@ def convert(
         raise ConversionError(str(exc), 1, conversion=report) from None
 
     dataset = image_items(dataset, target, report)
+    if target not in STATUS_TARGETS:
+        for item in dataset.media:
+            unfinished(item, target, report)
     if not dataset.media:
         _refuse_nothing(source, target, report)
     if writer_spec.needs_sizes:

@@ -95,7 +95,9 @@ def register(commands: Any) -> None:
         help="YOLO target: ultralytics (default: data.yaml, images/ and labels/ per split) or darknet "
         "(obj.names, obj.data, train.txt, obj_train_data/); Encord target: sequences (default: a video as "
         "a video row, an image sequence or image group as an img_group row) or images (every media item "
-        "as an image row of its own)",
+        "as an image row of its own); Segments target: sequences (default: an image-vector-sequence or "
+        "image-segmentation-sequence release when the dataset has videos or image sequences) or images "
+        "(image samples only)",
     )
     parser.add_argument(
         "--offline",

@@ -28,6 +28,19 @@ MediaKind = Literal["image", "frame", "slice"]
 # (no order in time), the slices of a volume, the pages of a document
 GroupKind = Literal["video", "image_sequence", "image_group", "volume", "document"]
 AttributeKind = Literal["select", "multiselect", "text", "number", "checkbox"]
+# where an item is in its labelling workflow (the vendors' statuses map to these: labelspec.convert.statuses)
+LabelStatus = Literal[
+    "unlabelled",
+    "prelabelled",
+    "labelling",
+    "labelled",
+    "reviewing",
+    "reviewed",
+    "reviewed_twice",
+    "verified",
+    "rejected",
+    "skipped",
+]
 
 # Media attributes set only by readers in inspect mode (``ReadOptions.inspect``), never by a conversion:
 MISSING_MEDIA = "labelspec:missing"  # why the pixels (the image, a Segments bitmap) could not be had
@@ -72,6 +85,8 @@ class MediaItem:
     sequence_id: str | None = None  # the MediaGroup (video / sequence / group / volume) this item belongs to
     frame_index: int | None = None  # its frame / slice / page number in that group (None in an image group)
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    # the source's labelling status (of the item's row / task / sample label; None: the source has none)
+    status: LabelStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)

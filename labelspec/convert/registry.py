@@ -89,11 +89,12 @@ class WriteOptions:
     id_increment: int = 0  # semantic-png: value = category id + id_increment (as the segments-ai SDK)
 
 
-# the --layout choices per target, the default first: YOLO's folder layout; Encord: videos, image sequences
-# and image groups as such ("sequences") or every media item as an image row of its own ("images")
+# the --layout choices per target, the default first: YOLO's folder layout; Encord and Segments: videos and
+# image sequences written as such ("sequences") or every media item as an image row / sample ("images")
 LAYOUTS: dict[str, tuple[str, ...]] = {
     "yolo": ("ultralytics", "darknet"),
     "encord": ("sequences", "images"),
+    "segments": ("sequences", "images"),
 }
 
 
@@ -350,7 +351,10 @@ WRITERS: dict[str, WriterSpec] = {
             "attributes and classifications as classification classes. Coordinates rounded to whole pixels "
             "(approximated).",
             drops="Masks (no contour tracing), keypoints, cuboids (reported); segmentation URLs (no DataGym "
-            "server behind them).",
+            "server behind them); sequences: a DataGym export holds no video labels (a video task is a "
+            "header whose labels are served by task_export_url), so frames are image tasks and track ids "
+            "are dropped (reported); statuses other than completed, skipped, reviewed become the nearest "
+            "(reported).",
             validates_as="datagym",
             needs_sizes=False,
         ),
@@ -366,7 +370,8 @@ WRITERS: dict[str, WriterSpec] = {
             "objectHash per track on every frame, attributes that change along a track as dynamic answers "
             "(object_actions with frame ranges). --layout images: one image row per media item. Boxes, "
             "rotated boxes, polygons, polylines and points normalised to the image; masks as bitmasks "
-            "(exact Encord RLE codec); attributes and classifications.",
+            "(exact Encord RLE codec); attributes and classifications; label_status from the source's "
+            "status (annotation_task_status RETURNED for a rejected label).",
             drops="Keypoints (a skeleton needs a template) and cuboids (reported); volume slices and PDF "
             "pages, and with --layout images every frame and group member, are written as image rows "
             "(reported).",
@@ -378,9 +383,15 @@ WRITERS: dict[str, WriterSpec] = {
             "file",
             keeps="A release file: a vector task (bbox, polygon, polyline, point) or, when the dataset has "
             "masks, a segmentation-bitmap task with RGBA bitmaps (id = R + 256 G + 65536 B) beside the "
-            "release; categories with colours and attributes.",
+            "release; categories with colours and attributes; each item's label status (LABELED when the "
+            "source has none). --layout sequences (default): when the dataset has a video or image "
+            "sequence, an image-vector-sequence (image-segmentation-sequence with masks) release, one "
+            "sample per video / sequence with its frames in order and one annotation id = track_id per "
+            "track on every frame. --layout images: image samples.",
             drops="What the chosen task type cannot express (e.g. masks in a vector task, keypoints, "
-            "cuboids; reported); frames of sequences as image samples (reported).",
+            "cuboids; reported); in a sequence release, loose images become one-frame sequences and frame "
+            "numbers become positions (reported); with --layout images, frames are image samples and "
+            "track ids are dropped (reported).",
             validates_as="segments",
             needs_sizes=False,
         ),

@@ -4,7 +4,8 @@
   segmentation classes become categories (id = ``class_name``); classification classes (select,
   checklist, freetext) become answers, not categories;
 - one image per task (``internal_media_ID``, or the pre-2021 ``internal_image_ID``); ``external_media_ID``
-  is the file name (task status and labeler are not carried); image sizes are not in DataGym exports,
+  is the file name; the task ``status`` becomes the item's status (``labelspec.convert.statuses``;
+  the labeler is not carried); image sizes are not in DataGym exports,
   so they are read from the media file headers under ``--media-dir`` (writers that need them stop with a
   clear error when they are missing);
 - geometries (payload key = the type, or the documentation's generic ``geometry``, dispatched on the
@@ -39,6 +40,7 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.readers import keeps, number, with_size
 from labelspec.convert.registry import ReadOptions
+from labelspec.convert.statuses import from_datagym
 from labelspec.formats import datagym
 from labelspec.formats._runtime import JsonObject, ListView, MissingPropertyError
 
@@ -194,7 +196,7 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
             report.drop("video task", "DataGym video-project exports carry no labels", f"/{number_}")
             continue
         item = MediaItem(
-            id=str(media_id), file_name=str(file_name), attributes={"status": _get(task, "status")}
+            id=str(media_id), file_name=str(file_name), status=from_datagym(_get(task, "status"))
         )
         media.append(with_size(item, options))
         for name, value in _classifications(task.global_classifications).items():

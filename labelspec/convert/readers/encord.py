@@ -18,7 +18,9 @@
   ``cuboid`` -> Cuboid; ``cuboid_2d`` and point-cloud ``segmentation`` are dropped and reported;
 - ``objectHash`` is the track id; static answers (``object_answers``) become attributes of every
   instance of the object, dynamic answers (``object_actions``) attributes of the frames in their ranges;
-  frame classifications and global (``range: []``) classifications become classifications.
+  frame classifications and global (``range: []``) classifications become classifications;
+- ``label_status`` (and ``annotation_task_status`` RETURNED, a reviewer's rejection) becomes the status of
+  every item of the row (``labelspec.convert.statuses``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from labelspec.convert.model import (
     Keypoint,
     Keypoints,
     LabelledDataset,
+    LabelStatus,
     Mask,
     MediaGroup,
     MediaItem,
@@ -54,6 +57,7 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.readers import keeps, number, with_size
 from labelspec.convert.registry import ConversionError, ReadOptions
+from labelspec.convert.statuses import from_encord
 from labelspec.formats import encord, encord_ontology
 from labelspec.formats._runtime import JsonObject, ListView, MissingPropertyError, child_pointer
 from labelspec.validator.envelope import unwrap
@@ -395,6 +399,7 @@ class _Reader:
         (``<data hash>/<space id>``, frames ``…@<frame>``), sized by the space; other spaces are reported."""
         spaces = row.to_json().get("spaces")
         group_hash = str(_get(row, "data_hash"))
+        status = _status(row)
         for space_id, space in (spaces or {}).items() if isinstance(spaces, dict) else ():
             at = f"{where}/spaces/{space_id}"
             space_type = space.get("space_type") if isinstance(space, dict) else None
@@ -411,6 +416,7 @@ class _Reader:
                     name,
                     width=space.get("width") or None,
                     height=space.get("height") or None,
+                    status=status,
                 ),
                 self.options,
             )
@@ -465,6 +471,7 @@ class _Reader:
                 width=unit.width or None,
                 height=unit.height or None,
                 url=unit.data_link,
+                status=_status(row),
             )
             base = with_size(base, self.options)
             if self.options.inspect and (base.width is None or base.height is None):
@@ -557,6 +564,11 @@ class _Reader:
             self.report.drop(
                 "classification", "on frames without labelled objects, which have no media item", where
             )
+
+
+def _status(row: encord.LabelRow) -> LabelStatus | None:
+    raw = row.to_json()
+    return from_encord(raw.get("label_status"), raw.get("annotation_task_status"))
 
 
 def read(document: Any, options: ReadOptions, report: ConversionReport) -> LabelledDataset:

@@ -5,7 +5,8 @@
   media attributes;
 - the labelset: ``--labelset``, else ``ground-truth`` when the release has it, else the first labelset;
   ``--status`` keeps only labels with one of the statuses (case-insensitive; a null label is
-  ``UNLABELED``, as in the SDK). Filtered samples are counted (``counts.filtered_samples``); samples
+  ``UNLABELED``, as in the SDK); the label's status becomes the status of the sample's items
+  (``labelspec.convert.statuses``). Filtered samples are counted (``counts.filtered_samples``); samples
   without a label are dropped and reported (the SDK skips them too);
 - image vector tasks (``vector``, ``bboxes``, ``keypoints``): bbox (corners in either order) -> Box,
   polygon -> Polygon, polyline -> Polyline, point -> Point, pixel floats kept; image sizes from the
@@ -27,6 +28,7 @@ from __future__ import annotations
 import math
 import posixpath
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,7 @@ from labelspec.convert.model import (
     Cuboid,
     Geometry,
     LabelledDataset,
+    LabelStatus,
     Mask,
     MediaGroup,
     MediaItem,
@@ -51,6 +54,7 @@ from labelspec.convert.model import (
 )
 from labelspec.convert.readers import as_attribute_value, keeps, number, with_size
 from labelspec.convert.registry import ConversionError, ReadOptions
+from labelspec.convert.statuses import from_segments
 from labelspec.formats import segments
 from labelspec.formats._runtime import JsonObject, JsonView, ListView, MissingPropertyError, to_raw
 
@@ -204,6 +208,7 @@ class _Reader:
         self.media: list[MediaItem] = []
         self.groups: list[MediaGroup] = []
         self.annotations: list[Annotation] = []
+        self.status: LabelStatus | None = None  # the status of the sample being read
 
     def labelset(self) -> str:
         names = [str(_get(s, "name")) for s in self.dataset.labelsets or ()]
@@ -231,7 +236,6 @@ class _Reader:
 
     def unavailable(self, media: MediaItem, annotations: Any, why: str, track: bool) -> MediaItem:
         """Inspect mode: the bitmap cannot be had; its annotations get empty masks, the item says why."""
-        from dataclasses import replace
 
         for annotation in annotations:
             has_track = "track_id" in annotation.to_json()
@@ -271,7 +275,6 @@ class _Reader:
             self.report.approximate(
                 "media size", "the image and its bitmap differ; the bitmap's is used", media.id
             )
-        from dataclasses import replace
 
         media = replace(media, width=width, height=height)
         known = set()
@@ -373,6 +376,7 @@ class _Reader:
                 self.report.drop("sample", f"no label in labelset {labelset!r}", where)
                 continue
             uuid, name = str(sample.uuid), str(_get(sample, "name") or sample.uuid)
+            self.status = from_segments(status)
             self.sample(
                 task_type,
                 uuid,
@@ -412,7 +416,7 @@ class _Reader:
                 item = self.masks(item, label, where, track=False)
             else:
                 self.vectors(item, label, where, track=False)
-            self.media.append(item)
+            self.media.append(replace(item, status=self.status))
             return
         if task_type in ("image-vector-sequence", "image-segmentation-sequence"):
             frames = _get(attributes, "frames") or ()
@@ -436,7 +440,7 @@ class _Reader:
                     item = self.masks(item, frame_label, f"{where}/attributes/frames/{index}", track=True)
                 else:
                     self.vectors(item, frame_label, f"{where}/attributes/frames/{index}", track=True)
-                self.media.append(item)
+                self.media.append(replace(item, status=self.status))
             return
         if task_type in ("pointcloud-cuboid", "pointcloud-cuboid-sequence"):
             sequence = task_type.endswith("sequence")
@@ -455,7 +459,7 @@ class _Reader:
                     attributes={"media_type": "pointcloud"},
                 )
                 self.cuboids(item, frame_label, where, track=sequence)
-                self.media.append(item)
+                self.media.append(replace(item, status=self.status))
             return
         self.report.drop("sample", f"task type {task_type!r} has no representation in the model", where)
 

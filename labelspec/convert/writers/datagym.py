@@ -9,7 +9,9 @@ What it writes (schemas/datagym/notes.md#s1, the strict profile):
   classifications root classification classes. Class names are made to fit DataGym's export keys
   (``[a-zA-Z0-9_ -]{1,56}``, not a reserved keyword): renamings are reported.
 * One task per media item: ``internal_media_ID`` (the media id when it is a UUID, else a UUID5 derived from
-  it), ``external_media_ID`` (the file name), ``labeler: null``, ``status: "completed"``,
+  it), ``external_media_ID`` (the file name), ``labeler: null``, ``status`` (the source's status,
+  ``labelspec.convert.statuses``: a DataGym export holds completed, skipped and reviewed tasks only, so the
+  other statuses become the nearest of these, reported; completed when the source has none),
   ``global_classifications``, ``labels``.
 * Geometries: boxes as ``rectangle``, points as ``point``, polylines as ``line``, one-ring polygons as
   ``polygon``, polygons with holes as ``image_segmentation`` (rings), multipolygons as one
@@ -47,6 +49,7 @@ from labelspec.convert.model import (
     RotatedBox,
 )
 from labelspec.convert.registry import WriteOptions
+from labelspec.convert.statuses import status_of, to_datagym
 from labelspec.convert.writers import rotated_corners
 from labelspec.formats import datagym
 
@@ -87,6 +90,11 @@ _RESERVED = frozenset(
         "radio",
         "select",
     ]
+)
+# why frames become image tasks: a DataGym project export holds a video task as a header only (media ids,
+# status, task_export_url, video_* facts); its labels are a different per-task document served by the backend
+_NO_SEQUENCES = (
+    "a DataGym export holds no video labels (a video task is a header; task_export_url serves them)"
 )
 _NAMESPACE = uuid.UUID("6b3c1c5e-6f7a-4d38-9a43-0d5c9b1e2a10")
 
@@ -243,7 +251,9 @@ class DatagymWriter:
                 report.drop("annotation", "it refers to an unknown media item", annotation.id)
         for item in dataset.media:
             if item.kind != "image":
-                report.approximate("media item", f"a {item.kind} is written as an image task", item.id)
+                report.approximate(
+                    "media item", f"a {item.kind} is written as an image task: {_NO_SEQUENCES}", item.id
+                )
             labels: dict[str, list[datagym.GeometryEntry]] = {}
             for annotation in by_media[item.id]:
                 self._annotation(annotation, dataset, class_key, attribute_keys, labels, report)
@@ -267,7 +277,7 @@ class DatagymWriter:
                     internal_media_id=_media_uuid(item.id),
                     external_media_id=item.file_name,
                     labeler=None,
-                    status="completed",
+                    status=status_of([item], to_datagym, "DataGym", report, item.id).value,
                     global_classifications=global_classifications,
                     labels=labels,
                 )

@@ -25,6 +25,10 @@ Check it with ``labelspec validate OUT/labels.json --ontology OUT/ontology.json 
   rows). ``--layout images`` writes every media item as an image row of its own, each reported as
   flattened.
 
+* **Status:** ``label_status`` is the source's status (``labelspec.convert.statuses``: encord 0.1.211
+  ``encord.orm.label_row.LabelStatus``), LABELLED when the source has none; a rejected item is
+  ``LABEL_IN_PROGRESS`` with ``annotation_task_status: RETURNED``; skipped and prelabelled items, which
+  Encord has no status for, are NOT_LABELLED / LABEL_IN_PROGRESS (reported).
 * **Ontology:** one ontology object per category and Encord shape used by its annotations (a category used
   with two shapes becomes ``<name>`` and ``<name> (<shape>)``, reported); categories without annotations
   become ``bounding_box`` objects. Colours: the category's, else the mask writers' palette. Object attributes
@@ -81,6 +85,7 @@ from labelspec.convert.model import (
     RotatedBox,
 )
 from labelspec.convert.registry import WriteOptions
+from labelspec.convert.statuses import status_of, to_encord
 from labelspec.convert.writers import require_size
 from labelspec.convert.writers.masks import category_colors, decode_mask
 from labelspec.formats import encord, encord_ontology
@@ -679,12 +684,20 @@ class EncordWriter:
 
     @staticmethod
     def _finish(
-        row: dict[str, Any], state: _Row, units: dict[str, Any], report: ConversionReport
+        row: dict[str, Any],
+        state: _Row,
+        units: dict[str, Any],
+        items: Sequence[MediaItem],
+        report: ConversionReport,
     ) -> dict[str, Any]:
+        where = (items[0].sequence_id or items[0].id) if items else ""
+        status = status_of(items, to_encord, "Encord", report, where)
+        if status.extra is not None:  # the workflow's RETURNED: a reviewer's rejection
+            row["annotation_task_status"] = status.extra
         row["object_answers"] = state.object_answers
         row["classification_answers"] = state.classification_answers
         row["object_actions"] = state.object_actions(report)
-        row["label_status"] = "LABELLED"
+        row["label_status"] = status.value
         row["data_units"] = units
         return row
 
@@ -700,7 +713,7 @@ class EncordWriter:
             data_hash, item.file_name, item.url or item.file_name, _mime(item.file_name, "image/jpeg")
         )
         unit.update(data_sequence=0, width=size[0], height=size[1], labels=labels)
-        return self._finish(row, state, {data_hash: unit}, context.report)
+        return self._finish(row, state, {data_hash: unit}, [item], context.report)
 
     def _video_row(
         self, group: MediaGroup, items: list[MediaItem], dataset: LabelledDataset, context: _Context
@@ -737,7 +750,7 @@ class EncordWriter:
                 unit["data_duration"] = group.duration
             if group.fps is not None:
                 unit["data_fps"] = group.fps
-        return self._finish(row, state, {data_hash: unit}, context.report)
+        return self._finish(row, state, {data_hash: unit}, items, context.report)
 
     def _group_row(
         self, group: MediaGroup, items: list[MediaItem], dataset: LabelledDataset, context: _Context
@@ -760,7 +773,7 @@ class EncordWriter:
         row = self._row(group.id, group.name, "img_group", context)
         row["data_hash"] = _uuid(f"group/{group.id}")
         row["is_image_sequence"] = sequence
-        return self._finish(row, state, units, context.report)
+        return self._finish(row, state, units, items, context.report)
 
     @staticmethod
     def _payload(

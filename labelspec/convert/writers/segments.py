@@ -27,7 +27,7 @@ from __future__ import annotations
 import io
 import posixpath
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,9 +53,11 @@ from labelspec.convert.model import (
     RotatedBox,
 )
 from labelspec.convert.registry import WriteOptions
+from labelspec.convert.statuses import status_of, to_segments
 from labelspec.convert.writers import rotated_corners
 from labelspec.convert.writers.coco_instance import category_ids
 from labelspec.convert.writers.masks import category_colors, iter_layers, png_names
+from labelspec.convert.writers.segments_sequences import SequenceSample, plan_sequences
 from labelspec.formats import segments
 
 if TYPE_CHECKING:
@@ -124,21 +126,30 @@ class SegmentsWriter:
         report = validate(release, format="segments", profile="strict")
         document = load_json(release)
         findings: list[Finding] = []
-        if document["dataset"]["task_type"] == "segmentation-bitmap":
-            for n, sample in enumerate(document["dataset"]["samples"]):
-                label = sample["labels"][LABELSET]
-                if label is None:
-                    continue
-                pointer = f"/dataset/samples/{n}/labels/{LABELSET}/attributes/segmentation_bitmap/url"
+        task_type = document["dataset"]["task_type"]
+        if task_type in ("segmentation-bitmap", "image-segmentation-sequence"):
+            frames = [
+                (f"/dataset/samples/{n}/labels/{LABELSET}/attributes", label)
+                for n, sample in enumerate(document["dataset"]["samples"])
+                if (label := (sample["labels"][LABELSET] or {}).get("attributes")) is not None
+            ]
+            if task_type == "image-segmentation-sequence":
+                frames = [
+                    (f"{at}/frames/{m}", frame)
+                    for at, label in frames
+                    for m, frame in enumerate(label["frames"])
+                ]
+            for at, label in frames:
+                pointer = f"{at}/segmentation_bitmap/url"
                 try:
-                    url = label["attributes"]["segmentation_bitmap"]["url"]
+                    url = label["segmentation_bitmap"]["url"]
                     path = safe_member_path(release.parent, url)
                     ids = read_bitmap(path, require_alpha=True)
                 except (BitmapFormatError, OSError, ValueError) as exc:
                     findings.append(Finding("SEG-BITMAP-UNREADABLE", "error", pointer, str(exc)))
                     continue
                 present = {int(v) for v in np.unique(ids)} - {0}
-                declared = {int(a["id"]) for a in label["attributes"]["annotations"]}
+                declared = {int(a["id"]) for a in label["annotations"]}
                 if present != declared:
                     message = f"bitmap ids {sorted(present)} differ from annotation ids {sorted(declared)}"
                     findings.append(Finding("SEG-BITMAP-ID-UNANNOTATED", "error", pointer, message))
@@ -169,7 +180,13 @@ class SegmentsWriter:
     ) -> tuple[segments.Document, list[tuple[str, bytes]]]:
         """The release document and the bitmaps (path relative to the release's folder, PNG bytes)."""
         bitmap = any(isinstance(a.geometry, Mask) for a in dataset.annotations)
-        task_type = "segmentation-bitmap" if bitmap else "vector"
+        plan = plan_sequences(dataset, (options.layout if options else None) or "sequences", report)
+        numbers = {key: n for sample in plan or () for key, n in sample.numbers.items()}
+        sample_of = {item.id: sample for sample in plan or () for item in sample.items}
+        if plan is not None:
+            task_type = "image-segmentation-sequence" if bitmap else "image-vector-sequence"
+        else:
+            task_type = "segmentation-bitmap" if bitmap else "vector"
         cat_ids, kept = category_ids(dataset.categories)
         if not kept:
             report.mappings["category_id"] = dict(cat_ids)
@@ -207,10 +224,11 @@ class SegmentsWriter:
             for layer in layers:
                 ids = np.zeros((layer.height, layer.width), dtype=np.uint32)
                 for n, (annotation, mask) in enumerate(layer.instances, 1):
-                    ids[mask] = n
+                    number = numbers.get(annotation.id, n)  # in a sequence: the track's number
+                    ids[mask] = number
                     per_media[layer.item.id].append(
                         segments.SegmentationAnnotation.create(
-                            **self._annotation_entry(n, annotation, cat_ids, report)
+                            **self._annotation_entry(number, annotation, cat_ids, report, plan is not None)
                         )
                     )
                 name = posixpath.join(bitmap_dir, names[layer.item.id])
@@ -224,9 +242,14 @@ class SegmentsWriter:
                 if annotation.category_id not in cat_ids:
                     report.drop("annotation", f"unknown category {annotation.category_id!r}", annotation.id)
                     continue
-                for shape, points in self._vector(annotation, report):
+                for part, (shape, points) in enumerate(self._vector(annotation, report)):
                     entries = per_media[annotation.media_id]
-                    fields = self._annotation_entry(len(entries) + 1, annotation, cat_ids, report)
+                    sample = sample_of.get(annotation.media_id)
+                    if sample is None:
+                        number = len(entries) + 1
+                    else:  # the track's number; the other parts of a multipolygon are tracks of their own
+                        number = sample.numbers[annotation.id] if part == 0 else sample.new_number()
+                    fields = self._annotation_entry(number, annotation, cat_ids, report, sample is not None)
                     # id, category_id, attributes, type, points: set one by one (not the schema's order)
                     vector = segments.VectorAnnotation()
                     vector.id = fields["id"]
@@ -236,7 +259,9 @@ class SegmentsWriter:
                     vector.points = points
                     entries.append(vector)
         samples: list[segments.Sample] = []
-        for item in dataset.media:
+        for sample in plan or ():
+            samples.append(self._sequence_sample(sample, dataset, per_media, bitmap_urls, report))
+        for item in dataset.media if plan is None else ():
             if item.kind != "image":
                 report.approximate("media item", f"a {item.kind} is written as an image sample", item.id)
             values = {c.name: _json_value(c.value) for c in dataset.classifications if c.media_id == item.id}
@@ -265,7 +290,8 @@ class SegmentsWriter:
                     metadata={},
                     labels={
                         LABELSET: segments.Label.create(
-                            label_status="LABELED", attributes=label_attributes.to_json()
+                            label_status=status_of([item], to_segments, "Segments", report, item.id).value,
+                            attributes=label_attributes.to_json(),
                         )
                     },
                 )
@@ -301,12 +327,68 @@ class SegmentsWriter:
         return release, bitmaps
 
     @staticmethod
+    def _sequence_sample(
+        sample: SequenceSample,
+        dataset: LabelledDataset,
+        per_media: Mapping[str, Sequence[segments.SegmentationAnnotation | segments.VectorAnnotation]],
+        bitmap_urls: Mapping[str, str],
+        report: ConversionReport,
+    ) -> segments.Sample:
+        """One sample of an image sequence release: its frames (image and name) and one label frame per
+        frame, whose annotations carry their track's number as ``id`` and ``track_id``."""
+        group = sample.group
+        head = sample.items[0]
+        name = group.name if group is not None else head.file_name
+        stem = posixpath.splitext(name)[0]
+        frames: list[dict[str, Any]] = []
+        label_frames: list[dict[str, Any]] = []
+        for position, item in enumerate(sample.items):
+            # a video frame's url is the video's: the frame is named by its file name
+            url = (
+                item.file_name if group is not None and group.kind == "video" else item.url or item.file_name
+            )
+            frame_name = posixpath.splitext(posixpath.basename(item.file_name))[0]
+            frame_name = frame_name.removeprefix(f"{stem}-") or f"{position + 1:05d}"
+            frames.append(
+                segments.ImageFrame.create(image=segments.UrlRef.create(url=url), name=frame_name).to_json()
+            )
+            annotations = []
+            for annotation in per_media[item.id]:
+                entry = annotation.to_json()
+                entry.update(track_id=entry["id"], is_keyframe=True)  # every frame's state is given
+                annotations.append(entry)
+            label_frame: dict[str, Any] = {"annotations": annotations}
+            values = {c.name: _json_value(c.value) for c in dataset.classifications if c.media_id == item.id}
+            if values:
+                label_frame["image_attributes"] = values
+            if item.id in bitmap_urls:
+                label_frame["segmentation_bitmap"] = {"url": bitmap_urls[item.id]}
+            label_frames.append(label_frame)
+        where = group.id if group is not None else head.id
+        status = status_of(sample.items, to_segments, "Segments", report, where)
+        return segments.Sample.create(
+            uuid=_uuid(where),
+            name=name,
+            attributes={"frames": frames},
+            metadata={},
+            labels={
+                LABELSET: segments.Label.create(
+                    label_status=status.value, attributes={"format_version": "0.1", "frames": label_frames}
+                )
+            },
+        )
+
+    @staticmethod
     def _annotation_entry(
-        n: int, annotation: Annotation, cat_ids: dict[str, int], report: ConversionReport
+        n: int,
+        annotation: Annotation,
+        cat_ids: dict[str, int],
+        report: ConversionReport,
+        tracked: bool = False,
     ) -> dict[str, Any]:
         if annotation.confidence is not None:
             report.drop("confidence", "a Segments label has no per-object confidence", annotation.id)
-        if annotation.track_id is not None:
+        if annotation.track_id is not None and not tracked:
             report.drop("track id", "image samples have no tracks", annotation.id)
         if annotation.is_crowd:
             report.drop("iscrowd", "Segments annotations have no crowd flag", annotation.id)
