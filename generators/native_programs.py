@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from labelspec.validator.compiler import PROFILES, compile_schema, list_formats
-from labelspec.validator.native import datagym_rules, encord_rows
+from labelspec.validator.native import datagym_rules, encord_rows, segments
 from labelspec.validator.native.encord_ontology import ontology_rules
 from labelspec.validator.native.schema_program import IR_MAGIC, IR_VERSION, NotCompilable, compile_program
 from labelspec.validator.native.shipped import FOLDER, VERSION, path
@@ -24,9 +24,14 @@ def _deciders(format_id: str, profile: str) -> dict[str, Any]:
 
 
 def render(format_id: str, profile: str) -> str | None:
-    """The text of the shipped file of ``format_id``/``profile`` (None: its schema is not compilable)."""
+    """The text of the shipped file of ``format_id``/``profile`` (None: its schema is not compilable);
+    ``segments-samples``: the program of Segments samples (:data:`segments.SAMPLES`)."""
     try:
-        program = compile_program(compile_schema(format_id, profile))
+        if format_id == segments.SAMPLES:
+            schema = compile_schema(segments.FORMAT, profile)
+            program = compile_program(segments.samples_schema(schema, segments.task_type_branches(schema)))
+        else:
+            program = compile_program(compile_schema(format_id, profile))
     except NotCompilable:
         return None
     magic, version, nodes, constants, patterns = program.ir
@@ -50,9 +55,10 @@ def render(format_id: str, profile: str) -> str | None:
 
 
 def rendered() -> dict[str, str]:
-    """``{file name: text}`` of every shipped file (formats whose schema compiles, both profiles)."""
+    """``{file name: text}`` of every shipped file (formats whose schema compiles, and Segments' samples,
+    both profiles)."""
     out: dict[str, str] = {}
-    for format_id in list_formats():
+    for format_id in [*list_formats(), segments.SAMPLES]:
         for profile in PROFILES:
             text = render(format_id, profile)
             if text is not None:

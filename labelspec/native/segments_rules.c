@@ -1,14 +1,15 @@
 /* The Segments.ai rules (validator/rules/segments.py) as a clean decider. See segments_rules.h.
  *
- * It mirrors the reference's walk (_Walker.samples / label / payload / annotations / shape / links /
- * attribute_values / bitmap) over one sample of a release whose header the reference path judged clean,
- * for the task types validator/native/segments.py accepts (not sequences, multi-sensor or point-cloud
- * segmentation: their rules make it decline the whole file). The header's tables (categories with their
- * attribute definitions, labelsets, image attributes) come from Python, computed with the reference's own
- * helpers. Where exact Python semantics would cost more than they are worth, the sample is "not certainly
- * clean" and the reference decides: float ids (Python's int(1.0) == 1), and label bitmaps whose URL may
- * name a local file or a data: payload (only those are decoded). Every site is tagged with the rule id it
- * mirrors.
+ * It mirrors the reference's walk (_Walker.samples / label / payload / sequence / multisensor / annotations /
+ * shape / links / attribute_values / point_annotations / bitmap) over one sample of a release whose header the
+ * reference path judged clean, for every task type (the label's, and each sensor's in multi-sensor
+ * sequences). The header's tables (categories with their attribute definitions, labelsets, image
+ * attributes, the shapes each task type allows) come from Python, computed with the reference's own helpers.
+ * Where exact Python semantics would cost more than they are worth, the sample is "not certainly clean" and
+ * the reference decides: float ids (Python's int(1.0) == 1), floats and booleans in point_annotations (set()
+ * keeps the first of 1, 1.0 and True), sensor names or task types that are not both strings (or both absent),
+ * a multi-sensor payload inside a sensor, and label bitmaps whose URL may name a local file or a data:
+ * payload (only those are decoded). Every site is tagged with the rule id it mirrors.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -38,6 +39,12 @@ const char *const LSEG_RULE_IDS[] = {
     "SEG-BITMAP-ID-UNANNOTATED", /* mirrors validator/rules/segments.py::check_seg_bitmap_id_unannotated */
     "SEG-ANNOTATION-NOT-IN-BITMAP", /* mirrors validator/rules/segments.py::check_seg_annotation_not_in_bitmap */
     "SEG-BITMAP-SIZE-MISMATCH", /* mirrors validator/rules/segments.py::check_seg_bitmap_size_mismatch */
+    "SEG-FRAME-COUNT-MISMATCH", /* mirrors validator/rules/segments.py::check_seg_frame_count_mismatch */
+    "SEG-TRACK-CATEGORY-CHANGED", /* mirrors validator/rules/segments.py::check_seg_track_category_changed */
+    "SEG-TRACK-DUPLICATE", /* mirrors validator/rules/segments.py::check_seg_track_duplicate */
+    "SEG-SENSOR-MISMATCH", /* mirrors validator/rules/segments.py::check_seg_sensor_mismatch */
+    "SEG-POINT-ANNOTATION-UNKNOWN", /* mirrors validator/rules/segments.py::check_seg_point_annotation_unknown */
+    "SEG-ANNOTATION-WITHOUT-POINTS", /* mirrors validator/rules/segments.py::check_seg_annotation_without_points */
     "JSON-DUPLICATE-KEY", /* the parser refuses documents with a repeated key */
     NULL,
 };
@@ -84,10 +91,11 @@ typedef struct {
     size_t n, cap;
 } hvec;
 
-/* Annotation ids of one label -> their category id (has_cid 0: none), cleared by generation. */
+/* Annotation (or track) ids of one scope -> their category id (has_cid 0: none), cleared by generation;
+ * `used`: the mark of the point_annotations list that names the id. */
 typedef struct {
     int64_t id, cid;
-    uint32_t gen;
+    uint32_t gen, used;
     int has_cid;
 } islot;
 
@@ -97,9 +105,31 @@ typedef struct {
     uint32_t gen;
 } itab;
 
+/* What a payload's task type selects in _Walker.payload / sequence / annotations / shape. */
+typedef struct {
+    int multisensor;  /* "multisensor-sequence": _Walker.multisensor */
+    int sequence;     /* ends with "-sequence": a list of frames goes through _Walker.sequence */
+    int three_d;      /* starts with "pointcloud" / "multisensor": 3D vertices */
+    int shapes;       /* ALLOWED_SHAPES of the task type (SHAPES_ANY: none) */
+    int bitmap;       /* BITMAP_TASK_TYPES: the label's segmentation_bitmap */
+    int frame_bitmap; /* "image-segmentation-sequence": each frame's segmentation_bitmap */
+    int points;       /* "pointcloud-segmentation": the label's point_annotations */
+    int frame_points; /* "pointcloud-segmentation-sequence": each frame's point_annotations */
+} tkind;
+
+typedef struct {
+    sstr name;
+    int mask;
+} sshapes;
+
 struct lseg {
     int unknown_rules; /* the config names a rule this decider does not know: never clean */
-    int three_d, image, bitmap, shapes;
+    int image;
+    sshapes *shape_types; /* ALLOWED_SHAPES */
+    size_t nshape_types;
+    sstr *bitmap_types; /* BITMAP_TASK_TYPES */
+    size_t nbitmap_types;
+    tkind kind; /* of the dataset's task_type */
     int has_labelsets;
     sstr *labelsets;
     size_t nlabelsets;
@@ -108,7 +138,10 @@ struct lseg {
     size_t ncats;
     sdefs image_attributes;
     hvec uuids, stems;
-    itab ids;
+    /* scopes: the label's ids (the union over frames or sensors), one sensor's, one frame's; the tracks of a
+     * sequence (track id -> category) and those of one frame */
+    itab label, sensor, frame, tracks, frame_tracks;
+    uint32_t mark;
 };
 
 /* ------------------------------------------------------------------------------------------- tables */
@@ -212,8 +245,24 @@ static int itab_add(itab *t, int64_t id, int has_cid, int64_t cid) {
     if ((t->count + 1) * 2 > t->cap && !itab_grow(t)) return 0;
     size_t j = mix64(id) & (t->cap - 1);
     while (t->slots[j].gen == t->gen) j = (j + 1) & (t->cap - 1);
-    t->slots[j] = (islot){.id = id, .cid = cid, .gen = t->gen, .has_cid = has_cid};
+    t->slots[j] = (islot){.id = id, .cid = cid, .gen = t->gen, .used = 0, .has_cid = has_cid};
     t->count++;
+    return 1;
+}
+
+/* dst.ids.update(src.ids); dst.categories.update(src.categories) (_Walker.sequence / multisensor). */
+static int itab_merge(itab *dst, const itab *src) {
+    for (size_t i = 0; i < src->cap; i++) {
+        const islot *s = &src->slots[i];
+        if (s->gen != src->gen) continue;
+        islot *d = itab_find(dst, s->id);
+        if (!d) {
+            if (!itab_add(dst, s->id, s->has_cid, s->cid)) return 0;
+        } else if (s->has_cid) {
+            d->cid = s->cid;
+            d->has_cid = 1;
+        }
+    }
     return 1;
 }
 
@@ -351,6 +400,69 @@ static int flag(PyObject *config, const char *key, int *out) {
     return *out >= 0;
 }
 
+static int is(const char *s, size_t n, const char *literal) { return n == strlen(literal) && memcmp(s, literal, n) == 0; }
+
+static int starts(const char *s, size_t n, const char *literal) {
+    size_t m = strlen(literal);
+    return n >= m && memcmp(s, literal, m) == 0;
+}
+
+/* What task type `s` (NULL: not a string) selects, as _Walker.payload / sequence / annotations / shape read it. */
+static tkind kind_of(const lseg *r, const char *s, size_t n) {
+    tkind k = {.shapes = SHAPES_ANY};
+    if (!s) return k;
+    k.multisensor = is(s, n, "multisensor-sequence");
+    k.sequence = n >= 9 && memcmp(s + n - 9, "-sequence", 9) == 0;
+    k.three_d = starts(s, n, "pointcloud") || starts(s, n, "multisensor");
+    for (size_t i = 0; i < r->nshape_types; i++)
+        if (n == r->shape_types[i].name.len && memcmp(s, r->shape_types[i].name.s, n) == 0) k.shapes = r->shape_types[i].mask;
+    for (size_t i = 0; i < r->nbitmap_types; i++)
+        if (n == r->bitmap_types[i].len && memcmp(s, r->bitmap_types[i].s, n) == 0) k.bitmap = 1;
+    k.frame_bitmap = is(s, n, "image-segmentation-sequence");
+    k.points = is(s, n, "pointcloud-segmentation");
+    k.frame_points = is(s, n, "pointcloud-segmentation-sequence");
+    return k;
+}
+
+/* A tuple of str (NULL-safe counts): the bitmap task types. */
+static int build_strs(PyObject *spec, sstr **out, size_t *n) {
+    if (!PyTuple_Check(spec)) {
+        PyErr_SetString(PyExc_TypeError, "SegmentsRules: expected a tuple of str");
+        return 0;
+    }
+    size_t count = (size_t)PyTuple_GET_SIZE(spec);
+    *out = calloc(count + 1, sizeof **out);
+    if (!*out) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    *n = count; /* after the allocation: lseg_free walks n entries */
+    for (size_t i = 0; i < *n; i++)
+        if (!copy_str(PyTuple_GET_ITEM(spec, i), &(*out)[i])) return 0;
+    return 1;
+}
+
+/* A tuple of (task type, shape mask): ALLOWED_SHAPES. */
+static int build_shapes(lseg *r, PyObject *spec) {
+    if (!PyTuple_Check(spec)) {
+        PyErr_SetString(PyExc_TypeError, "SegmentsRules: shapes must be a tuple");
+        return 0;
+    }
+    size_t count = (size_t)PyTuple_GET_SIZE(spec);
+    r->shape_types = calloc(count + 1, sizeof *r->shape_types);
+    if (!r->shape_types) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    r->nshape_types = count;
+    for (size_t i = 0; i < r->nshape_types; i++) {
+        PyObject *name;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(spec, i), "Ui", &name, &r->shape_types[i].mask)) return 0;
+        if (!copy_str(name, &r->shape_types[i].name)) return 0;
+    }
+    return 1;
+}
+
 lseg *lseg_build(PyObject *config) {
     if (!PyDict_Check(config)) {
         PyErr_SetString(PyExc_TypeError, "SegmentsRules: config must be a dict");
@@ -362,11 +474,13 @@ lseg *lseg_build(PyObject *config) {
         return NULL;
     }
     PyObject *rules = PyDict_GetItemString(config, "rules");
+    PyObject *task_type = PyDict_GetItemString(config, "task_type");
     PyObject *shapes = PyDict_GetItemString(config, "shapes");
+    PyObject *bitmaps = PyDict_GetItemString(config, "bitmap_task_types");
     PyObject *labelsets = PyDict_GetItemString(config, "labelsets");
     PyObject *categories = PyDict_GetItemString(config, "categories");
     PyObject *image = PyDict_GetItemString(config, "image_attributes");
-    if (!rules || !PyList_Check(rules) || !shapes || !labelsets || !categories || !image) {
+    if (!rules || !PyList_Check(rules) || !task_type || !shapes || !bitmaps || !labelsets || !categories || !image) {
         PyErr_SetString(PyExc_ValueError, "SegmentsRules: incomplete config");
         goto fail;
     }
@@ -377,28 +491,25 @@ lseg *lseg_build(PyObject *config) {
         for (const char *const *k = LSEG_RULE_IDS; *k; k++) known |= strcmp(*k, id) == 0;
         if (!known) r->unknown_rules = 1; /* a rule without a twin: every sample is "not sure" */
     }
-    if (!flag(config, "three_d", &r->three_d) || !flag(config, "image", &r->image) ||
-        !flag(config, "bitmap", &r->bitmap) || !flag(config, "report_undeclared", &r->report_undeclared))
-        goto fail;
-    r->shapes = (int)PyLong_AsLong(shapes);
-    if (r->shapes == -1 && PyErr_Occurred()) goto fail;
+    if (!flag(config, "image", &r->image) || !flag(config, "report_undeclared", &r->report_undeclared)) goto fail;
+    if (!build_shapes(r, shapes) || !build_strs(bitmaps, &r->bitmap_types, &r->nbitmap_types)) goto fail;
+    if (task_type == Py_None) r->kind = kind_of(r, NULL, 0);
+    else {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(task_type, &n);
+        if (!s) goto fail;
+        r->kind = kind_of(r, s, (size_t)n);
+    }
     if (labelsets != Py_None) {
         if (!PyTuple_Check(labelsets)) {
             PyErr_SetString(PyExc_TypeError, "SegmentsRules: labelsets must be a tuple or None");
             goto fail;
         }
         r->has_labelsets = 1;
-        r->nlabelsets = (size_t)PyTuple_GET_SIZE(labelsets);
-        r->labelsets = calloc(r->nlabelsets + 1, sizeof *r->labelsets);
-        if (!r->labelsets) {
-            PyErr_NoMemory();
-            goto fail;
-        }
-        for (size_t i = 0; i < r->nlabelsets; i++)
-            if (!copy_str(PyTuple_GET_ITEM(labelsets, i), &r->labelsets[i])) goto fail;
+        if (!build_strs(labelsets, &r->labelsets, &r->nlabelsets)) goto fail;
     }
     if (!build_categories(r, categories) || !build_defs(image, &r->image_attributes)) goto fail;
-    r->ids.gen = 1;
+    r->label.gen = r->sensor.gen = r->frame.gen = r->tracks.gen = r->frame_tracks.gen = 1;
     return r;
 fail:
     lseg_free(r);
@@ -409,6 +520,10 @@ void lseg_free(lseg *r) {
     if (!r) return;
     for (size_t i = 0; i < r->nlabelsets; i++) free(r->labelsets[i].s);
     free(r->labelsets);
+    for (size_t i = 0; i < r->nshape_types; i++) free(r->shape_types[i].name.s);
+    free(r->shape_types);
+    for (size_t i = 0; i < r->nbitmap_types; i++) free(r->bitmap_types[i].s);
+    free(r->bitmap_types);
     for (size_t i = 0; i < r->ncats; i++) {
         free_defs(&r->cats[i].attributes);
         free_defs(&r->cats[i].link_attributes);
@@ -418,7 +533,8 @@ void lseg_free(lseg *r) {
     free_defs(&r->image_attributes);
     hvec_free(&r->uuids);
     hvec_free(&r->stems);
-    free(r->ids.slots);
+    itab *tabs[] = {&r->label, &r->sensor, &r->frame, &r->tracks, &r->frame_tracks};
+    for (size_t i = 0; i < sizeof tabs / sizeof *tabs; i++) free(tabs[i]->slots);
     free(r);
 }
 
@@ -515,10 +631,10 @@ static int values_clean(const ltape *t, uint32_t values, const sdefs *defs, int 
 }
 
 /* _Walker.shape finds nothing. */
-static int shape_clean(const lseg *r, const ltape *t, const lnode *shape, uint32_t points) {
+static int shape_clean(const ltape *t, const tkind *k, const lnode *shape, uint32_t points) {
     int bit = LT_STR_EQ(shape, "bbox") ? S_BBOX : LT_STR_EQ(shape, "point") ? S_POINT : 0;
     /* SEG-SHAPE-NOT-ALLOWED: mirrors validator/rules/segments.py::check_seg_shape_not_allowed */
-    if (r->shapes != SHAPES_ANY && !(bit & r->shapes)) return 0;
+    if (k->shapes != SHAPES_ANY && !(bit & k->shapes)) return 0;
     if (t->n[points].type != LT_ARR) return 1;
     uint32_t n = t->n[points].len;
     /* SEG-SHAPE-POINT-COUNT: mirrors validator/rules/segments.py::check_seg_shape_point_count */
@@ -526,16 +642,24 @@ static int shape_clean(const lseg *r, const ltape *t, const lnode *shape, uint32
     if (bit == S_POINT && n != 1) return 0;
     if (LT_STR_EQ(shape, "polyline") && n < 2) return 0;
     if (LT_STR_EQ(shape, "polygon") && n < 3) return 0;
-    uint32_t dims = r->three_d ? 3 : 2;
+    uint32_t dims = k->three_d ? 3 : 2;
     for (uint32_t e = points + 1; e < t->n[points].end; e = t->n[e].end)
         /* SEG-SHAPE-VERTEX-DIMENSION: mirrors validator/rules/segments.py::check_seg_shape_vertex_dimension */
         if (t->n[e].type == LT_ARR && t->n[e].len != dims) return 0;
     return 1;
 }
 
-/* _Walker.annotations finds nothing; fills r->ids (annotation id -> category id) for the links. */
-static int annotations_clean(lseg *r, const ltape *t, uint32_t list, int done) {
+static int added(itab *t, int64_t id, int has_cid, int64_t cid) {
+    if (itab_add(t, id, has_cid, cid)) return 1;
+    PyErr_NoMemory();
+    return 0;
+}
+
+/* _Walker.annotations finds nothing; fills `scope` (annotation id -> category id) for the links. `tracks`:
+ * the sequence's track id -> category (NULL outside sequences). */
+static int annotations_clean(lseg *r, const ltape *t, uint32_t list, const tkind *k, itab *scope, itab *tracks, int done) {
     if (list == LT_NONE || t->n[list].type != LT_ARR) return 1;
+    if (tracks) itab_clear(&r->frame_tracks);
     for (uint32_t a = list + 1; a < t->n[list].end; a = t->n[a].end) {
         if (t->n[a].type != LT_OBJ) continue;
         int64_t aid = 0, cid = 0, tid = 0;
@@ -545,35 +669,43 @@ static int annotations_clean(lseg *r, const ltape *t, uint32_t list, int done) {
         if (has_aid < 0 || has_cid < 0 || has_tid < 0) return 0;
         if (has_aid) {
             /* SEG-ANNOTATION-ID-DUPLICATE: mirrors validator/rules/segments.py::check_seg_annotation_id_duplicate */
-            if (itab_find(&r->ids, aid)) return 0;
-            if (!itab_add(&r->ids, aid, has_cid, cid)) {
-                PyErr_NoMemory();
-                return 0;
-            }
+            if (itab_find(scope, aid)) return 0;
+            if (!added(scope, aid, has_cid, cid)) return 0;
         }
         const scat *c = has_cid ? category(r, cid) : NULL;
         /* SEG-CATEGORY-UNDECLARED: mirrors validator/rules/segments.py::check_seg_category_undeclared */
         if (has_cid && r->report_undeclared && !c) return 0;
         if (c && !values_clean(t, LT_GET(t, a, "attributes"), &c->attributes, done)) return 0;
+        if (tracks && has_tid) {
+            /* SEG-TRACK-DUPLICATE: mirrors validator/rules/segments.py::check_seg_track_duplicate */
+            if (itab_find(&r->frame_tracks, tid)) return 0;
+            if (!added(&r->frame_tracks, tid, 0, 0)) return 0;
+            if (has_cid) {
+                const islot *seen = itab_find(tracks, tid);
+                /* SEG-TRACK-CATEGORY-CHANGED: mirrors validator/rules/segments.py::check_seg_track_category_changed */
+                if (seen && seen->cid != cid) return 0;
+                if (!seen && !added(tracks, tid, 1, cid)) return 0;
+            }
+        }
         /* SEG-TRACK-ID-MISMATCH: mirrors validator/rules/segments.py::check_seg_track_id_mismatch */
-        if (has_tid && has_aid && tid != aid) return 0;
+        else if (!tracks && has_tid && has_aid && tid != aid) return 0;
         uint32_t shape = LT_GET(t, a, "type"), points = LT_GET(t, a, "points");
         if (shape != LT_NONE && t->n[shape].type == LT_STR && points != LT_NONE &&
-            !shape_clean(r, t, &t->n[shape], points))
+            !shape_clean(t, k, &t->n[shape], points))
             return 0;
     }
     return 1;
 }
 
-/* The category of annotation `id` of this label (scope.categories), or NULL. */
-static const scat *category_of(const lseg *r, int has, int64_t id) {
+/* The category of id `id` of `scope` (scope.categories), or NULL. */
+static const scat *category_of(const lseg *r, const itab *scope, int has, int64_t id) {
     if (!has) return NULL;
-    const islot *slot = itab_find(&r->ids, id);
+    const islot *slot = itab_find(scope, id);
     return slot && slot->has_cid ? category(r, slot->cid) : NULL;
 }
 
 /* _Walker.links finds nothing. */
-static int links_clean(const lseg *r, const ltape *t, uint32_t list) {
+static int links_clean(const lseg *r, const ltape *t, uint32_t list, const itab *scope) {
     if (list == LT_NONE || t->n[list].type != LT_ARR) return 1;
     for (uint32_t l = list + 1; l < t->n[list].end; l = t->n[l].end) {
         if (t->n[l].type != LT_OBJ) continue;
@@ -582,8 +714,8 @@ static int links_clean(const lseg *r, const ltape *t, uint32_t list) {
         int has_to = integral(t, LT_GET(t, l, "to_id"), &to);
         if (has_from < 0 || has_to < 0) return 0;
         /* SEG-LINK-OBJECT-UNKNOWN: mirrors validator/rules/segments.py::check_seg_link_object_unknown */
-        if ((has_from && !itab_find(&r->ids, from)) || (has_to && !itab_find(&r->ids, to))) return 0;
-        const scat *source = category_of(r, has_from, from);
+        if ((has_from && !itab_find(scope, from)) || (has_to && !itab_find(scope, to))) return 0;
+        const scat *source = category_of(r, scope, has_from, from);
         if (!source) continue;
         if (!values_clean(t, LT_GET(t, l, "attributes"), &source->link_attributes, 0)) return 0;
         uint32_t frames = LT_GET(t, l, "frames");
@@ -591,7 +723,7 @@ static int links_clean(const lseg *r, const ltape *t, uint32_t list) {
             for (uint32_t f = frames + 1; f < t->n[frames].end; f = t->n[f].end)
                 if (t->n[f].type == LT_OBJ && !values_clean(t, LT_GET(t, f, "attributes"), &source->link_attributes, 0))
                     return 0;
-        const islot *target = has_to ? itab_find(&r->ids, to) : NULL;
+        const islot *target = has_to ? itab_find(scope, to) : NULL;
         if (source->restricted && target && target->has_cid) {
             int allowed = 0;
             for (size_t k = 0; k < source->nallowed; k++) allowed |= source->allowed[k] == target->cid;
@@ -618,23 +750,141 @@ static int certainly_remote(const lnode *url) {
     return 1;
 }
 
-/* _Walker.payload finds nothing (the task types validator/native/segments.py accepts). */
-static int payload_clean(lseg *r, const ltape *t, uint32_t attrs, int done) {
-    uint32_t image = LT_GET(t, attrs, "image_attributes");
-    if (image != LT_NONE && t->n[image].type != LT_NULL && !values_clean(t, image, &r->image_attributes, done))
-        return 0;
-    itab_clear(&r->ids);
-    if (!annotations_clean(r, t, LT_GET(t, attrs, "annotations"), done)) return 0;
-    if (!links_clean(r, t, LT_GET(t, attrs, "links"))) return 0;
-    if (r->bitmap) {
-        uint32_t bitmap = LT_GET(t, attrs, "segmentation_bitmap");
-        uint32_t url = LT_GET(t, bitmap, "url");
-        /* SEG-BITMAP-UNREADABLE: mirrors validator/rules/segments.py::check_seg_bitmap_unreadable */
-        /* SEG-BITMAP-ID-UNANNOTATED: mirrors validator/rules/segments.py::check_seg_bitmap_id_unannotated */
-        /* SEG-ANNOTATION-NOT-IN-BITMAP: mirrors validator/rules/segments.py::check_seg_annotation_not_in_bitmap */
-        /* SEG-BITMAP-SIZE-MISMATCH: mirrors validator/rules/segments.py::check_seg_bitmap_size_mismatch */
-        if (url != LT_NONE && t->n[url].type == LT_STR && !certainly_remote(&t->n[url])) return 0;
+/* _Walker.bitmap finds nothing on `holder` (a label payload, or a frame of a segmentation sequence): only a
+ * local bitmap is decoded. */
+static int bitmap_clean(const ltape *t, uint32_t holder) {
+    uint32_t url = LT_GET(t, LT_GET(t, holder, "segmentation_bitmap"), "url");
+    /* SEG-BITMAP-UNREADABLE: mirrors validator/rules/segments.py::check_seg_bitmap_unreadable */
+    /* SEG-BITMAP-ID-UNANNOTATED: mirrors validator/rules/segments.py::check_seg_bitmap_id_unannotated */
+    /* SEG-ANNOTATION-NOT-IN-BITMAP: mirrors validator/rules/segments.py::check_seg_annotation_not_in_bitmap */
+    /* SEG-BITMAP-SIZE-MISMATCH: mirrors validator/rules/segments.py::check_seg_bitmap_size_mismatch */
+    return url == LT_NONE || t->n[url].type != LT_STR || certainly_remote(&t->n[url]);
+}
+
+/* _Walker.point_annotations finds nothing on `holder` (a label payload, or a frame) with the ids of `scope`. */
+static int points_clean(lseg *r, const ltape *t, uint32_t holder, itab *scope) {
+    uint32_t list = LT_GET(t, holder, "point_annotations");
+    if (list == LT_NONE || t->n[list].type != LT_ARR) return 1;
+    if (++r->mark == 0) r->mark = 1; /* slots are added unmarked (0) */
+    size_t marked = 0;
+    for (uint32_t e = list + 1; e < t->n[list].end; e = t->n[e].end) {
+        int type = t->n[e].type;
+        /* set(values) keeps the first of 1, 1.0 and True, and bools are not ids there: not modelled */
+        if (type == LT_FLOAT || type == LT_TRUE || type == LT_FALSE) return 0;
+        if (type != LT_INT) continue; /* strings, null, lists, objects: never ids */
+        int64_t v = t->n[e].v.i;
+        islot *slot = itab_find(scope, v);
+        /* SEG-POINT-ANNOTATION-UNKNOWN: mirrors validator/rules/segments.py::check_seg_point_annotation_unknown */
+        if (!slot && v != 0) return 0;
+        if (slot && slot->used != r->mark) {
+            slot->used = r->mark;
+            marked++;
+        }
     }
+    /* SEG-ANNOTATION-WITHOUT-POINTS: mirrors validator/rules/segments.py::check_seg_annotation_without_points */
+    return marked == scope->count;
+}
+
+static int image_attributes_clean(const lseg *r, const ltape *t, uint32_t holder, int done) {
+    uint32_t image = LT_GET(t, holder, "image_attributes");
+    return image == LT_NONE || t->n[image].type == LT_NULL || values_clean(t, image, &r->image_attributes, done);
+}
+
+static int payload_clean(lseg *r, const ltape *t, uint32_t attrs, const tkind *k, uint32_t sample_attrs, itab *out, int done);
+
+/* _Walker.sequence finds nothing; `out` gets every id of the frames and every track with a category. */
+static int sequence_clean(lseg *r, const ltape *t, uint32_t attrs, uint32_t frames, const tkind *k, uint32_t sample_attrs,
+                          itab *out, int done) {
+    uint32_t sample_frames = LT_GET(t, sample_attrs, "frames");
+    /* SEG-FRAME-COUNT-MISMATCH: mirrors validator/rules/segments.py::check_seg_frame_count_mismatch */
+    if (sample_frames != LT_NONE && t->n[sample_frames].type == LT_ARR && t->n[sample_frames].len != t->n[frames].len)
+        return 0;
+    itab_clear(&r->tracks);
+    for (uint32_t f = frames + 1; f < t->n[frames].end; f = t->n[f].end) {
+        if (t->n[f].type != LT_OBJ) continue;
+        itab_clear(&r->frame);
+        if (!annotations_clean(r, t, LT_GET(t, f, "annotations"), k, &r->frame, &r->tracks, done)) return 0;
+        if (!itab_merge(out, &r->frame)) {
+            PyErr_NoMemory();
+            return 0;
+        }
+        if (!image_attributes_clean(r, t, f, done) || !links_clean(r, t, LT_GET(t, f, "links"), &r->frame)) return 0;
+        if (k->frame_bitmap && !bitmap_clean(t, f)) return 0;
+        if (k->frame_points && !points_clean(r, t, f, &r->frame)) return 0;
+    }
+    /* the tracks join the ids the sequence's links may name (setdefault: an id's own category first) */
+    for (size_t i = 0; i < r->tracks.cap; i++) {
+        const islot *track = &r->tracks.slots[i];
+        if (track->gen != r->tracks.gen) continue;
+        islot *known = itab_find(out, track->id);
+        if (!known && !added(out, track->id, 1, track->cid)) return 0;
+        if (known && !known->has_cid) {
+            known->has_cid = 1;
+            known->cid = track->cid;
+        }
+    }
+    return links_clean(r, t, LT_GET(t, attrs, "links"), out);
+}
+
+/* `a` == `b` as Python compares them, for values both absent/null or both strings; anything else is "not
+ * sure" (0), so is a difference. */
+static int same_name(const ltape *t, uint32_t a, uint32_t b) {
+    int none_a = a == LT_NONE || t->n[a].type == LT_NULL, none_b = b == LT_NONE || t->n[b].type == LT_NULL;
+    if (none_a || none_b) return none_a && none_b;
+    return t->n[a].type == LT_STR && t->n[b].type == LT_STR && t->n[a].len == t->n[b].len &&
+           memcmp(t->n[a].v.s, t->n[b].v.s, t->n[a].len) == 0;
+}
+
+/* _Walker.multisensor finds nothing; `out` gets the union of the sensors' ids. */
+static int multisensor_clean(lseg *r, const ltape *t, uint32_t attrs, uint32_t sample_attrs, itab *out, int done) {
+    uint32_t sensors = LT_GET(t, attrs, "sensors");
+    if (sensors == LT_NONE || t->n[sensors].type != LT_ARR) return 1;
+    uint32_t sample_sensors = LT_GET(t, sample_attrs, "sensors");
+    if (sample_sensors != LT_NONE && t->n[sample_sensors].type != LT_ARR) sample_sensors = LT_NONE;
+    uint32_t counterpart = sample_sensors == LT_NONE ? LT_NONE : sample_sensors + 1, index = 0;
+    for (uint32_t s = sensors + 1; s < t->n[sensors].end; s = t->n[s].end, index++) {
+        uint32_t twin = LT_NONE; /* sample sensor `index` */
+        if (sample_sensors != LT_NONE && index < t->n[sample_sensors].len) {
+            twin = counterpart;
+            counterpart = t->n[counterpart].end;
+        }
+        if (t->n[s].type != LT_OBJ) continue;
+        uint32_t name = LT_GET(t, s, "name"), kind = LT_GET(t, s, "task_type");
+        if (sample_sensors != LT_NONE) {
+            /* SEG-SENSOR-MISMATCH: mirrors validator/rules/segments.py::check_seg_sensor_mismatch */
+            if (twin == LT_NONE || t->n[twin].type != LT_OBJ || !same_name(t, name, LT_GET(t, twin, "name")) ||
+                !same_name(t, kind, LT_GET(t, twin, "task_type")))
+                return 0;
+        }
+        uint32_t sensor_attrs = LT_GET(t, s, "attributes");
+        if (sensor_attrs == LT_NONE || t->n[sensor_attrs].type != LT_OBJ || kind == LT_NONE || t->n[kind].type != LT_STR)
+            continue;
+        tkind sensor_kind = kind_of(r, t->n[kind].v.s, t->n[kind].len);
+        if (sensor_kind.multisensor) return 0; /* a multi-sensor payload inside a sensor: not modelled */
+        uint32_t twin_attrs = twin != LT_NONE ? LT_GET(t, twin, "attributes") : LT_NONE;
+        itab_clear(&r->sensor);
+        if (!payload_clean(r, t, sensor_attrs, &sensor_kind, twin_attrs, &r->sensor, done)) return 0;
+        if (!itab_merge(out, &r->sensor)) {
+            PyErr_NoMemory();
+            return 0;
+        }
+    }
+    /* SEG-SENSOR-MISMATCH: mirrors validator/rules/segments.py::check_seg_sensor_mismatch */
+    if (sample_sensors != LT_NONE && t->n[sample_sensors].len > t->n[sensors].len) return 0;
+    return links_clean(r, t, LT_GET(t, attrs, "links"), out);
+}
+
+/* _Walker.payload finds nothing; `out` (cleared by the caller) gets the ids its links may name. */
+static int payload_clean(lseg *r, const ltape *t, uint32_t attrs, const tkind *k, uint32_t sample_attrs, itab *out, int done) {
+    if (k->multisensor) return multisensor_clean(r, t, attrs, sample_attrs, out, done);
+    if (!image_attributes_clean(r, t, attrs, done)) return 0;
+    uint32_t frames = LT_GET(t, attrs, "frames");
+    if (k->sequence && frames != LT_NONE && t->n[frames].type == LT_ARR)
+        return sequence_clean(r, t, attrs, frames, k, sample_attrs, out, done);
+    if (!annotations_clean(r, t, LT_GET(t, attrs, "annotations"), k, out, NULL, done)) return 0;
+    if (!links_clean(r, t, LT_GET(t, attrs, "links"), out)) return 0;
+    if (k->bitmap) return bitmap_clean(t, attrs);
+    if (k->points) return points_clean(r, t, attrs, out);
     return 1;
 }
 
@@ -686,13 +936,15 @@ int lseg_sample_clean(lseg *r, const ltape *t, uint32_t sample) {
             }
         }
     }
+    uint32_t sample_attrs = LT_GET(t, sample, "attributes");
     for (uint32_t k = labels + 1; k < t->n[labels].end; k = t->n[k + 1].end) {
         uint32_t label = k + 1, attrs = LT_GET(t, label, "attributes");
         if (attrs == LT_NONE || t->n[attrs].type != LT_OBJ) continue;
         uint32_t status = LT_GET(t, label, "label_status");
         int done = status != LT_NONE && (LT_STR_EQ(&t->n[status], "LABELED") || LT_STR_EQ(&t->n[status], "REVIEWED") ||
                                          LT_STR_EQ(&t->n[status], "VERIFIED"));
-        if (!payload_clean(r, t, attrs, done)) return 0;
+        itab_clear(&r->label);
+        if (!payload_clean(r, t, attrs, &r->kind, sample_attrs, &r->label, done)) return 0;
     }
     return 1;
 }

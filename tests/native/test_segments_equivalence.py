@@ -1,9 +1,9 @@
 """The native fast path on Segments.ai releases (labelspec/native/segments_rules.c,
 validator/native/segments.py): `validate` reports exactly what the reference path reports, on generated
 releases of every task type, a mutant of every rule and structural family (both profiles), randomly
-perturbed releases and repeated uuids / name stems; ordinary valid releases are really certified; and a
-catalogued Segments rule with neither a C twin, a header decision nor a declined task type turns the fast
-path off (the guard below names the rule).
+perturbed releases and repeated uuids / name stems; ordinary valid releases of every task type are really
+certified; a faulty sample alone goes to the reference path; and a catalogued Segments rule with neither
+a C twin nor a header decision turns the fast path off (the guard below names the rule).
 
 The reference is the same call with the fast path turned off (LABELSPEC_NATIVE=0).
 """
@@ -32,10 +32,10 @@ from tests.conftest import examples
 from tests.native.test_datagym_equivalence import _perturbed
 from tests.native.test_native_equivalence import _reference_report
 
-# Task types the decider models (the others make the whole file take the reference path).
-DECIDED = [
-    v["task_types"][0] for v in variants("segments") if not segments.declined_task_type(v["task_types"][0])
-]
+# Every task type the generators draw, per profile (lenient adds the text task types); the decider models
+# them all. TASK_TYPES: those of both profiles.
+CASES = [(p, v["task_types"][0]) for p in PROFILES for v in variants("segments", p)]
+TASK_TYPES = [v["task_types"][0] for v in variants("segments", "strict")]
 
 
 def _same(path: Path, profile: str, format: str | None = "segments") -> dict[str, Any]:
@@ -63,12 +63,12 @@ def _certified(path: Path, profile: str, format: str | None = "segments") -> boo
 
 @pytest.mark.parametrize("rule_id", [spec.id for spec in catalogue("segments")])
 def test_every_rule_has_a_twin_or_makes_the_decider_unsure(native: ModuleType, rule_id: str) -> None:
-    """Every catalogued Segments rule is mirrored in C, decided on the header by the reference path, or
-    fires only under a task type the decider declines; any other rule turns the fast path off."""
+    """Every catalogued Segments rule is mirrored in C or decided on the header by the reference path; any
+    other rule turns the fast path off."""
     twins = set(native.segments_rule_ids())
-    assert rule_id in twins | segments.HEADER_RULES | set(segments.DECLINED_TASK_TYPE_RULES), (
-        f"{rule_id} has no C twin in labelspec/native/segments_rules.c, is not a header rule and not tied "
-        "to a declined task type (validator/native/segments.py)"
+    assert rule_id in twins | segments.HEADER_RULES, (
+        f"{rule_id} has no C twin in labelspec/native/segments_rules.c and is not a header rule "
+        "(validator/native/segments.py HEADER_RULES)"
     )
     assert rule_id not in segments.unmirrored_rules(native)
 
@@ -101,8 +101,7 @@ def test_a_rule_without_a_twin_turns_the_fast_path_off(
         native.SegmentsRules({"rules": []})
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-@pytest.mark.parametrize("task_type", DECIDED)
+@pytest.mark.parametrize(("profile", "task_type"), CASES)
 def test_generated_releases_are_certified(
     native: ModuleType, profile: str, task_type: str, tmp_path: Path
 ) -> None:
@@ -126,8 +125,6 @@ def test_mutants_are_never_certified(native: ModuleType, profile: str, tmp_path:
     for operator_id in operators_for("segments", profile):
         mutant = None
         for attempt, knobs in enumerate(variants("segments", profile) * 3):
-            if segments.declined_task_type(knobs["task_types"][0]) and attempt < len(DECIDED) * 3:
-                continue  # decided task types first: those exercise the native decider
             draw = RandomDraw(f"seg-mutant-{operator_id}-{profile}-{attempt}")
             mutant = mutate(draw, build_subject(draw, "segments", profile, **knobs), operator_id)
             if mutant is not None:
@@ -183,6 +180,145 @@ def test_a_faulty_sample_goes_to_the_reference_path_with_the_header(
     assert pointers == [f"/dataset/samples/{last}/labels/not-declared"]
 
 
+def _handed_over(path: Path, profile: str, png_dir: Path | None = None) -> tuple[Any, list[str]]:
+    """The native report of a release with every sample left to the reference path allowed (max_dirty 1.0,
+    as `validate` runs it) and what the debug hook was told."""
+    module = fastpath.native()
+    assert module is not None
+    seen: list[str] = []
+    report = segments.segments_report(
+        module, fastpath._segments_checks, str(path), "segments", profile, None, 1.0, seen.append, png_dir
+    )
+    return report, seen
+
+
+def _clean_release(task_type: str, profile: str, tmp_path: Path) -> Any:
+    """A generated release of ``task_type`` with at least 6 samples and no finding."""
+    for seed in range(20):
+        draw = RandomDraw(f"seg-clean-{task_type}-{profile}-{seed}")
+        document = build_subject(draw, "segments", profile, task_types=[task_type], min_items=6).document
+        if not _same(_write(tmp_path, document), profile)["files"][-1]["findings"]:
+            return document
+    raise AssertionError(f"no clean generated {task_type} release")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("task_type", TASK_TYPES)
+def test_one_faulty_sample_leaves_the_others_to_the_native_checks(
+    native: ModuleType, profile: str, task_type: str, tmp_path: Path
+) -> None:
+    """A release of any task type with one faulty sample: only that sample goes to the reference path (the
+    debug hook names it), the report is native, and it equals the reference path's."""
+    document = _clean_release(task_type, profile, tmp_path)
+    samples = document["dataset"]["samples"]
+    faulty = len(samples) // 2
+    samples[faulty]["labels"]["not-declared"] = None  # SEG-LABELSET-UNDECLARED (labelsets are declared)
+    path = _write(tmp_path, document)
+    report, seen = _handed_over(path, profile)
+    assert report is not None, seen
+    assert seen and seen[-1].endswith(
+        f"1 of {len(samples)} samples not certified, to the reference path one by one: {faulty}"
+    )
+    expected = _same(path, profile)["files"][-1]["findings"]
+    assert [(f.rule, f.pointer, f.message) for f in report.findings] == [
+        (f["rule"], f["pointer"], f["message"]) for f in expected
+    ]
+    assert f"/dataset/samples/{faulty}/labels/not-declared" in [f.pointer for f in report.findings]
+
+
+@pytest.mark.parametrize("task_type", ["segmentation-bitmap", "image-segmentation-sequence"])
+def test_a_local_bitmap_sample_goes_alone_with_the_png_dir(
+    native: ModuleType, task_type: str, tmp_path: Path
+) -> None:
+    """A bitmap release whose one sample names a local (here undecodable) bitmap relative to --png-dir:
+    that sample alone is decoded by the reference path, with the png_dir, and the report equals the
+    reference path's (with and without the png_dir)."""
+    document = _clean_release(task_type, "lenient", tmp_path)
+    samples = document["dataset"]["samples"]
+    label = next(iter(samples[1]["labels"].values()))
+    holders = label["attributes"].get("frames") or [label["attributes"]]
+    holders[0]["segmentation_bitmap"] = {"url": "masks/broken.png"}
+    pngs = tmp_path / "pngs"
+    (pngs / "masks").mkdir(parents=True)
+    (pngs / "masks" / "broken.png").write_bytes(b"not a png")
+    path = _write(tmp_path, document)
+    report, seen = _handed_over(path, "lenient", pngs)
+    assert report is not None and seen[-1].endswith(
+        f"1 of {len(samples)} samples not certified, to the reference path one by one: 1"
+    )
+    assert [f.rule for f in report.findings] == ["SEG-BITMAP-UNREADABLE"]
+    fast = validate(path, format="segments", profile="lenient", png_dir=pngs).to_json()
+    assert fast == _reference_report(path, format="segments", profile="lenient", png_dir=pngs)
+    assert fast["files"][-1]["findings"][0]["rule"] == "SEG-BITMAP-UNREADABLE"
+    _same(path, "lenient")  # without the png_dir the path names no file: no finding either way
+
+
+# Edits where exact Python semantics are not modelled in C (the sample is "not sure"), or easy to get wrong:
+# each release must report as the reference path.
+def _points(values: list[Any]) -> Any:
+    def edit(attributes: dict[str, Any]) -> None:
+        attributes["annotations"] = [{"id": 0, "category_id": 1}, {"id": 1, "category_id": 1}]
+        attributes["point_annotations"] = values
+
+    return edit
+
+
+POINT_EDITS = {
+    "true-before-one": _points([0, True, 1]),  # set() keeps True: instance 1 owns no point
+    "one-before-true": _points([0, 1, True]),
+    "integral-float": _points([0, 1.0]),
+    "false-before-zero": _points([False, 0, 1]),
+    "only-zero": _points([0, 0]),
+    "unknown-id": _points([0, 1, 7]),
+    "strings-and-lists": _points(["1", [1], None, 0, 1]),
+    "not-a-list": _points({"0": 1}),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(POINT_EDITS))
+@pytest.mark.parametrize("task_type", ["pointcloud-segmentation", "pointcloud-segmentation-sequence"])
+def test_point_annotation_edits_report_as_the_reference(
+    native: ModuleType, task_type: str, edit: str, tmp_path: Path
+) -> None:
+    document = _clean_release(task_type, "lenient", tmp_path)
+    label = next(iter(document["dataset"]["samples"][0]["labels"].values()))
+    for holder in label["attributes"].get("frames") or [label["attributes"]]:
+        POINT_EDITS[edit](holder)
+    _same(_write(tmp_path, document), "lenient")
+
+
+def _sensors(edit: Any) -> Any:
+    def apply(sample: dict[str, Any]) -> None:
+        edit(sample["attributes"]["sensors"], next(iter(sample["labels"].values()))["attributes"]["sensors"])
+
+    return apply
+
+
+SENSOR_EDITS = {
+    "renamed": _sensors(lambda ss, ls: ls[0].update(name="other")),
+    "name-null-both": _sensors(lambda ss, ls: (ss[0].update(name=None), ls[0].pop("name"))),
+    "name-number": _sensors(lambda ss, ls: (ss[0].update(name=1), ls[0].update(name=1.0))),
+    "task-type-changed": _sensors(lambda ss, ls: ls[0].update(task_type="image-vector-sequence")),
+    "swapped": _sensors(lambda ss, ls: ls.reverse()),
+    "one-label-sensor-less": _sensors(lambda ss, ls: ls.pop()),
+    "one-sample-sensor-less": _sensors(lambda ss, ls: ss.pop()),
+    "nested-multisensor": _sensors(
+        lambda ss, ls: (
+            ss[0].update(task_type="multisensor-sequence"),
+            ls[0].update(task_type="multisensor-sequence"),
+        )
+    ),
+    "sample-sensors-not-a-list": _sensors(lambda ss, ls: ss.clear() or ss.append("x")),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(SENSOR_EDITS))
+def test_sensor_edits_report_as_the_reference(native: ModuleType, edit: str, tmp_path: Path) -> None:
+    document = _clean_release("multisensor-sequence", "lenient", tmp_path)
+    SENSOR_EDITS[edit](document["dataset"]["samples"][0])
+    _same(_write(tmp_path, document), "lenient")
+
+
 def test_a_header_key_after_the_samples_is_seen(native: ModuleType, tmp_path: Path) -> None:
     """The decider is built from the header before the samples; keys written after them (here the
     categories) must give the same tables, else the reference path judges the file."""
@@ -206,8 +342,8 @@ def test_generated_documents_report_as_the_reference(native: ModuleType, documen
 
 
 @settings(max_examples=examples(40))
-@given(generators.segments_release(task_types=DECIDED, max_items=4), st.sampled_from(PROFILES))
-def test_generated_releases_of_decided_task_types_report_as_the_reference(
+@given(generators.segments_release(task_types=TASK_TYPES, max_items=4), st.sampled_from(PROFILES))
+def test_generated_releases_of_every_task_type_report_as_the_reference(
     native: ModuleType, document: Any, profile: str
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -218,11 +354,11 @@ OPERATORS = sorted({(o, p) for p in PROFILES for o in operators_for("segments", 
 
 
 @settings(max_examples=examples(60))
-@given(st.sampled_from(OPERATORS), st.sampled_from(DECIDED), st.integers(0, 2**32))
+@given(st.sampled_from(OPERATORS), st.sampled_from(TASK_TYPES), st.integers(0, 2**32))
 def test_mutants_report_as_the_reference(
     native: ModuleType, case: tuple[str, str], task_type: str, seed: int
 ) -> None:
-    """A mutant of a random operator on a release of a decided task type (where the operator finds a site)."""
+    """A mutant of a random operator on a release of a random task type (where the operator finds a site)."""
     operator_id, profile = case
     draw = RandomDraw(f"seg-hyp-{seed}")
     subject = build_subject(draw, "segments", profile, task_types=[task_type], min_items=2)
@@ -239,7 +375,7 @@ def _base_releases() -> list[Any]:
         build_subject(
             RandomDraw(f"seg-perturb-{task_type}"), "segments", "lenient", task_types=[task_type], min_items=3
         ).document
-        for task_type in DECIDED
+        for task_type in TASK_TYPES
     ]
 
 

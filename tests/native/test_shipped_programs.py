@@ -1,16 +1,18 @@
 """The schema programs and decider tables shipped as package data (validator/native/shipped.py): they are what
-the sources give today, they load back into exactly the compiled program, and the fast path uses them."""
+the sources give today, they load back into exactly the compiled program, and the fast path uses them (also
+the program of Segments samples)."""
 
 from __future__ import annotations
 
 import re
 from types import ModuleType
 
+import orjson
 import pytest
 
 from labelspec.generators import native_programs
 from labelspec.validator.compiler import PROFILES, compile_schema, list_formats
-from labelspec.validator.native import datagym_rules, encord_rows, fastpath, shipped
+from labelspec.validator.native import datagym_rules, encord_rows, fastpath, segments, shipped
 from labelspec.validator.native.encord_ontology import ontology_rules
 from labelspec.validator.native.schema_program import NotCompilable, compile_program
 
@@ -64,3 +66,37 @@ def test_the_fast_path_takes_the_shipped_program(native: ModuleType, monkeypatch
                 assert fastpath._program(format_id, profile) is not None
     finally:
         fastpath._program.cache_clear()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_segments_samples_take_the_shipped_program(
+    native: ModuleType, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The samples of a release of every task type the schema allows are checked with the shipped program
+    (one entry per dataset branch set): nothing is compiled, and each entry checks a sample as the program
+    compiled for those branches alone does."""
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("compiled although a samples program is shipped")
+
+    schema = compile_schema(segments.FORMAT, profile)
+    task_types = schema["definitions"]["task_type"]["enum"]
+    compiled = {
+        chosen: compile_program(segments.items_schema(schema, chosen))
+        for chosen in segments.task_type_branches(schema)
+    }
+    sample = orjson.dumps({"uuid": "u", "name": "n", "labels": {}, "attributes": {"image": {"url": "x"}}})
+    monkeypatch.setattr(fastpath, "compile_schema", refuse)
+    monkeypatch.setattr(fastpath, "compile_program", refuse)
+    fastpath._segments_program.cache_clear()
+    try:
+        for task_type in task_types:
+            header = {"dataset": {"name": "d", "task_type": task_type, "samples": []}}
+            checks = fastpath._segments_checks(profile, header)
+            assert checks is not None, task_type
+            schema_object, entry, _rules, chosen = checks
+            alone = compiled[chosen]
+            expected = native.Schema(alone.ir).valid(sample, alone.entries["items"])
+            assert schema_object.valid(sample, entry) == expected, task_type
+    finally:
+        fastpath._segments_program.cache_clear()

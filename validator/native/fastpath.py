@@ -146,10 +146,25 @@ def _coco_plan(format_id: str, profile: str) -> coco.Plan | None:
 
 
 @functools.cache
+def _shipped_samples(profile: str) -> tuple[Any, dict[str, int]] | None:
+    """(schema, entries) of the shipped program of Segments samples (:data:`segments.SAMPLES`), or None."""
+    module = native()
+    program = shipped.load(segments.SAMPLES, profile)
+    if module is None or program is None:
+        return None
+    return module.Schema(program.ir), program.entries
+
+
+@functools.cache
 def _segments_program(profile: str, chosen: str) -> _Program | None:
-    """The program that checks one sample of a release whose dataset branches are ``chosen``."""
+    """The program that checks one sample of a release whose dataset branches are ``chosen``: shipped with
+    the package for the task types the schema allows, else compiled (and cached) on first use."""
     module = native()
     assert module is not None
+    ready = _shipped_samples(profile)
+    entry = ready[1].get(f"member-items:{chosen}") if ready is not None else None
+    if ready is not None and entry is not None:
+        return _Program(ready[0], -1, entry)
     program = _compiled_program(
         segments.FORMAT, profile, f"-samples-{chosen}", lambda schema: segments.items_schema(schema, chosen)
     )
@@ -236,14 +251,15 @@ def native_report(
     share of items (0..1) beyond which to give up (a caller with several processes spreads a very faulty
     file better itself). ``ontology``: the parsed Encord ontology the rules check against. ``jobs``:
     processes for the native pass over a large file (its list is cut into contiguous parts). ``png_dir``:
-    the COCO panoptic PNG folder (its rules have no native twin: a panoptic file given one is "not sure").
+    the COCO panoptic PNG folder (its rules have no native twin: a panoptic file given one is "not sure"), and
+    the folder relative Segments label bitmaps resolve against (for the samples handed to the reference path).
     """
     location = str(path)
     if format in (None, segments.FORMAT) and _object_root(location):
         module = native()
         if module is not None and (format == segments.FORMAT or _segments_root(location)):
             report = segments.segments_report(
-                module, _segments_checks, location, format, profile, ontology, max_dirty, _debug
+                module, _segments_checks, location, format, profile, ontology, max_dirty, _debug, png_dir
             )
             if report is not None or format == segments.FORMAT:
                 return report

@@ -12,9 +12,9 @@ A release is one object whose bulk is ``dataset.samples``. The fast path splits 
   to the reference path). Samples it is not sure of are validated by the reference path one at a time
   (:func:`labelspec.validator.scale.streaming.validate_items`), with the header as their context.
 
-Soundness: every catalogued Segments rule has a C twin (``_native.segments_rule_ids()``), is decided on the
-header (:data:`HEADER_RULES`), or fires only under a task type the decider declines
-(:data:`DECLINED_TASK_TYPE_RULES`, :func:`declined_task_type`: then the file takes the reference path).
+Soundness: every catalogued Segments rule has a C twin (``_native.segments_rule_ids()``) or is decided on
+the header (:data:`HEADER_RULES`); the decider models every task type (the label's, and each sensor's in
+multi-sensor sequences), and what it does not model exactly makes it "not sure" of that sample alone.
 :func:`unmirrored_rules` names any other rule, and the fast path is then off for Segments; a rule the C code
 does not know also makes it answer "not sure" for every sample (``decider_config(...)["rules"]``).
 
@@ -26,6 +26,8 @@ release in 0.21 s against 0.57 s for ``orjson.loads`` (same process), which leav
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -69,40 +71,21 @@ _DRAFT07 = "http://json-schema.org/draft-07/schema#"
 
 # Rules the reference path decides on the header (they read only dataset.task_attributes).
 HEADER_RULES = frozenset({"SEG-CATEGORY-ID-DUPLICATE", "SEG-CATEGORY-REFERENCE-UNDECLARED"})
-# Rules that fire only under task types the decider declines (the whole file takes the reference path).
-DECLINED_TASK_TYPE_RULES = {
-    "SEG-FRAME-COUNT-MISMATCH": "sequences (_Walker.sequence)",
-    "SEG-TRACK-CATEGORY-CHANGED": "sequences (_Walker.annotations with tracks)",
-    "SEG-TRACK-DUPLICATE": "sequences (_Walker.annotations with tracks)",
-    "SEG-SENSOR-MISMATCH": "multisensor-sequence (_Walker.multisensor)",
-    "SEG-POINT-ANNOTATION-UNKNOWN": "pointcloud-segmentation(-sequence) (_Walker.point_annotations)",
-    "SEG-ANNOTATION-WITHOUT-POINTS": "pointcloud-segmentation(-sequence) (_Walker.point_annotations)",
-}
 # Attribute input types as segments_rules.c numbers them (reference._value_problem).
 _KINDS = {"select": 1, "multiselect": 2, "text": 3, "number": 4, "checkbox": 5}
 _SHAPES = {"bbox": 1, "point": 2}
 _INT64 = (-(2**63), 2**63 - 1)
-
-
-def declined_task_type(task_type: Any) -> bool:
-    """Task types whose labels the decider does not model (frames, sensors, point_annotations)."""
-    return isinstance(task_type, str) and (
-        task_type.endswith("-sequence") or task_type == "pointcloud-segmentation"
-    )
+_NAMED = 10  # sample indexes a debug message names at most
 
 
 def unmirrored_rules(module: ModuleType) -> list[str]:
-    """Catalogued Segments rules with neither a C twin, a header decision nor a declined task type."""
-    twins = set(module.segments_rule_ids()) | HEADER_RULES | set(DECLINED_TASK_TYPE_RULES)
+    """Catalogued Segments rules with neither a C twin nor a header decision."""
+    twins = set(module.segments_rule_ids()) | HEADER_RULES
     return [spec.id for spec in catalogue(FORMAT) if spec.id not in twins]
 
 
 def _decided_in_c() -> list[str]:
-    return [
-        spec.id
-        for spec in catalogue(FORMAT)
-        if spec.id not in HEADER_RULES and spec.id not in DECLINED_TASK_TYPE_RULES
-    ]
+    return [spec.id for spec in catalogue(FORMAT) if spec.id not in HEADER_RULES]
 
 
 # ------------------------------------------------------------------------------------------ the decider
@@ -146,9 +129,9 @@ def _int64(value: int) -> int:
 
 def decider_config(document: Any) -> dict[str, Any] | None:
     """The tables of ``SegmentsRules`` for a release (its header), or None when the decider declines it
-    (no ``dataset``, a declined task type, something not representable)."""
+    (no ``dataset``, something not representable)."""
     dataset = document.get("dataset") if isinstance(document, dict) else None
-    if not isinstance(dataset, dict) or declined_task_type(dataset.get("task_type")):
+    if not isinstance(dataset, dict):
         return None
     try:
         return _config(dataset)
@@ -180,13 +163,17 @@ def _config(dataset: dict[str, Any]) -> dict[str, Any]:
     if isinstance(labelsets, list):
         names = [ls["name"] for ls in labelsets if isinstance(ls, dict) and isinstance(ls.get("name"), str)]
         declared = tuple(_text(name) for name in dict.fromkeys(names))
-    allowed_shapes = reference.ALLOWED_SHAPES.get(task_type or "")
     return {
         "rules": _decided_in_c(),
-        "three_d": task_type is not None and task_type.startswith(("pointcloud", "multisensor")),
+        # what the label's task type (and each sensor's, in multi-sensor sequences) selects is computed in C
+        # from these tables
+        "task_type": None if task_type is None else _text(task_type),
+        "shapes": tuple(
+            (name, sum(_SHAPES[shape] for shape in shapes))
+            for name, shapes in sorted(reference.ALLOWED_SHAPES.items())
+        ),
+        "bitmap_task_types": tuple(sorted(reference.BITMAP_TASK_TYPES)),
         "image": task_type in reference.IMAGE_TASK_TYPES,
-        "bitmap": task_type in reference.BITMAP_TASK_TYPES,
-        "shapes": -1 if allowed_shapes is None else sum(_SHAPES[s] for s in allowed_shapes),
         "labelsets": declared,
         "report_undeclared": config.categories is not None,
         "categories": tuple(categories),
@@ -276,6 +263,37 @@ def items_schema(schema: dict[str, Any], chosen: str) -> dict[str, Any]:
     }
 
 
+# The shipped program of the samples (``programs/segments-samples-<profile>.json``, written by ``labelspec
+# codegen``): one program whose entry ``member-items:<branches>`` checks a sample, for the dataset branches of
+# every task type the profile's schema allows (another header compiles its own on first use).
+SAMPLES = f"{FORMAT}-samples"
+
+
+def task_type_branches(schema: dict[str, Any]) -> list[str]:
+    """The dataset branches (:func:`branches`) of each task type the schema's ``task_type`` enum allows."""
+    task_type = schema.get("definitions", {}).get("task_type", {})
+    out: list[str] = []
+    for value in task_type.get("enum", []) if isinstance(task_type, dict) else []:
+        try:
+            chosen = branches(schema, {"dataset": {"task_type": value}})
+        except NotCompilable:
+            continue
+        if chosen not in out:
+            out.append(chosen)
+    return out
+
+
+def samples_schema(schema: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
+    """One schema whose member ``<branches>`` is the samples list of a release with those dataset branches
+    (:func:`items_schema`): compiled once, the items of each member are an entry of one program."""
+    return {
+        "$schema": _DRAFT07,
+        "definitions": schema["definitions"],
+        "type": "object",
+        "properties": {c: {"type": "array", "items": items_schema(schema, c)["items"]} for c in chosen},
+    }
+
+
 # ------------------------------------------------------------------------------------------ the report
 
 Debug = Callable[[str], None]
@@ -292,9 +310,12 @@ def segments_report(
     ontology: Any,
     max_dirty: float,
     debug: Debug,
+    png_dir: str | os.PathLike[str] | None = None,
 ) -> FileReport | None:
     """The report of a Segments release with the native checks doing what they can, or None (then the
-    reference path judges the whole file)."""
+    reference path judges the whole file). ``max_dirty``: the share of samples (0..1) the native checks may
+    leave to the reference path before it judges the whole file instead; ``png_dir``: where the reference
+    path resolves relative bitmap paths of the samples it is given."""
     if format not in (None, FORMAT):
         return None
     unmirrored = unmirrored_rules(module)
@@ -315,6 +336,7 @@ def segments_report(
             debug(f"{location}: segments: no native checks for this header")
             return None
         schema, items, rules, _chosen = found
+        size = os.fstat(handle.fileno()).st_size
         result = module.check_file(
             location,
             schema,
@@ -322,6 +344,8 @@ def segments_report(
             items,
             rules,
             None,
+            # how many samples may be handed over (a sample takes at least 2 bytes, "{}")
+            max_dirty=sys.maxsize if max_dirty >= 1.0 else int(max_dirty * size / 2) + 1,
             list_at=open_at,
             progress=progress.listener(),
             progress_step=1 << 20,
@@ -333,21 +357,27 @@ def segments_report(
         handle.seek(close)
         shell_bytes = head + handle.read()
     return _report(
-        location, format, profile, ontology, max_dirty, debug, (shell_bytes, provisional, found), result
+        location,
+        format,
+        (profile, ontology, png_dir),
+        max_dirty,
+        debug,
+        (shell_bytes, provisional, found),
+        result,
     )
 
 
 def _report(
     location: str,
     format: str | None,
-    profile: str,
-    ontology: Any,
+    options: tuple[str, Any, str | os.PathLike[str] | None],
     max_dirty: float,
     debug: Debug,
     header: tuple[bytes, Any, Any],
     result: dict[str, Any],
 ) -> FileReport | None:
     shell_bytes, provisional, (_schema, _items, _rules, chosen) = header
+    profile, ontology, png_dir = options
     try:
         shell = orjson.loads(shell_bytes)
         if format is None and detect_format(shell) != FORMAT:
@@ -373,16 +403,20 @@ def _report(
     dirty: list[tuple[int, int, int]] = result["dirty"]
     if not dirty:
         return FileReport(path=location, format=FORMAT, profile=profile, findings=[])
-    config = decider_config(shell)
-    if config is None or config["bitmap"] or len(dirty) > max_dirty * result["items"]:
-        # bitmaps may resolve against a png_dir only the reference path is given
+    if len(dirty) > max_dirty * result["items"]:
         debug(
             f"{location}: segments: {len(dirty)} of {result['items']} samples not certified: reference path"
         )
         return None
-    debug(f"{location}: segments: {len(dirty)} of {result['items']} samples not certified")
+    debug(
+        f"{location}: segments: {len(dirty)} of {result['items']} samples not certified, to the reference "
+        f"path one by one: {', '.join(str(index) for index, _start, _end in dirty[:_NAMED])}"
+        + (", ..." if len(dirty) > _NAMED else "")
+    )
     layout = Layout(CONTAINER, result["open"], result["close"], (), ())
-    plan = Plan(location, location, FORMAT, profile, layout, 0, ontology)
+    plan = Plan(
+        location, location, FORMAT, profile, layout, 0, ontology, None if png_dir is None else str(png_dir)
+    )
     try:
         return merge(plan, [validate_items(plan, dirty)])
     except Fallback:
