@@ -6,7 +6,8 @@
 Inputs are generated at a fixed seed (:data:`SEED`) with labelspec's fixture generators into
 ``benchmarks/.cache/`` (not committed; reused when present): Encord exports of video label rows (up to 100
 frames, 10 objects per row) with their ontology, of about 10 MB, 100 MB and 1 GB; a Segments.ai release
-(vector task) and a DataGym export (image tasks) of about 100 MB each; a COCO instance file shaped like
+(vector task), a Segments.ai multi-sensor sequence release (lidar and camera sequences) and a DataGym
+export (image tasks) of about 100 MB each; a COCO instance file shaped like
 train2017 (:func:`coco_input`, 445 MB, and a 1/20 slice); a COCO panoptic file shaped like
 panoptic_train2017, cut at about 100 MB (:func:`panoptic_input`, and a 1/20 slice). Rows, samples and tasks
 are generated one by one and written out streaming; the large inputs repeat a pool of generated items with
@@ -176,15 +177,32 @@ def datagym_input(size: int = ITEMS_BYTES) -> Path:
 def segments_input(size: int = ITEMS_BYTES) -> Path:
     """A Segments.ai release (vector task) of about ``size`` bytes: 2 000 generated samples, repeated with
     fresh uuids and names."""
+    return _segments_release(size, "vector", 2000, {})
+
+
+def segments_sequence_input(size: int = ITEMS_BYTES) -> Path:
+    """A Segments.ai multi-sensor sequence release of about ``size`` bytes: 300 generated samples (a lidar
+    point-cloud sequence and a camera image sequence each, 1-40 frames, up to 8 tracks with their cuboids,
+    polygons and polylines), repeated with fresh uuids and names."""
+    return _segments_release(size, "multisensor-sequence", 300, {"max_frames": 40, "max_objects": 8})
+
+
+def _segments_release(size: int, task_type: str, pool_size: int, knobs: dict[str, int]) -> Path:
     from labelspec.generators.fixtures.common import RandomDraw
     from labelspec.generators.fixtures.segments import build_release
 
-    path = CACHE / f"segments-{size // 10**6}MB.json"
+    kind = "" if task_type == "vector" else f"-{task_type}"
+    path = CACHE / f"segments{kind}-{size // 10**6}MB.json"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
     release = build_release(
-        RandomDraw(SEED), profile="lenient", task_types=["vector"], min_items=2000, max_items=2000
+        RandomDraw(SEED),
+        profile="lenient",
+        task_types=[task_type],
+        min_items=pool_size,
+        max_items=pool_size,
+        **knobs,  # type: ignore[arg-type]
     )
     pool = release["dataset"].pop("samples")
 
@@ -502,6 +520,7 @@ from segments import typing as t
 gc.disable()
 MODELS = {
     "vector": (t.ImageSampleAttributes, t.ImageVectorLabelAttributes),
+    "multisensor-sequence": (t.MultiSensorSampleAttributes, t.MultiSensorLabelAttributes),
     "bboxes": (t.ImageSampleAttributes, t.ImageVectorLabelAttributes),
     "keypoints": (t.ImageSampleAttributes, t.ImageVectorLabelAttributes),
     "segmentation-bitmap": (t.ImageSampleAttributes, t.ImageSegmentationLabelAttributes),
@@ -753,6 +772,12 @@ def items_suite(format_id: str, title: str, make: Callable[[], Path]) -> Callabl
     return suite
 
 
+def segments_suite(bench: Bench, args: argparse.Namespace) -> None:
+    """The vector release, then a multi-sensor sequence release of the same size (frames, tracks, sensors)."""
+    items_suite("segments", "Segments release", segments_input)(bench, args)
+    items_suite("segments", "Segments multi-sensor sequence release", segments_sequence_input)(bench, args)
+
+
 def coco_suite(bench: Bench, args: argparse.Namespace) -> None:
     """COCO instances shaped like train2017: baseline, labelspec (fast and reference path), peers side by
     side. python-jsonschema (about 50x) runs on a 1/20 slice, next to the baseline and labelspec there."""
@@ -814,7 +839,7 @@ def panoptic_suite(bench: Bench, args: argparse.Namespace) -> None:
 # Suites by name, in the order of the results; other scripts may register theirs (name -> function).
 SUITES: dict[str, Callable[[Bench, argparse.Namespace], None]] = {
     "encord": encord_suite,
-    "segments": items_suite("segments", "Segments release", segments_input),
+    "segments": segments_suite,
     "datagym": items_suite("datagym", "DataGym export", datagym_input),
     "coco": coco_suite,
     "panoptic": panoptic_suite,
