@@ -73,7 +73,10 @@ def register(commands: Any) -> None:
         metavar="S",
         dest="statuses",
         help="DataGym, Segments, Encord: only items with this status (repeatable, case-insensitive; 'all' "
-        "= every status). Default: every status but DataGym skipped/reviewed_skip tasks, Segments SKIPPED "
+        "= every status): the vendor's own (e.g. LABELED, REVIEWED_TWICE, RETURNED, skipped) or labelspec's "
+        "name, which selects the same items of every vendor (unlabelled, prelabelled, labelling, labelled, "
+        "reviewing, reviewed, reviewed_twice, verified, rejected, skipped). Default: every status but "
+        "DataGym skipped/reviewed_skip tasks, Segments SKIPPED "
         "samples and Encord NOT_LABELLED rows (counted as filtered)",
     )
     parser.add_argument(

@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from encord.objects.bitmask import BitmaskCoordinates
+from hypothesis import given, settings
 from PIL import Image
 from segments.dataset import SegmentsDataset
 
+from labelspec import generators
 from labelspec.convert.api import convert
+from labelspec.convert.registry import ConversionError
+from tests.conftest import CORPUS, examples
 from tests.convert.test_convert_corpus import make_media
 from tests.convert.test_convert_encord_groups import _encord_export, _segments_tracks, _sequence_release
 from tests.interop.test_segments_sdk import sdk_accepts
@@ -79,7 +85,9 @@ def _assert_tracks(source: list[dict[Any, Any]], written: list[dict[Any, Any]]) 
             matches = [
                 t
                 for t, (k, c) in frame_written.items()
-                if k == kind and np.allclose(np.asarray(c, dtype=float), coords, atol=1e-6)
+                if k == kind
+                and len(c) == len(coords)
+                and np.allclose(np.asarray(c, dtype=float), coords, atol=1e-6)
             ]
             assert matches, (track, kind)
             assert tracks.setdefault(track, matches[0]) in matches, f"track {track} changed its id"
@@ -208,3 +216,79 @@ def test_datagym_target_keeps_frames_as_image_tasks_and_says_why(tmp_path: Path)
     assert all("task_export_url" not in t for t in tasks)
     reasons = [loss.reason for loss in report.losses if loss.what == "media item"]
     assert len(reasons) == len(tasks) and all("task_export_url" in r for r in reasons)
+
+
+def _trajectories(document: dict[str, Any]) -> dict[str, Counter[tuple[Any, ...]]]:
+    """sample uuid -> the multiset of its tracks, each as (category, ((frame, type, rounded points), ...)),
+    from a release's JSON: equal multisets = the same objects on the same frames, grouped the same way."""
+    found: dict[str, Counter[tuple[Any, ...]]] = {}
+    for sample in document["dataset"]["samples"]:
+        label = sample["labels"].get("ground-truth")
+        if not label or not label.get("attributes"):
+            continue
+        tracks: dict[Any, list[tuple[Any, ...]]] = {}
+        categories: dict[Any, Any] = {}
+        for n, frame in enumerate(label["attributes"]["frames"]):
+            for a in frame["annotations"]:
+                points = tuple(round(float(c), 6) for point in a["points"] for c in point)
+                tracks.setdefault(a["track_id"], []).append((n, a["type"], points))
+                categories[a["track_id"]] = a["category_id"]
+        found[sample["uuid"]] = Counter((categories[t], tuple(v)) for t, v in tracks.items())
+    return found
+
+
+@settings(max_examples=examples(10), deadline=None)
+@given(generators.segments_release(profile="strict", task_types=["image-vector-sequence"], max_size=256))
+def test_generated_sequence_releases_keep_their_tracks(release: Any) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        source, out = Path(folder, "release.json"), Path(folder, "out.json")
+        source.write_text(json.dumps(release), encoding="utf-8")
+        try:
+            report = convert(source, "segments", out, statuses=["all"])  # strict-valid: conftest
+        except ConversionError as exc:  # nothing convertible (e.g. no sample in the labelset read)
+            assert exc.exit_code == 1 and not out.exists()
+            return
+        written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["dataset"]["task_type"] == "image-vector-sequence"
+    assert sdk_accepts(written)
+    mine, theirs = _trajectories(release), _trajectories(written)
+    assert set(theirs) <= set(mine)
+    changed = {loss.where for loss in report.losses}
+    for uuid, tracks in theirs.items():
+        if not any(where.startswith(f"{uuid}/") or where == uuid for where in changed):
+            assert tracks == mine[uuid]
+
+
+def _ids(png: Path) -> np.ndarray:
+    rgba = np.asarray(Image.open(png).convert("RGBA"), dtype=np.uint32)
+    return rgba[..., 0] + 256 * rgba[..., 1] + 65536 * rgba[..., 2]
+
+
+def test_segments_segmentation_sequence_keeps_each_tracks_pixels(tmp_path: Path) -> None:
+    release = json.loads((CORPUS / "segments" / "image-segmentation-sequence-release.json").read_text())
+    frames = release["dataset"]["samples"][0]["labels"]["ground-truth"]["attributes"]["frames"]
+    # a second track whose instance id differs between frames (ids are per frame, tracks join them)
+    frames[0]["annotations"].append({"id": 2, "category_id": 1, "track_id": 2, "is_keyframe": True})
+    frames[1]["annotations"].append({"id": 5, "category_id": 1, "track_id": 2, "is_keyframe": True})
+    source = tmp_path / "release.json"
+    source.write_text(json.dumps(release), encoding="utf-8")
+    media = make_media("segments", source, tmp_path / "media")  # instance i fills row band i
+    out = tmp_path / "out" / "seg.json"
+    out.parent.mkdir()
+    report = convert(source, "segments", out, media_dir=media)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["dataset"]["task_type"] == "image-segmentation-sequence" and sdk_accepts(written)
+    (sample,) = written["dataset"]["samples"]
+    tracks: dict[int, int] = {}
+    for frame, theirs in zip(frames, sample["labels"]["ground-truth"]["attributes"]["frames"], strict=True):
+        mine = _ids(media / frame["segmentation_bitmap"]["url"].rsplit("/", 1)[1])
+        ours = _ids(out.parent / theirs["segmentation_bitmap"]["url"])
+        assert all(a["id"] == a["track_id"] for a in theirs["annotations"])
+        for annotation in frame["annotations"]:
+            pixels = mine == annotation["id"]
+            matches = [
+                a["track_id"] for a in theirs["annotations"] if np.array_equal(ours == a["id"], pixels)
+            ]
+            assert len(matches) == 1 and tracks.setdefault(annotation["track_id"], matches[0]) == matches[0]
+    assert len(tracks) == len(set(tracks.values())) == 2
+    assert report.lossless, report.losses

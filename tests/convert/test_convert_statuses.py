@@ -138,19 +138,7 @@ def test_default_status_filter_leaves_out_not_labelled_rows_and_counts_them(tmp_
 
 
 def test_segments_statuses_reach_encord(tmp_path: Path) -> None:
-    release = json.loads((CORPUS / "segments" / "bboxes-release.json").read_text(encoding="utf-8"))
-    template = release["dataset"]["samples"][0]
-    samples = []
-    for n, status in enumerate(SEGMENTS_CASES):
-        sample = copy.deepcopy(template)
-        sample["uuid"] = f"5e6d0000-0000-4000-8000-0000000001{n:02d}"
-        sample["name"] = f"{status.lower()}.jpg"
-        sample["attributes"]["image"]["url"] = f"https://example.com/{status.lower()}.jpg"
-        sample["labels"]["ground-truth"]["label_status"] = status
-        samples.append(sample)
-    release["dataset"]["samples"] = samples
-    source = tmp_path / "release.json"
-    source.write_text(json.dumps(release), encoding="utf-8")
+    source = _segments_release_with_every_status(tmp_path)
     assert set(_segments_by_status(source)) == {s.value for s in SegmentsStatus}  # every SDK status is there
     media = make_media("segments", source, tmp_path / "media")
 
@@ -215,3 +203,74 @@ def test_targets_without_statuses_report_unfinished_items(target: str, tmp_path:
     assert len(_status_losses(report)) == sum(t["status"] == "skipped" for t in tasks)
     report = convert(source, target, tmp_path / f"default-{out.name}", media_dir=media)
     assert not _status_losses(report)  # skipped tasks are not read by default
+
+
+def _segments_release_with_every_status(tmp_path: Path) -> Path:
+    release = json.loads((CORPUS / "segments" / "bboxes-release.json").read_text(encoding="utf-8"))
+    template = release["dataset"]["samples"][0]
+    samples = []
+    for n, status in enumerate(SEGMENTS_CASES):
+        sample = copy.deepcopy(template)
+        sample["uuid"] = f"5e6d0000-0000-4000-8000-0000000001{n:02d}"
+        sample["name"] = f"{status.lower()}.jpg"
+        sample["attributes"]["image"]["url"] = f"https://example.com/{status.lower()}.jpg"
+        sample["labels"]["ground-truth"]["label_status"] = status
+        samples.append(sample)
+    release["dataset"]["samples"] = samples
+    source = tmp_path / "release.json"
+    source.write_text(json.dumps(release), encoding="utf-8")
+    return source
+
+
+# labelspec's status name -> the source statuses it selects, per vendor (from the SDK enums' meaning)
+NAMED = {
+    "rejected": {"encord": {("LABEL_IN_PROGRESS", "RETURNED")}, "segments": {"REJECTED"}, "datagym": set()},
+    "labelled": {"encord": {("LABELLED", "COMPLETED")}, "segments": {"LABELED"}, "datagym": {"completed"}},
+    "reviewed": {"encord": {("REVIEWED", None)}, "segments": {"REVIEWED"}, "datagym": {"reviewed"}},
+    "skipped": {"encord": set(), "segments": {"SKIPPED"}, "datagym": {"skipped"}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_one_status_name_selects_the_same_items_of_every_vendor(name: str, tmp_path: Path) -> None:
+    labels, ontology, rows = _encord_statuses(tmp_path)
+    wanted = NAMED[name]
+    titles = {
+        r["data_title"] for r in rows if (r["label_status"], r["annotation_task_status"]) in wanted["encord"]
+    }
+    if titles:
+        convert(labels, "segments", tmp_path / "e.json", ontology=ontology, statuses=[name])
+        written = json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))["dataset"]["samples"]
+        assert {s["name"] for s in written} == titles
+
+    source = _segments_release_with_every_status(tmp_path)
+    convert(source, "segments", tmp_path / "s.json", statuses=[name])
+    written = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["dataset"]["samples"]
+    assert {s["name"] for s in written} == {f"{s.lower()}.jpg" for s in wanted["segments"]}
+
+    dg = CORPUS / "datagym" / "image-project.json"
+    tasks = json.loads(dg.read_text(encoding="utf-8"))[1:]
+    if wanted["datagym"]:
+        convert(dg, "datagym", tmp_path / "d.json", statuses=[name])
+        written = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))[1:]
+        expected = [t["external_media_ID"] for t in tasks if t["status"] in wanted["datagym"]]
+        assert [t["external_media_ID"] for t in written] == expected
+
+
+def test_outputs_with_every_status_pass_the_installed_strict_validator(
+    cli: list[str], tmp_path: Path
+) -> None:
+    source = _segments_release_with_every_status(tmp_path)
+    media = make_media("segments", source, tmp_path / "media")
+    convert(source, "encord", tmp_path / "enc", media_dir=media, statuses=["all"])
+    convert(source, "datagym", tmp_path / "dg.json", media_dir=media, statuses=["all"])
+    convert(source, "segments", tmp_path / "seg.json", media_dir=media, statuses=["all"])
+    for args in (
+        [str(tmp_path / "enc" / "labels.json"), "--ontology", str(tmp_path / "enc" / "ontology.json")],
+        [str(tmp_path / "dg.json")],
+        [str(tmp_path / "seg.json")],
+    ):
+        done = subprocess.run(
+            [*cli, "validate", *args, "--profile", "strict"], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stdout + done.stderr

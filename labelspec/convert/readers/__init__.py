@@ -49,11 +49,13 @@ def with_size(item: MediaItem, options: ReadOptions, *, by_stem: bool = False) -
     return item
 
 
-def keeps(status: object, options: ReadOptions, skipped_by_default: frozenset[str]) -> bool:
+def keeps(status: object, options: ReadOptions, skipped_by_default: frozenset[str], *also: object) -> bool:
     """Whether an item with ``status`` is read: ``--status`` values (case-insensitive; ``all`` = every
-    status) when given, else every status but the reader's ``skipped_by_default`` ones."""
+    status) when given, else every status but the reader's ``skipped_by_default`` ones. ``also``: other
+    names the item's status goes by (the model's status, e.g. ``rejected``, so that one ``--status`` value
+    selects the same items of every vendor; Encord's ``annotation_task_status``)."""
     value = str(status).upper()
     wanted = {s.upper() for s in options.statuses}
     if not wanted:
         return value not in skipped_by_default
-    return "ALL" in wanted or value in wanted
+    return "ALL" in wanted or value in wanted or any(str(a).upper() in wanted for a in also if a is not None)

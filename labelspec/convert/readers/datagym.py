@@ -189,15 +189,14 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
         file_name = (
             task.external_media_id if "external_media_ID" in raw else task.external_image_id
         ) or media_id
-        if not keeps(_get(task, "status"), options, SKIPPED_STATUSES):
+        status = _get(task, "status")
+        if not keeps(status, options, SKIPPED_STATUSES, from_datagym(status)):
             filtered += 1
             continue
         if "labels" not in raw and "global_classifications" not in raw:
             report.drop("video task", "DataGym video-project exports carry no labels", f"/{number_}")
             continue
-        item = MediaItem(
-            id=str(media_id), file_name=str(file_name), status=from_datagym(_get(task, "status"))
-        )
+        item = MediaItem(id=str(media_id), file_name=str(file_name), status=from_datagym(status))
         media.append(with_size(item, options))
         for name, value in _classifications(task.global_classifications).items():
             classifications.append(Classification(name, value, media_id=item.id))

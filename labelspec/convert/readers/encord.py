@@ -583,7 +583,13 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
         branch = raw.get("branch_name") or "main"  # rows exported before label branches are on main
         if branch != options.branch:
             report.drop("label row", f"on label branch {branch!r}, not {options.branch!r} (--branch)", where)
-        elif not keeps(raw.get("label_status"), options, SKIPPED_STATUSES):
+        elif not keeps(
+            raw.get("label_status"),
+            options,
+            SKIPPED_STATUSES,
+            _status(row),
+            raw.get("annotation_task_status"),
+        ):
             filtered += 1
         else:
             reader.row(row, where)

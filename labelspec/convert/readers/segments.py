@@ -369,7 +369,7 @@ class _Reader:
             label = (_get(sample, "labels") or {}).get(labelset)
             is_label = isinstance(label, JsonObject)
             status = str(_get(label, "label_status")).upper() if is_label else "UNLABELED"
-            if not keeps(status, self.options, SKIPPED_STATUSES):
+            if not keeps(status, self.options, SKIPPED_STATUSES, from_segments(status)):
                 filtered += 1
                 continue
             if not is_label:
