@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 from labelspec import __version__
 from labelspec.cliargs import whole
@@ -21,7 +22,6 @@ from labelspec.validator.compiler import (
     list_formats,
 )
 from labelspec.validator.engine import UsageError
-from labelspec.validator.examples import check_example, documented_examples, verdict_matches
 from labelspec.validator.report import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, FileReport, Report
 from labelspec.validator.reporters import REPORTERS, write_text
 from labelspec.validator.rules import all_entries
@@ -95,8 +95,39 @@ def _file_size(path: str) -> int:
         return 0
 
 
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size()`` tells argparse (``COLUMNS``, the terminal of
+    stdout, else 80), without importing shutil: every parser asks for it when an argument is added, and
+    shutil imports the compression modules (start-up time that a small validation notices)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Help(argparse.HelpFormatter):
+    """argparse's help layout, its width found by :func:`_columns`."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors name the command and exit with 2 (our 'bad usage' code)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -117,7 +148,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"labelspec {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # A built-in command about to run: only its parser (each costs start-up); else all of them, and the
+    # commands of the other modules.
+    for name, add in _BUILTIN_PARSERS.items():
+        if command not in BUILTIN_COMMANDS or command == name:
+            add(commands)
+    if command not in BUILTIN_COMMANDS:
+        for module_name in COMMAND_MODULES:
+            importlib.import_module(module_name).register(commands)
+    return parser
 
+
+def _add_validate(commands: Any) -> None:
     check = commands.add_parser(
         "validate",
         help="validate exports (.json, .json.gz, .zip, YOLO folders)",
@@ -188,15 +230,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_cmd_validate)
 
+
+def _add_formats(commands: Any) -> None:
     formats = commands.add_parser("formats", help="list the formats and profiles")
     formats.add_argument("--output", choices=("text", "json"), default="text")
     formats.set_defaults(run=_cmd_formats)
 
+
+def _add_schema(commands: Any) -> None:
     schema = commands.add_parser("schema", help="print the compiled JSON Schema of a format")
     schema.add_argument("format", choices=list_formats(), metavar="FORMAT")
     schema.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE)
     schema.set_defaults(run=_cmd_schema)
 
+
+def _add_rules(commands: Any) -> None:
     rules = commands.add_parser(
         "rules",
         help="list the semantic rules (all formats, or one), or explain one rule",
@@ -208,6 +256,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     rules.add_argument("--output", choices=("text", "json"), default="text")
     rules.set_defaults(run=_cmd_rules)
 
+
+def _add_examples(commands: Any) -> None:
     examples = commands.add_parser(
         "examples",
         help="validate the bundled documented examples and compare with their expected verdicts",
@@ -219,10 +269,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     examples.add_argument("--quiet", "-q", action="store_true", help="print only the summary per format")
     examples.set_defaults(run=_cmd_examples)
 
-    if command not in BUILTIN_COMMANDS:
-        for module_name in COMMAND_MODULES:
-            importlib.import_module(module_name).register(commands)
-    return parser
+
+_BUILTIN_PARSERS: dict[str, Callable[[Any], None]] = {
+    "validate": _add_validate,
+    "formats": _add_formats,
+    "schema": _add_schema,
+    "rules": _add_rules,
+    "examples": _add_examples,
+}
 
 
 def _add_ci_options(check: argparse.ArgumentParser) -> None:
@@ -424,6 +478,8 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
+    from labelspec.validator.examples import documented_examples
+
     rows = []
     for fmt in list_formats():
         meta = format_metadata(fmt)
@@ -474,6 +530,8 @@ def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_examples(args: argparse.Namespace, out: TextIO) -> int:
+    from labelspec.validator.examples import check_example, documented_examples, verdict_matches
+
     unknown = [f for f in args.formats if f not in list_formats()]
     if unknown:
         raise UsageError(f"unknown format(s) {', '.join(unknown)}; known: {', '.join(list_formats())}")
@@ -510,9 +568,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
     Tearing down the interpreter frees every object one by one and runs the cyclic collector over what
     is left: after a large export that took longer than validating it, for a result already written.
+    The cyclic collector is off while the program starts (the modules, classes and tables it builds live
+    until the end: collecting them costs start-up time a small export notices) and, for ``validate``,
+    while it validates, as the validation API does; the other commands run with it on.
     """
-    code = _main(argv, out)
-    if argv is None and out is None:
+    program = argv is None and out is None
+    if program:  # (python -m labelspec has paused it before importing this module)
+        gc.disable()
+    code = _main(argv, out, program)
+    if program:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -522,11 +586,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     return code
 
 
-def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
+def _main(argv: Sequence[str] | None, out: TextIO | None, program: bool = False) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in arguments if not a.startswith("-")), None)
     parser = build_parser(command)
     args = parser.parse_args(arguments)
+    if program and getattr(args, "run", None) is not _cmd_validate:
+        gc.enable()  # validation pauses the collector anyway (labelspec.validator.engine.collector_paused)
     stream = out or sys.stdout
     if not getattr(args, "run", None):
         parser.print_help(stream)

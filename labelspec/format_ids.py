@@ -7,13 +7,21 @@ rules (``validator/rules/<module>.py``, rule ids starting with ``rule_prefix``),
 tests/test_format_ids.py checks that every ``schemas/<id>/`` is registered here and every entry has its
 folder and modules.
 
+The validator's per-format modules (the rules, the native fast path) are imported through :func:`load`, on
+first use: a run imports only the modules of the formats it reads (an Encord export never imports the COCO
+or Segments code; start-up dominates a small export). :func:`load` is the one place where
+``labelspec.validator`` modules are imported lazily (tests/test_layers.py forbids it anywhere else).
+
 The order is the order formats are listed in (``labelspec formats``, the docs): vendor formats first,
 then the interchange formats.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -43,12 +51,23 @@ class FormatId:
     # exports whose root object holds several arrays of items, validated item by item: their keys, the
     # context first (COCO: the images and categories every annotation is checked against)
     sections: tuple[str, ...] = ()
+    # validator/native/<module>.py for each module of the format's native fast path (its decider tables,
+    # its report when the root is an object); () when only the reference path validates it
+    native: tuple[str, ...] = ()
 
 
 COCO_SECTIONS = ("images", "categories", "annotations")
 
 FORMATS: tuple[FormatId, ...] = (
-    FormatId("datagym", "datagym", ("datagym",), "datagym", "DG-", items=Items(context=1)),
+    FormatId(
+        "datagym",
+        "datagym",
+        ("datagym",),
+        "datagym",
+        "DG-",
+        items=Items(context=1),
+        native=("datagym_rules",),
+    ),
     FormatId(
         "segments",
         "segments",
@@ -56,11 +75,24 @@ FORMATS: tuple[FormatId, ...] = (
         "segments",
         "SEG-",
         items=Items(container=("dataset", "samples")),
+        native=("segments",),
     ),
-    FormatId("encord", "encord", ("encord_rows", "encord_ontology"), "encord", "ENC-", items=Items()),
+    FormatId(
+        "encord",
+        "encord",
+        ("encord_rows", "encord_ontology"),
+        "encord",
+        "ENC-",
+        items=Items(),
+        native=("encord_rows", "encord_ontology"),
+    ),
     FormatId("encord-ontology", "encord_ontology", ("encord_ontology",), "encord", "ENCO-"),
-    FormatId("coco-instance", "coco_instance", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS),
-    FormatId("coco-panoptic", "coco_panoptic", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS),
+    FormatId(
+        "coco-instance", "coco_instance", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS, native=("coco",)
+    ),
+    FormatId(
+        "coco-panoptic", "coco_panoptic", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS, native=("coco",)
+    ),
     FormatId("yolo", "yolo", ("yolo",), "yolo", "YOLO-", detected=False),
 )
 
@@ -84,3 +116,26 @@ def list_shaped() -> dict[str, Items]:
 def sectioned() -> dict[str, tuple[str, ...]]:
     """Format id -> the keys of its root object's item arrays (formats validated section by section)."""
     return {f.id: f.sections for f in FORMATS if f.sections}
+
+
+# What load() imports: the package of each part of the validator a format has modules in.
+Part = Literal["rules", "native"]
+_PACKAGES: dict[str, str] = {"rules": "labelspec.validator.rules", "native": "labelspec.validator.native"}
+
+
+def load(format_id: str, part: Part, name: str | None = None) -> ModuleType:
+    """The format's module ``name`` of ``part`` (validator/rules or validator/native; default: its first
+    one), imported on first use. KeyError when the registry does not name it for the format."""
+    names = getattr(get(format_id), part)
+    if name is None and names:
+        name = names[0]
+    if name not in names:
+        raise KeyError(f"format {format_id!r} has no {part} module {name!r} (registered: {names})")
+    return importlib.import_module(f"{_PACKAGES[part]}.{name}")
+
+
+def load_all(format_id: str, part: Part) -> tuple[ModuleType, ...]:
+    """Every module of ``part`` of the format (see :func:`load`); () for an unknown format id."""
+    entry = BY_ID.get(format_id)
+    names: tuple[str, ...] = getattr(entry, part) if entry is not None else ()
+    return tuple(importlib.import_module(f"{_PACKAGES[part]}.{name}") for name in names)

@@ -34,6 +34,8 @@ def test_each_entry_names_modules_that_exist(entry: format_ids.FormatId) -> None
     assert entry.id == importlib.import_module(f"labelspec.formats.{entry.module}").FORMAT_ID
     for module in entry.rules:
         assert (ROOT / "validator" / "rules" / f"{module}.py").is_file()
+    for module in entry.native:
+        assert (ROOT / "validator" / "native" / f"{module}.py").is_file()
     assert (ROOT / "generators" / "fixtures" / "mutants" / f"{entry.mutants}.py").is_file()
     own = [spec.id for spec in all_rules(entry.id) if spec.format == entry.id]
     if load_format_yaml(entry.id, "rules.yaml"):

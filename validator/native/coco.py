@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 else:
 
     class _Numpy:
-        """numpy, imported on first use: it costs more start-up than validating a small Encord file, and
-        only a COCO file's columns need it (this module is imported by every native run)."""
+        """numpy, imported on first use: it costs more start-up than checking a small file, and only a
+        COCO file's columns need it."""
 
         def __getattr__(self, name: str) -> Any:
             return getattr(importlib.import_module("numpy"), name)

@@ -32,18 +32,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from labelspec import format_ids
 from labelspec.validator import progress
 from labelspec.validator.compiler import cache_folder, compile_schema, compiled_cache_key, write_cache_entry
 from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
 from labelspec.validator.envelope import unwrap
 from labelspec.validator.inputs import LoadedDocument
-from labelspec.validator.native import coco, datagym_rules, segments, shipped
-from labelspec.validator.native.encord_ontology import ontology_rules, ontology_tables
-from labelspec.validator.native.encord_rows import decider_config
+from labelspec.validator.native import shipped
 from labelspec.validator.native.schema_program import NotCompilable, Program, compile_program
 from labelspec.validator.report import FileReport
 from labelspec.validator.rules import RuleContext, semantic_findings
@@ -52,8 +51,14 @@ from labelspec.validator.scale.split import Layout
 from labelspec.validator.scale.streaming import Fallback, Plan, merge, validate_items
 from labelspec.validator.single_item import item_definition
 
+if TYPE_CHECKING:  # the formats' own native modules are imported on first use (labelspec.format_ids.load)
+    from labelspec.validator.native import coco
+
 # Formats whose every semantic rule has a native decider (a format is listed only when all of them do).
 DECIDED = frozenset({"encord", "datagym"})
+# Formats whose root is an object, checked by their own native module (labelspec.format_ids: native)
+_SEGMENTS = "segments"
+_COCO = ("coco-instance", "coco-panoptic")
 _NOT_PLAIN_JSON = (".gz", ".zip", ".txt")
 _MIN_ITEM_BYTES = 64  # no label row is smaller: bounds how many dirty items max_dirty can allow
 # With several processes, files from this size on are checked in parts (smaller ones: not worth a fork).
@@ -139,17 +144,22 @@ def _compiled_program(
 
 @functools.cache
 def _coco_plan(format_id: str, profile: str) -> coco.Plan | None:
-    """The native plan of a COCO format (:data:`coco.FORMATS`)."""
+    """The native plan of a COCO format (:data:`_COCO`)."""
     module = native()
     program = _compiled_program(format_id, profile) if module is not None else None
-    return None if program is None else coco.plan(module, program, profile, format_id)
+    plan: coco.Plan | None = (
+        None
+        if program is None
+        else format_ids.load(format_id, "native").plan(module, program, profile, format_id)
+    )
+    return plan
 
 
 @functools.cache
 def _shipped_samples(profile: str) -> tuple[Any, dict[str, int]] | None:
-    """(schema, entries) of the shipped program of Segments samples (:data:`segments.SAMPLES`), or None."""
+    """(schema, entries) of the shipped program of Segments samples (``segments.SAMPLES``), or None."""
     module = native()
-    program = shipped.load(segments.SAMPLES, profile)
+    program = shipped.load(format_ids.load(_SEGMENTS, "native").SAMPLES, profile)
     if module is None or program is None:
         return None
     return module.Schema(program.ir), program.entries
@@ -165,8 +175,9 @@ def _segments_program(profile: str, chosen: str) -> _Program | None:
     entry = ready[1].get(f"member-items:{chosen}") if ready is not None else None
     if ready is not None and entry is not None:
         return _Program(ready[0], -1, entry)
+    segments = format_ids.load(_SEGMENTS, "native")
     program = _compiled_program(
-        segments.FORMAT, profile, f"-samples-{chosen}", lambda schema: segments.items_schema(schema, chosen)
+        _SEGMENTS, profile, f"-samples-{chosen}", lambda schema: segments.items_schema(schema, chosen)
     )
     if program is None or "items" not in program.entries:
         return None
@@ -175,6 +186,7 @@ def _segments_program(profile: str, chosen: str) -> _Program | None:
 
 def _segments_checks(profile: str, document: Any) -> tuple[Any, int, Any, str] | None:
     """(schema, samples entry, rule decider, dataset branches) for a release's header, or None."""
+    segments = format_ids.load(_SEGMENTS, "native")
     config = segments.decider_config(document)
     chosen = segments.branches_of(profile, document) if config is not None else None
     program = _segments_program(profile, chosen) if chosen is not None else None
@@ -192,16 +204,21 @@ def _rules(format_id: str, profile: str) -> Any:
     assert module is not None
     config = shipped.decider(format_id, profile, "rows")  # the catalogue's table, without reading it
     if format_id == "datagym":
-        return module.DataGymRules(config or datagym_rules.decider_config(profile))
-    return module.EncordRules(config or decider_config(profile))
+        return module.DataGymRules(config or format_ids.load(format_id, "native").decider_config(profile))
+    return module.EncordRules(
+        config or format_ids.load(format_id, "native", "encord_rows").decider_config(profile)
+    )
 
 
 def _encord_ontology(ontology: Any, profile: str) -> Any:
     """The ontology decider, None without an ontology, or False when this ontology cannot be modelled."""
     if ontology is None:
         return None
+    native_ontology = format_ids.load("encord", "native", "encord_ontology")
     rules = shipped.decider("encord", profile, "ontology_rules")
-    tables = ontology_tables(ontology, profile, ontology_rules() if rules is None else rules)
+    tables = native_ontology.ontology_tables(
+        ontology, profile, native_ontology.ontology_rules() if rules is None else rules
+    )
     if tables is None:
         return False
     module = native()
@@ -255,19 +272,21 @@ def native_report(
     the folder relative Segments label bitmaps resolve against (for the samples handed to the reference path).
     """
     location = str(path)
-    if format in (None, segments.FORMAT) and _object_root(location):
+    if format in (None, _SEGMENTS) and _object_root(location):
         module = native()
-        if module is not None and (format == segments.FORMAT or _segments_root(location)):
-            report = segments.segments_report(
+        if module is not None and (format == _SEGMENTS or _segments_root(location)):
+            report: FileReport | None = format_ids.load(_SEGMENTS, "native").segments_report(
                 module, _segments_checks, location, format, profile, ontology, max_dirty, _debug, png_dir
             )
-            if report is not None or format == segments.FORMAT:
+            if report is not None or format == _SEGMENTS:
                 return report
-    if (format is None or format in coco.FORMATS) and _object_root(location):
+    if (format is None or format in _COCO) and _object_root(location):
         module = native()
         if module is None:
             return None
-        return coco.coco_report(module, _coco_plan, location, format, profile, png_dir, _debug)
+        coco_native = format_ids.load(format or _COCO[0], "native")
+        report = coco_native.coco_report(module, _coco_plan, location, format, profile, png_dir, _debug)
+        return report
     checked = _check(location, format, profile, ontology, max_dirty, jobs)
     if checked is None:
         return None
@@ -290,10 +309,13 @@ def certified_coco(path: str | os.PathLike[str], profile: str) -> coco.Columns |
     module = native()
     if module is None or not _object_root(location):
         return None
-    checks = _coco_plan(coco.FORMAT, profile)
+    checks = _coco_plan(_COCO[0], profile)
     if checks is None:
         return None
-    return coco.certified_columns(module, checks, location, None, _debug, ranges=True)
+    columns: coco.Columns | None = format_ids.load(_COCO[0], "native").certified_columns(
+        module, checks, location, None, _debug, ranges=True
+    )
+    return columns
 
 
 ONTOLOGY = "encord-ontology"

@@ -42,28 +42,22 @@ from labelspec.validator.inputs import find_duplicate_keys
 from labelspec.validator.native.schema_program import NotCompilable
 from labelspec.validator.report import FileReport
 from labelspec.validator.rules import catalogue
+from labelspec.validator.rules import segments as reference  # the decider's tables come from its helpers
 from labelspec.validator.scale.split import Layout
 from labelspec.validator.scale.streaming import Fallback, Plan, merge, validate_items
-
-
-class _OnFirstUse:
-    """A module imported on first use: this module is imported by every native run, and the Segments rules
-    (their catalogue is YAML) and python-jsonschema cost start-up that an Encord file never needs. (The
-    rules module is a lower layer: importing it late hides no cycle.)"""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(importlib.import_module(self._name), attribute)
-
 
 if TYPE_CHECKING:
     import jsonschema
 else:
-    jsonschema = _OnFirstUse("jsonschema")
-# the reference walk (labelspec.validator.rules.segments): the decider's tables come from its own helpers
-reference: Any = _OnFirstUse("labelspec.validator.rules.segments")
+
+    class _Jsonschema:
+        """python-jsonschema, imported on first use: it costs start-up that a release the native checks
+        certify never needs."""
+
+        def __getattr__(self, attribute: str) -> Any:
+            return getattr(importlib.import_module("jsonschema"), attribute)
+
+    jsonschema = _Jsonschema()
 
 FORMAT = "segments"
 CONTAINER = ("dataset", "samples")

@@ -15,7 +15,6 @@ before use) and skip what they cannot interpret; the structural findings already
 from __future__ import annotations
 
 import functools
-import importlib
 import os
 import re
 from dataclasses import dataclass
@@ -156,11 +155,9 @@ def all_entries(format_id: str | None = None) -> list[RuleSpec]:
 
 
 def load_checks(format_id: str) -> None:
-    """Import the format's rule modules (labelspec.format_ids): each registers its checks when imported."""
-    importlib.import_module("labelspec.validator.rules.generic")
-    entry = format_ids.BY_ID.get(format_id)
-    for module in entry.rules if entry is not None else ():
-        importlib.import_module(f"labelspec.validator.rules.{module}")
+    """Import the format's rule modules (labelspec.format_ids): each registers its checks when imported (the
+    generic rules are imported with this package)."""
+    format_ids.load_all(format_id, "rules")
 
 
 def semantic_findings(
