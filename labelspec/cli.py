@@ -364,7 +364,7 @@ def _validate_inputs(args: argparse.Namespace, config: Config, profile: str) -> 
     a format and an ontology validated together. An ontology named on the command line or in the
     configuration is reported once, before the documents that use it."""
     from labelspec.validator.api import validate_dataset
-    from labelspec.validator.folders import OntologyChoice, PathFilter, conventional_ontology, expand
+    from labelspec.validator.paths import OntologyChoice, PathFilter, conventional_ontology, expand
 
     try:
         choice = OntologyChoice.parse(args.ontology or [])

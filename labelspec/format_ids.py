@@ -54,6 +54,9 @@ class FormatId:
     # validator/native/<module>.py for each module of the format's native fast path (its decider tables,
     # its report when the root is an object); () when only the reference path validates it
     native: tuple[str, ...] = ()
+    # validator/<module>.py for each module reading the format's inputs beyond JSON text (YOLO: its label
+    # text, and the folder walker that finds YOLO datasets in folders)
+    inputs: tuple[str, ...] = ()
 
 
 COCO_SECTIONS = ("images", "categories", "annotations")
@@ -93,7 +96,7 @@ FORMATS: tuple[FormatId, ...] = (
     FormatId(
         "coco-panoptic", "coco_panoptic", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS, native=("coco",)
     ),
-    FormatId("yolo", "yolo", ("yolo",), "yolo", "YOLO-", detected=False),
+    FormatId("yolo", "yolo", ("yolo",), "yolo", "YOLO-", detected=False, inputs=("yolo_text", "folders")),
 )
 
 IDS: tuple[str, ...] = tuple(f.id for f in FORMATS)
@@ -119,13 +122,17 @@ def sectioned() -> dict[str, tuple[str, ...]]:
 
 
 # What load() imports: the package of each part of the validator a format has modules in.
-Part = Literal["rules", "native"]
-_PACKAGES: dict[str, str] = {"rules": "labelspec.validator.rules", "native": "labelspec.validator.native"}
+Part = Literal["rules", "native", "inputs"]
+_PACKAGES: dict[str, str] = {
+    "rules": "labelspec.validator.rules",
+    "native": "labelspec.validator.native",
+    "inputs": "labelspec.validator",
+}
 
 
 def load(format_id: str, part: Part, name: str | None = None) -> ModuleType:
-    """The format's module ``name`` of ``part`` (validator/rules or validator/native; default: its first
-    one), imported on first use. KeyError when the registry does not name it for the format."""
+    """The format's module ``name`` of ``part`` (validator/rules, validator/native or validator/; default:
+    its first one), imported on first use. KeyError when the registry does not name it for the format."""
     names = getattr(get(format_id), part)
     if name is None and names:
         name = names[0]

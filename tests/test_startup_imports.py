@@ -42,6 +42,24 @@ NEVER = (
     "tomllib",
     "labelspec.validator.rules.encord_rows",
 )
+# The other formats' modules (labelspec.format_ids.load imports them for their own files): their rules, their
+# native fast paths, the YOLO text reader and the folder walker (no folder is given here), the documented
+# examples (the 'examples' command), the compression modules shutil imports (argparse's terminal width).
+OTHER_FORMATS = (
+    "labelspec.validator.native.coco",
+    "labelspec.validator.native.segments",
+    "labelspec.validator.native.datagym_rules",
+    "labelspec.validator.rules.coco",
+    "labelspec.validator.rules.segments",
+    "labelspec.validator.rules.datagym",
+    "labelspec.validator.rules.yolo",
+    "labelspec.validator.yolo_text",
+    "labelspec.validator.folders",
+    "labelspec.validator.examples",
+    "shutil",
+    "bz2",
+    "lzma",
+)
 
 
 def _clean_export(folder: Path) -> tuple[Path, Path]:
@@ -77,6 +95,7 @@ def test_a_clean_encord_export_imports_and_compiles_nothing_more(tmp_path: Path)
         modules = result["modules"]
         assert "labelspec._native" in modules, run  # the fast path ran
         assert [name for name in NEVER if _imported(modules, name)] == [], run
+        assert [name for name in OTHER_FORMATS if _imported(modules, name)] == [], run
     # Warm: the few YAML files still read (the ontology's rule catalogue, its x-format) come from the cache.
     assert not _imported(modules, "yaml")
 

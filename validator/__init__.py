@@ -3,7 +3,9 @@
 Layers, lowest first; a module imports only from its own layer or below (tests/test_layers.py checks it):
 
 1. **Foundation**: findings and reports (``report``), the bundled schemas compiled per profile
-   (``compiler``), format detection (``detect``), reading inputs (``inputs``, ``folders``, ``yolo_text``),
+   (``compiler``), format detection (``detect``), reading inputs (``paths``: what the user named;
+   ``inputs``; ``folders`` and ``yolo_text``, imported only for folders and YOLO through
+   ``labelspec.format_ids.load``, the one lazy import of validator modules),
    progress of the file being read (``progress``), and small helpers (``envelope``, ``single_item``,
    ``locate``, ``numbers``).
 2. **Checks**: ``structural`` (JSON Schema) and ``rules/`` (the semantic rules catalogued in

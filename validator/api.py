@@ -22,7 +22,9 @@ from labelspec.validator.engine import (
     report_for_loaded,
     validate_in_memory,
 )
-from labelspec.validator.folders import (
+from labelspec.validator.inputs import load_dataset
+from labelspec.validator.native.fastpath import certify_ontology, native_report
+from labelspec.validator.paths import (
     OntologyChoice,
     PathFilter,
     YoloDataset,
@@ -30,8 +32,6 @@ from labelspec.validator.folders import (
     glob_matches,
     select,
 )
-from labelspec.validator.inputs import load_dataset
-from labelspec.validator.native.fastpath import certify_ontology, native_report
 from labelspec.validator.report import FileReport, Report
 from labelspec.validator.scale.sections import plan_sections, validate_sections
 from labelspec.validator.scale.streaming import Fallback, plan_file, validate_planned, wants_stream

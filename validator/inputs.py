@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from labelspec.validator import yolo_text
-from labelspec.validator.folders import YoloDataset, select
+from labelspec import format_ids
+from labelspec.validator.paths import YoloDataset, select
 from labelspec.validator.report import escape_token
 
 if TYPE_CHECKING:
@@ -290,7 +290,7 @@ def load_dataset(dataset: YoloDataset) -> LoadedDocument:
     """A YOLO dataset found in a folder, as one document (or the reason it cannot be read)."""
     try:
         names = Path(dataset.names_file) if dataset.names_file else None
-        parsed = yolo_text.parse_yolo_dataset(Path(dataset.root), dataset.label_files, names)
+        parsed = _yolo_text().parse_yolo_dataset(Path(dataset.root), dataset.label_files, names)
     except OSError as exc:
         return LoadedDocument(dataset.root, error=f"cannot read: {_os_reason(exc)}")
     return LoadedDocument(dataset.root, document=parsed.document, format_hint="yolo", locate=parsed.locate)
@@ -298,8 +298,13 @@ def load_dataset(dataset: YoloDataset) -> LoadedDocument:
 
 def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
     """One YOLO label file (its names file looked up beside it and in two parent folders)."""
-    parsed = yolo_text.parse_yolo(path)
+    parsed = _yolo_text().parse_yolo(path)
     yield LoadedDocument(str(path), document=parsed.document, format_hint="yolo", locate=parsed.locate)
+
+
+def _yolo_text() -> Any:
+    """The YOLO text reader (:mod:`labelspec.validator.yolo_text`), imported for YOLO inputs only."""
+    return format_ids.load("yolo", "inputs", "yolo_text")
 
 
 def document_from_bytes(name: str, data: bytes) -> LoadedDocument:
