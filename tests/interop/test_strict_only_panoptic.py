@@ -1,9 +1,10 @@
 """Every strict-only error of the `coco-panoptic` profile is grounded in a real consumer.
 
 COCO panoptic has no vendor SDK, and pycocotools cannot load a panoptic file. The reference consumer is the
-format's own implementation, panopticapi, which is not on PyPI: it is cited at a pinned commit in each
-strict audit reason (schemas/coco-panoptic/audit.yaml, rules.yaml) and not run. Where the one panoptic
-reader installed with the tests, datumaro 1.13.12 (``coco_panoptic``), checks a key, the proof is run: a
+format's own implementation, panopticapi: it is cited at a pinned commit in each strict audit reason
+(schemas/coco-panoptic/audit.yaml, rules.yaml), and its evaluation, utils and combine modules are run in
+test_strict_only_panoptic_panopticapi.py. Where datumaro 1.13.12 (``coco_panoptic``), the other panoptic
+reader installed with the tests, checks a key, the proof is run here: a
 panoptic dataset datumaro itself wrote (at test time) is broken in exactly that way, strict reports it,
 and datumaro refuses it. A new strict-only site or rule without a pinned citation fails
 ``test_every_strict_only_error_cites_its_consumer``.
