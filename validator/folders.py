@@ -9,7 +9,8 @@ A folder is validated file by file, never as a whole:
   deepest folder above it that has a names file, else to the folder holding its ``labels/`` folder, else
   to the folder given: datasets are never merged, and a text file that is not YOLO label lines (notes, a
   read-me, an image list) never turns a folder into a dataset;
-* every other file is listed as skipped, with the reason.
+* every other file is listed as skipped, with the reason (also the ``manifest.json`` of ``labelspec
+  generate`` and the COCO results files it lists).
 
 ``format`` (``--format``) decides how files are read: with a JSON format every file (whatever its name) is
 read as that format, media files aside; with ``yolo`` only YOLO datasets are read.
@@ -134,6 +135,18 @@ def _declared_datasets(manifest: Path) -> set[Path]:
     }
 
 
+def _declared_results(files: Sequence[Path]) -> set[Path]:
+    """The COCO results files (``generate --results``) the generator manifests among ``files`` list: not
+    exports (a results file is the ``results_file`` definition, with no format of its own)."""
+    return {
+        path.parent / entry["results"]
+        for path in files
+        if path.name.lower() == "manifest.json"
+        for entry in _manifest_entries(path) or []
+        if isinstance(entry.get("results"), str)
+    }
+
+
 def _names_rank(path: Path) -> tuple[int, str]:
     """Which names file of a folder wins: data.yaml, dataset.yaml, other YAML, classes.txt, obj.names, …"""
     name = path.name.lower()
@@ -161,6 +174,7 @@ def select(root: Path, *, format: str | None = None, path_filter: PathFilter | N
     texts: list[Path] = []
     names_candidates: list[Path] = []
     declared: set[Path] = set()
+    results = _declared_results(files)
     for path in files:
         lower = path.name.lower()
         if lower == "manifest.json":
@@ -168,6 +182,10 @@ def select(root: Path, *, format: str | None = None, path_filter: PathFilter | N
         if format is None and lower.endswith(EXPORT_SUFFIXES):
             if is_generator_manifest(path):
                 selection.skipped.append(Skipped(str(path), "the manifest `labelspec generate` writes"))
+            elif path in results:
+                selection.skipped.append(
+                    Skipped(str(path), "a COCO results file its generator manifest lists (not an export)")
+                )
             else:
                 selection.targets.append(Target(str(path)))
         elif lower.endswith(YAML_SUFFIXES) or lower in yolo_text.NAMES_TEXT_FILES or lower.endswith(".names"):

@@ -19,6 +19,8 @@ RUNS = [
     ("datagym", "strict", [], True),
     ("coco-panoptic", "lenient", [], True),
     ("yolo", "strict", [], True),
+    ("segments", "lenient", ["--layout", "2020"], True),
+    ("coco-instance", "strict", ["--results", "segmentation"], True),
 ]
 
 
@@ -107,6 +109,12 @@ def test_a_different_seed_gives_different_files(cli: list[str], tmp_path: Path) 
         ["segments", "--task-type", "text-named-entities", "--profile", "strict"],
         ["yolo", "--count", "0"],
         ["nosuchformat"],
+        ["segments", "--layout", "2020", "--profile", "strict"],
+        ["segments", "--layout", "2020", "--task-type", "pointcloud-cuboid"],
+        ["segments", "--layout", "1999"],
+        ["coco-instance", "--layout", "2020"],
+        ["segments", "--results", "bbox"],
+        ["coco-instance", "--results", "polygons"],
     ],
 )
 def test_bad_usage_exits_2(cli: list[str], tmp_path: Path, arguments: list[str]) -> None:
