@@ -10,9 +10,6 @@ floats, ids that collide.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,41 +20,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for, variants
-from labelspec.validator.api import validate
+from labelspec.generators.fixtures.mutants import build_subject
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.native import coco as native_coco
 from labelspec.validator.native import fastpath
 from labelspec.validator.rules import catalogue
 from tests.json_strategies import mutated_documents
+from tests.native.equivalence import (
+    edited_file_agrees,
+    every_mutant,
+    native_certified,
+    odd_files_are_not_certified,
+    same_report,
+    write_document,
+)
 
 FORMAT = "coco-instance"
 
 
-def _reference(path: Path, **kwargs: Any) -> dict[str, Any]:
-    """``validate`` with the fast path off."""
-    before = os.environ.get("LABELSPEC_NATIVE")
-    os.environ["LABELSPEC_NATIVE"] = "0"
-    fastpath.native.cache_clear()
-    try:
-        return validate(path, **kwargs).to_json()  # type: ignore[no-any-return]
-    finally:
-        if before is None:
-            del os.environ["LABELSPEC_NATIVE"]
-        else:
-            os.environ["LABELSPEC_NATIVE"] = before
-        fastpath.native.cache_clear()
-
-
 def _same(path: Path, profile: str, format: str | None = FORMAT) -> dict[str, Any]:
-    """The fast path's report, after checking it equals the reference report."""
-    fast: dict[str, Any] = validate(path, format=format, profile=profile).to_json()
-    assert fast == _reference(path, format=format, profile=profile)
-    return fast
+    return same_report(path, profile, format)
 
 
 def _certified(path: Path, profile: str, format: str | None = FORMAT) -> bool:
-    return fastpath.native_report(path, format, profile) is not None
+    return native_certified(path, profile, format)
 
 
 # ---------------------------------------------------------------------------------------------- guard
@@ -119,25 +105,11 @@ def test_generated_files_are_certified_when_clean(native: ModuleType, profile: s
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_mutants_are_never_certified(native: ModuleType, profile: str, tmp_path: Path) -> None:
-    operators = operators_for(FORMAT, profile)
-    missing = []
-    for operator_id in operators:
-        mutant = None
-        for attempt, knobs in enumerate(variants(FORMAT) * 2):
-            draw = RandomDraw(f"coco-mutant-{operator_id}-{profile}-{attempt}")
-            mutant = mutate(draw, build_subject(draw, FORMAT, profile, **knobs), operator_id)
-            if mutant is not None:
-                break
-        if mutant is None:
-            missing.append(operator_id)
-            continue
-        path = tmp_path / "mutant.json"
-        text = mutant.subject.text
-        path.write_bytes(text.encode() if text is not None else orjson.dumps(mutant.subject.document))
+    for operator_id, mutant in every_mutant(FORMAT, profile, "coco-mutant"):
+        path = write_document(tmp_path / "mutant.json", mutant.subject.document, mutant.subject.text)
         assert not _certified(path, profile), operator_id
         assert not _certified(path, profile, format=None), operator_id
         assert _same(path, profile)["files"][0]["findings"], operator_id
-    assert not [m for m in missing if not m.startswith("schema.")], missing
 
 
 # ---------------------------------------------------------------------------------------------- edits
@@ -247,13 +219,7 @@ def nearly_clean_documents(draw: st.DrawFn) -> dict[str, Any]:
 
 @given(st.one_of(coco_documents(), nearly_clean_documents()), st.sampled_from(PROFILES))
 def test_edited_documents_report_as_the_reference(native: ModuleType, document: Any, profile: str) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "coco.json"
-        path.write_bytes(orjson.dumps(document))
-        report = _same(path, profile)
-        if _certified(path, profile):
-            assert report["files"][0]["findings"] == []
-        _same(path, profile, format=None)
+    edited_file_agrees(document, profile, FORMAT, _certified, exact=False)
 
 
 @given(mutated_documents(frozenset({FORMAT})), st.sampled_from(PROFILES))
@@ -261,13 +227,7 @@ def test_randomly_edited_corpus_files_report_as_the_reference(
     native: ModuleType, case: tuple[str, Any], profile: str
 ) -> None:
     _format, document = case
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "coco.json"
-        path.write_text(json.dumps(document))  # json: numbers past 64 bits too
-        _same(path, profile, format=None)
-        report = _same(path, profile)
-        if _certified(path, profile):
-            assert report["files"][0]["findings"] == []
+    edited_file_agrees(document, profile, FORMAT, _certified, exact=True)
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -275,20 +235,7 @@ def test_randomly_edited_corpus_files_report_as_the_reference(
 
 def test_other_formats_and_odd_files_are_not_certified(native: ModuleType, tmp_path: Path) -> None:
     subject = build_subject(RandomDraw("odd"), FORMAT, "lenient", min_items=2)
-    text = orjson.dumps(subject.document)
-    cases = {
-        "duplicate-root-key.json": text[:-1] + b',"images":[]}',
-        "trailing.json": text + b"x",
-        "segments-key.json": b'{"dataset":{"samples":[]},' + text[1:],
-        "list.json": b"[" + text + b"]",
-        "truncated.json": text[:-20],
-    }
-    for name, data in cases.items():
-        path = tmp_path / name
-        path.write_bytes(data)
-        assert not _certified(path, "lenient"), name
-        assert not _certified(path, "lenient", format=None), name
-        _same(path, "lenient", format=None)
+    odd_files_are_not_certified(tmp_path, orjson.dumps(subject.document), FORMAT, _certified)
     panoptic = build_subject(RandomDraw("panoptic"), "coco-panoptic", "lenient", min_items=2)
     path = tmp_path / "panoptic.json"
     path.write_bytes(orjson.dumps(panoptic.document))

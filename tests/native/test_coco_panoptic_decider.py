@@ -10,9 +10,6 @@ that repeat, areas at 0, boxes on and past their image's edges, float and boolea
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,46 +20,34 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for, variants
-from labelspec.validator.api import validate
+from labelspec.generators.fixtures.mutants import build_subject
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.native import coco as native_coco
 from labelspec.validator.native import fastpath
 from labelspec.validator.rules import catalogue
 from tests.json_strategies import mutated_documents
+from tests.native.equivalence import (
+    edited_file_agrees,
+    every_mutant,
+    native_certified,
+    odd_files_are_not_certified,
+    same_report,
+    write_document,
+)
 
 FORMAT = "coco-panoptic"
 
 
-def _reference(path: Path, **kwargs: Any) -> dict[str, Any]:
-    """``validate`` with the fast path off."""
-    before = os.environ.get("LABELSPEC_NATIVE")
-    os.environ["LABELSPEC_NATIVE"] = "0"
-    fastpath.native.cache_clear()
-    try:
-        return validate(path, **kwargs).to_json()  # type: ignore[no-any-return]
-    finally:
-        if before is None:
-            del os.environ["LABELSPEC_NATIVE"]
-        else:
-            os.environ["LABELSPEC_NATIVE"] = before
-        fastpath.native.cache_clear()
-
-
 def _same(path: Path, profile: str, format: str | None = FORMAT, **kwargs: Any) -> dict[str, Any]:
-    """The fast path's report, after checking it equals the reference report."""
-    fast: dict[str, Any] = validate(path, format=format, profile=profile, **kwargs).to_json()
-    assert fast == _reference(path, format=format, profile=profile, **kwargs)
-    return fast
+    return same_report(path, profile, format, **kwargs)
 
 
 def _certified(path: Path, profile: str, format: str | None = FORMAT, png_dir: Path | None = None) -> bool:
-    return fastpath.native_report(path, format, profile, png_dir=png_dir) is not None
+    return native_certified(path, profile, format, png_dir)
 
 
 def _write(path: Path, document: Any) -> Path:
-    path.write_bytes(orjson.dumps(document))
-    return path
+    return write_document(path, document)
 
 
 # ---------------------------------------------------------------------------------------------- guard
@@ -137,20 +122,8 @@ def test_generated_files_are_certified_when_clean(native: ModuleType, profile: s
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_mutants_are_never_certified(native: ModuleType, profile: str, tmp_path: Path) -> None:
-    missing = []
-    for operator_id in operators_for(FORMAT, profile):
-        mutant = None
-        for attempt, knobs in enumerate(variants(FORMAT) * 2):
-            draw = RandomDraw(f"panoptic-mutant-{operator_id}-{profile}-{attempt}")
-            mutant = mutate(draw, build_subject(draw, FORMAT, profile, **knobs), operator_id)
-            if mutant is not None:
-                break
-        if mutant is None:
-            missing.append(operator_id)
-            continue
-        path = tmp_path / "mutant.json"
-        text = mutant.subject.text
-        path.write_bytes(text.encode() if text is not None else orjson.dumps(mutant.subject.document))
+    for operator_id, mutant in every_mutant(FORMAT, profile, "panoptic-mutant"):
+        path = write_document(tmp_path / "mutant.json", mutant.subject.document, mutant.subject.text)
         pngs = None
         if operator_id in native_coco.png_rules(FORMAT):  # a fault of the PNGs: it fires with their folder
             pngs = tmp_path / f"pngs-{operator_id}"
@@ -161,7 +134,6 @@ def test_mutants_are_never_certified(native: ModuleType, profile: str, tmp_path:
         assert not _certified(path, profile, format=None, png_dir=pngs), operator_id
         assert _same(path, profile, png_dir=pngs)["files"][0]["findings"], operator_id
         _same(path, profile, format=None, png_dir=pngs)
-    assert not [m for m in missing if not m.startswith("schema.")], missing
 
 
 # ---------------------------------------------------------------------------------------------- edits
@@ -246,13 +218,7 @@ def nearly_clean_panoptic_documents(draw: st.DrawFn) -> dict[str, Any]:
 
 @given(st.one_of(panoptic_documents(), nearly_clean_panoptic_documents()), st.sampled_from(PROFILES))
 def test_edited_documents_report_as_the_reference(native: ModuleType, document: Any, profile: str) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "panoptic.json"
-        path.write_bytes(orjson.dumps(document))
-        report = _same(path, profile)
-        if _certified(path, profile):
-            assert report["files"][0]["findings"] == []
-        _same(path, profile, format=None)
+    edited_file_agrees(document, profile, FORMAT, _certified, exact=False)
 
 
 @given(mutated_documents(frozenset({FORMAT})), st.sampled_from(PROFILES))
@@ -260,13 +226,7 @@ def test_randomly_edited_corpus_files_report_as_the_reference(
     native: ModuleType, case: tuple[str, Any], profile: str
 ) -> None:
     _format, document = case
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "panoptic.json"
-        path.write_text(json.dumps(document))  # json: numbers past 64 bits too
-        _same(path, profile, format=None)
-        report = _same(path, profile)
-        if _certified(path, profile):
-            assert report["files"][0]["findings"] == []
+    edited_file_agrees(document, profile, FORMAT, _certified, exact=True)
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -274,20 +234,7 @@ def test_randomly_edited_corpus_files_report_as_the_reference(
 
 def test_odd_files_are_not_certified(native: ModuleType, tmp_path: Path) -> None:
     subject = build_subject(RandomDraw("odd"), FORMAT, "lenient", min_items=2)
-    text = orjson.dumps(subject.document)
-    cases = {
-        "duplicate-root-key.json": text[:-1] + b',"images":[]}',
-        "trailing.json": text + b"x",
-        "segments-key.json": b'{"dataset":{"samples":[]},' + text[1:],
-        "list.json": b"[" + text + b"]",
-        "truncated.json": text[:-20],
-    }
-    for name, data in cases.items():
-        path = tmp_path / name
-        path.write_bytes(data)
-        assert not _certified(path, "lenient"), name
-        assert not _certified(path, "lenient", format=None), name
-        _same(path, "lenient", format=None)
+    odd_files_are_not_certified(tmp_path, orjson.dumps(subject.document), FORMAT, _certified)
     instance = build_subject(RandomDraw("instance"), "coco-instance", "lenient", min_items=2)
     path = _write(tmp_path / "instance.json", instance.document)
     assert not _certified(path, "lenient")  # an instance file is not a panoptic one

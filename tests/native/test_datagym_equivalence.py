@@ -8,39 +8,33 @@ The reference is the same call with the fast path turned off (LABELSPEC_NATIVE=0
 
 from __future__ import annotations
 
-import copy
 import json
 import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from labelspec import generators
 from labelspec.generators.fixtures.common import RandomDraw
-from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for, variants
+from labelspec.generators.fixtures.mutants import build_subject, variants
 from labelspec.validator.api import validate
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.native import datagym_rules, fastpath
 from labelspec.validator.rules import catalogue
 from tests.json_strategies import mutated_documents
-from tests.native.test_native_equivalence import _reference_report
+from tests.native.equivalence import every_mutant, perturbed, reference_report, same_report, write_document
 
 
 def _same(path: Path, profile: str) -> dict[str, Any]:
-    fast: dict[str, Any] = validate(path, format="datagym", profile=profile).to_json()
-    assert fast == _reference_report(path, format="datagym", profile=profile)
-    return fast
+    return same_report(path, profile, "datagym")
 
 
 def _write(folder: Path, document: Any, text: str | None = None) -> Path:
-    path = folder / "export.json"
-    path.write_bytes(text.encode() if text is not None else orjson.dumps(document))
-    return path
+    return write_document(folder / "export.json", document, text)
 
 
 @pytest.mark.parametrize("rule_id", [spec.id for spec in catalogue("datagym")])
@@ -95,26 +89,15 @@ def test_generated_exports_are_certified(native: ModuleType, profile: str, tmp_p
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_mutants_are_never_certified(native: ModuleType, profile: str, tmp_path: Path) -> None:
-    made, missing = 0, []
-    for operator_id in operators_for("datagym", profile):
-        mutant = None
-        rectangles = {"data_types": ["image"], "min_items": 2, "shapes": ["rectangle"]}
-        # a shapes knob allows a class kind without forcing an object of it: a few seeds per variant
-        for attempt, knobs in enumerate([*variants("datagym", profile), rectangles] * 6):
-            draw = RandomDraw(f"dg-mutant-{operator_id}-{profile}-{attempt}")
-            mutant = mutate(draw, build_subject(draw, "datagym", profile, **knobs), operator_id)
-            if mutant is not None:
-                break
-        if mutant is None:
-            missing.append(operator_id)
-            continue
-        made += 1
+    rectangles = {"data_types": ["image"], "min_items": 2, "shapes": ["rectangle"]}
+    # a shapes knob allows a class kind without forcing an object of it: a few seeds per variant
+    knob_sets = [*variants("datagym", profile), rectangles] * 6
+    for operator_id, mutant in every_mutant("datagym", profile, "dg-mutant", knob_sets):
         path = _write(tmp_path, mutant.subject.document, mutant.subject.text)
         # never certified: some items go to the reference path, or the whole file does (None)
         assert fastpath.uncertified_items(path, "datagym", profile) != [], operator_id
         report = _same(path, profile)
         assert report["files"][-1]["findings"], operator_id
-    assert made and not [m for m in missing if not m.startswith("schema.")], missing
 
 
 def test_repeated_media_ids_send_the_file_to_the_reference_path(native: ModuleType, tmp_path: Path) -> None:
@@ -167,54 +150,7 @@ def test_randomly_edited_exports_report_as_the_reference(
         path = Path(folder) / "export.json"
         path.write_text(json.dumps(document))
         fast = validate(path, profile=profile).to_json()
-        assert fast == _reference_report(path, profile=profile)
-
-
-# ------------------------------------------------------------------ random edits where the rules look
-
-_VALUES: list[Any] = [
-    0, 0.0, -0.0, 1, 2, 2**60, 1.5, True, False, None, "", "x", [], {}, [None], ["a", "b"],
-    ["a", {"x": ["b"]}],
-    [{"x": 1, "y": 1}, {"x": 5, "y": 1}, {"x": 1, "y": 1}], [{"x": 1, "y": True}] * 3,
-    "https://h/api/v1/export/bitmap/1/a+b", "https://h/x/%41", "https://h/x/", "http://h/x?y#z", "ftp://h/a",
-]  # fmt: skip
-
-
-def _sites(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
-    found = [(path, node)]
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        found += _sites(value, (*path, key))
-    return found
-
-
-def _perturbed(rng: Any, document: list[Any]) -> list[Any]:
-    """One to three edits: a value replaced (by one of the document's own or an interesting one), a key
-    renamed or dropped, a list item duplicated or dropped."""
-    document = copy.deepcopy(document)
-    for _ in range(rng.choice((1, 2, 3))):
-        sites = _sites(document)[1:]
-        path, _value = rng.choice(sites)
-        parent: Any = document
-        for step in path[:-1]:
-            parent = parent[step]
-        key = path[-1]
-        names = [p[-1] for p, _ in sites if p and isinstance(p[-1], str)]
-        leaves = [v for _, v in sites if not isinstance(v, (dict, list))]
-        roll = rng.random()
-        if roll < 0.5:
-            parent[key] = copy.deepcopy(rng.choice([*_VALUES, *leaves[:40], *names[:20]]))
-        elif roll < 0.6 and isinstance(parent, dict):
-            del parent[key]
-        elif roll < 0.75 and isinstance(parent, dict):
-            renamed = rng.choice(names)
-            if renamed not in parent:
-                parent[renamed] = parent.pop(key)
-        elif isinstance(parent, list) and roll < 0.9:
-            parent.insert(rng.randrange(len(parent) + 1), copy.deepcopy(rng.choice(parent)))
-        elif isinstance(parent, list) and len(parent) > 1:
-            parent.pop(rng.randrange(1, len(parent)))
-    return document
+        assert fast == reference_report(path, profile=profile)
 
 
 def _base_exports() -> list[Any]:
@@ -231,6 +167,6 @@ BASE_EXPORTS = _base_exports()
 
 @given(st.randoms(use_true_random=False), st.sampled_from(PROFILES))
 def test_perturbed_exports_report_as_the_reference(native: ModuleType, rng: Any, profile: str) -> None:
-    document = _perturbed(rng, rng.choice(BASE_EXPORTS))
+    document = perturbed(rng, rng.choice(BASE_EXPORTS))
     with tempfile.TemporaryDirectory() as folder:
         _same(_write(Path(folder), document), profile)

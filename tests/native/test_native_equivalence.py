@@ -29,26 +29,12 @@ from labelspec.validator.compiler import PROFILES
 from labelspec.validator.native import fastpath
 from tests.conftest import CORPUS
 from tests.json_strategies import mutated_documents
-
-
-def _reference_report(*args: Any, **kwargs: Any) -> dict[str, Any]:
-    """``validate`` with the fast path off."""
-    before = os.environ.get("LABELSPEC_NATIVE")
-    os.environ["LABELSPEC_NATIVE"] = "0"
-    fastpath.native.cache_clear()
-    try:
-        return validate(*args, **kwargs).to_json()  # type: ignore[no-any-return]
-    finally:
-        if before is None:
-            del os.environ["LABELSPEC_NATIVE"]
-        else:
-            os.environ["LABELSPEC_NATIVE"] = before
-        fastpath.native.cache_clear()
+from tests.native.equivalence import reference_report
 
 
 @pytest.fixture(scope="session")
 def reference() -> Any:
-    return _reference_report
+    return reference_report
 
 
 def _write(folder: Path, name: str, document: Any) -> Path:

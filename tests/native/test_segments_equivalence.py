@@ -29,8 +29,8 @@ from labelspec.validator.compiler import PROFILES
 from labelspec.validator.native import fastpath, segments
 from labelspec.validator.rules import catalogue
 from tests.conftest import examples
-from tests.native.test_datagym_equivalence import _perturbed
-from tests.native.test_native_equivalence import _reference_report
+from tests.native.equivalence import perturbed as _perturbed
+from tests.native.equivalence import reference_report as _reference_report
 
 # Every task type the generators draw, per profile (lenient adds the text task types); the decider models
 # them all. TASK_TYPES: those of both profiles.
