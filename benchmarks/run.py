@@ -341,17 +341,21 @@ def coco_input(scale: int = 1) -> Path:
     return path
 
 
-def faulty_coco_input(path: Path, every: bool) -> Path:
+def faulty_coco_input(path: Path, every: bool, errors: bool = False) -> Path:
     """``path`` with findings (the old area kept under another key). ``every`` False: the first annotation
     of every 32 MiB with the area -1 (14 annotations, each a schema error and a COCO-AREA-NOT-POSITIVE
     warning); True: every annotation with the area 0 (805 000 COCO-AREA-NOT-POSITIVE warnings: the size of
-    the report, not the schema's error messages, which python-jsonschema writes at ~2 ms per item). The
-    native pass is "not sure" at the first one; the reference path reports them."""
-    faulty = path.with_name(path.stem + (".faulty-every.json" if every else ".faulty.json"))
+    the report); True with ``errors``: every annotation with the area -1 (1.61 M findings: a schema error
+    and a warning each, python-jsonschema's error path at scale). The native pass is "not sure" at the
+    first one; the reference path reports them."""
+    suffix = (
+        ".faulty-every-error.json" if every and errors else ".faulty-every.json" if every else ".faulty.json"
+    )
+    faulty = path.with_name(path.stem + suffix)
     if faulty.exists():
         return faulty
     tmp = faulty.with_suffix(".tmp")
-    area = b'"area":0,"area_was":' if every else b'"area":-1,"area_was":'
+    area = b'"area":-1,"area_was":' if errors or not every else b'"area":0,"area_was":'
     with path.open("rb") as source, tmp.open("wb") as out:
         while chunk := source.read(32 * 2**20):  # a key cut by a chunk boundary is left as it is
             out.write(chunk.replace(b'"area":', area, -1 if every else 1))
@@ -791,9 +795,17 @@ def coco_suite(bench: Bench, args: argparse.Namespace) -> None:
         reference,
     )  # fmt: skip
     # With findings the native pass is not sure: the reference path reads the file section by section.
-    for every, tool in ((False, "with findings (14 areas -1)"), (True, "with findings (every area 0)")):
-        faulty = faulty_coco_input(path, every)
+    faulty_inputs = (
+        (False, False, "with findings (14 areas -1)"),
+        (True, False, "with findings (every area 0)"),
+        (True, True, "with findings (every area -1: 1.61 M)"),
+    )
+    for every, errors, tool in faulty_inputs:
+        faulty = faulty_coco_input(path, every, errors)
         bench.tool(name, path, f"labelspec {tool}", VARIANT, labelspec(str(faulty)), 1)
+    every_error = faulty_coco_input(path, True, True)
+    tool = "labelspec --jobs 2 with findings (every area -1: 1.61 M)"
+    bench.tool(name, path, tool, VARIANT, labelspec("--jobs", "2", str(every_error)), 1)
     if not bench.peers:
         return
     if has("pycocotools"):

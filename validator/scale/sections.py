@@ -28,6 +28,7 @@ file the scanner cannot split, an item that does not parse, a document too deep)
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,15 @@ import orjson
 from labelspec import format_ids
 from labelspec.validator import progress
 from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
+from labelspec.validator.engine import collector_paused
 from labelspec.validator.report import FileReport
-from labelspec.validator.rules import SECTIONED_RULES, RuleContext, load_checks, semantic_findings
+from labelspec.validator.rules import (
+    SECTIONED_RULES,
+    RuleContext,
+    SectionIndex,
+    load_checks,
+    semantic_findings,
+)
 from labelspec.validator.scale.split import FileBytes, Layout, scan_sections
 from labelspec.validator.scale.streaming import Fallback, ItemHooks, PartResult, Plan, merge, validate_items
 
@@ -108,18 +116,34 @@ def validate_sections(plan: SectionsPlan) -> FileReport:
     if not any(layout.count for _key, layout in plan.sections):
         raise Fallback("no items: the document is its shell")  # small; and no batch would see the shell
     load_checks(plan.format)
-    rules = SECTIONED_RULES[plan.format]
-    index = rules.new_index(plan.format)
-    provided = {rules.index: index}
+    index = SECTIONED_RULES[plan.format].new_index(plan.format)
     parts: list[PartResult] = []
     listener, done = progress.listener(), 0
-    for key, layout in plan.sections:
-        hooks = ItemHooks(rules.once, functools.partial(index.add, key), provided)
-        items = zip(range(layout.count), layout.starts, layout.ends, strict=True)
+    for number, (_key, layout) in enumerate(plan.sections):
         # sections are read context first, not in file order: report the bytes read so far instead
         with progress.listening(functools.partial(_advanced, listener, done - layout.open)):
-            parts.append(validate_items(plan.part(layout), items, hooks))
+            parts.append(_validate_range(plan, number, 0, layout.count, index, index))
         done += layout.close - layout.open
+    return _joined(plan, index, parts)
+
+
+def _validate_range(
+    plan: SectionsPlan, number: int, first: int, stop: int, context: SectionIndex, observed: SectionIndex
+) -> PartResult:
+    """Validate items ``first`` to ``stop - 1`` of section ``number``: each batch's rules are given
+    ``context`` (its sections before this one complete), every item read is added to ``observed``."""
+    rules = SECTIONED_RULES[plan.format]
+    key, layout = plan.sections[number]
+    hooks = ItemHooks(rules.once, functools.partial(observed.add, key), {rules.index: context})
+    ranges = zip(layout.starts[first:stop], layout.ends[first:stop], strict=True)
+    items = ((position, start, end) for position, (start, end) in enumerate(ranges, first))
+    return validate_items(plan.part(layout), items, hooks)
+
+
+def _joined(plan: SectionsPlan, index: SectionIndex, parts: list[PartResult]) -> FileReport:
+    """The report of the file from its parts (in order) and the complete index: the rules that compare
+    items of one section run here, once."""
+    rules = SECTIONED_RULES[plan.format]
     with FileBytes(plan.path) as data:
         shell = orjson.loads(plan.sections[0][1].shell(data))
     context = RuleContext(
@@ -134,9 +158,99 @@ def validate_sections(plan: SectionsPlan) -> FileReport:
     return merge(plan.part(plan.sections[0][1]), parts)
 
 
+# --------------------------------------------------------------------------- over several processes
+
+
+@dataclass(frozen=True)
+class SectionTask:
+    """One independent piece of a planned file (:func:`section_tasks`): the items ``first`` to
+    ``stop - 1`` of its last section, or (``first`` -1) every other section, in order."""
+
+    plan: SectionsPlan
+    first: int = -1
+    stop: int = -1
+
+
+def section_tasks(plan: SectionsPlan, parts: int) -> list[SectionTask] | None:
+    """The file as one task for its context sections and up to ``parts`` ranges of its last section (COCO:
+    annotations, nearly all the items), or None when it has no item (validate it in memory)."""
+    if not any(layout.count for _key, layout in plan.sections):
+        return None
+    if not _split_last(plan):
+        return [SectionTask(plan)]  # the last section read is context: no range may skip it
+    count = plan.sections[-1][1].count
+    parts = max(1, min(parts, count))
+    bounds = [count * k // parts for k in range(parts + 1)]
+    ranges = [(a, b) for a, b in itertools.pairwise(bounds) if a < b]
+    return [SectionTask(plan), *(SectionTask(plan, a, b) for a, b in ranges)]
+
+
+SectionResult = tuple[list[PartResult], SectionIndex]
+
+
+def run_section_task(task: SectionTask) -> SectionResult | None:
+    """Run one piece (in whatever process): its parts and the index of the items it read; None when an
+    item cannot be validated on its own (then the file is validated in memory)."""
+    plan = task.plan
+    with collector_paused():
+        load_checks(plan.format)
+        new_index = SECTIONED_RULES[plan.format].new_index
+        observed = new_index(plan.format)
+        try:
+            if task.first < 0:
+                count = len(plan.sections) - (1 if _split_last(plan) else 0)
+                parts = [
+                    _validate_range(plan, n, 0, plan.sections[n][1].count, observed, observed)
+                    for n in range(count)
+                ]
+                return parts, observed
+            context = new_index(plan.format)
+            _read_context(plan, context)
+            last = len(plan.sections) - 1
+            return [_validate_range(plan, last, task.first, task.stop, context, observed)], observed
+        except Fallback:
+            return None
+
+
+def _split_last(plan: SectionsPlan) -> bool:
+    """Whether the plan's last section is the format's last (the one no rule reads as context)."""
+    return len(plan.sections) > 1 and plan.sections[-1][0] == format_ids.sectioned()[plan.format][-1]
+
+
+def _read_context(plan: SectionsPlan, index: SectionIndex) -> None:
+    """Add every item of the sections before the last to ``index`` (as :func:`validate_sections` has
+    when its last section starts); an item that does not parse raises :class:`Fallback`."""
+    with FileBytes(plan.path) as data:
+        for key, layout in plan.sections[:-1]:
+            for position, (start, end) in enumerate(zip(layout.starts, layout.ends, strict=True)):
+                try:
+                    index.add(key, position, orjson.loads(data[start:end]))
+                except orjson.JSONDecodeError:
+                    raise Fallback("an item does not parse") from None
+
+
+def join_sections(plan: SectionsPlan, results: list[SectionResult]) -> FileReport:
+    """The report of a file from the results of its :func:`section_tasks`, in their order."""
+    index = SECTIONED_RULES[plan.format].new_index(plan.format)
+    parts: list[PartResult] = []
+    for found, observed in results:
+        index.extend(observed)
+        parts.extend(found)
+    return _joined(plan, index, parts)
+
+
 def _advanced(listener: progress.Listener | None, shift: int, offset: int) -> None:
     if listener is not None:
         listener(shift + offset)
 
 
-__all__ = ["SectionsPlan", "plan_sections", "validate_sections"]
+__all__ = [
+    "SectionResult",
+    "SectionTask",
+    "SectionsPlan",
+    "join_sections",
+    "plan_sections",
+    "run_section_task",
+    "section_tasks",
+    "validate_sections",
+]
