@@ -141,9 +141,10 @@ def _stacked(format_id: str, profile: str, operator_id: str, faults: int) -> Any
     from labelspec.generators.fixtures.common import RandomDraw
     from labelspec.generators.fixtures.mutants import build_subject, mutate, variants
 
-    for attempt, knobs in enumerate(variants(format_id)):
+    choices = variants(format_id)
+    for attempt, knobs in enumerate([{"min_items": 3, **k} for k in choices] + choices * 2):
         draw = RandomDraw(f"pruned-{format_id}-{profile}-{operator_id}-{attempt}")
-        subject = build_subject(draw, format_id, profile, **{"min_items": 3, **knobs})
+        subject = build_subject(draw, format_id, profile, **knobs)
         mutated = 0
         for _ in range(faults):
             mutant = mutate(draw, subject, operator_id)
