@@ -10,7 +10,8 @@ A release is one object whose bulk is ``dataset.samples``. The fast path splits 
   its task type gives samples (:func:`items_schema`) and by the C decider, which answers "certainly clean"
   or "not sure" per sample and remembers every sample's uuid and name stem (a repeat sends the whole file
   to the reference path). Samples it is not sure of are validated by the reference path one at a time
-  (:func:`labelspec.validator.scale.streaming.validate_items`), with the header as their context.
+  (:func:`labelspec.validator.scale.streaming.validate_items`), with the header as their context (and the
+  ``png_dir`` relative bitmap paths resolve against); the others stay certified.
 
 Soundness: every catalogued Segments rule has a C twin (``_native.segments_rule_ids()``) or is decided on
 the header (:data:`HEADER_RULES`); the decider models every task type (the label's, and each sensor's in
