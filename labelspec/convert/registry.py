@@ -217,7 +217,8 @@ READERS: dict[str, ReaderSpec] = {
             "unit (<objectHash>@<data unit> in image groups and sequences, @<frame> in videos).",
             drops="Rows without images (audio, plain text/HTML, scenes; reported per row), data-group spaces "
             "other than image/video/image-sequence/medical ones (reported); rows of other label branches "
-            "(--branch, default main; reported); NOT_LABELLED rows unless --status says otherwise (counted); "
+            "(--branch, default main; reported); a second row of the same data on the branch (reported: "
+            "the first is read); NOT_LABELLED rows unless --status says otherwise (counted); "
             "cuboid_2d and point-cloud segmentation objects (reported); object metadata (createdBy, "
             "timestamps, reviews, manualAnnotation). Without --ontology the category names and colours "
             "come from the rows (reported as approximated).",

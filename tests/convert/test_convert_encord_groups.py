@@ -514,8 +514,12 @@ def test_generated_video_and_group_rows_stay_what_they_are(pair: Any) -> None:
         onto.write_text(json.dumps(ontology))
         convert(source, "encord", out, ontology=onto, statuses=["all"])  # strict-valid: conftest
         written, written_ontology = _written(out)
-    # a video row whose frames carry no labels has no media item in the model, hence no row
-    kept = [r for r in rows if r["data_type"] != "video" or _frames_of(r)]
+    # a video row whose frames carry no labels has no media item in the model, hence no row; a second row
+    # of the same data is not read (reported)
+    first = {}
+    for r in rows:
+        first.setdefault((r["data_type"], r["data_hash"], *sorted(r["data_units"])), r)
+    kept = [r for r in first.values() if r["data_type"] != "video" or _frames_of(r)]
     assert [r["data_type"] for r in written] == [r["data_type"] for r in kept]
     for source_row, row in zip(kept, written, strict=True):
         if row["data_type"] == "img_group":
@@ -554,3 +558,21 @@ def test_range_classifications_of_sdk_rows_are_kept_on_their_labelled_frames(tmp
     assert found == expected
     unplaced = [loss for loss in report.losses if loss.what == "classification"]
     assert len(unplaced) == len(source["classification_answers"])  # frames 2-4 have no labelled object
+
+
+def test_a_second_row_of_the_same_data_is_reported_not_read_twice(tmp_path: Path) -> None:
+    """Two projects' exports of one dataset put together: each row is a whole labelling of its data."""
+    labels, ontology, rows = _encord_export(tmp_path, "video", "image")
+    again = [copy.deepcopy(row) for row in rows]
+    for n, row in enumerate(again):
+        row["label_hash"] = f"00000000-0000-4000-8000-0000000000f{n}"
+    labels.write_text(json.dumps(rows + again), encoding="utf-8")
+    for target in ("encord", "coco-instance"):
+        out = tmp_path / target
+        report = convert(labels, target, out, ontology=ontology, statuses=["all"])
+        dropped = [loss.where for loss in report.losses if loss.what == "label row"]
+        assert dropped == ["/2", "/3"]
+    written, written_ontology = _written(tmp_path / "encord")
+    assert [r["data_type"] for r in written] == ["video", "image"]
+    for source, row in zip(rows, written, strict=True):
+        assert_same_objects(_source_objects(source), _sdk_objects(row, written_ontology))

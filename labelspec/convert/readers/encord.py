@@ -19,6 +19,8 @@
 - ``objectHash`` is the track id; static answers (``object_answers``) become attributes of every
   instance of the object, dynamic answers (``object_actions``) attributes of the frames in their ranges;
   frame classifications and global (``range: []``) classifications become classifications;
+- one label row per data item and branch: a second row of the same data (the exports of two projects put
+  together) is dropped and reported, as it would repeat the item's media;
 - ``label_status`` (and ``annotation_task_status`` RETURNED, a reviewer's rejection) becomes the status of
   every item of the row (``labelspec.convert.statuses``).
 """
@@ -566,6 +568,19 @@ class _Reader:
             )
 
 
+_PICTURED = ("image", "img_group", "group", *_FRAMED)  # rows whose data becomes media items
+
+
+def _identity(raw: dict[str, Any]) -> tuple[str, ...]:
+    """What a row's media items are named after: its data hash and data units (same data, same media)."""
+    units = raw.get("data_units")
+    return (
+        str(raw.get("data_type")),
+        str(raw.get("data_hash")),
+        *sorted(units if isinstance(units, dict) else ()),
+    )
+
+
 def _status(row: encord.LabelRow) -> LabelStatus | None:
     raw = row.to_json()
     return from_encord(raw.get("label_status"), raw.get("annotation_task_status"))
@@ -575,6 +590,7 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
     reader = _Reader(options, report)
     rows = encord.from_json(document)  # a list of label rows, or one row alone (an object)
     filtered = 0
+    read_rows: dict[tuple[str, ...], str] = {}  # the data of a row with images -> where its (first) row is
     for index, row in enumerate(rows):
         if not isinstance(row, encord.LabelRow):
             continue
@@ -591,7 +607,19 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
             raw.get("annotation_task_status"),
         ):
             filtered += 1
+        elif _identity(raw) in read_rows:
+            # e.g. the exports of two projects on one dataset put together: each row's labels are a whole
+            # labelling of the data, and reading both would give one image twice (duplicate media ids)
+            first = read_rows[_identity(raw)] or "/"
+            report.drop(
+                "label row",
+                f"a second label row of the same data on branch {branch!r} (the first is at {first}); "
+                "only the first is read",
+                where,
+            )
         else:
+            if raw.get("data_type") in _PICTURED:
+                read_rows[_identity(raw)] = where
             reader.row(row, where)
     categories = tuple(reader.categories.values())
     report.counts.update(
