@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from encord.objects.bitmask import BitmaskCoordinates
 from hypothesis import given, settings
 from PIL import Image
@@ -122,6 +123,10 @@ def test_encord_video_and_image_sequence_become_sequence_samples_with_their_trac
             assert len(frames) == 1
             continue
         source_frames = _source_frames(row)
+        if row["data_type"] == "video":  # the frames' times: frame number / the video's frame rate
+            fps = float(next(iter(row["data_units"].values()))["data_fps"])
+            times = [f.get("timestamp") for f in sample["attributes"]["frames"]]
+            assert times == [pytest.approx(n / fps) for n, _, _ in source_frames]
         source = [
             {obj["objectHash"]: _source_shape(obj, size) for obj in blob["objects"]}
             for _, blob, size in source_frames

@@ -349,8 +349,13 @@ class SegmentsWriter:
             )
             frame_name = posixpath.splitext(posixpath.basename(item.file_name))[0]
             frame_name = frame_name.removeprefix(f"{stem}-") or f"{position + 1:05d}"
+            # a video frame's time, when the frame rate is known (Segments numbers frames by position)
+            fps = group.fps if group is not None and group.kind == "video" else None
+            timestamp = round(item.frame_index / fps, 6) if fps and item.frame_index is not None else None
             frames.append(
-                segments.ImageFrame.create(image=segments.UrlRef.create(url=url), name=frame_name).to_json()
+                segments.ImageFrame.create(
+                    image=segments.UrlRef.create(url=url), name=frame_name, timestamp=timestamp
+                ).to_json()
             )
             annotations = []
             for annotation in per_media[item.id]:

@@ -5,6 +5,7 @@ sequence (``MediaGroup``) and ``--layout`` is ``sequences`` (the default), the r
 ``image-vector-sequence`` (``image-segmentation-sequence`` with masks) release: each video, image sequence,
 volume or document is one sample whose frames are its items in frame order, and every other item (an
 image, a member of an image group) a sample of one frame (reported: the task type leaves no choice).
+A video's frames carry their time (``timestamp`` = frame number / fps) when the frame rate is known.
 In a sample, one track of one category is one annotation id on every frame, and ``track_id`` equals that
 id (the Segments documentation: https://docs.segments.ai/reference/sample-and-label-types).
 """
@@ -47,10 +48,15 @@ def _ordered(group: MediaGroup, items: list[MediaItem], report: ConversionReport
         return items
     ordered = sorted(items, key=lambda item: item.frame_index or 0)
     if [item.frame_index for item in ordered] != list(range(len(ordered))):
+        kept = (
+            "kept as the frames' timestamps (frame / fps)"
+            if group.kind == "video" and group.fps
+            else "not kept"
+        )
         report.approximate(
             "frame number",
             "Segments numbers the frames of a sequence by position: the labelled frames are written one "
-            "after the other, their frame numbers are not kept",
+            f"after the other, their frame numbers {kept}",
             group.id,
         )
     return ordered
