@@ -45,7 +45,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,6 +62,8 @@ BEGIN, END = "<!-- conversions -->", "<!-- /conversions -->"
 SEED = 14
 TRAIN2017_IMAGES = 118_000
 TARGET_RATIO = 1.0  # issue 14: a conversion, validation included, at least as fast as the peer
+SCRATCH = CACHE / "convert-outputs"  # every run's output, removed at the end (see scratch())
+RECENTLY_DELETED_S = 65  # ext4 (no journal) skips inodes deleted this recently (60 s once written back)
 MEMORY_TARGET = 2**30  # issue 14: memory stays bounded on a train2017-sized COCO file (well under 1 GiB)
 
 
@@ -212,24 +216,30 @@ def segments_rows(samples: int, repeat: int) -> list[Row]:
     rows: list[Row] = []
     local = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     label = f"Segments bitmap release, {samples} samples 640x480 ({sum(map(len, objects))} objects)"
-    work = CACHE / "segments-work"
-
-    def fresh() -> None:
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
 
     with served(root) as base:
         release = segments_release(objects, base, CACHE / f"segments-{samples}.json")
-        labelspec = [PYTHON, "-m", "labelspec", "convert", str(release), "--to", "coco-instance", "-o",
-                     str(work / "out.json"), "--allow-private-network", "--force"]  # fmt: skip
-        sdk = [PYTHON, "-c", SEGMENTS_SDK, str(release), str(work / "sdk-cache"), str(work / "sdk-out")]
+
+        def labelspec(work: Path) -> list[str]:
+            return [PYTHON, "-m", "labelspec", "convert", str(release), "--to", "coco-instance", "-o",
+                    str(work / "out.json"), "--allow-private-network", "--force"]  # fmt: skip
+
+        def sdk(work: Path) -> list[str]:
+            return [PYTHON, "-c", SEGMENTS_SDK, str(release), str(work / "sdk-cache"), str(work / "sdk-out")]
+
         for tool, command in (
             ("labelspec convert --to coco-instance (validates input and output)", labelspec),
             ("segments-ai SDK export_dataset (coco-instance, no validation)", sdk),
         ):
-            env = {**local, "LABELSPEC_CACHE_DIR": str(work / "cache")}
-            rows.append(measure(label, tool, command, repeat, env, before=fresh))
-    shutil.rmtree(work, ignore_errors=True)
+            rows.append(
+                measure(
+                    label,
+                    tool,
+                    command,
+                    repeat,
+                    lambda work: {**local, "LABELSPEC_CACHE_DIR": str(work / "cache")},
+                )
+            )
     return rows
 
 
@@ -266,20 +276,25 @@ print(json.dumps({"code": done.returncode, "wall": wall, "user": usage.ru_utime,
 """
 
 
-def measure(label: str, tool: str, command: list[str], repeat: int, env: dict[str, str] | None = None,
-            before: Callable[[], None] | None = None) -> Row:  # fmt: skip
-    """The run with the least CPU time of ``repeat`` (``before`` runs ahead of each: a fresh output)."""
+def measure(
+    label: str,
+    tool: str,
+    command: Callable[[Path], list[str]],
+    repeat: int,
+    env: Callable[[Path], dict[str, str]] | None = None,
+) -> Row:
+    """The run with the least CPU time of ``repeat``; every run gets a new empty folder of its own
+    (``command(folder)``, ``env(folder)``) that stays until the whole benchmark is over (:func:`scratch`)."""
     best: Row | None = None
     for _ in range(max(repeat, 1)):
-        if before is not None:
-            before()
+        folder = Path(tempfile.mkdtemp(dir=SCRATCH))
         load = os.getloadavg()[0]
         done = subprocess.run(
-            [PYTHON, "-c", PROBE, *command],
+            [PYTHON, "-c", PROBE, *command(folder)],
             capture_output=True,
             text=True,
             check=True,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **(env(folder) if env is not None else {})},
         )
         result = json.loads(done.stdout)
         assert result["code"] == 0, f"{tool} failed ({result['code']}): {done.stderr[-2000:]}"
@@ -290,38 +305,49 @@ def measure(label: str, tool: str, command: list[str], repeat: int, env: dict[st
     return best
 
 
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """The folder the tools write their outputs into, removed only when every run is over.
+
+    Why not remove each output before the next run: on ext4 without a journal (this machine's root file
+    system) the inode allocator skips inodes deleted in the last 60 s (300 s while their inode table
+    block is not written back: fs/ext4/ialloc.c, ``recently_deleted``), looking each one up, so a tool
+    that creates 100 000 files right after 100 000 were deleted paid several seconds of system time for
+    the deletion (seen in ``perf``: ``find_inode_bit`` -> ``recently_deleted``), and which tool paid it
+    depended on the run order. A leftover of an interrupted run is removed first, then given that time."""
+    if SCRATCH.exists():
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+        os.sync()
+        time.sleep(RECENTLY_DELETED_S)
+    SCRATCH.mkdir(parents=True)
+    try:
+        yield SCRATCH
+    finally:
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
 def coco_rows(images: int, repeat: int) -> list[Row]:
-    """labelspec and labelformat converting one COCO file to YOLO (each writes a fresh output folder)."""
+    """labelspec and labelformat converting one COCO file to YOLO (each run writes a new output folder)."""
     source = coco_input(images)
     objects, megabytes = int(source.with_suffix(".objects").read_text()), source.stat().st_size / 1e6
     label = f"COCO {images} images / {objects} objects ({megabytes:.0f} MB)"
-    ours, theirs = CACHE / "out-labelspec", CACHE / "out-labelformat"
-    labelspec = [PYTHON, "-m", "labelspec", "convert", str(source), "--to", "yolo", "-o", str(ours)]
-    rows = [
-        measure(
-            label,
-            "labelspec convert --to yolo (validates input and output)",
-            labelspec,
-            repeat,
-            before=lambda: shutil.rmtree(ours, ignore_errors=True),
-        )
-    ]
+
+    def labelspec(out: Path) -> list[str]:
+        return [PYTHON, "-m", "labelspec", "convert", str(source), "--to", "yolo", "-o", str(out / "yolo")]
+
+    rows = [measure(label, "labelspec convert --to yolo (validates input and output)", labelspec, repeat)]
     tool = _labelformat()
     if tool is not None:
-        peer = [tool, "convert", "--task", "object-detection", "--input-format", "coco", "--input-file",
-                str(source), "--output-format", "yolov8", "--output-file", str(theirs / "data.yaml"),
-                "--output-split", "train"]  # fmt: skip
+        found = tool
+
+        def labelformat(out: Path) -> list[str]:
+            return [found, "convert", "--task", "object-detection", "--input-format", "coco",
+                    "--input-file", str(source), "--output-format", "yolov8",
+                    "--output-file", str(out / "yolo" / "data.yaml"), "--output-split", "train"]  # fmt: skip
+
         rows.append(
-            measure(
-                label,
-                "labelformat convert (coco -> yolov8, no validation)",
-                peer,
-                repeat,
-                before=lambda: shutil.rmtree(theirs, ignore_errors=True),
-            )
+            measure(label, "labelformat convert (coco -> yolov8, no validation)", labelformat, repeat)
         )
-    shutil.rmtree(ours, ignore_errors=True)
-    shutil.rmtree(theirs, ignore_errors=True)
     return rows
 
 
@@ -334,11 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
 
-    rows = coco_rows(args.images, args.repeat)
-    if not args.no_train2017:
-        rows += coco_rows(TRAIN2017_IMAGES, 1)
-    if args.samples:
-        rows += segments_rows(args.samples, args.repeat)
+    with scratch():
+        rows = coco_rows(args.images, args.repeat)
+        if not args.no_train2017:
+            rows += coco_rows(TRAIN2017_IMAGES, 1)
+        if args.samples:
+            rows += segments_rows(args.samples, args.repeat)
     write_results(args.out, rows, " ".join(["python", "benchmarks/convert.py", *(argv or sys.argv[1:])]))
     return 0
 

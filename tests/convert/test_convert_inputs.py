@@ -390,11 +390,38 @@ def test_yolo_output_check_reports_what_validating_the_folder_reports(tmp_path: 
 
     assert WRITER.validate_output(paths).valid
     assert findings(WRITER.validate_output(paths)) == findings(validate(out, format="yolo"))
+    # the decider certified every file as it was written: nothing is left to read back
+    assert paths.unchecked == []  # type: ignore[attr-defined]
     label = paths[1]
     label.write_text(label.read_text() + "\n9999 0.5 0.5 0.2 0.2\n0 1.5 0.5 0.2 0.2\n0 x 0.5 0.2 0.2\n")
-    edited = WRITER.validate_output(paths)
+    edited = WRITER.validate_output(list(paths))  # a plain list: every label file is read back
     assert not edited.valid and len(findings(edited)) >= 3
     assert findings(edited) == findings(validate(out, format="yolo"))
+
+
+def test_yolo_output_files_the_decider_is_unsure_of_are_read_back(tmp_path: Path, monkeypatch: Any) -> None:
+    """A chunk the write-time decider is not sure about is listed and validated from disk by the reference
+    path, with the findings ``labelspec validate`` gives."""
+    from labelspec.convert.model import ConversionReport
+    from labelspec.convert.readers import coco as coco_reader
+    from labelspec.convert.registry import ReadOptions, WriteOptions
+    from labelspec.convert.writers import yolo_check
+    from labelspec.convert.writers.yolo import WRITER
+    from labelspec.validator.api import validate
+
+    source = json.loads((CORPUS / "coco-instance" / "pycocotools_ground_truth.json").read_text())
+    report = ConversionReport("coco-instance", "yolo")
+    dataset = coco_reader.read(source, ReadOptions(), report)
+    monkeypatch.setattr(yolo_check, "certainly_clean", lambda texts, classes: False)
+    out = tmp_path / "out"
+    paths = WRITER.write(dataset, out, WriteOptions(), report)
+    assert sorted(paths.unchecked) == sorted(str(p) for p in paths[1:])  # type: ignore[attr-defined]
+    label = paths[1]
+    label.write_text(label.read_text() + "9999 0.5 0.5 0.2 0.2\n0 1.5 0.5 0.2 0.2\n0 x 0.5 0.2 0.2\n")
+    checked = WRITER.validate_output(paths)
+    assert not checked.valid and len(checked.files[0].findings) >= 3
+    expected = validate(out, format="yolo").files[0].findings
+    assert [(f.rule, f.pointer) for f in checked.files[0].findings] == [(f.rule, f.pointer) for f in expected]
 
 
 # -------------------------------------------------------------------------------------- YOLO input
