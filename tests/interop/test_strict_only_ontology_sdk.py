@@ -17,38 +17,17 @@ from typing import Any
 
 import pytest
 
-import labelspec
-from labelspec import audit
-from labelspec.validator.rules import all_rules
-
 pytestmark = pytest.mark.interop
 
 from encord.objects.ontology_structure import OntologyStructure  # noqa: E402
 from encord_sdk_build import ontology_dict  # noqa: E402
+from strict_only import errors, strict_only_errors  # noqa: E402
 
 FORMAT = "encord-ontology"
 
 
-def _strict_only_sites() -> set[str]:
-    lenient = {site.id: site.value for site in audit.sites(FORMAT, "lenient")}
-    return {
-        site.id
-        for site in audit.sites(FORMAT, "strict")
-        if site.id not in lenient or lenient[site.id] != site.value
-    }
-
-
-def _strict_only_rules() -> set[str]:
-    return {
-        spec.id
-        for spec in all_rules(FORMAT)
-        if spec.severity.get("strict") == "error" and spec.severity.get("lenient") != "error"
-    }
-
-
 def _errors(document: Any, profile: str) -> set[tuple[str, str]]:
-    report = labelspec.validate(document, format=FORMAT, profile=profile)
-    return {(f.rule, f.pointer) for f in report.files[-1].findings if f.severity == "error"}
+    return errors(document, FORMAT, profile)
 
 
 def _sdk(document: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
@@ -131,7 +110,7 @@ PROOFS: dict[str, Callable[[dict[str, Any]], Callable[[dict[str, Any]], bool]]] 
 
 
 def test_every_strict_only_error_is_proven() -> None:
-    assert set(PROOFS) == _strict_only_sites() | _strict_only_rules()
+    assert set(PROOFS) == strict_only_errors(FORMAT)
 
 
 @pytest.mark.parametrize("error", sorted(PROOFS))

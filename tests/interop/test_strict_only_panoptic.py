@@ -21,7 +21,6 @@ import pytest
 
 import labelspec
 from labelspec import audit
-from labelspec.validator.rules import all_rules
 
 pytestmark = pytest.mark.interop
 
@@ -29,6 +28,7 @@ from datumaro.components.annotation import AnnotationType, LabelCategories, Mask
 from datumaro.components.dataset import Dataset as DmDataset  # noqa: E402
 from datumaro.components.dataset_base import DatasetItem  # noqa: E402
 from datumaro.components.media import Image as DmImage  # noqa: E402
+from strict_only import strict_only_rules, strict_only_sites  # noqa: E402
 
 FORMAT = "coco-panoptic"
 PANOPTICAPI = "github.com/cocodataset/panopticapi/blob/7bb4655548f98f3fedc07bf37e9040a992b054b0/"
@@ -36,15 +36,9 @@ PANOPTICAPI = "github.com/cocodataset/panopticapi/blob/7bb4655548f98f3fedc07bf37
 
 def _strict_only() -> dict[str, str]:
     """Strict-only site or rule -> its strict audit reason."""
-    lenient = {site.id: site.value for site in audit.sites(FORMAT, "lenient")}
-    found = {
-        site.id: audit.site_reason(FORMAT, site, "strict")
-        for site in audit.sites(FORMAT, "strict")
-        if site.id not in lenient or lenient[site.id] != site.value
-    }
-    for spec in all_rules(FORMAT):
-        if spec.severity.get("strict") == "error" and spec.severity.get("lenient") != "error":
-            found[spec.id] = audit.rule_reason(spec, "strict")
+    found = {site.id: audit.site_reason(FORMAT, site, "strict") for site in strict_only_sites(FORMAT)}
+    for spec in strict_only_rules(FORMAT):
+        found[spec.id] = audit.rule_reason(spec, "strict")
     return found
 
 

@@ -23,35 +23,18 @@ import pytest
 
 import labelspec
 from labelspec import audit
-from labelspec.validator.rules import all_rules
 
 pytestmark = pytest.mark.interop
 
 import pydantic  # noqa: E402
 from segments import typing as typing_  # noqa: E402
 from segments.dataset import SegmentsDataset  # noqa: E402
+from strict_only import strict_only_errors  # noqa: E402
 from test_generated_segments_sdk import _sdk_written  # noqa: E402
 
 FORMAT = "segments"
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "segments"
 GT = "ground-truth"
-
-
-def _strict_only_sites() -> set[str]:
-    lenient = {site.id: site.value for site in audit.sites(FORMAT, "lenient")}
-    return {
-        site.id
-        for site in audit.sites(FORMAT, "strict")
-        if site.id not in lenient or lenient[site.id] != site.value
-    }
-
-
-def _strict_only_rules() -> set[str]:
-    return {
-        spec.id
-        for spec in all_rules(FORMAT)
-        if spec.severity.get("strict") == "error" and spec.severity.get("lenient") != "error"
-    }
 
 
 def _release(name: str) -> dict[str, Any]:
@@ -236,7 +219,7 @@ PROOFS: dict[str, Proof] = {
 
 
 def test_every_strict_only_error_is_proven() -> None:
-    assert set(PROOFS) == _strict_only_sites() | _strict_only_rules()
+    assert set(PROOFS) == strict_only_errors(FORMAT)
 
 
 def _errors(document: Any, profile: str) -> set[str]:
