@@ -31,25 +31,31 @@ import functools
 import itertools
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from labelspec import format_ids
 from labelspec.validator import progress
-from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
+from labelspec.validator.detect import SAMPLE_ITEMS
 from labelspec.validator.engine import collector_paused
 from labelspec.validator.report import FileReport
 from labelspec.validator.rules import (
     SECTIONED_RULES,
-    RuleContext,
     SectionIndex,
     load_checks,
     semantic_findings,
 )
-from labelspec.validator.scale.split import FileBytes, Layout, scan_sections
-from labelspec.validator.scale.streaming import Fallback, ItemHooks, PartResult, Plan, merge, validate_items
+from labelspec.validator.scale.split import FileBytes, Layout, detected, plain_json_file, scan_sections
+from labelspec.validator.scale.streaming import (
+    Fallback,
+    ItemHooks,
+    PartResult,
+    Plan,
+    document_context,
+    merge,
+    validate_items,
+)
 
 _KEYS = frozenset(key for keys in format_ids.sectioned().values() for key in keys)
 
@@ -82,7 +88,7 @@ def plan_sections(
     """A plan to validate ``path`` section by section, or None when it is not a plain JSON file of a
     sectioned format whose items the scanner finds (then validate it in memory)."""
     location = str(path)
-    if location.lower().endswith((".gz", ".zip")) or not Path(location).is_file():
+    if not plain_json_file(location):
         return None
     with FileBytes(location) as data:
         layouts = scan_sections(data, _KEYS) if len(data) else None
@@ -99,12 +105,9 @@ def plan_sections(
                 probe[key] = [orjson.loads(data[start:end]) for start, end in bounds]
         except orjson.JSONDecodeError:
             return None
-    try:
-        format_id = format or detect_format(probe)
-    except DetectionError:
-        return None
-    order = format_ids.sectioned().get(format_id)
-    if not order:
+    format_id = detected(probe, format)
+    order = format_ids.sectioned().get(format_id) if format_id is not None else None
+    if format_id is None or not order:
         return None
     sections = tuple((key, layouts[key]) for key in order if key in layouts)
     pngs = str(png_dir) if png_dir is not None else None
@@ -146,13 +149,7 @@ def _joined(plan: SectionsPlan, index: SectionIndex, parts: list[PartResult]) ->
     rules = SECTIONED_RULES[plan.format]
     with FileBytes(plan.path) as data:
         shell = orjson.loads(plan.sections[0][1].shell(data))
-    context = RuleContext(
-        document=shell,
-        format=plan.format,
-        profile=plan.profile,
-        ontology=plan.ontology,
-        png_dir=Path(plan.png_dir) if plan.png_dir is not None else None,
-    )
+    context = document_context(plan.part(plan.sections[0][1]), shell)
     context.provide(rules.index, index)
     parts.append(PartResult(findings=semantic_findings(context, only=rules.once)))
     return merge(plan.part(plan.sections[0][1]), parts)

@@ -348,6 +348,21 @@ class ScannedExport:
     context: int  # leading items that are context, not items (DataGym's label classes)
 
 
+def plain_json_file(location: str) -> bool:
+    """Whether ``location`` can be read item by item from its bytes: a regular file, not .gz or .zip."""
+    return not location.lower().endswith((".gz", ".zip")) and Path(location).is_file()
+
+
+def detected(probe: Any, format: str | None) -> str | None:
+    """``format``, else the format told from ``probe`` (the root and first items); None when none is."""
+    if format:
+        return format
+    try:
+        return detect_format(probe)
+    except DetectionError:
+        return None
+
+
 def scan_export(path: str | os.PathLike[str], format: str | None = None) -> ScannedExport | None:
     """The items of a plain JSON export of a list-shaped format (labelspec.format_ids), or None when the file
     is not one: compressed or not a file, no item list the scanner can find, a shell or probed item that does
@@ -355,7 +370,7 @@ def scan_export(path: str | os.PathLike[str], format: str | None = None) -> Scan
     (:mod:`labelspec.validator.scale.streaming`) and ``labelspec stats/report/diff`` read exports through it.
     """
     location = str(path)
-    if location.lower().endswith((".gz", ".zip")) or not Path(location).is_file():
+    if not plain_json_file(location):
         return None
     with FileBytes(location) as data:
         if not data:
@@ -372,11 +387,8 @@ def scan_export(path: str | os.PathLike[str], format: str | None = None) -> Scan
                 probe = [orjson.loads(data[a:b]) for a, b in bounds]
         except orjson.JSONDecodeError:
             return None
-    try:
-        format_id = format or detect_format(probe)
-    except DetectionError:
-        return None
-    items = format_ids.list_shaped().get(format_id)
-    if items is None or items.container != layout.container:
+    format_id = detected(probe, format)
+    items = format_ids.list_shaped().get(format_id) if format_id is not None else None
+    if format_id is None or items is None or items.container != layout.container:
         return None
     return ScannedExport(format_id, layout, shell, items.context)

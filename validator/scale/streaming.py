@@ -364,14 +364,19 @@ def _cross_item_findings(plan: Plan, parts: list[PartResult], rule_ids: frozense
     skeleton_items = context_items + [p for part in parts for p in part.projections]
     skeleton = with_container(shell, plan.layout.container, skeleton_items)
     load_checks(plan.format)
-    context = RuleContext(
-        document=skeleton,
+    return semantic_findings(document_context(plan, skeleton), only=rule_ids)
+
+
+def document_context(plan: Plan, document: Any) -> RuleContext:
+    """The rule context of the planned file as a whole, for the rules that run once over it: ``document``
+    stands for the file (its shell with whatever those rules read)."""
+    return RuleContext(
+        document=document,
         format=plan.format,
         profile=plan.profile,
         ontology=plan.ontology,
         png_dir=Path(plan.png_dir) if plan.png_dir is not None else None,
     )
-    return semantic_findings(context, only=rule_ids)
 
 
 def validate_planned(plan: Plan) -> FileReport:
