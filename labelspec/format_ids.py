@@ -57,6 +57,9 @@ class FormatId:
     # validator/<module>.py for each module reading the format's inputs beyond JSON text (YOLO: its label
     # text, and the folder walker that finds YOLO datasets in folders)
     inputs: tuple[str, ...] = ()
+    # validator/scale/<module>.py for each module validating the format's large files item by item
+    # (list-shaped exports: streaming; root objects with item arrays: sections)
+    scale: tuple[str, ...] = ()
 
 
 COCO_SECTIONS = ("images", "categories", "annotations")
@@ -70,6 +73,7 @@ FORMATS: tuple[FormatId, ...] = (
         "DG-",
         items=Items(context=1),
         native=("datagym_rules",),
+        scale=("streaming",),
     ),
     FormatId(
         "segments",
@@ -79,6 +83,7 @@ FORMATS: tuple[FormatId, ...] = (
         "SEG-",
         items=Items(container=("dataset", "samples")),
         native=("segments",),
+        scale=("streaming",),
     ),
     FormatId(
         "encord",
@@ -88,13 +93,28 @@ FORMATS: tuple[FormatId, ...] = (
         "ENC-",
         items=Items(),
         native=("encord_rows", "encord_ontology"),
+        scale=("streaming",),
     ),
     FormatId("encord-ontology", "encord_ontology", ("encord_ontology",), "encord", "ENCO-"),
     FormatId(
-        "coco-instance", "coco_instance", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS, native=("coco",)
+        "coco-instance",
+        "coco_instance",
+        ("coco",),
+        "coco",
+        "COCO-",
+        sections=COCO_SECTIONS,
+        native=("coco",),
+        scale=("sections",),
     ),
     FormatId(
-        "coco-panoptic", "coco_panoptic", ("coco",), "coco", "COCO-", sections=COCO_SECTIONS, native=("coco",)
+        "coco-panoptic",
+        "coco_panoptic",
+        ("coco",),
+        "coco",
+        "COCO-",
+        sections=COCO_SECTIONS,
+        native=("coco",),
+        scale=("sections",),
     ),
     FormatId("yolo", "yolo", ("yolo",), "yolo", "YOLO-", detected=False, inputs=("yolo_text", "folders")),
 )
@@ -122,17 +142,19 @@ def sectioned() -> dict[str, tuple[str, ...]]:
 
 
 # What load() imports: the package of each part of the validator a format has modules in.
-Part = Literal["rules", "native", "inputs"]
+Part = Literal["rules", "native", "inputs", "scale"]
 _PACKAGES: dict[str, str] = {
     "rules": "labelspec.validator.rules",
     "native": "labelspec.validator.native",
     "inputs": "labelspec.validator",
+    "scale": "labelspec.validator.scale",
 }
 
 
 def load(format_id: str, part: Part, name: str | None = None) -> ModuleType:
-    """The format's module ``name`` of ``part`` (validator/rules, validator/native or validator/; default:
-    its first one), imported on first use. KeyError when the registry does not name it for the format."""
+    """The format's module ``name`` of ``part`` (validator/rules, validator/native, validator/scale or
+    validator/; default: its first one), imported on first use. KeyError when the registry does not name it
+    for the format."""
     names = getattr(get(format_id), part)
     if name is None and names:
         name = names[0]
@@ -145,4 +167,11 @@ def load_all(format_id: str, part: Part) -> tuple[ModuleType, ...]:
     """Every module of ``part`` of the format (see :func:`load`); () for an unknown format id."""
     entry = BY_ID.get(format_id)
     names: tuple[str, ...] = getattr(entry, part) if entry is not None else ()
+    return tuple(importlib.import_module(f"{_PACKAGES[part]}.{name}") for name in names)
+
+
+def load_every(part: Part) -> tuple[ModuleType, ...]:
+    """The modules of ``part`` of every format, each once, in the registry's order (for a file whose format
+    is not known yet: each module tells whether the file is its own)."""
+    names = dict.fromkeys(name for entry in FORMATS for name in getattr(entry, part))
     return tuple(importlib.import_module(f"{_PACKAGES[part]}.{name}") for name in names)

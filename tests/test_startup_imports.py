@@ -43,8 +43,9 @@ NEVER = (
     "labelspec.validator.rules.encord_rows",
 )
 # The other formats' modules (labelspec.format_ids.load imports them for their own files): their rules, their
-# native fast paths, the YOLO text reader and the folder walker (no folder is given here), the documented
-# examples (the 'examples' command), the compression modules shutil imports (argparse's terminal width).
+# native fast paths, the YOLO text reader and the folder walker (no folder is given here), item-by-item
+# validation (no item is left to the reference path, no file is large), the documented examples (the
+# 'examples' command), the compression modules shutil imports (argparse's terminal width).
 OTHER_FORMATS = (
     "labelspec.validator.native.coco",
     "labelspec.validator.native.segments",
@@ -55,6 +56,9 @@ OTHER_FORMATS = (
     "labelspec.validator.rules.yolo",
     "labelspec.validator.yolo_text",
     "labelspec.validator.folders",
+    "labelspec.validator.scale.streaming",
+    "labelspec.validator.scale.split",
+    "labelspec.validator.scale.sections",
     "labelspec.validator.examples",
     "shutil",
     "bz2",

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from labelspec import format_ids
 from labelspec.validator.compiler import DEFAULT_PROFILE
 from labelspec.validator.engine import (
     Source,
@@ -22,7 +23,7 @@ from labelspec.validator.engine import (
     report_for_loaded,
     validate_in_memory,
 )
-from labelspec.validator.inputs import load_dataset
+from labelspec.validator.inputs import load_dataset, wants_stream
 from labelspec.validator.native.fastpath import certify_ontology, native_report
 from labelspec.validator.paths import (
     OntologyChoice,
@@ -33,8 +34,6 @@ from labelspec.validator.paths import (
     select,
 )
 from labelspec.validator.report import FileReport, Report
-from labelspec.validator.scale.sections import plan_sections, validate_sections
-from labelspec.validator.scale.streaming import Fallback, plan_file, validate_planned, wants_stream
 
 
 def validate(
@@ -148,20 +147,15 @@ def validate_source(
             return [fast]
     if wants_stream(source, stream):
         assert isinstance(source, (str, os.PathLike))
-        plan = plan_file(source, format, profile, ontology_document, png_dir)
-        if plan is not None:
-            try:
-                return [validate_planned(plan)]
-            except Fallback:
-                pass
-        sectioned = (
-            plan_sections(source, format, profile, ontology_document, png_dir) if plan is None else None
-        )
-        if sectioned is not None:
-            try:
-                return [validate_sections(sectioned)]
-            except Fallback:
-                pass
+        # item by item (labelspec.validator.scale, imported for large files only): the format's module, or
+        # each one in turn while the format is not known (a module declines a file that is not its own)
+        scale = format_ids.load_all(format, "scale") if format is not None else format_ids.load_every("scale")
+        for module in scale:
+            report: FileReport | None = module.validate_file(
+                source, format, profile, ontology_document, png_dir
+            )
+            if report is not None:
+                return [report]
     return validate_in_memory(source, format, profile, ontology_document, pngs)
 
 

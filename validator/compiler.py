@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
+import marshal
 import os
-import pickle
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,11 @@ import orjson
 
 import labelspec.schemas
 from labelspec import format_ids
+
+try:  # BLAKE2 as built into Python: hashlib first loads OpenSSL (start-up time a small validation notices)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover (a Python built without it)
+    from hashlib import blake2b
 
 PROFILES: tuple[str, ...] = ("lenient", "strict")
 DEFAULT_PROFILE = "lenient"
@@ -60,6 +65,19 @@ def list_formats() -> tuple[str, ...]:
     return tuple([f for f in format_ids.IDS if f in found] + [f for f in found if f not in format_ids.IDS])
 
 
+def digest(*parts: bytes) -> str:
+    """A hex digest of ``parts`` (a cache key: it changes whenever one of them does)."""
+    hashed = blake2b(digest_size=16)
+    for part in parts:
+        hashed.update(part)
+    return hashed.hexdigest()
+
+
+# Cached parsed YAML is written with marshal (built in, already loaded: pickle costs start-up time), whose
+# format may change between Python versions: the version is part of the key.
+_MARSHAL_KEY = f"{sys.version_info[0]}.{sys.version_info[1]}/{marshal.version}".encode()
+
+
 @functools.cache
 def load_yaml(path: Path) -> Any:
     """A parsed YAML source file; parsed once per content (cached in the cache folder: the rule catalogues
@@ -71,9 +89,9 @@ def load_yaml(path: Path) -> Any:
     folder = cache_folder()
     cache = None
     if folder is not None:
-        cache = folder / f"yaml-{hashlib.sha256(text + Path(__file__).read_bytes()).hexdigest()[:24]}.pickle"
+        cache = folder / f"yaml-{digest(text, Path(__file__).read_bytes(), _MARSHAL_KEY)[:24]}.marshal"
         try:
-            return pickle.loads(cache.read_bytes())  # our own cache entry, written below
+            return marshal.loads(cache.read_bytes())  # our own cache entry, written below
         except Exception:  # missing, or damaged in any way: parse again (and rewrite it)
             pass
     import yaml  # here: with a warm cache no YAML is parsed, and importing yaml costs start-up time
@@ -85,7 +103,11 @@ def load_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         raise SchemaError(f"schema file {path} is not valid YAML: {exc}") from exc
     if cache is not None:
-        write_cache_entry(cache, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            data = marshal.dumps(document)
+        except ValueError:  # a value marshal cannot write (a YAML timestamp): parsed again next time
+            return document
+        write_cache_entry(cache, data)
     return document
 
 
@@ -296,13 +318,12 @@ def _cache_file(format_id: str, profile: str) -> Path | None:
     folder = cache_folder()
     if folder is None:
         return None
-    digest = hashlib.sha256(profile.encode())
+    parts = [profile.encode()]
     for path in sorted(schemas_root().rglob("*.yaml")):
         if path.parent.name != "examples" and path.name not in ("rules.yaml", "discrepancies.yaml"):
-            digest.update(path.relative_to(schemas_root()).as_posix().encode())
-            digest.update(path.read_bytes())
-    digest.update(Path(__file__).read_bytes())  # the compiler itself
-    return folder / f"{format_id}-{profile}-{digest.hexdigest()[:16]}.json"
+            parts += [path.relative_to(schemas_root()).as_posix().encode(), path.read_bytes()]
+    parts.append(Path(__file__).read_bytes())  # the compiler itself
+    return folder / f"{format_id}-{profile}-{digest(*parts)[:16]}.json"
 
 
 def _write_cache(path: Path, document: dict[str, Any]) -> None:

@@ -24,6 +24,8 @@ from labelspec.validator.report import escape_token
 if TYPE_CHECKING:
     import zipfile
 
+# List-shaped exports (and COCO files) larger than this are validated item by item unless told otherwise.
+STREAM_THRESHOLD = int(os.environ.get("LABELSPEC_STREAM_THRESHOLD", 64 * 1024**2))
 # A decompressed stream may not exceed this many bytes, nor grow past this ratio once it is large.
 DEFAULT_MAX_BYTES = int(os.environ.get("LABELSPEC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3))
 DEFAULT_MAX_RATIO = 200
@@ -300,6 +302,17 @@ def _load_yolo(path: Path) -> Iterator[LoadedDocument]:
     """One YOLO label file (its names file looked up beside it and in two parent folders)."""
     parsed = _yolo_text().parse_yolo(path)
     yield LoadedDocument(str(path), document=parsed.document, format_hint="yolo", locate=parsed.locate)
+
+
+def wants_stream(source: object, stream: bool | None, threshold: int = STREAM_THRESHOLD) -> bool:
+    """Whether to try item-by-item validation (:mod:`labelspec.validator.scale`): forced, refused, or (None)
+    for plain JSON files of at least ``threshold`` bytes."""
+    if stream is not None or not isinstance(source, (str, os.PathLike)):
+        return bool(stream) and isinstance(source, (str, os.PathLike))
+    try:
+        return Path(source).is_file() and Path(source).stat().st_size >= threshold
+    except OSError:
+        return False
 
 
 def _yolo_text() -> Any:

@@ -23,9 +23,7 @@ path). ``LABELSPEC_NATIVE_DEBUG=1`` prints why a file was not certified.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-import pickle
 import re
 import sys
 from collections.abc import Callable
@@ -38,7 +36,13 @@ import orjson
 
 from labelspec import format_ids
 from labelspec.validator import progress
-from labelspec.validator.compiler import cache_folder, compile_schema, compiled_cache_key, write_cache_entry
+from labelspec.validator.compiler import (
+    cache_folder,
+    compile_schema,
+    compiled_cache_key,
+    digest,
+    write_cache_entry,
+)
 from labelspec.validator.detect import SAMPLE_ITEMS, DetectionError, detect_format
 from labelspec.validator.envelope import unwrap
 from labelspec.validator.inputs import LoadedDocument
@@ -47,8 +51,6 @@ from labelspec.validator.native.schema_program import NotCompilable, Program, co
 from labelspec.validator.report import FileReport
 from labelspec.validator.rules import RuleContext, semantic_findings
 from labelspec.validator.scale.pool import local_mapper
-from labelspec.validator.scale.split import Layout
-from labelspec.validator.scale.streaming import Fallback, Plan, merge, validate_items
 from labelspec.validator.single_item import item_definition
 
 if TYPE_CHECKING:  # the formats' own native modules are imported on first use (labelspec.format_ids.load)
@@ -68,6 +70,7 @@ SPLIT_BYTES = int(os.environ.get("LABELSPEC_NATIVE_SPLIT_BYTES", 32 * 1024**2))
 _ITEM_JOINTS = {"encord": re.compile(rb'\}\s*,\s*(\{\s*"label_hash"\s*:)')}
 _SPLIT_WINDOW = 1 << 20
 _PROGRESS_STEP = 1 << 20  # bytes between two progress reports of the native pass
+_PROGRAM_SOURCES = ("schema_program.py", "regex_dfa.py", "segments.py")  # what a cached program depends on
 
 
 @functools.cache
@@ -114,14 +117,17 @@ def _compiled_program(
     ready = shipped.load(format_id, profile) if not variant and build is None else None
     if ready is not None:
         return ready
+    import pickle  # here: a shipped program needs none, and importing pickle costs start-up time
+
     folder, key = cache_folder(), compiled_cache_key(format_id, profile)
     cache = None
     if folder is not None and key is not None:
-        digest = hashlib.sha256(key.encode())
-        for source in ("schema_program.py", "regex_dfa.py", "segments.py"):
-            digest.update((Path(__file__).parent / source).read_bytes())
+        sources = [
+            (Path(__file__).parent / s).read_bytes()
+            for s in ("schema_program.py", "regex_dfa.py", "segments.py")
+        ]
         format_id_variant = f"{format_id}{variant}"
-        cache = folder / f"program-{format_id_variant}-{profile}-{digest.hexdigest()[:16]}.pickle"
+        cache = folder / f"program-{format_id_variant}-{profile}-{digest(key.encode(), *sources)[:16]}.pickle"
         try:
             cached: Program = pickle.loads(cache.read_bytes())  # our own entry, written below
             return cached
@@ -505,14 +511,17 @@ def _report_for_items(
     checked: dict[str, Any],
     dirty: list[tuple[int, int, int]],
 ) -> FileReport | None:
+    # the reference path item by item (imported when the native pass leaves items to it)
+    streaming = format_ids.load(format_id, "scale", "streaming")
     if _program(format_id, profile).head >= 0:  # type: ignore[union-attr]
         # the first element is the context of the others (DataGym's label classes): certified clean
         (start, end), context = checked["head"], 1
-        layout = Layout((), checked["open"], checked["close"], (start,), (end,))
+        layout = streaming.Layout((), checked["open"], checked["close"], (start,), (end,))
     else:
-        layout, context = Layout((), checked["open"], checked["close"], (), ()), 0
-    plan = Plan(location, location, format_id, profile, layout, context, ontology)
+        layout, context = streaming.Layout((), checked["open"], checked["close"], (), ()), 0
+    plan = streaming.Plan(location, location, format_id, profile, layout, context, ontology)
     try:
-        return merge(plan, [validate_items(plan, dirty)])
-    except Fallback:
+        report: FileReport = streaming.merge(plan, [streaming.validate_items(plan, dirty)])
+    except streaming.Fallback:
         return None
+    return report

@@ -241,6 +241,24 @@ def _advanced(listener: progress.Listener | None, shift: int, offset: int) -> No
         listener(shift + offset)
 
 
+def validate_file(
+    path: str | os.PathLike[str],
+    format: str | None,
+    profile: str,
+    ontology: Any = None,
+    png_dir: str | os.PathLike[str] | None = None,
+) -> FileReport | None:
+    """The report of a sectioned file (COCO) validated section by section, or None when it cannot be (then
+    validate it in memory)."""
+    plan = plan_sections(path, format, profile, ontology, png_dir)
+    if plan is None:
+        return None
+    try:
+        return validate_sections(plan)
+    except Fallback:
+        return None
+
+
 __all__ = [
     "SectionResult",
     "SectionTask",
@@ -249,5 +267,6 @@ __all__ = [
     "plan_sections",
     "run_section_task",
     "section_tasks",
+    "validate_file",
     "validate_sections",
 ]

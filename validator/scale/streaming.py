@@ -38,28 +38,15 @@ import orjson
 
 from labelspec import format_ids
 from labelspec.validator import progress
-from labelspec.validator.engine import Source, collector_paused, validate_document
-from labelspec.validator.inputs import UnreadableInput, find_duplicate_keys
+from labelspec.validator.engine import collector_paused, validate_document
+from labelspec.validator.inputs import STREAM_THRESHOLD, UnreadableInput, find_duplicate_keys, wants_stream
 from labelspec.validator.report import FileReport, Finding, escape_token, pointer_sort_key
 from labelspec.validator.rules import CROSS_ITEM_RULES, RuleContext, load_checks, semantic_findings
 from labelspec.validator.scale.split import FileBytes, Layout, scan_export
 
-# List-shaped exports larger than this are validated item by item unless told otherwise.
-STREAM_THRESHOLD = int(os.environ.get("LABELSPEC_STREAM_THRESHOLD", 64 * 1024**2))
 # Where the items of the list-shaped formats are (labelspec.format_ids): the array the scanner finds, and
 # how many leading elements are context rather than items (DataGym's element 0, the label classes).
 _ITEMS = format_ids.list_shaped()
-
-
-def wants_stream(source: Source, stream: bool | None, threshold: int = STREAM_THRESHOLD) -> bool:
-    """Whether to try item-by-item validation: forced, refused, or (None) for plain JSON files of at least
-    ``threshold`` bytes."""
-    if stream is not None or not isinstance(source, (str, os.PathLike)):
-        return bool(stream) and isinstance(source, (str, os.PathLike))
-    try:
-        return Path(source).is_file() and Path(source).stat().st_size >= threshold
-    except OSError:
-        return False
 
 
 class Fallback(Exception):
@@ -384,6 +371,24 @@ def validate_planned(plan: Plan) -> FileReport:
     return merge(plan, [validate_part(plan, plan.context, plan.layout.count)])
 
 
+def validate_file(
+    path: str | os.PathLike[str],
+    format: str | None,
+    profile: str,
+    ontology: Any = None,
+    png_dir: str | os.PathLike[str] | None = None,
+) -> FileReport | None:
+    """The report of a list-shaped export validated item by item, or None when it cannot be (then validate
+    it in memory)."""
+    plan = plan_file(path, format, profile, ontology, png_dir)
+    if plan is None:
+        return None
+    try:
+        return validate_planned(plan)
+    except Fallback:
+        return None
+
+
 __all__ = [
     "STREAM_THRESHOLD",
     "Fallback",
@@ -392,6 +397,7 @@ __all__ = [
     "UnreadableInput",
     "merge",
     "plan_file",
+    "validate_file",
     "validate_items",
     "validate_part",
     "validate_planned",
