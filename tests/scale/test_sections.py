@@ -144,7 +144,7 @@ def test_validate_streams_large_coco_files(tmp_path: Path, monkeypatch: pytest.M
         called.append(plan.format)
         return original(plan)
 
-    monkeypatch.setattr("labelspec.validator.api.validate_sections", spy)
+    monkeypatch.setattr("labelspec.validator.scale.sections.validate_sections", spy)
     whole = validate(path, stream=False).to_json()
     assert called == []
     assert validate(path, stream=True).to_json() == whole
