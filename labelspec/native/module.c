@@ -426,9 +426,13 @@ static PyObject *check_file(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     size_t close = pos - 1;
     pos = skip_ws(m.data, pos, m.size);
-    if (segments && lseg_items_conflict(segments))
-        result = verdict(0, "an id is repeated (a rule comparing items decides)", open, count, NULL, 0, 0);
-    else if (list_at >= 0) result = verdict(1, first_failure, 0, count, dirty, open, close);
+    if (segments) { /* the samples whose uuid or name stem repeats go to the reference path with the dirty ones */
+        PyObject *repeated = lseg_repeated(segments);
+        if (!repeated) goto done;
+        result = verdict(1, first_failure, 0, count, dirty, open, close);
+        if (result && PyDict_SetItemString(result, "repeated", repeated) < 0) Py_CLEAR(result);
+        Py_DECREF(repeated);
+    } else if (list_at >= 0) result = verdict(1, first_failure, 0, count, dirty, open, close);
     else if (pos == m.size) result = verdict_with_head(verdict(1, first_failure, 0, count, dirty, open, close), head_start, head_end);
     else result = verdict(0, "data after the document", pos, count, NULL, 0, 0);
 done:
@@ -931,7 +935,8 @@ static PyMethodDef module_methods[] = {
      "the result also has head: (start, end) of that element, and the whole list is checked by one process. "
      "rules: an EncordRules, a DataGymRules or a SegmentsRules decider. list_at: the offset of the '[' of a "
      "list inside the document (Segments' dataset.samples): only that list is checked (from there to its ']'; "
-     "close is its offset), not what surrounds it."},
+     "close is its offset), not what surrounds it. With a SegmentsRules decider the result also has repeated: "
+     "the indexes of the samples whose uuid or image name stem another sample has too."},
     {"check_coco", (PyCFunction)(void (*)(void))check_coco, METH_VARARGS | METH_KEYWORDS,
      "check_coco(path, schema, members, deny, samples=5, progress=None, progress_step=4 MiB, ranges=False) -> "
      "dict\n\n"

@@ -82,12 +82,13 @@ typedef struct {
     size_t nallowed;
 } scat;
 
-/* The 64-bit hashes of strings (sample uuids, name stems), appended in file order and compared once at the end
- * (sorted): a hash table probed per sample costs a cache miss each. Two keys with one hash count as a
- * repeat (the whole file then goes to the reference path, so a rare false repeat costs time, never a
- * finding). */
+/* The 64-bit hashes of strings (sample uuids, name stems), appended in file order with their sample's index,
+ * and compared once at the end (a sorted copy): a hash table probed per sample costs a cache miss each. Two
+ * keys with one hash count as a repeat (their samples then go to the reference path, so a rare false repeat
+ * costs time, never a finding). */
 typedef struct {
     uint64_t *v;
+    uint32_t *sample; /* the index of the sample each hash belongs to */
     size_t n, cap;
 } hvec;
 
@@ -138,6 +139,7 @@ struct lseg {
     size_t ncats;
     sdefs image_attributes;
     hvec uuids, stems;
+    uint32_t samples; /* samples seen since lseg_begin */
     /* scopes: the label's ids (the union over frames or sensors), one sensor's, one frame's; the tracks of a
      * sequence (track id -> category) and those of one frame */
     itab label, sensor, frame, tracks, frame_tracks;
@@ -148,6 +150,7 @@ struct lseg {
 
 static void hvec_free(hvec *h) {
     free(h->v);
+    free(h->sample);
     memset(h, 0, sizeof *h);
 }
 
@@ -161,48 +164,63 @@ static uint64_t spread(uint64_t h) {
     return h ^ (h >> 33);
 }
 
-static int hvec_add(hvec *h, const char *key, size_t len) {
+static int hvec_add(hvec *h, const char *key, size_t len, uint32_t sample) {
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 4096;
         uint64_t *grown = realloc(h->v, cap * sizeof *grown);
         if (!grown) return 0;
         h->v = grown;
+        uint32_t *owners = realloc(h->sample, cap * sizeof *owners);
+        if (!owners) return 0;
+        h->sample = owners;
         h->cap = cap;
     }
-    h->v[h->n++] = lt_hash(key, (uint32_t)len);
+    h->v[h->n] = lt_hash(key, (uint32_t)len);
+    h->sample[h->n++] = sample;
     return 1;
 }
 
-/* Whether two of the hashes are equal: sorted by a radix sort (4 passes of 16 bits), then compared. */
-static int hvec_repeats(hvec *h) {
-    if (h->n < 2) return 0;
-    uint64_t *tmp = malloc(h->n * sizeof *tmp);
+static int hash_order(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Mark (flags[sample] = 1) every sample whose hash another entry has too: a sorted copy of the hashes (a radix
+ * sort, 4 passes of 16 bits) gives the repeated values, looked up for each entry only when there are any.
+ * 0 when out of memory. */
+static int hvec_mark_repeats(const hvec *h, unsigned char *flags) {
+    if (h->n < 2) return 1;
+    uint64_t *sorted = malloc(h->n * sizeof *sorted), *tmp = malloc(h->n * sizeof *tmp);
     size_t *count = malloc(65536 * sizeof *count);
-    if (!tmp || !count) { /* out of memory: claim a repeat, the reference path decides */
-        free(tmp);
-        free(count);
-        return 1;
-    }
-    uint64_t *from = h->v, *to = tmp;
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(count, 0, 65536 * sizeof *count);
-        for (size_t i = 0; i < h->n; i++) count[(from[i] >> shift) & 0xFFFF]++;
-        size_t at = 0;
-        for (size_t d = 0; d < 65536; d++) {
-            size_t c = count[d];
-            count[d] = at;
-            at += c;
+    int ok = sorted && tmp && count;
+    if (ok) {
+        memcpy(sorted, h->v, h->n * sizeof *sorted);
+        uint64_t *from = sorted, *to = tmp;
+        for (int shift = 0; shift < 64; shift += 16) {
+            memset(count, 0, 65536 * sizeof *count);
+            for (size_t i = 0; i < h->n; i++) count[(from[i] >> shift) & 0xFFFF]++;
+            size_t at = 0;
+            for (size_t d = 0; d < 65536; d++) {
+                size_t c = count[d];
+                count[d] = at;
+                at += c;
+            }
+            for (size_t i = 0; i < h->n; i++) to[count[(from[i] >> shift) & 0xFFFF]++] = from[i];
+            uint64_t *swap = from;
+            from = to;
+            to = swap;
         }
-        for (size_t i = 0; i < h->n; i++) to[count[(from[i] >> shift) & 0xFFFF]++] = from[i];
-        uint64_t *swap = from;
-        from = to;
-        to = swap;
+        /* after an even number of passes the sorted hashes are back in `sorted`; keep the repeated ones */
+        size_t repeats = 0;
+        for (size_t i = 1; i < h->n; i++)
+            if (sorted[i] == sorted[i - 1] && (repeats == 0 || tmp[repeats - 1] != sorted[i])) tmp[repeats++] = sorted[i];
+        for (size_t i = 0; repeats && i < h->n; i++)
+            if (bsearch(&h->v[i], tmp, repeats, sizeof *tmp, hash_order)) flags[h->sample[i]] = 1;
     }
-    int repeat = 0; /* after an even number of passes the sorted keys are back in h->v */
-    for (size_t i = 1; i < h->n && !repeat; i++) repeat = h->v[i] == h->v[i - 1];
+    free(sorted);
     free(tmp);
     free(count);
-    return repeat;
+    return ok;
 }
 
 static uint64_t mix64(int64_t v) { return spread((uint64_t)v); }
@@ -541,9 +559,25 @@ void lseg_free(lseg *r) {
 void lseg_begin(lseg *r) {
     r->uuids.n = 0;
     r->stems.n = 0;
+    r->samples = 0;
 }
 
-int lseg_items_conflict(lseg *r) { return hvec_repeats(&r->uuids) || hvec_repeats(&r->stems); }
+PyObject *lseg_repeated(lseg *r) {
+    unsigned char *flags = calloc((size_t)r->samples + 1, 1);
+    if (!flags || !hvec_mark_repeats(&r->uuids, flags) || !hvec_mark_repeats(&r->stems, flags)) {
+        free(flags);
+        return PyErr_NoMemory();
+    }
+    PyObject *out = PyList_New(0);
+    for (uint32_t i = 0; out && i < r->samples; i++) {
+        if (!flags[i]) continue;
+        PyObject *index = PyLong_FromUnsignedLong(i);
+        if (!index || PyList_Append(out, index) < 0) Py_CLEAR(out);
+        Py_XDECREF(index);
+    }
+    free(flags);
+    return out;
+}
 
 /* ------------------------------------------------------------------------------------------- deciding */
 
@@ -902,21 +936,23 @@ static size_t stem_length(const char *s, size_t n) {
     return n;
 }
 
-static int remember(hvec *set, const char *s, size_t n) {
-    if (hvec_add(set, s, n)) return 1;
+static int remember(hvec *set, const char *s, size_t n, uint32_t sample) {
+    if (hvec_add(set, s, n, sample)) return 1;
     PyErr_NoMemory();
     return 0;
 }
 
 int lseg_sample_clean(lseg *r, const ltape *t, uint32_t sample) {
+    uint32_t index = r->samples++;
     if (t->n[sample].type != LT_OBJ) return 0;
     uint32_t uuid = LT_GET(t, sample, "uuid"), name = LT_GET(t, sample, "name");
     /* SEG-SAMPLE-UUID-DUPLICATE: mirrors validator/rules/segments.py::check_seg_sample_uuid_duplicate */
-    if (uuid != LT_NONE && t->n[uuid].type == LT_STR && !remember(&r->uuids, t->n[uuid].v.s, t->n[uuid].len))
+    if (uuid != LT_NONE && t->n[uuid].type == LT_STR &&
+        !remember(&r->uuids, t->n[uuid].v.s, t->n[uuid].len, index))
         return 0;
     /* SEG-SAMPLE-NAME-COLLISION: mirrors validator/rules/segments.py::check_seg_sample_name_collision */
     if (r->image && name != LT_NONE && t->n[name].type == LT_STR &&
-        !remember(&r->stems, t->n[name].v.s, stem_length(t->n[name].v.s, t->n[name].len)))
+        !remember(&r->stems, t->n[name].v.s, stem_length(t->n[name].v.s, t->n[name].len), index))
         return 0;
     if (r->unknown_rules) return 0;
     uint32_t labels = LT_GET(t, sample, "labels");

@@ -20,11 +20,12 @@ lseg *lseg_build(PyObject *config);
 void lseg_free(lseg *r);
 /* Forget the uuids and names of the previous file: before checking a file. */
 void lseg_begin(lseg *r);
-/* One sample: 1 when it is certainly clean. Every sample's uuid and name stem are remembered, whatever the
- * verdict. 0 and a Python exception when out of memory. */
+/* One sample (the samples of a file in order): 1 when it is certainly clean. Every sample's uuid and name stem
+ * are remembered, whatever the verdict. 0 and a Python exception when out of memory. */
 int lseg_sample_clean(lseg *r, const ltape *t, uint32_t sample);
-/* After the last sample: 1 when a sample uuid or an image name stem was seen twice in this file (the rules
- * comparing samples decide: then the whole file goes to the reference path). */
-int lseg_items_conflict(lseg *r);
+/* After the last sample: a new list of the indexes (ascending) of the samples whose uuid or image name stem
+ * (their 64-bit hash) another sample of this file has too: the rules comparing samples decide on them. NULL
+ * and a Python exception when out of memory. */
+PyObject *lseg_repeated(lseg *r);
 
 #endif

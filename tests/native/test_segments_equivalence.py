@@ -142,29 +142,48 @@ def test_mutants_are_never_certified(native: ModuleType, profile: str, tmp_path:
     assert made and not [m for m in missing if not m.startswith("schema.")], missing
 
 
-def test_repeated_uuids_and_stems_send_the_file_to_the_reference_path(
+def test_samples_with_repeated_uuids_or_stems_go_alone_to_the_reference_path(
     native: ModuleType, tmp_path: Path
 ) -> None:
-    subject = build_subject(RandomDraw("seg-uuid"), "segments", "strict", task_types=["vector"], min_items=4)
+    """A uuid (or image name stem) that several samples share: those samples, and the faulty ones, go to the
+    reference path; the rules comparing samples see each of them in its place; the others stay certified,
+    and the report equals the reference path's."""
+    subject = build_subject(RandomDraw("seg-uuid"), "segments", "strict", task_types=["vector"], min_items=8)
     document = subject.document
     samples = document["dataset"]["samples"]
     path = _write(tmp_path, document)
     assert _certified(path, "lenient")
     repeated = copy.deepcopy(document)
-    repeated["dataset"]["samples"][-1]["uuid"] = samples[0]["uuid"]
-    # the repeat is seen even when the repeating sample is not certified for another reason
-    repeated["dataset"]["samples"][-1]["labels"] = {"not-a-labelset": None}
+    for index in (4, 6):
+        repeated["dataset"]["samples"][index]["uuid"] = samples[1]["uuid"]
+    # a repeating sample that is not certified for another reason, and a faulty sample of its own
+    repeated["dataset"]["samples"][6]["labels"]["not-a-labelset"] = None
+    repeated["dataset"]["samples"][2]["labels"]["not-a-labelset"] = None
     path = _write(tmp_path, repeated)
-    assert not _certified(path, "lenient")
-    rules = {f["rule"] for f in _same(path, "lenient")["files"][-1]["findings"]}
-    assert "SEG-SAMPLE-UUID-DUPLICATE" in rules
+    report, seen = _native_report(path, "lenient")
+    assert report is not None and seen[-1].endswith(
+        f"2 of {len(samples)} samples not certified, 3 with a repeated uuid or name stem, to the reference "
+        "path one by one: 1, 2, 4, 6"
+    )
+    findings = _same(path, "lenient")["files"][-1]["findings"]
+    assert [(f.rule, f.pointer, f.message) for f in report.findings] == [
+        (f["rule"], f["pointer"], f["message"]) for f in findings
+    ]
+    assert [f["pointer"] for f in findings if f["rule"] == "SEG-SAMPLE-UUID-DUPLICATE"] == [
+        "/dataset/samples/4/uuid",
+        "/dataset/samples/6/uuid",
+    ]
     stems = copy.deepcopy(document)
-    stems["dataset"]["samples"][1]["name"] = "same.jpg"
-    stems["dataset"]["samples"][2]["name"] = "same.png"
+    stems["dataset"]["samples"][3]["name"] = "same.jpg"
+    stems["dataset"]["samples"][7]["name"] = "same.png"
     path = _write(tmp_path, stems)
-    assert not _certified(path, "lenient")
-    rules = {f["rule"] for f in _same(path, "lenient")["files"][-1]["findings"]}
-    assert rules == {"SEG-SAMPLE-NAME-COLLISION"}
+    report, seen = _native_report(path, "lenient")
+    assert report is not None and seen[-1].endswith("one by one: 3, 7")
+    findings = _same(path, "lenient")["files"][-1]["findings"]
+    assert [(f["rule"], f["pointer"]) for f in findings] == [
+        ("SEG-SAMPLE-NAME-COLLISION", "/dataset/samples/7/name")
+    ]
+    assert "samples/3" in findings[0]["message"]
 
 
 def test_a_faulty_sample_goes_to_the_reference_path_with_the_header(
@@ -182,7 +201,7 @@ def test_a_faulty_sample_goes_to_the_reference_path_with_the_header(
     assert pointers == [f"/dataset/samples/{last}/labels/not-declared"]
 
 
-def _handed_over(path: Path, profile: str, png_dir: Path | None = None) -> tuple[Any, list[str]]:
+def _native_report(path: Path, profile: str, png_dir: Path | None = None) -> tuple[Any, list[str]]:
     """The native report of a release with every sample left to the reference path allowed (max_dirty 1.0,
     as `validate` runs it) and what the debug hook was told."""
     module = fastpath.native()
@@ -216,7 +235,7 @@ def test_one_faulty_sample_leaves_the_others_to_the_native_checks(
     faulty = len(samples) // 2
     samples[faulty]["labels"]["not-declared"] = None  # SEG-LABELSET-UNDECLARED (labelsets are declared)
     path = _write(tmp_path, document)
-    report, seen = _handed_over(path, profile)
+    report, seen = _native_report(path, profile)
     assert report is not None, seen
     assert seen and seen[-1].endswith(
         f"1 of {len(samples)} samples not certified, to the reference path one by one: {faulty}"
@@ -244,7 +263,7 @@ def test_a_local_bitmap_sample_goes_alone_with_the_png_dir(
     (pngs / "masks").mkdir(parents=True)
     (pngs / "masks" / "broken.png").write_bytes(b"not a png")
     path = _write(tmp_path, document)
-    report, seen = _handed_over(path, "lenient", pngs)
+    report, seen = _native_report(path, "lenient", pngs)
     assert report is not None and seen[-1].endswith(
         f"1 of {len(samples)} samples not certified, to the reference path one by one: 1"
     )

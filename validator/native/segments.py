@@ -8,10 +8,11 @@ A release is one object whose bulk is ``dataset.samples``. The fast path splits 
   whole file to the reference path;
 * the samples are streamed by ``_native.check_file(list_at=...)``: each one is checked against the schema
   its task type gives samples (:func:`items_schema`) and by the C decider, which answers "certainly clean"
-  or "not sure" per sample and remembers every sample's uuid and name stem (a repeat sends the whole file
-  to the reference path). Samples it is not sure of are validated by the reference path one at a time
+  or "not sure" per sample and remembers every sample's uuid and name stem. Samples it is not sure of, and
+  those whose uuid or stem another sample has too, are validated by the reference path one at a time
   (:func:`labelspec.validator.scale.streaming.validate_items`), with the header as their context (and the
-  ``png_dir`` relative bitmap paths resolve against); the others stay certified.
+  ``png_dir`` relative bitmap paths resolve against); the others stay certified. The rules comparing
+  samples see the handed-over samples in their places.
 
 Soundness: every catalogued Segments rule has a C twin (``_native.segments_rule_ids()``) or is decided on
 the header (:data:`HEADER_RULES`); the decider models every task type (the label's, and each sensor's in
@@ -44,7 +45,7 @@ from labelspec.validator.native.schema_program import NotCompilable
 from labelspec.validator.report import FileReport
 from labelspec.validator.rules import catalogue
 from labelspec.validator.rules import segments as reference  # the decider's tables come from its helpers
-from labelspec.validator.scale.split import Layout
+from labelspec.validator.scale.split import FileBytes, Layout, scan_items
 from labelspec.validator.scale.streaming import Fallback, Plan, merge, validate_items
 
 if TYPE_CHECKING:
@@ -396,26 +397,56 @@ def _report(
         debug(f"{location}: segments: the header has findings")
         return None
     dirty: list[tuple[int, int, int]] = result["dirty"]
-    if not dirty:
+    repeated: list[int] = result["repeated"]
+    if not dirty and not repeated:
         return FileReport(path=location, format=FORMAT, profile=profile, findings=[])
-    if len(dirty) > max_dirty * result["items"]:
+    items = _handed_over(location, dirty, repeated, result["items"])
+    if items is None or len(items) > max_dirty * result["items"]:
         debug(
-            f"{location}: segments: {len(dirty)} of {result['items']} samples not certified: reference path"
+            f"{location}: segments: {len(dirty)} of {result['items']} samples not certified"
+            + (f", {len(repeated)} with a repeated uuid or name stem" if repeated else "")
+            + ": reference path"
         )
         return None
     debug(
-        f"{location}: segments: {len(dirty)} of {result['items']} samples not certified, to the reference "
-        f"path one by one: {', '.join(str(index) for index, _start, _end in dirty[:_NAMED])}"
-        + (", ..." if len(dirty) > _NAMED else "")
+        f"{location}: segments: {len(dirty)} of {result['items']} samples not certified"
+        + (f", {len(repeated)} with a repeated uuid or name stem" if repeated else "")
+        + f", to the reference path one by one: {', '.join(str(index) for index, _s, _e in items[:_NAMED])}"
+        + (", ..." if len(items) > _NAMED else "")
     )
     layout = Layout(CONTAINER, result["open"], result["close"], (), ())
     plan = Plan(
         location, location, FORMAT, profile, layout, 0, ontology, None if png_dir is None else str(png_dir)
     )
     try:
-        return merge(plan, [validate_items(plan, dirty)])
+        part = validate_items(plan, items)
     except Fallback:
         return None
+    if repeated:
+        # the rules comparing samples see every handed-over sample in its place and None for the others
+        # (which they skip): every sample sharing a uuid or stem with another is among the handed-over ones
+        placed: list[Any] = [None] * result["items"]
+        for (index, _start, _end), projection in zip(items, part.projections, strict=True):
+            placed[index] = projection
+        part.projections = placed
+    return merge(plan, [part])
+
+
+def _handed_over(
+    location: str, dirty: list[tuple[int, int, int]], repeated: list[int], count: int
+) -> list[tuple[int, int, int]] | None:
+    """(index, start, end) of the samples the reference path judges, in order: those the native checks did not
+    certify and those with a repeated uuid or name stem (their byte ranges from a scan of the file; None when
+    the scan does not find the same samples)."""
+    if not repeated:
+        return dirty
+    with FileBytes(location) as data:
+        layout = scan_items(data)
+    if layout is None or layout.container != CONTAINER or layout.count != count:
+        return None
+    items = {index: (index, layout.starts[index], layout.ends[index]) for index in repeated}
+    items.update((item[0], item) for item in dirty)
+    return [items[index] for index in sorted(items)]
 
 
 def branches_of(profile: str, document: Any) -> str | None:
