@@ -576,3 +576,31 @@ def test_a_second_row_of_the_same_data_is_reported_not_read_twice(tmp_path: Path
     assert [r["data_type"] for r in written] == ["video", "image"]
     for source, row in zip(rows, written, strict=True):
         assert_same_objects(_source_objects(source), _sdk_objects(row, written_ontology))
+
+
+def _object_answers(row: dict[str, Any]) -> dict[str, set[tuple[str, Any]]]:
+    """objectHash -> (attribute name, answer option names or text) of its static answers, from the JSON."""
+    found: dict[str, set[tuple[str, Any]]] = {}
+    for object_hash, entry in row["object_answers"].items():
+        for answer in entry["classifications"]:
+            given = answer["answers"]
+            value = tuple(sorted(a["name"] for a in given)) if isinstance(given, list) else given
+            found.setdefault(object_hash, set()).add((answer["name"], value))
+    return found
+
+
+def test_answers_to_nested_attributes_are_kept_and_the_flattening_reported(tmp_path: Path) -> None:
+    """The SDK ontology asks '<shape> detail' (a checklist) under the radio option 'big' of '<shape> size'."""
+    labels, ontology, rows = _encord_export(tmp_path, "image")
+    report = convert(labels, "encord", tmp_path / "out", ontology=ontology, statuses=["all"])
+    (written,), written_ontology = _written(tmp_path / "out")
+    assert sdk_loads_without_loss(written, written_ontology)[0]
+    tracks = assert_same_objects(_source_objects(rows[0]), _sdk_objects(written, written_ontology))
+    source, ours = _object_answers(rows[0]), _object_answers(written)
+    nested = {name for answers in source.values() for name, _ in answers if name.endswith(" detail")}
+    assert nested, "the SDK rows answer nested attributes"
+    for source_hash, written_hash in tracks.items():
+        assert ours.get(written_hash, set()) == source.get(source_hash, set())
+    flattened = {loss.reason.split("'")[1] for loss in report.losses if loss.what == "nested attribute"}
+    assert nested <= flattened
+    assert not [loss for loss in report.losses if loss.what == "object attribute"]

@@ -1,6 +1,7 @@
 """Encord label rows (+ ontology) -> canonical model (schemas/encord/notes.md#s3 to #s6).
 
-- categories: the ontology's objects (``featureNodeHash`` -> name, colour, attribute definitions) with
+- categories: the ontology's objects (``featureNodeHash`` -> name, colour, attribute definitions, those
+  nested under radio options too: kept flat, the nesting reported) with
   ``--ontology``; without it, each ``featureHash`` seen in the rows with the ``name``/``color`` the rows
   carry (reported once as approximated: rows repeat the names, but only the ontology is authoritative);
 - media: ``image`` / ``img_group`` data units are images (frames of a sequence when the row says
@@ -198,6 +199,31 @@ def _definition(attribute: encord_ontology.OntologyAttribute) -> AttributeDefini
     )
 
 
+def _definitions(
+    attributes: Any, report: ConversionReport, where: str, nested: bool = False
+) -> list[AttributeDefinition]:
+    """The attribute definitions of an ontology object, the attributes nested under radio options too: their
+    answers are listed flat in ``object_answers`` like the others, so the model keeps them as attributes of
+    the category; that they are asked only under their option is not kept (reported)."""
+    found: list[AttributeDefinition] = []
+    for attribute in attributes or ():
+        if not isinstance(attribute, encord_ontology.OntologyAttribute):
+            continue
+        definition = _definition(attribute)
+        if definition is not None:
+            found.append(definition)
+            if nested:
+                report.approximate(
+                    "nested attribute",
+                    f"{definition.name!r} is asked under a radio option: kept as an attribute of the object",
+                    where,
+                )
+        for option in attribute.options or () if _get(attribute, "type") == "radio" else ():
+            if isinstance(option, encord_ontology.NestableOption):
+                found.extend(_definitions(option.options, report, where, nested=True))
+    return found
+
+
 class _Reader:
     def __init__(self, options: ReadOptions, report: ConversionReport) -> None:
         self.options = options
@@ -214,7 +240,9 @@ class _Reader:
             # the API's {..., "editor": structure} as well as the structure itself (ENCO-D08)
             ontology = encord_ontology.from_json(unwrap("encord-ontology", options.ontology)[0])
             for obj in _get(ontology, "objects") or ():
-                definitions = tuple(d for d in map(_definition, obj.attributes or ()) if d is not None)
+                definitions = tuple(
+                    _definitions(obj.attributes, report, f"ontology object {_get(obj, 'name')!r}")
+                )
                 node = obj.feature_node_hash
                 self.categories[str(node)] = Category(
                     id=str(node),
