@@ -190,17 +190,22 @@ def convert(
     write_options = WriteOptions(media_dir=options.media_dir, layout=layout, id_increment=id_increment)
     columns = _certified_coco(source, source_format, ontology, writer_impl)
     if columns is not None:
-        return _convert_streamed(
-            source,
-            columns,
-            writer_impl,
-            writer_spec,
-            output,
-            options,
-            write_options,
-            strict=strict,
-            force=force,
-        )
+        from labelspec.convert.writers import NotStreamable
+
+        try:
+            return _convert_streamed(
+                source,
+                columns,
+                writer_impl,
+                writer_spec,
+                output,
+                options,
+                write_options,
+                strict=strict,
+                force=force,
+            )
+        except NotStreamable:
+            pass  # the writer needs the whole dataset after all (its staged output is gone): in memory
     loaded = _load_one(source, "input")
     format_id = source_format or loaded.format_hint or _detect(source, loaded.document)
     read_spec = reader(format_id)
@@ -304,7 +309,7 @@ def _certified_coco(
 
     Streamed: a plain JSON file the native checks certify a clean COCO instance file (its lenient report
     has no finding), every element's offsets and every image's size known, and a writer that writes media
-    item by media item (``write_groups``). Anything else takes the in-memory path."""
+    item by media item (``write_groups``: YOLO, COCO instance). Anything else takes the in-memory path."""
     if (
         source_format not in (None, "coco-instance")
         or ontology is not None
@@ -346,7 +351,13 @@ def _convert_streamed(
         _refuse_nothing(source, writer_spec.target_id, report)
     return _write_checked(
         lambda path: writer_impl.write_groups(
-            streamed.categories, streamed.groups(), path, write_options, report
+            streamed.categories,
+            streamed.groups(),
+            path,
+            write_options,
+            report,
+            media=streamed.media,
+            info=streamed.info,
         ),
         writer_impl,
         writer_spec,

@@ -109,9 +109,10 @@ def strict_outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
                 *args: Any,
                 _write: Any = writer.write_groups,
                 _state: dict[str, ConversionReport] = state,
+                **kwargs: Any,
             ) -> list[Path]:
                 _state["report"] = args[-1]
-                paths: list[Path] = _write(*args)
+                paths: list[Path] = _write(*args, **kwargs)
                 return paths
 
             monkeypatch.setattr(writer, "write_groups", write_groups)

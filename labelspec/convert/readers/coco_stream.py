@@ -27,6 +27,7 @@ from labelspec.convert.model import Annotation, Category, ConversionReport, Medi
 from labelspec.convert.readers.coco import _annotations, _category, _media_item
 from labelspec.convert.registry import ReadOptions
 from labelspec.formats import coco_instance
+from labelspec.formats._runtime import to_raw
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,6 +68,7 @@ class StreamedCoco:
     categories: tuple[Category, ...]
     columns: dict[str, Any]
     report: ConversionReport
+    info: dict[str, Any]  # the source's ``info`` and ``licenses``, as the in-memory reader keeps them
 
     def groups(self) -> Iterator[tuple[MediaItem, list[Annotation]]]:
         """Each media item (in the file's order) with its model annotations (in the file's order)."""
@@ -121,9 +123,32 @@ def stream(
             for i, (a, b) in enumerate(columns["image_at"].tolist())
         )
         found = [orjson.loads(os.pread(fd, b - a, a)) for a, b in columns["category_at"].tolist()]
+        shell = orjson.loads(_shell(fd, os.fstat(fd).st_size, columns))
     categories = tuple(_category(c) for c in coco_instance.from_json({"categories": found}).categories)
     report.counts.update(media=len(media), categories=len(categories), annotations=0)
-    return StreamedCoco(path, media, categories, columns, report)
+    info: dict[str, Any] = {}
+    if "info" in shell:
+        info["coco_info"] = to_raw(coco_instance.from_json(shell).info)
+    if "licenses" in shell:
+        info["coco_licenses"] = to_raw(coco_instance.from_json(shell).licenses)
+    return StreamedCoco(path, media, categories, columns, report, info)
+
+
+def _shell(fd: int, size: int, columns: dict[str, Any]) -> bytes:
+    """The file with the elements of its images, annotations and categories left out (each array's
+    elements are one run of bytes between its brackets: the native checks walked them), so it holds the
+    rest of the document (``info``, ``licenses``) and is small."""
+    spans = sorted(
+        (int(at[:, 0].min()), int(at[:, 1].max()))
+        for at in (columns["image_at"], columns["annotation_at"], columns["category_at"])
+        if len(at)
+    )
+    parts, start = [], 0
+    for first, last in spans:
+        parts.append(os.pread(fd, first - start, start))
+        start = last
+    parts.append(os.pread(fd, size - start, start))
+    return b"".join(parts)
 
 
 def usable(columns: dict[str, Any]) -> bool:

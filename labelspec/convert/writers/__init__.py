@@ -27,6 +27,7 @@ from labelspec.validator.numbers import int_of_digits
 
 __all__ = [
     "MissingSizeError",
+    "NotStreamable",
     "extent",
     "image_items",
     "integer_ids",
@@ -171,3 +172,8 @@ def integer_ids(ids: Iterable[object]) -> list[int] | None:
         else:
             return None
     return out if len(set(out)) == len(out) else None
+
+
+class NotStreamable(Exception):
+    """Raised by a group writer (``write_groups``) when the dataset cannot be written one media item at a
+    time after all; the conversion is then done in memory (what was staged is discarded)."""

@@ -28,7 +28,7 @@ faults are deliberately not reproduced):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from labelspec.convert.model import (
     Keypoints,
     LabelledDataset,
     Mask,
+    MediaItem,
     MultiPolygon,
     Point,
     Polygon,
@@ -162,30 +163,8 @@ class CocoInstanceWriter:
             report.mappings["image_id"] = dict(image_ids)
         sizes = {m.id: require_size(m, "coco-instance") for m in dataset.media}
         keypoint_names = self.keypoint_names(dataset)
-        categories: list[coco_instance.Category] = []
-        for category in dataset.categories:
-            names = keypoint_names.get(category.id, ())
-            categories.append(
-                coco_instance.Category.create(
-                    id=cat_ids[category.id],
-                    name=category.name,
-                    supercategory=category.supercategory or category.name,
-                    keypoints=list(names) if names else None,
-                    skeleton=[[a + 1, b + 1] for a, b in category.skeleton] if names else None,
-                    color=list(category.color) if category.color is not None else None,
-                )
-            )
-        images: list[coco_instance.Image] = []
-        for item in dataset.media:
-            width, height = sizes[item.id]
-            # COCO's own files (and pycocotools' examples) write file_name before the size: create() would
-            # put width/height first (schema order), so they are set afterwards to keep that key order.
-            image = coco_instance.Image.create(id=image_ids[item.id], file_name=item.file_name)
-            image.width = width
-            image.height = height
-            images.append(image)
-            if item.attributes:
-                report.drop("media attributes", "COCO images have no attributes", item.id)
+        categories = self._categories(dataset.categories, cat_ids, keypoint_names)
+        images = [self._image(item, image_ids[item.id], sizes[item.id], report) for item in dataset.media]
 
         pairs = self.keypoint_pairs(dataset.annotations)
         merged_keypoints = {kp.id for kp in pairs.values()}
@@ -198,28 +177,19 @@ class CocoInstanceWriter:
             if annotation.media_id not in sizes:
                 report.drop("annotation", "its media item is not in the dataset", annotation.id)
                 continue
-            if annotation.category_id not in cat_ids:
-                report.drop("annotation", "its category is not in the dataset", annotation.id)
-                continue
-            width, height = sizes[annotation.media_id]
-            entry = coco_instance.Annotation.create(
-                id=ann_ids[annotation.id],
-                image_id=image_ids[annotation.media_id],
-                category_id=cat_ids[annotation.category_id],
+            entry = self._entry(
+                annotation,
+                ann_ids[annotation.id],
+                image_ids[annotation.media_id],
+                cat_ids,
+                sizes[annotation.media_id],
+                keypoint_names,
+                pairs,
+                report,
+                mask_utils,
             )
-            names = keypoint_names.get(annotation.category_id, ())
-            if not self._annotation(entry, annotation, width, height, names, report, mask_utils):
-                continue
-            keypoints = pairs.get(annotation.id)
-            if keypoints is not None:
-                self._add_keypoints(entry, keypoints, names, report)
-            self._report_outside(entry, width, height, annotation, report)
-            entry.score = annotation.confidence
-            if annotation.attributes:
-                report.drop("object attributes", "COCO annotations have no attributes", annotation.id)
-            if annotation.track_id is not None and keypoints is None:
-                report.drop("track id", "COCO has no tracks", annotation.id)
-            annotations.append(entry)
+            if entry is not None:
+                annotations.append(entry)
         for classification in dataset.classifications:
             report.drop(
                 "classification", "COCO instance files have no classifications", classification.media_id or ""
@@ -242,6 +212,177 @@ class CocoInstanceWriter:
         )
         report.counts.update(written_images=len(images), written_annotations=len(annotations))
         return document
+
+    @staticmethod
+    def _categories(
+        categories: Sequence[Category], cat_ids: dict[str, int], keypoint_names: dict[str, tuple[str, ...]]
+    ) -> list[coco_instance.Category]:
+        out: list[coco_instance.Category] = []
+        for category in categories:
+            names = keypoint_names.get(category.id, ())
+            out.append(
+                coco_instance.Category.create(
+                    id=cat_ids[category.id],
+                    name=category.name,
+                    supercategory=category.supercategory or category.name,
+                    keypoints=list(names) if names else None,
+                    skeleton=[[a + 1, b + 1] for a, b in category.skeleton] if names else None,
+                    color=list(category.color) if category.color is not None else None,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _image(
+        item: MediaItem, image_id: int, size: tuple[int, int], report: ConversionReport
+    ) -> coco_instance.Image:
+        width, height = size
+        # COCO's own files (and pycocotools' examples) write file_name before the size: create() would
+        # put width/height first (schema order), so they are set afterwards to keep that key order.
+        image = coco_instance.Image.create(id=image_id, file_name=item.file_name)
+        image.width = width
+        image.height = height
+        if item.attributes:
+            report.drop("media attributes", "COCO images have no attributes", item.id)
+        return image
+
+    @staticmethod
+    def _head(info: dict[str, Any]) -> dict[str, Any]:
+        """The document's ``info`` and ``licenses`` (the source's, as they were; else a description)."""
+        source_info, licenses = info.get("coco_info"), info.get("coco_licenses")
+        head: dict[str, Any] = coco_instance.to_json(
+            coco_instance.Document.create(
+                info=(
+                    coco_instance.Info.from_json(source_info)
+                    if isinstance(source_info, dict)
+                    else coco_instance.Info.create(description="converted by labelspec")
+                ),
+                # the source's licences, as they were (items that are not objects are kept unwrapped)
+                licenses=[coco_instance.from_json_as("license", x) for x in licenses]
+                if isinstance(licenses, list)
+                else None,
+                images=[],
+                annotations=[],
+                categories=[],
+            )
+        )
+        return head
+
+    def write_groups(
+        self,
+        categories: Sequence[Category],
+        groups: Iterable[tuple[MediaItem, Sequence[Annotation]]],
+        out: Path,
+        options: WriteOptions,
+        report: ConversionReport,
+        *,
+        media: Sequence[MediaItem] = (),
+        info: dict[str, Any] | None = None,
+    ) -> list[Path]:
+        """The COCO file written as the groups come (a large COCO file read one image at a time): the
+        document's head and images, then each image's annotations as they are made, then the categories,
+        so that memory holds one image's annotations, never the document. ``media`` are the groups' media
+        items in order, ``info`` the dataset's info (the source's ``info`` and ``licenses``).
+
+        Raises :class:`~labelspec.convert.writers.NotStreamable` (nothing is kept: the caller converts in
+        memory instead) where the whole dataset would decide what an annotation becomes: annotation ids
+        that are not unique integers (renumbered), keypoints of a category that declares no keypoint
+        names (named after the dataset's fullest skeleton)."""
+        from pycocotools import mask as mask_utils
+
+        from labelspec.convert.atomic import check_writable
+        from labelspec.convert.writers import NotStreamable
+        from labelspec.formats._runtime import dump_json
+
+        cat_ids, kept = category_ids(categories)
+        if not kept:
+            report.mappings["category_id"] = {k: v for k, v in cat_ids.items()}
+        image_ids, kept = _ids([m.id for m in media])
+        if not kept:
+            report.mappings["image_id"] = dict(image_ids)
+        sizes = {m.id: require_size(m, "coco-instance") for m in media}
+        keypoint_names = {c.id: c.keypoint_names for c in categories if c.keypoint_names}
+        check_writable(out, options.force)
+        head = dump_json(self._head(info or {}))
+        marker = b'"images":[]'
+        assert head.endswith(b'"images":[],"annotations":[],"categories":[]}'), head[-80:]
+        written_images = written_annotations = 0
+        seen: set[int] = set()
+        with open(out, "wb") as handle:
+            write = handle.write
+            write(head[: head.rindex(marker)] + b'"images":[')
+            for n, item in enumerate(media):
+                image = self._image(item, image_ids[item.id], sizes[item.id], report)
+                write((b"," if n else b"") + dump_json(image))
+                written_images += 1
+            write(b'],"annotations":[')
+            for item, annotations in groups:
+                pairs = self.keypoint_pairs(annotations)
+                merged = {kp.id for kp in pairs.values()}
+                for annotation in annotations:
+                    if annotation.id in merged:
+                        continue
+                    if isinstance(annotation.geometry, (Keypoints, Point)) and (
+                        annotation.category_id not in keypoint_names
+                    ):
+                        raise NotStreamable("keypoints of a category without keypoint names")
+                    ann_id = integer_ids([annotation.id])
+                    if ann_id is None or ann_id[0] in seen:
+                        raise NotStreamable("annotation ids that are not unique integers")
+                    seen.add(ann_id[0])
+                    entry = self._entry(
+                        annotation,
+                        ann_id[0],
+                        image_ids[item.id],
+                        cat_ids,
+                        sizes[item.id],
+                        keypoint_names,
+                        pairs,
+                        report,
+                        mask_utils,
+                    )
+                    if entry is not None:
+                        write((b"," if written_annotations else b"") + dump_json(entry))
+                        written_annotations += 1
+            written = self._categories(categories, cat_ids, keypoint_names)
+            write(b'],"categories":' + dump_json([c.to_json() for c in written]) + b"}")
+        report.counts.update(written_images=written_images, written_annotations=written_annotations)
+        return [out]
+
+    def _entry(
+        self,
+        annotation: Annotation,
+        ann_id: int,
+        image_id: int,
+        cat_ids: dict[str, int],
+        size: tuple[int, int],
+        keypoint_names: dict[str, tuple[str, ...]],
+        pairs: dict[str, Annotation],
+        report: ConversionReport,
+        mask_utils: Any,
+    ) -> coco_instance.Annotation | None:
+        """The COCO annotation of a region annotation (with its merged keypoints), or None (dropped and
+        reported)."""
+        if annotation.category_id not in cat_ids:
+            report.drop("annotation", "its category is not in the dataset", annotation.id)
+            return None
+        width, height = size
+        entry = coco_instance.Annotation.create(
+            id=ann_id, image_id=image_id, category_id=cat_ids[annotation.category_id]
+        )
+        names = keypoint_names.get(annotation.category_id, ())
+        if not self._annotation(entry, annotation, width, height, names, report, mask_utils):
+            return None
+        keypoints = pairs.get(annotation.id)
+        if keypoints is not None:
+            self._add_keypoints(entry, keypoints, names, report)
+        self._report_outside(entry, width, height, annotation, report)
+        entry.score = annotation.confidence
+        if annotation.attributes:
+            report.drop("object attributes", "COCO annotations have no attributes", annotation.id)
+        if annotation.track_id is not None and keypoints is None:
+            report.drop("track id", "COCO has no tracks", annotation.id)
+        return entry
 
     @staticmethod
     def keypoint_names(dataset: LabelledDataset) -> dict[str, tuple[str, ...]]:

@@ -140,10 +140,13 @@ class YoloWriter:
         out: Path,
         options: WriteOptions,
         report: ConversionReport,
+        *,
+        media: Sequence[MediaItem] = (),
+        info: dict[str, Any] | None = None,
     ) -> list[Path]:
         """Write the names file, then one label file per ``(media item, its annotations)`` as ``groups``
         yields them: a reader may produce them one media item at a time (a large COCO file), so that
-        nothing but the current item's annotations is held."""
+        nothing but the current item's annotations is held (``media`` and ``info``: not needed here)."""
         out.mkdir(parents=True, exist_ok=options.force)
         class_index = {c.id: i for i, c in enumerate(categories)}
         report.mappings["class_index"] = dict(class_index)
