@@ -84,6 +84,10 @@ class Progress:
             self.stream.flush()
 
 
+# --output: the reporters, and SARIF (labelspec.validator.sarif, imported only when chosen: it reads the
+# whole rule catalogue, start-up time that other outputs never need)
+OUTPUTS = (*REPORTERS, "sarif")
+
 # A single input shows a progress bar from this size on (smaller files are done before one would help).
 PROGRESS_BYTES = 8 * 1024**2
 
@@ -198,7 +202,7 @@ def _add_validate(commands: Any) -> None:
         help="leave out the files matching GLOB (repeatable); they are listed as skipped",
     )
     check.add_argument("--png-dir", metavar="DIR", help="COCO panoptic: the folder of the panoptic PNGs")
-    check.add_argument("--output", choices=sorted(REPORTERS), default="text", help="default: %(default)s")
+    check.add_argument("--output", choices=sorted(OUTPUTS), default="text", help="default: %(default)s")
     check.add_argument("--quiet", "-q", action="store_true", help="print only documents with findings")
     _add_ci_options(check)
     check.add_argument(
@@ -341,6 +345,10 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     max_findings = args.max_findings or config.max_findings
     if args.output == "text":
         write_text(report, out, quiet=args.quiet, max_findings=max_findings)
+    elif args.output == "sarif":
+        from labelspec.validator.sarif import write_sarif
+
+        write_sarif(report, out)
     else:
         REPORTERS[args.output](report, out)
     if any(not f.readable for f in report.files):

@@ -45,7 +45,7 @@ NEVER = (
 # The other formats' modules (labelspec.format_ids.load imports them for their own files): their rules, their
 # native fast paths, the YOLO text reader and the folder walker (no folder is given here), item-by-item
 # validation (no item is left to the reference path, no file is large), the documented examples (the
-# 'examples' command), the compression modules shutil imports (argparse's terminal width).
+# 'examples' command), SARIF output, the compression modules shutil imports (argparse's terminal width).
 OTHER_FORMATS = (
     "labelspec.validator.native.coco",
     "labelspec.validator.native.segments",
@@ -60,6 +60,7 @@ OTHER_FORMATS = (
     "labelspec.validator.scale.split",
     "labelspec.validator.scale.sections",
     "labelspec.validator.examples",
+    "labelspec.validator.sarif",
     "shutil",
     "bz2",
     "lzma",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labelspec import format_ids
 from labelspec.validator.compiler import DEFAULT_PROFILE
@@ -28,12 +28,14 @@ from labelspec.validator.native.fastpath import certify_ontology, native_report
 from labelspec.validator.paths import (
     OntologyChoice,
     PathFilter,
-    YoloDataset,
     conventional_ontology,
     glob_matches,
     select,
 )
 from labelspec.validator.report import FileReport, Report
+
+if TYPE_CHECKING:  # made by the folder walker only
+    from labelspec.validator.folders import YoloDataset
 
 
 def validate(

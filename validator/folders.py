@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -33,7 +34,6 @@ from labelspec.validator.paths import (  # what the user named, and what a folde
     PathFilter,
     Selection,
     Target,
-    YoloDataset,
     conventional_ontology,
     glob_matches,
 )
@@ -56,6 +56,15 @@ _MEDIA = "jpg jpeg png bmp gif tif tiff webp heic mp4 avi mov mkv webm dcm nii m
 MEDIA_SUFFIXES = frozenset("." + suffix for suffix in _MEDIA.split(" "))
 YAML_SUFFIXES = (".yaml", ".yml")
 _SNIFF_BYTES = 64 * 1024  # enough lines to tell YOLO label text from prose
+
+
+@dataclass(frozen=True)
+class YoloDataset:
+    """One YOLO dataset of a folder: its root, its label files and its names file (absolute paths)."""
+
+    root: str
+    label_files: tuple[str, ...]
+    names_file: str | None
 
 
 # ------------------------------------------------------------------------------------- classification

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from labelspec import format_ids
-from labelspec.validator.paths import YoloDataset, select
+from labelspec.validator.paths import select
 from labelspec.validator.report import escape_token
 
 if TYPE_CHECKING:
     import zipfile
+
+    from labelspec.validator.folders import YoloDataset
 
 # List-shaped exports (and COCO files) larger than this are validated item by item unless told otherwise.
 STREAM_THRESHOLD = int(os.environ.get("LABELSPEC_STREAM_THRESHOLD", 64 * 1024**2))

@@ -13,18 +13,13 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from labelspec import format_ids
 from labelspec.validator.report import Skipped
 
-
-@dataclass(frozen=True)
-class YoloDataset:
-    """One YOLO dataset of a folder: its root, its label files and its names file (absolute paths)."""
-
-    root: str
-    label_files: tuple[str, ...]
-    names_file: str | None
+if TYPE_CHECKING:  # made by the folder walker only
+    from labelspec.validator.folders import YoloDataset
 
 
 @dataclass(frozen=True)

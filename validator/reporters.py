@@ -1,4 +1,5 @@
-"""Reporters: render a :class:`Report` for people (text) or machines (json)."""
+"""Reporters: render a :class:`Report` for people (text) or machines (json, JUnit, GitHub annotations; SARIF
+is :mod:`labelspec.validator.sarif`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import re
 from collections import Counter
 from typing import TextIO
 
-from labelspec.validator import sarif
 from labelspec.validator.locate import locate_report_file
 from labelspec.validator.report import FileReport, Finding, Report
 
@@ -198,11 +198,5 @@ def write_github(report: Report, out: TextIO) -> None:
     out.write(f"labelspec: {len(report.files)} documents checked, {valid} valid\n")
 
 
-def write_sarif(report: Report, out: TextIO) -> None:
-    """SARIF 2.1.0 (see :mod:`labelspec.validator.sarif`)."""
-    sarif.write_sarif(report, out)
-
-
 REPORTERS["junit"] = write_junit
 REPORTERS["github"] = write_github
-REPORTERS["sarif"] = write_sarif
