@@ -16,7 +16,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,13 +23,11 @@ from hypothesis import strategies as st
 from labelspec import generators
 from labelspec.generators.fixtures.common import RandomDraw
 from labelspec.generators.fixtures.mutants import build_subject, mutate, operators_for, variants
-from labelspec.validator.api import validate
 from labelspec.validator.compiler import PROFILES
 from labelspec.validator.native import fastpath, segments
 from labelspec.validator.rules import catalogue
 from tests.conftest import examples
-from tests.native.equivalence import perturbed as _perturbed
-from tests.native.equivalence import reference_report as _reference_report
+from tests.native.equivalence import perturbed, same_report, write_document
 
 # Every task type the generators draw, per profile (lenient adds the text task types); the decider models
 # them all. TASK_TYPES: those of both profiles.
@@ -39,15 +36,11 @@ TASK_TYPES = [v["task_types"][0] for v in variants("segments", "strict")]
 
 
 def _same(path: Path, profile: str, format: str | None = "segments") -> dict[str, Any]:
-    fast: dict[str, Any] = validate(path, format=format, profile=profile).to_json()
-    assert fast == _reference_report(path, format=format, profile=profile)
-    return fast
+    return same_report(path, profile, format)
 
 
 def _write(folder: Path, document: Any, text: str | None = None) -> Path:
-    path = folder / "release.json"
-    path.write_bytes(text.encode() if text is not None else orjson.dumps(document))
-    return path
+    return write_document(folder / "release.json", document, text)
 
 
 def _certified(path: Path, profile: str, format: str | None = "segments") -> bool:
@@ -268,8 +261,7 @@ def test_a_local_bitmap_sample_goes_alone_with_the_png_dir(
         f"1 of {len(samples)} samples not certified, to the reference path one by one: 1"
     )
     assert [f.rule for f in report.findings] == ["SEG-BITMAP-UNREADABLE"]
-    fast = validate(path, format="segments", profile="lenient", png_dir=pngs).to_json()
-    assert fast == _reference_report(path, format="segments", profile="lenient", png_dir=pngs)
+    fast = same_report(path, "lenient", "segments", png_dir=pngs)
     assert fast["files"][-1]["findings"][0]["rule"] == "SEG-BITMAP-UNREADABLE"
     _same(path, "lenient")  # without the png_dir the path names no file: no finding either way
 
@@ -405,7 +397,7 @@ BASE_RELEASES = _base_releases()
 
 @given(st.randoms(use_true_random=False), st.sampled_from(PROFILES))
 def test_perturbed_releases_report_as_the_reference(native: ModuleType, rng: Any, profile: str) -> None:
-    document = _perturbed(rng, rng.choice(BASE_RELEASES))
+    document = perturbed(rng, rng.choice(BASE_RELEASES))
     with tempfile.TemporaryDirectory() as folder:
         _same(_write(Path(folder), document), profile)
 
