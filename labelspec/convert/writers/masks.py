@@ -44,7 +44,7 @@ from __future__ import annotations
 import io
 import json
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
@@ -88,6 +88,7 @@ __all__ = [
     "category_colors",
     "decode_mask",
     "iter_layers",
+    "layer_of",
     "png_names",
     "rasterise",
 ]
@@ -205,7 +206,10 @@ def _relative_stem(item: MediaItem) -> str | None:
 
 
 def png_names(
-    dataset: LabelledDataset, report: ConversionReport | None = None, *, suffix: str = ".png"
+    dataset: LabelledDataset | Sequence[MediaItem],
+    report: ConversionReport | None = None,
+    *,
+    suffix: str = ".png",
 ) -> dict[str, str]:
     """A unique, safe relative PNG name for every media item (media id -> name), deterministic.
 
@@ -215,7 +219,8 @@ def png_names(
     """
     names: dict[str, str] = {}
     used: set[str] = set()
-    for item in dataset.media:
+    media = dataset.media if isinstance(dataset, LabelledDataset) else dataset
+    for item in media:
         stem = _relative_stem(item)
         if stem is None:
             base = posixpath.splitext(media_basename(item.file_name))[0]
@@ -298,6 +303,73 @@ def report_unwritable(
         report.drop("confidence", f"{target} has no confidence", annotation.id)
 
 
+def layer_of(
+    item: MediaItem,
+    annotations: Sequence[Annotation],
+    report: ConversionReport,
+    target: str,
+    options: WriteOptions | None = None,
+    *,
+    keep_attributes: bool = False,
+) -> MaskLayer:
+    """Rasterise one media item's annotations (in order; later wins), reporting every loss."""
+    size = _item_size(item, annotations, options)
+    if size is None:
+        raise MissingSizeError(item, target)
+    height, width = size
+    rasters: list[tuple[Annotation, BoolArray]] = []
+    for annotation in annotations:
+        kind = _AREALESS.get(type(annotation.geometry))
+        if kind is not None:
+            report.drop(f"{kind} annotation", f"a {kind} has no area to draw in {target}", annotation.id)
+            continue
+        if isinstance(annotation.geometry, Mask) and (
+            annotation.geometry.height != height or annotation.geometry.width != width
+        ):
+            report.drop(
+                "mask annotation",
+                f"its size {annotation.geometry.width}x{annotation.geometry.height} differs from the "
+                f"image's {width}x{height}",
+                annotation.id,
+            )
+            continue
+        try:
+            mask, exact = rasterise(annotation.geometry, height, width)
+        except ValueError as exc:
+            report.drop("annotation", f"its mask cannot be decoded ({exc})", annotation.id)
+            continue
+        if mask is None:
+            report.drop("annotation", f"its geometry cannot be drawn in {target}", annotation.id)
+            continue
+        if not exact:
+            what = f"{type(annotation.geometry).__name__.lower()} geometry"
+            report.approximate(what, "rasterised to pixels", annotation.id)
+        report_unwritable(annotation, report, target, keep_attributes=keep_attributes)
+        rasters.append((annotation, mask))
+    # Later annotations win: remove from each mask the pixels of every later one.
+    covered = np.zeros((height, width), dtype=np.bool_)
+    kept: list[tuple[Annotation, BoolArray]] = []
+    for annotation, mask in reversed(rasters):
+        if not mask.any():
+            report.drop("annotation", "it covers no pixel", annotation.id)
+            continue
+        visible = mask & ~covered
+        if not visible.any():
+            report.drop("annotation", "later annotations cover all of its pixels", annotation.id)
+            covered |= mask
+            continue
+        if visible.sum() != mask.sum():
+            report.approximate(
+                "overlapping annotation",
+                "pixels covered by later annotations go to the later one",
+                annotation.id,
+            )
+        covered |= mask
+        kept.append((annotation, visible))
+    kept.reverse()
+    return MaskLayer(item, height, width, kept)
+
+
 def iter_layers(
     dataset: LabelledDataset,
     report: ConversionReport,
@@ -317,62 +389,7 @@ def iter_layers(
                 "annotation", f"it refers to the unknown media item {annotation.media_id!r}", annotation.id
             )
     for item in dataset.media:
-        annotations = by_media[item.id]
-        size = _item_size(item, annotations, options)
-        if size is None:
-            raise MissingSizeError(item, target)
-        height, width = size
-        rasters: list[tuple[Annotation, BoolArray]] = []
-        for annotation in annotations:
-            kind = _AREALESS.get(type(annotation.geometry))
-            if kind is not None:
-                report.drop(f"{kind} annotation", f"a {kind} has no area to draw in {target}", annotation.id)
-                continue
-            if isinstance(annotation.geometry, Mask) and (
-                annotation.geometry.height != height or annotation.geometry.width != width
-            ):
-                report.drop(
-                    "mask annotation",
-                    f"its size {annotation.geometry.width}x{annotation.geometry.height} differs from the "
-                    f"image's {width}x{height}",
-                    annotation.id,
-                )
-                continue
-            try:
-                mask, exact = rasterise(annotation.geometry, height, width)
-            except ValueError as exc:
-                report.drop("annotation", f"its mask cannot be decoded ({exc})", annotation.id)
-                continue
-            if mask is None:
-                report.drop("annotation", f"its geometry cannot be drawn in {target}", annotation.id)
-                continue
-            if not exact:
-                what = f"{type(annotation.geometry).__name__.lower()} geometry"
-                report.approximate(what, "rasterised to pixels", annotation.id)
-            report_unwritable(annotation, report, target, keep_attributes=keep_attributes)
-            rasters.append((annotation, mask))
-        # Later annotations win: remove from each mask the pixels of every later one.
-        covered = np.zeros((height, width), dtype=np.bool_)
-        kept: list[tuple[Annotation, BoolArray]] = []
-        for annotation, mask in reversed(rasters):
-            if not mask.any():
-                report.drop("annotation", "it covers no pixel", annotation.id)
-                continue
-            visible = mask & ~covered
-            if not visible.any():
-                report.drop("annotation", "later annotations cover all of its pixels", annotation.id)
-                covered |= mask
-                continue
-            if visible.sum() != mask.sum():
-                report.approximate(
-                    "overlapping annotation",
-                    "pixels covered by later annotations go to the later one",
-                    annotation.id,
-                )
-            covered |= mask
-            kept.append((annotation, visible))
-        kept.reverse()
-        yield MaskLayer(item, height, width, kept)
+        yield layer_of(item, by_media[item.id], report, target, options, keep_attributes=keep_attributes)
     if not keep_classifications:
         for classification in dataset.classifications:
             report.drop("classification", f"{target} has no classifications", classification.media_id or "")
@@ -409,44 +426,87 @@ class MaskWriter:
     def write(
         self, dataset: LabelledDataset, out: Path, options: WriteOptions, report: ConversionReport
     ) -> list[Path]:
-        positions = {c.id: n for n, c in enumerate(dataset.categories, 1)}
+        layers = iter_layers(dataset, report, self.target_id, options)
+        return self._write_layers(dataset.categories, dataset.media, layers, out, options, report)
+
+    def write_groups(
+        self,
+        categories: Sequence[Category],
+        groups: Iterable[tuple[MediaItem, Sequence[Annotation]]],
+        out: Path,
+        options: WriteOptions,
+        report: ConversionReport,
+        *,
+        media: Sequence[MediaItem] = (),
+        info: dict[str, Any] | None = None,
+    ) -> list[Path]:
+        """The PNGs written as the groups come (a large COCO file read one image at a time): one image's
+        annotations and pixels are held at a time; ``media``: the groups' media items, in order."""
+        layers = (
+            layer_of(item, annotations, report, self.target_id, options) for item, annotations in groups
+        )
+        return self._write_layers(categories, media, layers, out, options, report)
+
+    def _write_layers(
+        self,
+        categories: Sequence[Category],
+        media: Sequence[MediaItem],
+        layers: Iterable[MaskLayer],
+        out: Path,
+        options: WriteOptions,
+        report: ConversionReport,
+    ) -> list[Path]:
+        positions = {c.id: n for n, c in enumerate(categories, 1)}
         values = (
-            semantic_values(dataset.categories, options.id_increment, self.target_id)
+            semantic_values(categories, options.id_increment, self.target_id)
             if self.kind == "semantic" and not self.color
             else positions  # colour PNGs hold colours; their table numbers the categories
         )
         if self.kind == "semantic" and values != positions:
             report.mappings["semantic_value"] = dict(values)
-        names = png_names(dataset, report)
-        colors = category_colors(dataset.categories)
-        position = {category.id: i for i, category in enumerate(dataset.categories)}
+        names = png_names(media, report)
+        colors = category_colors(categories)
+        position = {category.id: i for i, category in enumerate(categories)}
+        category_names = {category.id: category.name for category in categories}
         paths: list[Path] = []
-        table: dict[str, Any] = {}
         out.mkdir(parents=True, exist_ok=True)
         written = 0
-        for layer in iter_layers(dataset, report, self.target_id, options):
-            name = names[layer.item.id]
-            if self.kind == "semantic":
-                pixels = self._semantic(layer, values, position, colors, report)
-            else:
-                numbers = instance_values(layer.instances)
-                pixels = self._instance(layer, numbers, name)
-                table[name] = [
-                    {
-                        "value": value,
-                        "annotation_id": annotation.id,
-                        "category_id": annotation.category_id,
-                        "category": _category_name(dataset, annotation.category_id),
-                    }
-                    for value, (annotation, _) in zip(numbers, layer.instances, strict=True)
-                ]
-            try:
-                path = safe_member_path(out, name)
-            except UnsafeNameError as exc:  # png_names never produces one; kept as a guard
-                raise ConversionError(str(exc), 2) from exc
-            paths.append(write_bytes(path, _png_bytes(pixels), force=options.force))
-            written += len(layer.instances)
-        if self.kind == "semantic":
+        # instances.json is written image by image, as the PNGs are (its entries grow with the dataset)
+        table = (
+            _InstanceTable(out / self.side_table, self.target_id, options.force)
+            if self.kind == "instance"
+            else None
+        )
+        try:
+            for layer in layers:
+                name = names[layer.item.id]
+                if table is None:
+                    pixels = self._semantic(layer, values, position, colors, report)
+                else:
+                    numbers = instance_values(layer.instances)
+                    pixels = self._instance(layer, numbers, name)
+                    table.add(
+                        name,
+                        [
+                            {
+                                "value": value,
+                                "annotation_id": annotation.id,
+                                "category_id": annotation.category_id,
+                                "category": category_names.get(annotation.category_id),
+                            }
+                            for value, (annotation, _) in zip(numbers, layer.instances, strict=True)
+                        ],
+                    )
+                try:
+                    path = safe_member_path(out, name)
+                except UnsafeNameError as exc:  # png_names never produces one; kept as a guard
+                    raise ConversionError(str(exc), 2) from exc
+                paths.append(write_bytes(path, _png_bytes(pixels), force=options.force))
+                written += len(layer.instances)
+        finally:
+            if table is not None:
+                table.close()
+        if table is None:
             side: Any = {
                 "format": self.target_id,
                 "background": 0 if not self.color else [0, 0, 0],
@@ -458,13 +518,13 @@ class MaskWriter:
                         "name": category.name,
                         "color": list(colors[i]),
                     }
-                    for i, category in enumerate(dataset.categories)
+                    for i, category in enumerate(categories)
                 ],
             }
+            paths.append(write_json(out / self.side_table, side, force=options.force, indent=True))
         else:
-            side = {"format": self.target_id, "background": 0, "images": table}
-        paths.append(write_json(out / self.side_table, side, force=options.force, indent=True))
-        report.counts.update(written_images=len(dataset.media), written_annotations=written)
+            paths.append(table.path)
+        report.counts.update(written_images=len(media), written_annotations=written)
         return paths
 
     def _semantic(
@@ -549,11 +609,34 @@ def instance_values(instances: Sequence[tuple[Annotation, Any]]) -> list[int]:
     return list(range(1, len(instances) + 1))
 
 
-def _category_name(dataset: LabelledDataset, category_id: str) -> str | None:
-    try:
-        return dataset.category(category_id).name
-    except KeyError:
-        return None
+class _InstanceTable:
+    """``instances.json`` written as the images come: ``{"format", "background", "images": {png name:
+    [entries]}}``, one line per image, so that the table of a large dataset is never held whole."""
+
+    def __init__(self, path: Path, target: str, force: bool) -> None:
+        from labelspec.convert.atomic import check_writable
+
+        check_writable(path, force)
+        self.path = path
+        self.handle = open(path, "wb")  # noqa: SIM115  (closed by close())
+        head = {"format": target, "background": 0}
+        self.handle.write(_dump(head)[:-1] + b',\n "images": {')
+        self.count = 0
+
+    def add(self, name: str, entries: list[dict[str, Any]]) -> None:
+        self.handle.write((b"," if self.count else b"") + b"\n  " + _dump(name) + b": " + _dump(entries))
+        self.count += 1
+
+    def close(self) -> None:
+        if not self.handle.closed:
+            self.handle.write(b"\n }\n}\n")
+            self.handle.close()
+
+
+def _dump(value: Any) -> bytes:
+    from labelspec.formats._runtime import dump_json
+
+    return dump_json(value)
 
 
 def _jsonable(value: Any) -> Any:
