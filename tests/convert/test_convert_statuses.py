@@ -128,6 +128,11 @@ def test_encord_statuses_reach_segments_datagym_and_encord(tmp_path: Path) -> No
         for (label, task), _, _ in ENCORD_CASES
     ]
     assert not _status_losses(report)
+    # the other workflow states are said to be lost, each where its row is
+    workflow = sorted(loss.where for loss in report.losses if loss.what == "workflow status")
+    assert workflow == [
+        f"/{n}" for n, ((_, task), _, _) in enumerate(ENCORD_CASES) if task not in (None, "RETURNED")
+    ]
 
 
 def test_default_status_filter_leaves_out_not_labelled_rows_and_counts_them(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@
 - one label row per data item and branch: a second row of the same data (the exports of two projects put
   together) is dropped and reported, as it would repeat the item's media;
 - ``label_status`` (and ``annotation_task_status`` RETURNED, a reviewer's rejection) becomes the status of
-  every item of the row (``labelspec.convert.statuses``).
+  every item of the row (``labelspec.convert.statuses``); the other workflow states are reported as not kept.
 """
 
 from __future__ import annotations
@@ -648,6 +648,13 @@ def read(document: Any, options: ReadOptions, report: ConversionReport) -> Label
         else:
             if raw.get("data_type") in _PICTURED:
                 read_rows[_identity(raw)] = where
+            task_status = raw.get("annotation_task_status")
+            if task_status is not None and task_status != "RETURNED":
+                report.approximate(
+                    "workflow status",
+                    f"annotation_task_status {task_status} is not kept: the row's label_status is",
+                    where,
+                )
             reader.row(row, where)
     categories = tuple(reader.categories.values())
     report.counts.update(
