@@ -11,7 +11,6 @@ same report; the generated reader reads it (and writes it back alone), its strea
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from labelspec.validator.compiler import PROFILES
 from labelspec.validator.detect import detect_format
 from labelspec.validator.native import fastpath
 from tests.conftest import CORPUS
+from tests.native.equivalence import reference_report
 
 
 def _corpus_rows() -> list[Any]:
@@ -57,17 +57,7 @@ def test_a_row_alone_has_the_findings_it_has_in_a_list(row: dict[str, Any], prof
 
 
 def _reference(path: Path, profile: str) -> dict[str, Any]:
-    before = os.environ.get("LABELSPEC_NATIVE")
-    os.environ["LABELSPEC_NATIVE"] = "0"
-    fastpath.native.cache_clear()
-    try:
-        return labelspec.validate(path, profile=profile).to_json()  # type: ignore[no-any-return]
-    finally:
-        if before is None:
-            del os.environ["LABELSPEC_NATIVE"]
-        else:
-            os.environ["LABELSPEC_NATIVE"] = before
-        fastpath.native.cache_clear()
+    return reference_report(path, profile=profile)
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -37,6 +37,17 @@ def _coco(dataset: dict[str, Any]) -> COCO:
     return ground_truth
 
 
+def check_loaded(truth: COCO, detections: COCO, results: list[dict[str, Any]]) -> None:
+    """``loadRes`` kept every result, measured a positive area and a box inside its image for each."""
+    assert len(detections.anns) == len(results)
+    for ann in detections.anns.values():
+        assert ann["area"] > 0, ann  # loadRes measured the box, mask or keypoint extent
+        image = truth.imgs[ann["image_id"]]
+        x, y, w, h = ann["bbox"]
+        assert x >= -1e-6 and x + w <= image["width"] + 1e-6, ann
+        assert y >= -1e-6 and y + h <= image["height"] + 1e-6, ann
+
+
 @pytest.mark.parametrize("kind", coco.RESULT_KINDS)
 def test_generated_results_load_in_pycocotools_and_evaluate(kind: str) -> None:
     @settings(max_examples=examples(8), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -48,13 +59,7 @@ def test_generated_results_load_in_pycocotools_and_evaluate(kind: str) -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             truth = _coco(ground_truth)
             detections = truth.loadRes(json.loads(json.dumps(results)))
-            assert len(detections.anns) == len(results)
-            for ann in detections.anns.values():
-                assert ann["area"] > 0, ann  # loadRes measured the box, mask or keypoint extent
-                image = truth.imgs[ann["image_id"]]
-                x, y, w, h = ann["bbox"]
-                assert x >= -1e-6 and x + w <= image["width"] + 1e-6, ann
-                assert y >= -1e-6 and y + h <= image["height"] + 1e-6, ann
+            check_loaded(truth, detections, results)
             evaluation = COCOeval(truth, detections, _IOU[kind])
             if kind == "keypoints":  # custom keypoints: their own sigmas, only the categories that have them
                 named = [c for c in ground_truth["categories"] if c.get("keypoints")]
