@@ -189,6 +189,8 @@ def convert(
     )
     write_options = WriteOptions(media_dir=options.media_dir, layout=layout, id_increment=id_increment)
     columns = _certified_coco(source, source_format, ontology, writer_impl)
+    if columns is None:
+        columns = _validated_coco(source, source_format, ontology, writer_impl, target)
     if columns is not None:
         from labelspec.convert.writers import NotStreamable
 
@@ -322,6 +324,43 @@ def _certified_coco(
     from labelspec.validator.native.fastpath import certified_coco
 
     columns = certified_coco(source, "lenient")
+    return columns if columns is not None and usable(columns) else None
+
+
+def _validated_coco(
+    source: Path, source_format: str | None, ontology: PathArg | None, writer_impl: Any, target: str
+) -> Any:
+    """The columns of a COCO instance file the native checks did not certify, validated by the streamed
+    section reference path (bounded memory) instead of in memory, or None (convert in memory).
+
+    Taken for ``--from coco-instance`` and for a large file (the validator's streaming threshold) whose
+    format the streamed validation detects as COCO instance; an invalid file is refused as in memory."""
+    from labelspec.validator.inputs import wants_stream
+
+    if (
+        (source_format is None and not wants_stream(source, None))
+        or source_format not in (None, "coco-instance")
+        or ontology is not None
+        or not hasattr(writer_impl, "write_groups")
+        or not source.name.lower().endswith(".json")
+        or not source.is_file()
+    ):
+        return None
+    from labelspec.convert.readers.coco_sections import section_columns
+    from labelspec.convert.readers.coco_stream import usable
+    from labelspec.validator.api import validate
+
+    validation = validate(source, format=source_format, profile="lenient", stream=True)
+    if not validation.files or validation.files[0].format != "coco-instance":
+        return None
+    if not validation.valid:
+        raise ConversionError(
+            f"the input is not valid coco-instance: {_first_errors(validation)}; nothing was written",
+            1,
+            validation=validation,
+            conversion=ConversionReport("coco-instance", target),
+        )
+    columns = section_columns(source)
     return columns if columns is not None and usable(columns) else None
 
 

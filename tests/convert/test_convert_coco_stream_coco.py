@@ -234,3 +234,43 @@ def test_coco_without_annotation_ids_falls_back_to_memory(tmp_path: Path, cli: l
         assert (ours["image_id"], ours["category_id"]) == (annotation["image_id"], annotation["category_id"])
         assert ours.get("keypoints") == annotation.get("keypoints")
     assert not list(tmp_path.glob(".out.json.*"))  # the abandoned streamed attempt left nothing behind
+
+
+def test_uncertified_coco_is_validated_by_sections_and_streamed(tmp_path: Path, cli: list[str]) -> None:
+    """A file with a warning is not certified by the native checks: with ``--from coco-instance`` it is
+    validated by the streamed section reference path and converted streamed (image by image: the
+    shuffled annotations come out grouped by image), to the same annotations as the in-memory path."""
+    from labelspec.validator.native.fastpath import certified_coco
+
+    coco = _coco(120, seed=54, shuffled=True)
+    boxes = [a for a in coco["annotations"] if "segmentation" not in a]
+    boxes[0]["bbox"][0] = -5.0  # past the left border: COCO-BBOX-OUTSIDE-IMAGE, a warning
+    source = tmp_path / "warned.json"
+    source.write_text(json.dumps(coco))
+    assert certified_coco(source, "lenient") is None
+
+    streamed, in_memory = tmp_path / "streamed.json", tmp_path / "in-memory.json"
+    env = {**os.environ, "LABELSPEC_NATIVE": "1"}
+    command = [*cli, "convert", str(source), "--to", "coco-instance", "--from", "coco-instance"]
+    done = subprocess.run(
+        [*command, "-o", str(streamed)], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    _check_against_pycocotools(source, streamed)
+    assert _convert(cli, source, in_memory).returncode == 0  # small and not --from: in memory
+    ours, theirs = json.loads(streamed.read_text()), json.loads(in_memory.read_text())
+    positions = {image["id"]: n for n, image in enumerate(coco["images"])}
+    order = [positions[a["image_id"]] for a in ours["annotations"]]
+    assert order == sorted(order) and ours["annotations"] != theirs["annotations"]
+    key = lambda a: a["id"]  # noqa: E731
+    assert sorted(ours["annotations"], key=key) == sorted(theirs["annotations"], key=key)
+
+    broken = json.loads(source.read_text())
+    broken["annotations"][3]["image_id"] = "not an id"
+    source.write_text(json.dumps(broken))
+    refused = tmp_path / "refused.json"
+    done = subprocess.run(
+        [*command, "-o", str(refused)], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 1 and "not valid coco-instance" in done.stderr
+    assert "/annotations/3/image_id" in done.stderr and not refused.exists()
