@@ -95,6 +95,9 @@ def test_operators_cover_every_structural_family() -> None:
         "schema.minItems",
         "schema.maxItems",
         "schema.additionalProperties",
+        "schema.const",
+        "schema.maxLength",
+        "schema.exclusiveMinimum",
     }
 
 
@@ -141,12 +144,28 @@ datagym strict schema.propertyNames: export keys are checked only on maps keyed 
     names an undeclared class, which DG-LABEL-CLASS-UNDECLARED / DG-CLASSIFICATION-CLASS-UNDECLARED report too
 datagym strict schema.uniqueItems: the only uniqueItems list is label_classes: a duplicated class duplicates
     a class name, which the class rules read
-encord lenient schema.maxProperties: maxProperties 0 bounds empty frame `labels` objects only; the
-    construction adds keys to non-empty objects only (a gap)
-encord strict schema.maxProperties: maxProperties 0 bounds empty frame `labels` objects only; the
-    construction adds keys to non-empty objects only (a gap)
-encord lenient schema.minProperties: its objects sit under conditions or hold two keys or more over the
-    bound; the construction removes one key only (a gap)
+encord lenient schema.minProperties: outside conditions and alternatives only skeleton payloads have it,
+    and ENC-SKELETON-TEMPLATE-MISMATCH reports a skeleton emptied of its template's nodes too
+datagym lenient schema.const: every const is the discriminator of an `if` (an edit there switches the
+    then/else branch the value is checked against)
+datagym strict schema.const: every const is the discriminator of an `if` (an edit there switches the
+    then/else branch the value is checked against)
+segments lenient schema.const: every const is the discriminator of an `if` (an edit there switches the
+    then/else branch the value is checked against)
+segments strict schema.const: every const is the discriminator of an `if` (an edit there switches the
+    then/else branch the value is checked against)
+encord lenient schema.const: every const is the discriminator of an `if` (an edit there switches the
+    then/else branch the value is checked against)
+encord strict schema.const: besides `if` discriminators, the only const is the shape of point-cloud objects
+    (segmentation), which the frame object's `if shape` conditions read: any other shape switches them
+encord-ontology lenient schema.const: every const is the attribute `type` discriminator of an `if` (an edit
+    there switches the then/else branch the value is checked against)
+encord-ontology strict schema.const: every const is the attribute `type` discriminator of an `if` (an edit
+    there switches the then/else branch the value is checked against)
+encord lenient schema.maxLength: maxLength bounds the digits of data_sequence inside an anyOf alternative (a
+    longer string is reported as schema.anyOf) and frame keys inside propertyNames (schema.propertyNames)
+encord strict schema.maxLength: maxLength bounds the digits of data_sequence inside an anyOf alternative (a
+    longer string is reported as schema.anyOf) and frame keys inside propertyNames (schema.propertyNames)
 encord strict schema.minLength: the only minLength value written is the lidar segmentation RLE string,
     which ENC-BITMASK-RLE-INVALID reads too
 encord-ontology lenient schema.enum: its enums are attribute `type` discriminators of alternatives (an edit
@@ -157,10 +176,6 @@ encord-ontology strict schema.minimum: no generated ontology holds a value under
     alternatives (an edit there would switch alternatives)
 encord-ontology strict schema.maxItems: no generated ontology holds a value under it outside oneOf/anyOf
     alternatives (an edit there would switch alternatives)
-segments lenient schema.pattern: its only pattern (numeric attribute bounds written as strings) applies to
-    values generated as numbers; the construction breaks patterns of strings only (a gap)
-segments strict schema.pattern: its only pattern (numeric attribute bounds written as strings) applies to
-    values generated as numbers; the construction breaks patterns of strings only (a gap)
 yolo lenient schema.maximum: the lenient schema only defines normalised_coordinate, whose maximum the
     strict label lines use
 yolo lenient schema.pattern: the pattern is the propertyNames of a names mapping, and names is read by
@@ -295,6 +310,20 @@ def test_structural_mutants_of_random_documents_are_rejected_with_exactly_their_
     if mutant is not None:
         assert mutant.expect == (family,)
         _check(mutant, subject, severity="error")
+
+
+@pytest.mark.parametrize("keyword", mutants.UNUSED_KEYWORDS)
+def test_keywords_without_an_operator_are_used_by_no_schema(keyword: str) -> None:
+    """No structural operator is written for a keyword no compiled schema uses; this fails (naming the
+    schemas) as soon as one does, and the operator is then due."""
+    users = [
+        f"{format_id} {profile}"
+        for format_id in list_formats()
+        for profile in ("lenient", "strict")
+        if keyword in _keywords(compile_schema(format_id, profile))
+    ]
+    assert not users, f"{keyword} is used by {users}: write its structural operator"
+    assert f"schema.{keyword}" not in mutants.STRUCTURAL_FAMILIES
 
 
 def test_no_site_entries_give_their_reason() -> None:
