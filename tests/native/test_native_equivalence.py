@@ -115,8 +115,9 @@ def test_mutants_are_never_certified(
         assert fastpath.uncertified_items(rows, "encord", profile, mutant.subject.ontology) != [], operator_id
         report = _same(reference, rows, profile, ontology)
         assert report["files"][-1]["findings"], operator_id
-    # every rule's operator made a mutant; some structural families have nothing to act on in Encord
-    assert made >= len(operators) - 6 and not [m for m in missing if not m.startswith("schema.")], missing
+    # every rule's operator made a mutant; some structural families have nothing to act on in Encord (three
+    # of them nowhere: const and maxLength only sit in conditions/alternatives, exclusiveMinimum is unused)
+    assert made >= len(operators) - 9 and not [m for m in missing if not m.startswith("schema.")], missing
 
 
 # The Encord rules added by issue 12 (C twins in encord_rules.c / encord_ontology.c).
