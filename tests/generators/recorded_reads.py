@@ -179,8 +179,12 @@ def rule_reads(subject: mutants.Subject) -> set[tuple[str, PathT, str]]:
 
 
 def subjects(format_id: str, profile: str, seeds: int = 1) -> Iterator[mutants.Subject]:
-    """The documents the structural mutants are built on: every knob variant of the format."""
-    for seed, knobs in itertools.product(range(seeds), mutants.variants(format_id, profile)):
+    """The documents the structural mutants are built on: every knob variant of the format (Segments
+    lenient: in the 2020 release layout too, which ``generate --layout 2020`` mutates)."""
+    variants = mutants.variants(format_id, profile)
+    if format_id == "segments" and profile == "lenient":
+        variants = [*variants, *({**knobs, "layout": "2020"} for knobs in variants)]
+    for seed, knobs in itertools.product(range(seeds), variants):
         try:
             yield mutants.build_subject(RandomDraw(f"structural/{seed}/{knobs}"), format_id, profile, **knobs)
         except ValueError:  # a knob variant the profile does not allow
