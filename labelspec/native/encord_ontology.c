@@ -5,7 +5,7 @@
  * data units and spaces, object_features, classification_features, range objects), the answer lists
  * (_answer_lists / _answered) and the rules ENC-OBJECT-FEATURE-UNKNOWN, ENC-CLASSIFICATION-FEATURE-UNKNOWN,
  * ENC-SHAPE-MISMATCH, ENC-ATTRIBUTE-UNKNOWN, ENC-OPTION-UNKNOWN, ENC-ANSWER-TYPE-MISMATCH,
- * ENC-RADIO-ANSWER-COUNT, ENC-NESTED-ANSWER-UNSELECTED, ENC-DYNAMIC-ANSWER-STATIC, ENC-REQUIRED-ATTRIBUTE-UNANSWERED and ENC-SKELETON-TEMPLATE-MISMATCH (point count and
+ * ENC-RADIO-ANSWER-COUNT, ENC-NESTED-ANSWER-UNSELECTED, ENC-DYNAMIC-ANSWER-STATIC, ENC-DYNAMIC-ANSWER-OVERRIDDEN, ENC-REQUIRED-ATTRIBUTE-UNANSWERED and ENC-SKELETON-TEMPLATE-MISMATCH (point count and
  * point featureHashes against the class's skeleton template). It reads defensively, as the reference
  * does, so it never relies on the row being structurally valid. The only values it does not model are
  * owner lookups by str() of a float, list or object featureHash (`ontology.objects.get(str(x))`): 0.
@@ -92,6 +92,7 @@ const char *const LONTO_RULE_IDS[] = {
     "ENC-RADIO-ANSWER-COUNT", /* mirrors validator/rules/encord_ontology.py::radio_answer_count */
     "ENC-NESTED-ANSWER-UNSELECTED", /* mirrors validator/rules/encord_ontology.py::nested_answer_unselected */
     "ENC-DYNAMIC-ANSWER-STATIC", /* mirrors validator/rules/encord_ontology.py::dynamic_answer_static */
+    "ENC-DYNAMIC-ANSWER-OVERRIDDEN", /* mirrors validator/rules/encord_ontology.py::dynamic_answer_overridden */
     "ENC-REQUIRED-ATTRIBUTE-UNANSWERED", /* mirrors validator/rules/encord_ontology.py::required_attribute_unanswered */
     "ENC-SKELETON-TEMPLATE-MISMATCH", /* mirrors validator/rules/encord_ontology.py::skeleton_template_mismatch */
     NULL,
@@ -1004,8 +1005,12 @@ static int answer_list(lonto *o, const ltape *t, int32_t owner, uint32_t list, i
             }
             if (o->mark[a->parent_sid] != selected) return 0; /* ENC-NESTED-ANSWER-UNSELECTED: mirrors validator/rules/encord_ontology.py::nested_answer_unselected */
         }
-        if (static_objects && a->dynamic && (f.range == LT_NONE || f.track_hash == LT_NONE))
-            return 0; /* ENC-DYNAMIC-ANSWER-STATIC: mirrors validator/rules/encord_ontology.py::dynamic_answer_static */
+        if (static_objects && a->dynamic) {
+            if (f.range == LT_NONE) return 0; /* ENC-DYNAMIC-ANSWER-STATIC: mirrors validator/rules/encord_ontology.py::dynamic_answer_static */
+            /* a ranged dynamic answer in object_answers is compared with object_actions by the reference path:
+               the decider is not sure */
+            return 0; /* ENC-DYNAMIC-ANSWER-OVERRIDDEN: mirrors validator/rules/encord_ontology.py::dynamic_answer_overridden */
+        }
     }
     return 1;
 }

@@ -63,6 +63,7 @@ BY_HAND = (
     "ENC-CLASSIFICATION-RANGE-MISSING",
     "ENC-FRAME-BEYOND-DURATION",
     "ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION",
+    "ENC-DYNAMIC-ANSWER-OVERRIDDEN",
 )
 
 
@@ -363,18 +364,76 @@ def test_an_undecodable_bitmask_cannot_be_read_by_the_sdk(written: dict[str, Any
     assert failures, "encord decodes the broken rleString"
 
 
-def test_a_dynamic_answer_in_object_answers_is_lost_or_refused(written: dict[str, Any]) -> None:
+def _dynamic_case(written: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str, dict[str, Any]]:
+    """The SDK's video row, its ontology, an object with a dynamic action, and that action."""
     row, ontology = written["video"]
     object_hash, entry = next(iter(row["object_actions"].items()))
-    with_range = copy.deepcopy(row)
-    with_range["object_answers"][object_hash]["classifications"].append(copy.deepcopy(entry["actions"][0]))
-    without_range = copy.deepcopy(with_range)
-    without_range["object_answers"][object_hash]["classifications"][-1].pop("range")
-    for broken in (with_range, without_range):
-        assert "ENC-DYNAMIC-ANSWER-STATIC" in _errors([broken], "lenient", ontology) & _errors(
-            [broken], "strict", ontology
+    return row, ontology, object_hash, entry["actions"][0]
+
+
+def _other_option(ontology: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+    chosen = {a["featureHash"] for a in action["answers"]}
+    attribute = next(
+        a
+        for o in ontology["objects"]
+        for a in o.get("attributes", [])
+        if a["featureNodeHash"] == action["featureHash"]
+    )
+    option = next(o for o in attribute["options"] if o["featureNodeHash"] not in chosen)
+    return {"name": option["label"], "value": option["value"], "featureHash": option["featureNodeHash"]}
+
+
+def test_a_dynamic_answer_in_object_answers_needs_a_range(written: dict[str, Any]) -> None:
+    """encord 0.1.211 `ObjectInstance._set_answer_from_dict` reads a dynamic answer's range by key, never its
+    trackHash: without a range it raises KeyError (both profiles refuse it); with one, with or without a
+    trackHash, it reads the answer onto those frames and writes it to object_actions (nothing is lost)."""
+    row, ontology, object_hash, action = _dynamic_case(written)
+    for moved in ({**action, "trackHash": "t1"}, dict(action)):
+        broken = copy.deepcopy(row)
+        del broken["object_actions"][object_hash]
+        broken["object_answers"][object_hash]["classifications"].append(copy.deepcopy(moved))
+        assert not _errors([broken], "strict", ontology)
+        again, reason = sdk_round_trip(broken, ontology)
+        assert again is not None, reason
+        (written_action,) = again["object_actions"][object_hash]["actions"]
+        assert written_action["answers"] == action["answers"] and written_action["range"] == action["range"]
+        without = copy.deepcopy(broken)
+        without["object_answers"][object_hash]["classifications"][-1].pop("range")
+        assert "ENC-DYNAMIC-ANSWER-STATIC" in _errors([without], "lenient", ontology) & _errors(
+            [without], "strict", ontology
         )
-        assert not sdk_loads_without_loss(broken, ontology)[0]
+        again, reason = sdk_round_trip(without, ontology)
+        assert again is None and "KeyError" in reason, reason
+
+
+def test_a_dynamic_answer_overridden_by_object_actions_is_lost(written: dict[str, Any]) -> None:
+    """The SDK reads object_answers' dynamic answers first and object_actions after them: on a frame where
+    both answer the attribute differently, object_actions wins and the other is gone from its output."""
+    row, ontology, object_hash, action = _dynamic_case(written)
+    broken = copy.deepcopy(row)
+    other = {**copy.deepcopy(action), "answers": [_other_option(ontology, action)], "trackHash": "t1"}
+    broken["object_answers"][object_hash]["classifications"].append(other)
+    rule_id = "ENC-DYNAMIC-ANSWER-OVERRIDDEN"
+    assert rule_id in _errors([broken], "strict", ontology) - _errors([broken], "lenient", ontology)
+    again, reason = sdk_round_trip(broken, ontology)
+    assert again is not None, reason
+    written_answers = [
+        a["featureHash"]
+        for entry in (
+            again["object_actions"][object_hash]["actions"],
+            again["object_answers"][object_hash]["classifications"],
+        )
+        for answer in entry
+        for a in (answer["answers"] if isinstance(answer["answers"], list) else [])
+    ]
+    assert other["answers"][0]["featureHash"] not in written_answers  # the object_answers answer is lost
+    assert action["answers"][0]["featureHash"] in written_answers
+    # the same answer as object_actions on those frames: nothing lost, nothing reported
+    same = copy.deepcopy(row)
+    same["object_answers"][object_hash]["classifications"].append(
+        {**copy.deepcopy(action), "trackHash": "t1"}
+    )
+    assert rule_id not in _errors([same], "lenient", ontology) | _errors([same], "strict", ontology)
 
 
 # ------------------------------------------------------------- what the audit relaxed, proven too

@@ -341,12 +341,26 @@ def test_dynamic_answers() -> None:
     for profile in ("lenient", "strict"):
         findings = _findings(_answered(actions=[moving]), profile=profile, ontology=ONTOLOGY)
         assert not [f for f in findings if f.pointer.startswith("/0/object_actions")], findings
-    # in object_answers, a dynamic answer loads only with both range and trackHash
-    assert _hits(_answered(_answer("attCol01", RED), moving), "ENC-DYNAMIC-ANSWER-STATIC", ontology=ONTOLOGY)
-    tracked = dict(moving, trackHash="t1")
-    assert not _hits(
-        _answered(_answer("attCol01", RED), tracked), "ENC-DYNAMIC-ANSWER-STATIC", ontology=ONTOLOGY
-    )
+    # in object_answers, a dynamic answer without a range raises KeyError; with one (any trackHash) it loads
+    bare = {k: v for k, v in moving.items() if k != "range"}
+    assert _hits(_answered(_answer("attCol01", RED), bare), "ENC-DYNAMIC-ANSWER-STATIC", ontology=ONTOLOGY)
+    for ranged in (moving, dict(moving, trackHash="t1")):
+        assert not _hits(
+            _answered(_answer("attCol01", RED), ranged), "ENC-DYNAMIC-ANSWER-STATIC", ontology=ONTOLOGY
+        )
+
+
+def test_a_dynamic_answer_in_object_answers_overridden_by_object_actions() -> None:
+    yes = dict(_answer("attMov01", [{"featureHash": "optYes01"}]), range=[[0, 0]], trackHash="t1")
+    no = dict(_answer("attMov01", [{"featureHash": "optNo001"}]), range=[[0, 3]])
+    rule_id = "ENC-DYNAMIC-ANSWER-OVERRIDDEN"
+    for profile, severity in (("lenient", "warning"), ("strict", "error")):
+        (hit,) = _hits(_answered(yes, actions=[no]), rule_id, ontology=ONTOLOGY, profile=profile)
+        assert hit.severity == severity and hit.pointer == "/0/object_answers/obj00001/classifications/0"
+    # the same answer on those frames, or other frames: nothing is lost
+    assert not _hits(_answered(yes, actions=[dict(no, answers=yes["answers"])]), rule_id, ontology=ONTOLOGY)
+    assert not _hits(_answered(yes, actions=[dict(no, range=[[1, 3]])]), rule_id, ontology=ONTOLOGY)
+    assert not _hits(_answered(yes), rule_id, ontology=ONTOLOGY)
 
 
 def test_unknown_options_and_radio_counts_on_frame_classifications() -> None:

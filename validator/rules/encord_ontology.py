@@ -480,13 +480,67 @@ def nested_answer_unselected(ctx: RuleContext) -> Iterator[Hit]:
 def dynamic_answer_static(ctx: RuleContext) -> Iterator[Hit]:
     for answer_list, n, answer, attribute in _answered(ctx):
         if answer_list.static_objects and attribute is not None and attribute.dynamic:
-            if "range" in answer and "trackHash" in answer:
+            if "range" in answer:  # 0.1.211 reads only the range (trackHash is never read)
                 continue
             yield (
                 to_pointer((*answer_list.path, n)),
-                f'dynamic attribute "{attribute.name}" is answered in object_answers without range and '
-                "trackHash "
+                f'dynamic attribute "{attribute.name}" is answered in object_answers without a range '
                 "(the SDK raises KeyError); dynamic answers belong in object_actions",
+            )
+
+
+def _frame_pairs(value: Any) -> list[tuple[int, int]] | None:
+    """The inclusive (start, end) pairs of a dynamic answer's ``range``, or None when it is not readable."""
+    if not isinstance(value, list):
+        return None
+    pairs = []
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)):
+            return None
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
+def _answer_value(answer: dict[str, Any]) -> Any:
+    """What an answer sets: its option featureHashes (radio, checklist) or its value (text, numeric)."""
+    value = answer.get("answers")
+    if isinstance(value, list):
+        return frozenset(
+            str(item.get("featureHash")) if isinstance(item, dict) else repr(item) for item in value
+        )
+    return repr(value)
+
+
+def _overlap(first: list[tuple[int, int]], second: list[tuple[int, int]]) -> bool:
+    return any(max(a, c) <= min(b, d) for a, b in first for c, d in second)
+
+
+@rule("ENC-DYNAMIC-ANSWER-OVERRIDDEN")
+def dynamic_answer_overridden(ctx: RuleContext) -> Iterator[Hit]:
+    # encord 0.1.211 reads a ranged dynamic answer in object_answers onto its frames, then object_actions
+    # onto theirs: on a frame both answer differently, the object_actions answer replaces this one.
+    actions: dict[tuple[Any, ...], list[tuple[list[tuple[int, int]], Any]]] = {}
+    ranged: list[tuple[_AnswerList, int, dict[str, Any], Attribute, list[tuple[int, int]]]] = []
+    for answer_list, n, answer, attribute in _answered(ctx):
+        if attribute is None or not attribute.dynamic:
+            continue
+        pairs = _frame_pairs(answer.get("range"))
+        if pairs is None:
+            continue
+        owner = (*answer_list.path[:-3], answer_list.path[-2], answer["featureHash"])
+        if answer_list.dynamic:
+            actions.setdefault(owner, []).append((pairs, _answer_value(answer)))
+        elif answer_list.static_objects:
+            ranged.append((answer_list, n, answer, attribute, pairs))
+    for answer_list, n, answer, attribute, pairs in ranged:
+        owner = (*answer_list.path[:-3], answer_list.path[-2], answer["featureHash"])
+        value = _answer_value(answer)
+        if any(other != value and _overlap(pairs, theirs) for theirs, other in actions.get(owner, [])):
+            yield (
+                to_pointer((*answer_list.path, n)),
+                f'dynamic attribute "{attribute.name}" is answered in object_answers on frames where '
+                "object_actions answers it differently: the SDK keeps the object_actions answer there and "
+                "this one is lost",
             )
 
 
