@@ -5,10 +5,12 @@
  * data units and spaces, object_features, classification_features, range objects), the answer lists
  * (_answer_lists / _answered) and the rules ENC-OBJECT-FEATURE-UNKNOWN, ENC-CLASSIFICATION-FEATURE-UNKNOWN,
  * ENC-SHAPE-MISMATCH, ENC-ATTRIBUTE-UNKNOWN, ENC-OPTION-UNKNOWN, ENC-ANSWER-TYPE-MISMATCH,
- * ENC-RADIO-ANSWER-COUNT, ENC-NESTED-ANSWER-UNSELECTED, ENC-DYNAMIC-ANSWER-STATIC, ENC-DYNAMIC-ANSWER-OVERRIDDEN, ENC-REQUIRED-ATTRIBUTE-UNANSWERED and ENC-SKELETON-TEMPLATE-MISMATCH (point count and
- * point featureHashes against the class's skeleton template). It reads defensively, as the reference
- * does, so it never relies on the row being structurally valid. The only values it does not model are
- * owner lookups by str() of a float, list or object featureHash (`ontology.objects.get(str(x))`): 0.
+ * ENC-RADIO-ANSWER-COUNT, ENC-NESTED-ANSWER-UNSELECTED, ENC-DYNAMIC-ANSWER-STATIC,
+ * ENC-DYNAMIC-ANSWER-OVERRIDDEN, ENC-REQUIRED-ATTRIBUTE-UNANSWERED and ENC-SKELETON-TEMPLATE-MISMATCH (point
+ * count and point featureHashes against the class's skeleton template). It reads defensively, as the
+ * reference does, so it never relies on the row being structurally valid. What it does not model: owner
+ * lookups by str() of a float, list or object featureHash (`ontology.objects.get(str(x))`), and a ranged
+ * dynamic answer in object_answers (ENC-DYNAMIC-ANSWER-OVERRIDDEN compares it with object_actions): 0.
  *
  * The ontology (validator/native/encord_ontology.py tables) is interned once: every string gets a sid,
  * and (owner, attribute sid), (attribute, option sid), (owner, option sid) pairs live in one hash table.

@@ -51,6 +51,8 @@ Normalisation, i.e. what the SDK legitimately rewrites and is therefore *not* co
   SDK's merge of checklist actions into non-overlapping ranges is not loss;
 * the ``spaces`` summaries of ``object_answers`` / ``classification_answers`` entries (which spaces and
   ranges an instance occupies): the SDK derives them from the space labels, which are compared instead;
+* a dynamic answer (``dynamic: true``, with a range) in object_answers counts as a dynamic action of its
+  object: the SDK reads it onto its frames and writes it to object_actions;
 * frames without labels (they are not written back), frame and data-unit ``metadata`` (read, not written),
   ``data_fps``/``data_duration`` strings (never read), and top-level keys the SDK ignores (``export_*``,
   ``is_valid``, ``video_link``, ...).
@@ -423,6 +425,7 @@ def inventory(row: JSON) -> Inventory:
             for frame, blob in _frame_blobs(space.get("labels"), None):
                 _add_blob(inv, space_id, frame, blob)
 
+    moved: list[tuple[Any, dict[str, Any]]] = []  # ranged dynamic answers in object_answers: actions, really
     object_answers = row.get("object_answers")
     for key, entry in object_answers.items() if isinstance(object_answers, dict) else []:
         if not isinstance(entry, dict):
@@ -436,7 +439,11 @@ def inventory(row: JSON) -> Inventory:
                 else ("range", _ranges(entry.get("range")))
             )
             inv[("range_object", object_hash)] = (entry.get("featureHash"), where)
-        _add_answers(inv, ("object", object_hash), entry.get("classifications"))
+        answers = entry.get("classifications")
+        if isinstance(answers, list):
+            moved.extend((object_hash, a) for a in answers if _is_moved_action(a))
+            answers = [a for a in answers if not _is_moved_action(a)]
+        _add_answers(inv, ("object", object_hash), answers)
 
     classification_answers = row.get("classification_answers")
     for key, entry in classification_answers.items() if isinstance(classification_answers, dict) else []:
@@ -454,26 +461,32 @@ def inventory(row: JSON) -> Inventory:
 
     object_actions = row.get("object_actions")
     dynamic: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    actions: list[tuple[Any, Any, Any]] = [(hash_, hash_, a) for hash_, a in moved]
     for key, entry in object_actions.items() if isinstance(object_actions, dict) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("actions"), list):
             inv[("object_actions", key, "malformed")] = True
             continue
-        for action in entry["actions"]:
-            if not isinstance(action, dict):
-                inv[("object_actions", key, "malformed action")] = True
-                continue
-            ranges = _ranges(action.get("range"))
-            for atom in _answer_atoms(action):
-                slot = dynamic.setdefault(
-                    ("action", entry.get("objectHash", key), action.get("featureHash"), atom), []
-                )
-                if ranges and ranges[0] == "unreadable":
-                    inv[("action", key, "unreadable range", _canonical(action.get("range")))] = True
-                else:
-                    slot.extend(ranges)
+        actions.extend((key, entry.get("objectHash", key), action) for action in entry["actions"])
+    for key, object_hash, action in actions:
+        if not isinstance(action, dict):
+            inv[("object_actions", key, "malformed action")] = True
+            continue
+        ranges = _ranges(action.get("range"))
+        for atom in _answer_atoms(action):
+            slot = dynamic.setdefault(("action", object_hash, action.get("featureHash"), atom), [])
+            if ranges and ranges[0] == "unreadable":
+                inv[("action", key, "unreadable range", _canonical(action.get("range")))] = True
+            else:
+                slot.extend(ranges)
     for slot_key, pairs in dynamic.items():
         inv[slot_key] = _merge(pairs)
     return inv
+
+
+def _is_moved_action(answer: Any) -> bool:
+    """A dynamic answer (``dynamic: true`` with a range) in object_answers, as older platform versions wrote
+    them: encord 0.1.211 reads it onto its frames and writes it to object_actions."""
+    return isinstance(answer, dict) and answer.get("dynamic") is True and "range" in answer
 
 
 def _add_answer_placements(inv: Inventory, row: dict[str, Any], key: str, entry: dict[str, Any]) -> None:

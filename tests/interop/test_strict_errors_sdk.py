@@ -397,6 +397,7 @@ def test_a_dynamic_answer_in_object_answers_needs_a_range(written: dict[str, Any
         assert again is not None, reason
         (written_action,) = again["object_actions"][object_hash]["actions"]
         assert written_action["answers"] == action["answers"] and written_action["range"] == action["range"]
+        assert sdk_loads_without_loss(broken, ontology)[0]
         without = copy.deepcopy(broken)
         without["object_answers"][object_hash]["classifications"][-1].pop("range")
         assert "ENC-DYNAMIC-ANSWER-STATIC" in _errors([without], "lenient", ontology) & _errors(
@@ -427,6 +428,8 @@ def test_a_dynamic_answer_overridden_by_object_actions_is_lost(written: dict[str
         for a in (answer["answers"] if isinstance(answer["answers"], list) else [])
     ]
     assert other["answers"][0]["featureHash"] not in written_answers  # the object_answers answer is lost
+    loaded, reason = sdk_loads_without_loss(broken, ontology)
+    assert not loaded and "dropped" in reason, reason
     assert action["answers"][0]["featureHash"] in written_answers
     # the same answer as object_actions on those frames: nothing lost, nothing reported
     same = copy.deepcopy(row)
@@ -434,6 +437,7 @@ def test_a_dynamic_answer_overridden_by_object_actions_is_lost(written: dict[str
         {**copy.deepcopy(action), "trackHash": "t1"}
     )
     assert rule_id not in _errors([same], "lenient", ontology) | _errors([same], "strict", ontology)
+    assert sdk_loads_without_loss(same, ontology)[0]
 
 
 # ------------------------------------------------------------- what the audit relaxed, proven too

@@ -76,11 +76,22 @@ def reference_hits(row: Any, ontology: Any, profile: str) -> set[str]:
 
 
 def _unmodelled(row: Any) -> bool:
-    """The decider's documented conservative case: a featureHash it would have to str() but does not."""
+    """The decider's documented conservative cases: a featureHash it would have to str() but does not, and
+    a ranged answer in object_answers (ENC-DYNAMIC-ANSWER-OVERRIDDEN compares it with object_actions: the
+    decider is not sure of a ranged dynamic answer there and leaves it to the reference)."""
     return any(
         isinstance(node, dict) and isinstance(node.get("featureHash"), (float, list, dict))
         for _, node in mutants.walk(row)
+    ) or any(
+        isinstance(answer, dict) and "range" in answer
+        for entry in (_as_dict(row).get("object_answers") or {}).values()
+        if isinstance(entry, dict) and isinstance(entry.get("classifications"), list)
+        for answer in entry["classifications"]
     )
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 class Checker:
