@@ -700,11 +700,43 @@ def test_an_image_group_frame_size_is_checked_against_its_bitmasks(written: dict
     ]
     assert units, "the SDK wrote no bitmask on an image of the group"
     for key in ("width", "height"):
-        for wrong in [str(row["data_units"][units[0]][key])]:  # null is a valid type there (older rows)
+        for wrong in [str(row["data_units"][units[0]][key])]:  # null / missing: the test below
             broken = _replaced(row, ("data_units", units[0], key), wrong)
             assert "schema.type" in _errors([broken], "strict")
             again, reason = sdk_round_trip(broken, ontology)
             assert again is None and "Bitmask dimensions" in reason, reason
+
+
+def test_an_image_group_bitmask_needs_the_frame_size(written: dict[str, Any]) -> None:
+    """A null or missing width/height is valid for an image of a group (older rows; the SDK reads them with
+    ``payload.get(key, 0)``), but on an image with a bitmask `to_encord_dict` raises ValueError: strict only
+    reports it there, and an image without a bitmask keeps loading."""
+    row, ontology = written["img_group"]
+    masked = [
+        key
+        for key, unit in row["data_units"].items()
+        if any(o["shape"] == "bitmask" for o in unit["labels"].get("objects", []))
+    ]
+    plain = [key for key in row["data_units"] if key not in masked]
+    assert masked and plain, "the SDK wrote no image with a bitmask, or none without"
+    for key in ("width", "height"):
+        for unit, wrong in ((masked[0], None), (masked[0], _DELETED), (plain[0], None), (plain[0], _DELETED)):
+            broken = copy.deepcopy(row)
+            if wrong is _DELETED:
+                del broken["data_units"][unit][key]
+            else:
+                broken["data_units"][unit][key] = wrong
+            assert not _errors([broken], "lenient")
+            again, reason = sdk_round_trip(broken, ontology)
+            if unit in masked:
+                assert {"schema.type", "schema.required"} & _errors([broken], "strict")
+                assert again is None and "Bitmask dimensions" in reason, reason
+            else:
+                assert not _errors([broken], "strict")
+                assert again is not None, reason
+
+
+_DELETED = object()
 
 
 def test_the_data_unit_type_tells_html_from_plain_text(written: dict[str, Any]) -> None:

@@ -296,3 +296,50 @@ def test_damaged_cache_entries_are_rebuilt(
     assert fresh_report() == first
     program = next(cache.glob("program-encord-*.pickle"))
     assert program.read_bytes() != b"\x80\x05damaged"  # compiled again and rewritten
+
+
+def _image_group(width: Any, height: Any, masked: bool) -> list[Any]:
+    """A two-image group; the first image's size is ``width`` x ``height`` (None: null, ... : missing) and it
+    carries a 6x6 bitmask when ``masked``."""
+    mask = {"rleString": "02220N:0F20N", "top": 0, "left": 0, "width": 6, "height": 6}
+    obj = {"objectHash": "msk00001", "featureHash": "objMsk01", "shape": "bitmask", "name": "Car"}
+    obj.update(createdAt="Tue, 07 Jan 2025 16:12:23 UTC", confidence=1, manualAnnotation=True, bitmask=mask)
+    units: dict[str, Any] = {}
+    for number, size in enumerate([(width, height), (6, 6)]):
+        unit: dict[str, Any] = {"data_hash": f"du-{number}", "data_title": f"{number}.png"}
+        unit.update(
+            data_type="image/png", data_sequence=number, data_link=f"https://example.com/{number}.png"
+        )
+        sizes = zip(("width", "height"), size, strict=True)
+        unit.update({key: value for key, value in sizes if value is not ...})
+        unit["labels"] = {"objects": [obj] if masked and number == 0 else [], "classifications": []}
+        units[unit["data_hash"]] = unit
+    answers = {"msk00001": {"objectHash": "msk00001", "classifications": []}} if masked else {}
+    row = {"label_hash": "lr-1", "branch_name": "main", "created_at": "2025-01-07 16:12:23"}
+    row.update(last_edited_at="2025-01-07 16:12:23", dataset_hash="ds-1", dataset_title="Group")
+    row.update(data_title="group", data_hash="dg-1", data_type="img_group", label_status="LABELLED")
+    row.update(data_units=units, object_answers=answers, classification_answers={}, object_actions={})
+    return [row]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("size", [(None, 6), (6, ...), (None, None), (..., ...)], ids=str)
+def test_an_image_group_bitmask_without_frame_size_reports_the_same_on_both_paths(
+    native: ModuleType, reference: Any, profile: str, size: tuple[Any, Any], tmp_path: Path
+) -> None:
+    """A null or missing width/height of an image with a bitmask: a strict error (the SDK cannot save it),
+    valid under lenient and without a bitmask; the fast path reports exactly what the reference path does."""
+    for masked in (True, False):
+        path = _write(tmp_path, f"group-{masked}.json", _image_group(*size, masked=masked))
+        report = _same(reference, path, profile)
+        findings = report["files"][-1]["findings"]
+        errors = {(f["rule"], f["pointer"]) for f in findings if f["severity"] == "error"}
+        expected: set[tuple[str, str]] = set()
+        if masked and profile == "strict":
+            for key, value in zip(("width", "height"), size, strict=True):
+                if value is ...:
+                    expected.add(("schema.required", "/0/data_units/du-0"))
+                elif value is None:
+                    expected.add(("schema.type", f"/0/data_units/du-0/{key}"))
+            assert fastpath.uncertified_items(path, "encord", profile, None) != []
+        assert errors == expected, (masked, profile)
