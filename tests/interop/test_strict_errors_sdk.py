@@ -610,6 +610,63 @@ def test_kept_metadata_types_are_carried_unchanged(written: dict[str, Any], kind
                 assert report.valid, (path, wrong, [(f.rule, f.pointer) for f in report.files[-1].findings])
 
 
+def _saved_with_metadata_of(right: dict[str, Any], row: dict[str, Any], ontology: dict[str, Any]) -> Any:
+    """``to_encord_dict`` of ``row`` loaded with the API metadata of ``right`` (as the API hands it out)."""
+    label_row = LabelRowV2(make_metadata(right), Mock(), make_ontology(ontology))
+    label_row.from_labels_dict(row)
+    return json.loads(json.dumps(label_row.to_encord_dict(), default=str))
+
+
+def _space_rows(written: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any], str, str]]:
+    """(row, ontology, space id, key): the SDK's data group with its video space, the same as a PDF space,
+    and the audio-space example of ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION (none is written offline)."""
+    row, ontology = written["group"]
+    space = next(k for k, v in row["spaces"].items() if v["space_type"] == "video")
+    yield row, ontology, space, "number_of_frames"
+    pdf = copy.deepcopy(row)
+    info = pdf["spaces"][space]
+    info.update(space_type="pdf", number_of_pages=info.pop("number_of_frames"))
+    del info["width"], info["height"]
+    yield pdf, ontology, space, "number_of_pages"
+    spec = next(s for s in all_rules("encord") if s.id == "ENC-AUDIO-SPACE-RANGE-BEYOND-DURATION")
+    audio = spec.passing_example[0]
+    speech = {
+        "id": "1",
+        "name": "Speech",
+        "color": "#D33115",
+        "shape": "audio",
+        "featureNodeHash": "objSpk01",
+    }
+    space = next(k for k, v in audio["spaces"].items() if v["space_type"] == "audio")
+    yield audio, {"objects": [speech], "classifications": []}, space, "duration_ms"
+
+
+def test_space_media_facts_in_the_row_are_never_read(written: dict[str, Any]) -> None:
+    """encord 0.1.211 builds every space from the API metadata (`_initiate_spaces(metadata.spaces)`),
+    reads only the labels of the row's space entries and writes the metadata's number_of_frames /
+    duration_ms / number_of_pages: whatever the row says there, the row is saved as with the right value.
+    So their type and range are warnings (x-severity), never errors."""
+    for row, ontology, space, key in _space_rows(written):
+        baseline = _saved_with_metadata_of(row, row, ontology)
+        right = row["spaces"][space][key]
+        assert baseline["spaces"][space][key] == right and not _errors([row], "strict")
+        for wrong in (str(right), None, right + 0.5, -1, True):
+            broken = _replaced(row, ("spaces", space, key), wrong)
+            assert _saved_with_metadata_of(row, broken, ontology) == baseline, (key, wrong)
+            for profile in ("lenient", "strict"):
+                report = labelspec.validate([broken], format="encord", profile=profile)
+                schema = [
+                    (f.rule, f.severity) for f in report.files[-1].findings if f.rule.startswith("schema.")
+                ]
+                assert schema and {severity for _, severity in schema} == {"warning"}, (key, wrong, schema)
+                if wrong != -1:  # -1 also fails the frame / range bound rules, which read the row's value
+                    assert report.valid, (
+                        key,
+                        wrong,
+                        [(f.rule, f.pointer) for f in report.files[-1].findings],
+                    )
+
+
 def _exported(rows: list[dict[str, Any]], ontology: dict[str, Any]) -> Any:
     from encord.objects.ontology_structure import OntologyStructure
     from encord.utilities.coco.exporter import CocoExporter
