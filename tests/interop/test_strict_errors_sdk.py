@@ -796,6 +796,48 @@ def test_an_image_group_bitmask_needs_the_frame_size(written: dict[str, Any]) ->
 _DELETED = object()
 
 
+@pytest.mark.parametrize("kind", ["image", "video"])
+def test_an_image_or_video_bitmask_needs_the_frame_size(written: dict[str, Any], kind: str) -> None:
+    """An image or video row whose labels hold a bitmask cannot be saved by `to_encord_dict` without the data
+    unit's width/height (LabelRowError "Width [Height] is expected but not set"): strict reports it; lenient,
+    and a row without bitmasks (which the SDK saves), stay clean."""
+    row, ontology = written[kind]
+    (unit,) = row["data_units"]
+    frames = _label_frames(row["data_units"][unit]["labels"])
+    assert any(o["shape"] == "bitmask" for frame in frames for o in frame.get("objects", [])), kind
+    plain = copy.deepcopy(row)
+    for frame in _label_frames(plain["data_units"][unit]["labels"]):
+        frame["objects"] = [o for o in frame.get("objects", []) if o["shape"] != "bitmask"]
+    kept = {
+        o["objectHash"]
+        for frame in _label_frames(plain["data_units"][unit]["labels"])
+        for o in frame["objects"]
+    }
+    plain["object_answers"] = {h: a for h, a in plain["object_answers"].items() if h in kept}
+    assert sdk_round_trip(plain, ontology)[0] is not None
+    for key in ("width", "height"):
+        for base, wrong in ((row, None), (row, _DELETED), (plain, None), (plain, _DELETED)):
+            broken = copy.deepcopy(base)
+            if wrong is _DELETED:
+                del broken["data_units"][unit][key]
+            else:
+                broken["data_units"][unit][key] = wrong
+            assert not _errors([broken], "lenient")
+            again, reason = sdk_round_trip(broken, ontology)
+            if base is row:
+                assert {"schema.type", "schema.required"} & _errors([broken], "strict")
+                assert again is None and f"{key.capitalize()} is expected but not set" in reason, reason
+            else:
+                assert not _errors([broken], "strict")
+                assert again is not None, reason
+
+
+def _label_frames(labels: dict[str, Any]) -> list[dict[str, Any]]:
+    """The {objects, classifications} blobs of a data unit's labels: the labels themselves for an image, one
+    per frame key for a video."""
+    return [labels] if "objects" in labels else list(labels.values())
+
+
 def test_the_data_unit_type_tells_html_from_plain_text(written: dict[str, Any]) -> None:
     """A data unit's data_type is the file type the SDK tells HTML from plain text by: an HTML row whose data
     unit type is a number or null is not written back as it was."""

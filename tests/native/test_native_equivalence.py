@@ -298,6 +298,38 @@ def test_damaged_cache_entries_are_rebuilt(
     assert program.read_bytes() != b"\x80\x05damaged"  # compiled again and rewritten
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("kind", ["image", "video"])
+def test_an_image_or_video_bitmask_without_frame_size_reports_the_same_on_both_paths(
+    native: ModuleType, reference: Any, profile: str, kind: str, tmp_path: Path
+) -> None:
+    """A null or missing width/height of an image or video row with a bitmask: a strict error at the data unit
+    (the SDK cannot save it), nothing under lenient or without a bitmask; both paths report the same."""
+    for size in [(None, 6), (6, ...), (6, 6)]:
+        for masked in (True, False):
+            row = _image_group(*size, masked=masked)[0]
+            unit = row["data_units"]["du-0"]
+            row.update(data_type=kind, data_units={"du-0": unit})
+            if kind == "video":
+                unit.update(data_type="video/mp4", data_fps=25.0, data_duration=2.0)
+                unit["labels"] = {"0": unit["labels"]}
+            path = _write(tmp_path, f"{kind}-{size}-{masked}.json", [row])
+            report = _same(reference, path, profile)
+            found = {
+                (f["rule"], f["pointer"])
+                for f in report["files"][-1]["findings"]
+                if f["severity"] == "error" and f["pointer"].startswith("/0/data_units/du-0")
+            }
+            expected: set[tuple[str, str]] = set()
+            if masked and profile == "strict":
+                for key, value in zip(("width", "height"), size, strict=True):
+                    if value is ...:
+                        expected.add(("schema.required", "/0/data_units/du-0"))
+                    elif value is None:
+                        expected.add(("schema.type", f"/0/data_units/du-0/{key}"))
+            assert found == expected, (kind, size, masked, profile, found)
+
+
 def _image_group(width: Any, height: Any, masked: bool) -> list[Any]:
     """A two-image group; the first image's size is ``width`` x ``height`` (None: null, ... : missing) and it
     carries a 6x6 bitmask when ``masked``."""
