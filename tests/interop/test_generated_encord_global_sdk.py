@@ -16,14 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from encord_sdk import build_label_row, sdk_loads_without_loss, sdk_round_trip
 
 from labelspec.generators.fixtures.encord import DATA_TYPES
 
 pytestmark = pytest.mark.interop
-
-pytest.importorskip("encord")
-
-from encord_sdk import build_label_row, sdk_loads_without_loss, sdk_round_trip  # noqa: E402
 
 COUNT = 24
 

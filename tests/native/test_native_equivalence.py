@@ -320,14 +320,20 @@ def test_an_image_or_video_bitmask_without_frame_size_reports_the_same_on_both_p
                 for f in report["files"][-1]["findings"]
                 if f["severity"] == "error" and f["pointer"].startswith("/0/data_units/du-0")
             }
-            expected: set[tuple[str, str]] = set()
-            if masked and profile == "strict":
-                for key, value in zip(("width", "height"), size, strict=True):
-                    if value is ...:
-                        expected.add(("schema.required", "/0/data_units/du-0"))
-                    elif value is None:
-                        expected.add(("schema.type", f"/0/data_units/du-0/{key}"))
+            expected = _frame_size_errors(size) if masked and profile == "strict" else set()
             assert found == expected, (kind, size, masked, profile, found)
+
+
+def _frame_size_errors(size: tuple[Any, Any]) -> set[tuple[str, str]]:
+    """The strict errors of data unit du-0 that carries a bitmask, its (width, height) given as ``size``
+    (None: null, ...: missing)."""
+    expected: set[tuple[str, str]] = set()
+    for key, value in zip(("width", "height"), size, strict=True):
+        if value is ...:
+            expected.add(("schema.required", "/0/data_units/du-0"))
+        elif value is None:
+            expected.add(("schema.type", f"/0/data_units/du-0/{key}"))
+    return expected
 
 
 def _image_group(width: Any, height: Any, masked: bool) -> list[Any]:
@@ -368,10 +374,6 @@ def test_an_image_group_bitmask_without_frame_size_reports_the_same_on_both_path
         errors = {(f["rule"], f["pointer"]) for f in findings if f["severity"] == "error"}
         expected: set[tuple[str, str]] = set()
         if masked and profile == "strict":
-            for key, value in zip(("width", "height"), size, strict=True):
-                if value is ...:
-                    expected.add(("schema.required", "/0/data_units/du-0"))
-                elif value is None:
-                    expected.add(("schema.type", f"/0/data_units/du-0/{key}"))
+            expected = _frame_size_errors(size)
             assert fastpath.uncertified_items(path, "encord", profile, None) != []
         assert errors == expected, (masked, profile)
