@@ -243,6 +243,21 @@ class LabelledDataset:
     def annotations_of(self, media_id: str) -> tuple[Annotation, ...]:
         return tuple(a for a in self.annotations if a.media_id == media_id)
 
+    def media_by_group(self) -> tuple[list[MediaItem | str], dict[str, list[MediaItem]]]:
+        """The media in dataset order with each group's items replaced by its id (where its first item
+        stands), and each group's items in dataset order."""
+        order: list[MediaItem | str] = []
+        members: dict[str, list[MediaItem]] = {}
+        for item in self.media:
+            if item.sequence_id is None:
+                order.append(item)
+                continue
+            if item.sequence_id not in members:
+                members[item.sequence_id] = []
+                order.append(item.sequence_id)
+            members[item.sequence_id].append(item)
+        return order, members
+
 
 LossKind = Literal["dropped", "approximated"]
 

@@ -433,16 +433,7 @@ def _plan(
 ) -> list[tuple[MediaGroup | None, list[MediaItem]]]:
     """What each label row holds: (None, [image]) for an image row, (group, its items) for a video, image
     sequence or image group row; groups that cannot be written as such are flattened and reported."""
-    order: list[MediaItem | str] = []
-    members: dict[str, list[MediaItem]] = {}
-    for item in dataset.media:
-        if item.sequence_id is None:
-            order.append(item)
-            continue
-        if item.sequence_id not in members:
-            members[item.sequence_id] = []
-            order.append(item.sequence_id)
-        members[item.sequence_id].append(item)
+    order, members = dataset.media_by_group()
     plan: list[tuple[MediaGroup | None, list[MediaItem]]] = []
     for entry in order:
         if isinstance(entry, MediaItem):

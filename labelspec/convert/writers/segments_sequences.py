@@ -96,16 +96,7 @@ def plan_sequences(
 ) -> list[SequenceSample] | None:
     """The samples of a sequence release, or None when the release is one of images (``--layout images``,
     or no video / image sequence in the dataset)."""
-    order: list[MediaItem | str] = []
-    members: dict[str, list[MediaItem]] = {}
-    for item in dataset.media:
-        if item.sequence_id is None:
-            order.append(item)
-            continue
-        if item.sequence_id not in members:
-            members[item.sequence_id] = []
-            order.append(item.sequence_id)
-        members[item.sequence_id].append(item)
+    order, members = dataset.media_by_group()
     groups = {
         key: dataset.group(key)
         or MediaGroup(key, "image_sequence" if any(m.kind == "frame" for m in items) else "image_group", key)
